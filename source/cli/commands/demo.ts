@@ -1,0 +1,25 @@
+import {selectEngine} from '../../engines/selector.ts';
+import {startDemo} from '../../services/demo.ts';
+import {detectServer, logFindings} from '../../services/environment.ts';
+import {emitResult} from '../../services/results.ts';
+import type {CommandContext} from '../context.ts';
+
+/**
+ * `dbbackup demo`: throwaway MariaDB + PostgreSQL with a sample database, then detection and engine
+ * selection on both. The servers stop at exit, or with --keep when the user presses Ctrl+C.
+ */
+export async function demoCommand(ctx: CommandContext): Promise<void> {
+	const demo = await startDemo(ctx.bus);
+	ctx.onCleanup(() => demo.stop());
+	emitResult(ctx.bus, {kind: 'demo', servers: demo.servers});
+	for (const target of demo.targets) {
+		const environment = await detectServer(target, ctx.bus);
+		logFindings(environment, ctx.bus);
+		emitResult(ctx.bus, {kind: 'detect', environment});
+		emitResult(ctx.bus, {kind: 'engine-selection', target: environment.connection.target, selection: selectEngine(environment)});
+	}
+	if (ctx.flags.keep) {
+		ctx.bus.log('info', 'demo servers keep running; press Ctrl+C to stop them');
+		await ctx.interrupted;
+	}
+}

@@ -1,0 +1,67 @@
+import {EngineUnavailableError, UsageError} from '../../core/errors.ts';
+import {availabilityRows, findEngine} from '../../engines/registry.ts';
+import {selectEngine} from '../../engines/selector.ts';
+import type {SelectionContext} from '../../engines/types.ts';
+import {detectServer} from '../../services/environment.ts';
+import {emitResult} from '../../services/results.ts';
+import type {CommandContext} from '../context.ts';
+
+export function selectionContext(ctx: CommandContext): SelectionContext {
+	return {destination: ctx.flags.target ?? ctx.loaded.config.output.path};
+}
+
+export async function engineCommand(ctx: CommandContext): Promise<void> {
+	const [, sub, name, ...rest] = ctx.words;
+	if (rest.length > 0 || (sub !== 'info' && name !== undefined)) {
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${rest[0] ?? name}" to engine ${sub}`, hint: 'Usage: dbbackup engine list | info [NAME] | select'});
+	}
+	if (sub === 'info' && name !== undefined) findEngine(name);
+	let noneAvailable = false;
+	for (const target of ctx.targets) {
+		const environment = await detectServer(target, ctx.bus);
+		const where = environment.connection.target;
+		const context = selectionContext(ctx);
+		switch (sub) {
+			case 'list':
+				emitResult(ctx.bus, {kind: 'engine-list', target: where, rows: availabilityRows(environment, context)});
+				break;
+			case 'info': {
+				const rows = availabilityRows(environment, context);
+				if (name === undefined) {
+					emitResult(ctx.bus, {kind: 'engine-info-all', target: where, environment, rows});
+					break;
+				}
+				const engine = findEngine(name, target.dbType);
+				const row = rows.find((candidate) => candidate.name === engine.name);
+				if (!row) {
+					throw new UsageError({
+						code: 'ENGINE_NOT_FOR_DB_TYPE',
+						message: `engine ${engine.name} does not back up ${target.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} servers`,
+						hint: `It serves: ${engine.dbTypes.join(', ')}.`,
+					});
+				}
+				emitResult(ctx.bus, {kind: 'engine-info', target: where, engine: engine.name, row});
+				break;
+			}
+			case 'select': {
+				const selection = selectEngine(environment, context);
+				emitResult(ctx.bus, {kind: 'engine-selection', target: where, selection});
+				if (!selection.engine) noneAvailable = true;
+				break;
+			}
+			default:
+				throw new UsageError({
+					code: 'UNKNOWN_COMMAND',
+					message: sub === undefined ? 'engine needs a subcommand' : `unknown engine subcommand "${sub}"`,
+					hint: 'Usage: dbbackup engine list | info [NAME] | select',
+				});
+		}
+	}
+	if (noneAvailable) {
+		throw new EngineUnavailableError({
+			code: 'NO_ENGINE_AVAILABLE',
+			message: 'no backup engine can run against this server yet (see the reasons above)',
+			hint: 'Fix what the reasons name (privileges, plugin, filesystem), or choose an engine with --engine after `dbbackup engine list`.',
+		});
+	}
+}

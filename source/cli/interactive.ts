@@ -1,0 +1,21 @@
+import {ExitCode} from '../core/errors.ts';
+import {configuredDbTypes} from '../services/targets.ts';
+import {renderApp} from '../ui/render.tsx';
+import {CliAppController} from './app-controller.ts';
+import type {CommandContext} from './context.ts';
+import {selectionContext} from './commands/engine.ts';
+import type {RunIo} from './run.ts';
+
+export async function runInteractive(ctx: CommandContext, initialScreen: string | undefined, io: RunIo): Promise<number> {
+	const configured = ctx.loaded.config.connection.db_type !== undefined || configuredDbTypes({loaded: ctx.loaded, env: ctx.env, home: ctx.home}).length > 0;
+	const controller = new CliAppController(ctx.bus, ctx.targets, configured, selectionContext(ctx));
+	ctx.onCleanup(() => controller.stop());
+	await renderApp({
+		bus: ctx.bus,
+		controller,
+		initialScreen,
+		stdin: io.stdin,
+		stdout: io.stdout,
+	});
+	return ExitCode.ok;
+}

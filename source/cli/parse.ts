@@ -1,0 +1,138 @@
+import meow from 'meow';
+import {registerSecret} from '../core/redact.ts';
+import {UsageError} from '../core/errors.ts';
+import {HELP} from './help.ts';
+
+const FLAGS = {
+	yes: {type: 'boolean', shortFlag: 'y', default: false},
+	json: {type: 'boolean', default: false},
+	config: {type: 'string'},
+	dbType: {type: 'string'},
+	host: {type: 'string'},
+	port: {type: 'number'},
+	user: {type: 'string', shortFlag: 'u'},
+	socket: {type: 'string'},
+	database: {type: 'string'},
+	output: {type: 'string', shortFlag: 'o'},
+	format: {type: 'string'},
+	compress: {type: 'string'},
+	level: {type: 'number'},
+	workers: {type: 'number'},
+	engine: {type: 'string'},
+	target: {type: 'string'},
+	keep: {type: 'boolean', default: false},
+	help: {type: 'boolean', shortFlag: 'h', default: false},
+	version: {type: 'boolean', default: false},
+	// Declared only so that it can be refused with a clear message (and its value kept out of output).
+	password: {type: 'string', shortFlag: 'p'},
+} as const;
+
+export type FlagName = keyof typeof FLAGS;
+
+export interface ParsedFlags {
+	yes: boolean;
+	json: boolean;
+	config?: string;
+	dbType?: string;
+	host?: string;
+	port?: number;
+	user?: string;
+	socket?: string;
+	database?: string;
+	output?: string;
+	format?: string;
+	compress?: string;
+	level?: number;
+	workers?: number;
+	engine?: string;
+	target?: string;
+	keep: boolean;
+	help: boolean;
+	version: boolean;
+}
+
+export interface ParsedCommand {
+	/** positional words: ['engine', 'info', 'clone'] */
+	words: string[];
+	flags: ParsedFlags;
+}
+
+const PASSWORD_REFUSAL = new UsageError({
+	code: 'PASSWORD_FLAG_REFUSED',
+	message: 'passwords are never given on the command line (other users can read a process\'s arguments)',
+	hint:
+		'MySQL/MariaDB: set MYSQL_PWD or put password= under [client] in ~/.my.cnf (chmod 600), or use --socket with unix_socket auth. ' +
+		'PostgreSQL: set PGPASSWORD or add a line to ~/.pgpass (chmod 600), or use peer authentication over the socket.',
+});
+
+function kebab(name: string): string {
+	return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** Parses argv into words and typed flags; unknown flags and --password are usage errors (exit 2). */
+export function parseArgv(argv: string[]): ParsedCommand {
+	// Refuse before parsing so that the value is registered as a secret and never echoed anywhere.
+	for (let index = 0; index < argv.length; index++) {
+		const arg = argv[index]!;
+		if (arg === '--') break;
+		if (/^(--password|-p)(=|$)/.test(arg) || /^-p.+/.test(arg)) {
+			const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : arg.startsWith('-p') && arg.length > 2 && !arg.startsWith('--') ? arg.slice(2) : argv[index + 1];
+			registerSecret(value);
+			throw PASSWORD_REFUSAL;
+		}
+	}
+
+	const cli = meow(HELP, {
+		importMeta: import.meta,
+		argv,
+		flags: FLAGS,
+		allowUnknownFlags: true,
+		autoHelp: false,
+		autoVersion: false,
+		booleanDefault: undefined,
+	});
+
+	const known = new Set<string>();
+	for (const [name, spec] of Object.entries(FLAGS)) {
+		known.add(name);
+		known.add(kebab(name));
+		if ('shortFlag' in spec) known.add(spec.shortFlag);
+	}
+	const unknown = Object.keys(cli.flags).filter((key) => !known.has(key));
+	if (unknown.length > 0) {
+		const shown = unknown.map((key) => (key.length === 1 ? `-${key}` : `--${kebab(key)}`));
+		throw new UsageError({
+			code: 'UNKNOWN_FLAG',
+			message: `unknown flag${shown.length > 1 ? 's' : ''}: ${shown.join(', ')}`,
+			hint: 'Run `dbbackup --help` for the flags of every command.',
+		});
+	}
+
+	const flags = cli.flags as unknown as ParsedFlags;
+	for (const name of ['port', 'level', 'workers'] as const) {
+		const value = flags[name];
+		if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+			throw new UsageError({
+				code: 'BAD_FLAG_VALUE',
+				message: `--${name} must be a whole number, got "${argvValue(argv, name)}"`,
+				hint: `For example --${name} ${name === 'port' ? 3306 : 4}.`,
+			});
+		}
+	}
+	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target'] as const) {
+		if (Array.isArray(flags[name])) {
+			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--${kebab(name)} was given more than once`, hint: 'Give it once.'});
+		}
+		if (flags[name] === '') {
+			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--${kebab(name)} needs a value`, hint: 'Run `dbbackup --help`.'});
+		}
+	}
+	return {words: cli.input.map(String), flags};
+}
+
+function argvValue(argv: string[], name: string): string {
+	const flag = `--${name}`;
+	const index = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
+	if (index === -1) return '';
+	return argv[index]!.includes('=') ? argv[index]!.split('=')[1]! : (argv[index + 1] ?? '');
+}

@@ -1,0 +1,30 @@
+import {findEngine} from '../../engines/registry.ts';
+import type {CommandResult} from '../../services/results.ts';
+import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.ts';
+import {renderEnvironment} from './environment.ts';
+
+/** Plain text of a result, for stdout in --yes / non-TTY mode. */
+export function renderResult(result: CommandResult): string {
+	switch (result.kind) {
+		case 'detect':
+			return renderEnvironment(result.environment);
+		case 'engine-list':
+			return renderEngineRows(result.target, result.rows);
+		case 'engine-info':
+			return renderEngineDetail(findEngine(result.engine), result.row);
+		case 'engine-info-all':
+			return [
+				renderEnvironment(result.environment),
+				'',
+				...result.rows.map((row) => renderEngineDetail(findEngine(row.name), row)),
+			].join('\n');
+		case 'engine-selection':
+			return renderSelection(result.target, result.selection);
+		case 'backup':
+			return `Backup written by ${result.engine}: ${result.result.artifact} (${result.result.bytes} bytes${result.result.lockMs === undefined ? '' : `, lock held ${result.result.lockMs} ms`})`;
+		case 'demo':
+			return result.servers
+				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)
+				.join('\n');
+	}
+}

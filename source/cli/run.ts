@@ -1,0 +1,179 @@
+import os from 'node:os';
+import type {Readable, Writable} from 'node:stream';
+import {loadConfig} from '../core/config/load.ts';
+import {EventBus} from '../core/events.ts';
+import {DbBackupError, ExitCode, UsageError, toDbBackupError} from '../core/errors.ts';
+import {redact} from '../core/redact.ts';
+import {parseDbType, resolveTargets} from '../services/targets.ts';
+import {backupCommand} from './commands/backup.ts';
+import {demoCommand} from './commands/demo.ts';
+import {detectCommand} from './commands/detect.ts';
+import {engineCommand} from './commands/engine.ts';
+import type {CommandContext} from './context.ts';
+import {HELP} from './help.ts';
+import {parseArgv, type ParsedFlags} from './parse.ts';
+import {attachJsonSink} from './sinks/json.ts';
+import {attachPlainSink} from './sinks/plain.ts';
+import {VERSION} from './version.ts';
+
+export interface RunIo {
+	argv: string[];
+	env: NodeJS.ProcessEnv;
+	cwd: string;
+	home: string;
+	stdin: Readable;
+	stdout: Writable & {isTTY?: boolean};
+	stderr: Writable;
+	/** signals that interrupt the run (SIGINT/SIGTERM); injectable for tests */
+	onInterrupt(handler: () => void): () => void;
+}
+
+export type SinkKind = 'ink' | 'plain' | 'json';
+
+/** Ink only on a TTY without --yes/--json: it writes escape codes even to pipes. */
+export function chooseSink(flags: Pick<ParsedFlags, 'json' | 'yes'>, isTTY: boolean): SinkKind {
+	if (flags.json) return 'json';
+	if (flags.yes || !isTTY) return 'plain';
+	return 'ink';
+}
+
+/** Config keys the flags set (flags beat every other source). */
+function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
+	const map: Record<string, unknown> = {
+		'connection.db_type': flags.dbType === undefined ? undefined : parseDbType(flags.dbType, '--db-type'),
+		'connection.host': flags.host,
+		'connection.port': flags.port,
+		'connection.user': flags.user,
+		'connection.socket': flags.socket,
+		'connection.database': flags.database,
+		'output.path': flags.output,
+		'output.format': flags.format,
+		'output.compress': flags.compress,
+		'output.level': flags.level,
+		'output.workers': flags.workers,
+		'backup.engine': flags.engine,
+	};
+	return Object.fromEntries(Object.entries(map).filter(([, value]) => value !== undefined));
+}
+
+/** The Ink screen a command opens on a TTY. */
+const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo'};
+
+const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
+	detect: detectCommand,
+	engine: engineCommand,
+	backup: (ctx) => backupCommand(ctx, 'single'),
+	'physical-backup': (ctx) => backupCommand(ctx, 'physical'),
+	'stream-backup': (ctx) => backupCommand(ctx, 'stream'),
+	demo: demoCommand,
+};
+
+/** Runs one invocation and returns its exit code; never throws, never exits the process itself. */
+export async function run(io: RunIo): Promise<number> {
+	const bus = new EventBus();
+	const wantsJson = io.argv.includes('--json');
+	let detach: () => void = wantsJson ? attachJsonSink(bus, io.stdout) : attachPlainSink(bus, io);
+	const cleanups: Array<() => Promise<void>> = [];
+	let interrupt!: () => void;
+	const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+	const stopListening = io.onInterrupt(() => interrupt());
+	let inkMounted = false;
+
+	try {
+		const {words, flags} = parseArgv(io.argv);
+		if (flags.help) {
+			io.stdout.write(`${HELP.trim()}\n`);
+			return ExitCode.ok;
+		}
+		if (flags.version) {
+			io.stdout.write(`${VERSION}\n`);
+			return ExitCode.ok;
+		}
+		const [command] = words;
+		// Commands without a screen of their own report in plain lines even on a TTY.
+		let sink = chooseSink(flags, Boolean(io.stdout.isTTY));
+		if (sink === 'ink' && command !== undefined && !(command in SCREEN_FOR_COMMAND)) sink = 'plain';
+		detach();
+		detach = sink === 'json' ? attachJsonSink(bus, io.stdout) : sink === 'plain' ? attachPlainSink(bus, io) : () => {};
+
+		const loaded = await loadConfig({configFile: flags.config, cwd: io.cwd, env: io.env, flags: flagsToConfig(flags), home: io.home});
+		if (command !== undefined && !(command in COMMANDS)) {
+			throw new UsageError({
+				code: 'UNKNOWN_COMMAND',
+				message: `unknown command "${command}"`,
+				hint: `Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`dbbackup --help\`.`,
+			});
+		}
+		const targetsFor = () => {
+			const {targets, warnings} = resolveTargets({loaded, env: io.env, home: io.home}, loaded.config.connection.db_type);
+			for (const warning of warnings) bus.warn(warning);
+			return targets;
+		};
+		const ctx: CommandContext = {
+			bus,
+			words,
+			flags,
+			loaded,
+			env: io.env,
+			home: io.home,
+			get targets() {
+				return targetsFor();
+			},
+			onCleanup: (fn) => cleanups.push(fn),
+			interrupted,
+		};
+
+		if (sink === 'ink') {
+			inkMounted = true;
+			const {runInteractive} = await import('./interactive.ts');
+			return await runInteractive(ctx, command === undefined ? undefined : SCREEN_FOR_COMMAND[command], io);
+		}
+		if (command === undefined) {
+			io.stdout.write(`${HELP.trim()}\n\nNo command given and no terminal to open the app in; try \`dbbackup demo --yes\`.\n`);
+			return ExitCode.ok;
+		}
+		const work = COMMANDS[command]!(ctx);
+		const outcome = await Promise.race([work.then(() => 'done' as const), interrupted.then(() => 'interrupted' as const)]);
+		if (outcome === 'interrupted' && !flags.keep) {
+			bus.warn('interrupted: stopping');
+			return 130;
+		}
+		return ExitCode.ok;
+	} catch (error) {
+		const failure = toDbBackupError(error);
+		if (inkMounted) {
+			// The app has exited; the error still has to reach the user.
+			detach();
+			detach = attachPlainSink(bus, io);
+		}
+		bus.emit('error', {code: failure.code, message: failure.message, hint: failure.hint, exitCode: failure.exitCode});
+		if (!(error instanceof DbBackupError) && io.env.DBBACKUP_DEBUG && error instanceof Error) {
+			io.stderr.write(`${redact(error.stack ?? '')}\n`);
+		}
+		return failure.exitCode;
+	} finally {
+		for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => bus.warn(`cleanup failed: ${String(error)}`));
+		stopListening();
+		detach();
+	}
+}
+
+export function processIo(): RunIo {
+	return {
+		argv: process.argv.slice(2),
+		env: process.env,
+		cwd: process.cwd(),
+		home: os.homedir(),
+		stdin: process.stdin,
+		stdout: process.stdout,
+		stderr: process.stderr,
+		onInterrupt(handler) {
+			process.on('SIGINT', handler);
+			process.on('SIGTERM', handler);
+			return () => {
+				process.off('SIGINT', handler);
+				process.off('SIGTERM', handler);
+			};
+		},
+	};
+}

@@ -1,0 +1,60 @@
+import type {DbType} from '../detect/types.ts';
+
+/**
+ * The configuration as the product uses it after merging defaults < file < environment < flags.
+ * Keys mirror the YAML file (snake_case), which follows the seed tool's documented keys.
+ */
+export interface Config {
+	connection: {
+		db_type?: DbType;
+		host?: string;
+		port?: number;
+		user?: string;
+		socket?: string;
+		database?: string;
+	};
+	output: {
+		path?: string;
+		format: 'archive' | 'sql';
+		compress: 'zstd' | 'lz4' | 'gzip' | 'none';
+		level?: number;
+		workers?: number;
+	};
+	backup: {
+		engine: 'auto' | 'mysqldump' | 'logical' | 'postgres-logical' | 'clone' | 'snapshot' | 'streaming';
+		clone: {
+			data_dir?: string;
+			remote: {enabled: boolean; donor_host?: string; donor_port?: number; donor_user?: string};
+		};
+		snapshot: {
+			backend: 'auto' | 'lvm' | 'zfs' | 'btrfs';
+			lvm: {volume_group?: string; snapshot_size?: string};
+			zfs: {dataset?: string};
+			btrfs: {subvolume?: string};
+		};
+		streaming: {part_size: number; workers: number; checksum: boolean};
+		binlog: {
+			enabled: boolean;
+			server_id: number;
+			use_gtid: boolean;
+			/** seconds (the file may say "30s", "2m", "500ms" or a number of seconds) */
+			checkpoint_interval: number;
+			targets: BinlogTarget[];
+		};
+	};
+}
+
+export type BinlogTarget =
+	| {type: 'file'; path: string; compress: boolean; rotate_size?: number}
+	| {type: 's3'; bucket: string; prefix?: string; region?: string; endpoint?: string};
+
+/** Where a config value came from, for `--json` diagnostics and error messages. */
+export type ConfigSource = 'default' | 'file' | 'environment' | 'flag';
+
+export interface LoadedConfig {
+	config: Config;
+	/** the file that was found or given, if any */
+	file?: string;
+	/** dotted key path → where its value came from, for every key that is not a default */
+	sources: Record<string, ConfigSource>;
+}

@@ -1,0 +1,140 @@
+import {redact, redactValue} from './redact.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Payloads of every event the engines and services emit. Sinks (Ink, plain, JSON) render these. */
+export interface EventPayloads {
+	stage: {name: string; detail?: string};
+	progress: {
+		task: string;
+		unit: 'bytes' | 'rows';
+		done: number;
+		total?: number;
+		/** units per second, averaged since the task started */
+		rate: number;
+		/** seconds left, when total is known and rate > 0 */
+		eta?: number;
+	};
+	log: {level: LogLevel; message: string; fields?: Record<string, unknown>};
+	warning: {message: string; code?: string; hint?: string};
+	/** kind names what `data` is: 'detect', 'engine-list', 'engine-info', 'engine-selection', 'backup', ... */
+	result: {kind: string; data: unknown};
+	error: {code: string; message: string; hint?: string; exitCode: number};
+	'binlog-event': {
+		time: string;
+		gtid?: string;
+		file: string;
+		pos: number;
+		type: string;
+		schema?: string;
+		table?: string;
+		rows?: number;
+	};
+	lag: {seconds: number};
+}
+
+export type EventType = keyof EventPayloads;
+
+export type BusEvent = {
+	[K in EventType]: {type: K; time: string} & EventPayloads[K];
+}[EventType];
+
+export type EventOf<K extends EventType> = Extract<BusEvent, {type: K}>;
+
+type Listener<K extends EventType> = (event: EventOf<K>) => void;
+type AnyListener = (event: BusEvent) => void;
+
+/** One typed emitter per run. Every text field is redacted before any listener sees it. */
+export class EventBus {
+	private readonly listeners = new Map<EventType, Set<Listener<any>>>();
+	private readonly anyListeners = new Set<AnyListener>();
+
+	on<K extends EventType>(type: K, listener: Listener<K>): () => void {
+		let set = this.listeners.get(type);
+		if (!set) {
+			set = new Set();
+			this.listeners.set(type, set);
+		}
+		set.add(listener);
+		return () => set.delete(listener);
+	}
+
+	onAny(listener: AnyListener): () => void {
+		this.anyListeners.add(listener);
+		return () => this.anyListeners.delete(listener);
+	}
+
+	emit<K extends EventType>(type: K, payload: EventPayloads[K]): void {
+		const event = {type, time: new Date().toISOString(), ...redactValue(payload)} as unknown as EventOf<K>;
+		for (const listener of this.listeners.get(type) ?? []) listener(event);
+		for (const listener of this.anyListeners) listener(event as BusEvent);
+	}
+
+	stage(name: string, detail?: string): void {
+		this.emit('stage', {name, detail});
+	}
+
+	log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+		this.emit('log', {level, message: redact(message), fields});
+	}
+
+	warn(message: string, extra: {code?: string; hint?: string} = {}): void {
+		this.emit('warning', {message, ...extra});
+	}
+
+	result(kind: string, data: unknown): void {
+		this.emit('result', {kind, data});
+	}
+}
+
+/**
+ * Progress for one task, throttled at the source to at most `maxPerSecond` events; `finish` always
+ * emits the final figure so sinks end on the true total.
+ */
+export class ProgressReporter {
+	private done = 0;
+	private lastEmit = 0;
+	private readonly started: number;
+	private readonly minInterval: number;
+
+	constructor(
+		private readonly bus: EventBus,
+		readonly task: string,
+		readonly unit: 'bytes' | 'rows',
+		private total?: number,
+		maxPerSecond = 10,
+		private readonly now: () => number = Date.now,
+	) {
+		this.minInterval = 1000 / maxPerSecond;
+		this.started = now();
+	}
+
+	setTotal(total: number | undefined): void {
+		this.total = total;
+	}
+
+	add(amount: number): void {
+		this.done += amount;
+		this.maybeEmit(false);
+	}
+
+	set(done: number): void {
+		this.done = done;
+		this.maybeEmit(false);
+	}
+
+	finish(): void {
+		this.maybeEmit(true);
+	}
+
+	private maybeEmit(force: boolean): void {
+		const now = this.now();
+		if (!force && now - this.lastEmit < this.minInterval) return;
+		this.lastEmit = now;
+		const seconds = Math.max((now - this.started) / 1000, 0.001);
+		const rate = this.done / seconds;
+		const eta =
+			this.total !== undefined && rate > 0 ? Math.max(0, (this.total - this.done) / rate) : undefined;
+		this.bus.emit('progress', {task: this.task, unit: this.unit, done: this.done, total: this.total, rate, eta});
+	}
+}

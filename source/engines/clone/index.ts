@@ -1,0 +1,69 @@
+import type {DetectedEnvironment} from '../../core/detect/types.ts';
+import {missingPrivileges, unknownReason} from '../facts.ts';
+import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
+import {availability, type BackupEngine} from '../types.ts';
+
+const PLANNED = 'MySQL clone plugin engine';
+
+/** The clone plugin exists from MySQL 8.0.17 on. */
+export const CLONE_MIN_VERSION = {major: 8, minor: 0, patch: 17};
+
+function versionAtLeast(v: {major: number; minor: number; patch: number}, min: typeof CLONE_MIN_VERSION): boolean {
+	if (v.major !== min.major) return v.major > min.major;
+	if (v.minor !== min.minor) return v.minor > min.minor;
+	return v.patch >= min.patch;
+}
+
+/** Every reason the clone plugin cannot serve this server; empty when it can. */
+export function cloneBlockers(env: DetectedEnvironment): string[] {
+	if (env.dbType !== 'mysql') return ['clone is a MySQL plugin; this server is PostgreSQL'];
+	const reasons: string[] = [];
+	if (env.flavor.known && env.flavor.value === 'mariadb') {
+		return ['MariaDB has no clone plugin (clone needs MySQL ≥ 8.0.17 or Percona Server ≥ 8.0.17)'];
+	}
+	const flavorUnknown = unknownReason('the server flavor', env.flavor);
+	if (flavorUnknown) reasons.push(flavorUnknown);
+	if (env.version.known) {
+		if (!versionAtLeast(env.version.value, CLONE_MIN_VERSION)) {
+			reasons.push(`server version ${env.version.value.text} is older than 8.0.17, the first with the clone plugin`);
+		}
+	} else {
+		reasons.push(unknownReason('the server version', env.version)!);
+	}
+	if (env.clonePlugin.known) {
+		const state = env.clonePlugin.value;
+		if (state === 'NOT_INSTALLED') reasons.push("clone plugin is not installed (INSTALL PLUGIN clone SONAME 'mysql_clone.so')");
+		else if (state !== 'ACTIVE') reasons.push(`clone plugin is ${state}, not ACTIVE`);
+	} else {
+		reasons.push(unknownReason('the clone plugin state', env.clonePlugin)!);
+	}
+	const missing = missingPrivileges(env.privileges, 'clone');
+	if (missing === undefined) reasons.push(unknownReason('the user\'s privileges', env.privileges)!);
+	else if (missing.length > 0) reasons.push(`user lacks ${missing.join(', ')} (GRANT BACKUP_ADMIN ON *.* TO …)`);
+	return reasons;
+}
+
+export const cloneEngine: BackupEngine = {
+	name: 'clone',
+	aliases: [],
+	description: 'Physical copy through the MySQL clone plugin (local or from a remote donor)',
+	dbTypes: ['mysql'],
+	capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
+
+	checkAvailability(env) {
+		const reasons = cloneBlockers(env);
+		if (reasons.length === 0) reasons.push(notBuiltReason('clone', PLANNED));
+		return availability(reasons, [], {
+			version: env.version.known ? env.version.value.text : 'unknown',
+			clonePlugin: env.dbType === 'mysql' && env.clonePlugin.known ? env.clonePlugin.value : 'unknown',
+		});
+	},
+
+	async backup() {
+		refuseNotBuilt('clone', PLANNED);
+	},
+
+	async restore() {
+		refuseNotBuilt('clone', PLANNED);
+	},
+};

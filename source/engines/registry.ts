@@ -1,0 +1,45 @@
+import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
+import {UsageError} from '../core/errors.ts';
+import {cloneEngine} from './clone/index.ts';
+import {mysqlLogicalEngine} from './mysql-logical/index.ts';
+import {postgresLogicalEngine} from './postgres-logical/index.ts';
+import type {EngineAvailabilityRow} from './selection-types.ts';
+import {snapshotEngine} from './snapshot/index.ts';
+import {streamingEngine} from './streaming/index.ts';
+import type {BackupEngine, SelectionContext} from './types.ts';
+
+export const ENGINES: readonly BackupEngine[] = [
+	mysqlLogicalEngine,
+	postgresLogicalEngine,
+	cloneEngine,
+	snapshotEngine,
+	streamingEngine,
+];
+
+export function enginesFor(dbType: DbType): BackupEngine[] {
+	return ENGINES.filter((engine) => engine.dbTypes.includes(dbType));
+}
+
+/** An engine by name or alias; aliases shared by two engines ("logical") resolve by database type. */
+export function findEngine(name: string, dbType?: DbType): BackupEngine {
+	const wanted = name.trim().toLowerCase();
+	const matches = ENGINES.filter((engine) => engine.name === wanted || engine.aliases.includes(wanted));
+	const match = matches.length > 1 && dbType ? matches.find((engine) => engine.dbTypes.includes(dbType)) : matches[0];
+	if (!match) {
+		throw new UsageError({
+			code: 'UNKNOWN_ENGINE',
+			message: `unknown engine "${name}"`,
+			hint: `Engines: ${ENGINES.map((engine) => [engine.name, ...engine.aliases].join('/')).join(', ')}.`,
+		});
+	}
+	return match;
+}
+
+export function availabilityRows(env: DetectedEnvironment, context: SelectionContext = {}): EngineAvailabilityRow[] {
+	return enginesFor(env.dbType).map((engine) => ({
+		name: engine.name,
+		description: engine.description,
+		kind: engine.capabilities.kind,
+		availability: engine.checkAvailability(env, context),
+	}));
+}

@@ -1,0 +1,74 @@
+import type {EventBus} from '../core/events.ts';
+import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
+
+export type EngineName = 'mysqldump' | 'postgres-logical' | 'clone' | 'snapshot' | 'streaming';
+
+export interface Availability {
+	available: boolean;
+	/** when not available: why, in words a user reads (several reasons joined by "; ") */
+	reason?: string;
+	/** every check that failed, one line each */
+	reasons: string[];
+	warnings: string[];
+	/** facts the engine used to decide, for `engine info` */
+	info: Record<string, string>;
+}
+
+export interface EngineCapabilities {
+	backup: boolean;
+	restore: boolean;
+	incremental: boolean;
+	streaming: boolean;
+	/** logical (portable SQL/rows) or physical (files/pages) */
+	kind: 'logical' | 'physical';
+}
+
+export interface BackupOptions {
+	databases: string[];
+	output: string;
+	workers: number;
+	format: 'archive' | 'sql';
+	compress: 'zstd' | 'lz4' | 'gzip' | 'none';
+	level?: number;
+	[key: string]: unknown;
+}
+
+export interface RestoreOptions {
+	artifact: string;
+	targetDb?: string;
+	tables?: string[];
+	workers: number;
+	[key: string]: unknown;
+}
+
+export interface BackupResult {
+	artifact: string;
+	bytes: number;
+	lockMs?: number;
+	startedAt: string;
+	finishedAt: string;
+}
+
+/** One engine behind one interface; one folder each under source/engines/. */
+export interface BackupEngine {
+	name: EngineName;
+	aliases: string[];
+	description: string;
+	dbTypes: DbType[];
+	capabilities: EngineCapabilities;
+	checkAvailability(env: DetectedEnvironment, context?: SelectionContext): Availability;
+	backup(options: BackupOptions, bus: EventBus): Promise<BackupResult>;
+	restore(options: RestoreOptions, bus: EventBus): Promise<void>;
+}
+
+/** What besides the server shapes the choice of engine. */
+export interface SelectionContext {
+	/** the backup destination, e.g. "s3://bucket/path" or a local path */
+	destination?: string;
+}
+
+export function availability(reasons: string[], warnings: string[] = [], info: Record<string, string> = {}): Availability {
+	return reasons.length === 0
+		? {available: true, reasons: [], warnings, info}
+		: {available: false, reason: reasons.join('; '), reasons, warnings, info};
+}

@@ -1,0 +1,23 @@
+import type {DetectedEnvironment} from '../core/detect/types.ts';
+import type {EventBus} from '../core/events.ts';
+import type {EngineAvailabilityRow, EngineSelection} from '../engines/selection-types.ts';
+import type {BackupResult, EngineName} from '../engines/types.ts';
+
+/** The results commands put on the bus; `kind` is the discriminator every sink switches on. */
+export type CommandResult =
+	| {kind: 'detect'; environment: DetectedEnvironment}
+	| {kind: 'engine-list'; target: string; rows: EngineAvailabilityRow[]}
+	| {kind: 'engine-info'; target: string; engine: EngineName; row: EngineAvailabilityRow}
+	| {kind: 'engine-info-all'; target: string; environment: DetectedEnvironment; rows: EngineAvailabilityRow[]}
+	| {kind: 'engine-selection'; target: string; selection: EngineSelection}
+	| {kind: 'backup'; engine: EngineName; result: BackupResult}
+	| {kind: 'demo'; servers: Array<{dbType: string; target: string; socket: string; database: string; stopsAtExit: boolean}>};
+
+export function emitResult(bus: EventBus, result: CommandResult): void {
+	const {kind, ...data} = result;
+	bus.result(kind, data);
+}
+
+export function asCommandResult(kind: string, data: unknown): CommandResult {
+	return {kind, ...(data as object)} as CommandResult;
+}

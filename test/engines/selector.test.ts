@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import {describe, test} from 'node:test';
+import {availabilityRows, findEngine} from '../../source/engines/registry.ts';
+import {PHYSICAL_THRESHOLD_BYTES, selectEngine} from '../../source/engines/selector.ts';
+import {cloneEngine} from '../../source/engines/clone/index.ts';
+import {snapshotEngine} from '../../source/engines/snapshot/index.ts';
+import {streamingEngine} from '../../source/engines/streaming/index.ts';
+import {mysqlLogicalEngine} from '../../source/engines/mysql-logical/index.ts';
+import {UsageError} from '../../source/core/errors.ts';
+import {btrfsSnapshot, GiB, known, mariadbEnvironment, mysqlEnvironment, postgresEnvironment, privileges, unknown} from '../fixtures/environments.ts';
+
+describe('clone availability', () => {
+	test('MariaDB has no clone plugin, and that is the only reason given', () => {
+		const result = cloneEngine.checkAvailability(mariadbEnvironment());
+		assert.equal(result.available, false);
+		assert.deepEqual(result.reasons, ['MariaDB has no clone plugin (clone needs MySQL ≥ 8.0.17 or Percona Server ≥ 8.0.17)']);
+	});
+
+	test('MySQL 8.0.16 is too old', () => {
+		const env = mysqlEnvironment({version: known({text: '8.0.16', major: 8, minor: 0, patch: 16}, 'v')});
+		assert.match(cloneEngine.checkAvailability(env).reason!, /8\.0\.16 is older than 8\.0\.17/);
+	});
+
+	test('MySQL 8.0.17 with the plugin ACTIVE and BACKUP_ADMIN passes every check (then only the missing driver remains)', () => {
+		const env = mysqlEnvironment({version: known({text: '8.0.17', major: 8, minor: 0, patch: 17}, 'v')});
+		const result = cloneEngine.checkAvailability(env);
+		assert.equal(result.reasons.length, 1);
+		assert.match(result.reasons[0]!, /driver is not built/);
+	});
+
+	test('plugin not installed, disabled, or BACKUP_ADMIN missing are each named', () => {
+		assert.match(cloneEngine.checkAvailability(mysqlEnvironment({clonePlugin: known('NOT_INSTALLED', 'p')})).reason!, /INSTALL PLUGIN clone/);
+		assert.match(cloneEngine.checkAvailability(mysqlEnvironment({clonePlugin: known('DISABLED', 'p')})).reason!, /clone plugin is DISABLED, not ACTIVE/);
+		const noAdmin = mysqlEnvironment({privileges: known(privileges({clone: ['BACKUP_ADMIN']}), 'g')});
+		assert.match(cloneEngine.checkAvailability(noAdmin).reason!, /lacks BACKUP_ADMIN/);
+	});
+
+	test('unknown facts are reasons, with why they are unknown', () => {
+		const env = mysqlEnvironment({clonePlugin: unknown('SELECT denied on information_schema.PLUGINS')});
+		assert.match(cloneEngine.checkAvailability(env).reason!, /clone plugin state is unknown \(SELECT denied/);
+	});
+
+	test('Percona Server 8.0 counts as MySQL for clone', () => {
+		const env = mysqlEnvironment({flavor: known('percona', 'c'), version: known({text: '8.0.36-28', major: 8, minor: 0, patch: 36}, 'v')});
+		assert.equal(cloneEngine.checkAvailability(env).reasons.length, 1);
+	});
+});
+
+describe('snapshot availability', () => {
+	test('ext4 cannot snapshot: the detector\'s reason is passed on', () => {
+		assert.match(snapshotEngine.checkAvailability(mysqlEnvironment()).reason!, /ext4 has no snapshots/);
+	});
+
+	test('a remote server cannot be snapshotted from here', () => {
+		const env = mysqlEnvironment({local: known(false, 'host 10.0.0.5'), snapshot: btrfsSnapshot});
+		assert.match(snapshotEngine.checkAvailability(env).reason!, /not on this machine/);
+	});
+
+	test('btrfs subvolume passes every check; RELOAD missing blocks it on MySQL', () => {
+		const ok = snapshotEngine.checkAvailability(mysqlEnvironment({snapshot: btrfsSnapshot}));
+		assert.equal(ok.reasons.length, 1);
+		assert.match(ok.reasons[0]!, /driver is not built/);
+		assert.equal(ok.info.snapshot, 'btrfs /srv/mysql');
+		const noReload = mysqlEnvironment({snapshot: btrfsSnapshot, privileges: known(privileges({snapshot: ['RELOAD']}), 'g')});
+		assert.match(snapshotEngine.checkAvailability(noReload).reason!, /lacks RELOAD/);
+	});
+});
+
+describe('streaming and logical availability', () => {
+	test('streaming needs an s3:// destination', () => {
+		assert.match(streamingEngine.checkAvailability(mysqlEnvironment()).reason!, /object-store destinations/);
+		const withS3 = streamingEngine.checkAvailability(mysqlEnvironment(), {destination: 's3://b/p'});
+		assert.doesNotMatch(withS3.reason!, /object-store destinations/);
+	});
+
+	test('mysqldump: SELECT missing is a reason, RELOAD missing a warning; PostgreSQL is refused', () => {
+		const env = mysqlEnvironment({privileges: known(privileges({mysqldump: ['SELECT', 'RELOAD']}), 'g')});
+		const result = mysqlLogicalEngine.checkAvailability(env);
+		assert.match(result.reasons[0]!, /lacks SELECT/);
+		assert.match(result.warnings[0]!, /lacks RELOAD/);
+		assert.match(mysqlLogicalEngine.checkAvailability(postgresEnvironment()).reason!, /this server is PostgreSQL/);
+	});
+
+	test('rows list only the engines for the database type', () => {
+		assert.deepEqual(availabilityRows(mysqlEnvironment()).map((row) => row.name), ['mysqldump', 'clone', 'snapshot', 'streaming']);
+		assert.deepEqual(availabilityRows(postgresEnvironment()).map((row) => row.name), ['postgres-logical', 'snapshot', 'streaming']);
+	});
+
+	test('findEngine resolves aliases by database type and refuses unknown names', () => {
+		assert.equal(findEngine('logical', 'mysql').name, 'mysqldump');
+		assert.equal(findEngine('logical', 'postgres').name, 'postgres-logical');
+		assert.equal(findEngine('CLONE').name, 'clone');
+		assert.throws(() => findEngine('xtrabackup'), (error: unknown) => error instanceof UsageError && /unknown engine "xtrabackup"/.test(error.message));
+	});
+});
+
+describe('engine selection criteria', () => {
+	test('small MySQL → the logical dump is preferred, size is the first reason', () => {
+		const selection = selectEngine(mysqlEnvironment());
+		assert.equal(selection.preferred, 'mysqldump');
+		assert.match(selection.reasons[0]!, /Data size 2\.0 GiB is at most 10 GiB/);
+		// Nothing is built yet in this version, so nothing can run and the selection says so.
+		assert.equal(selection.engine, null);
+		assert.match(selection.reasons.at(-1)!, /No engine can run.*mysqldump would be the choice/);
+	});
+
+	test('large MySQL with clone ready → clone', () => {
+		const env = mysqlEnvironment({dataSize: known({totalBytes: PHYSICAL_THRESHOLD_BYTES + 1, databases: []}, 's')});
+		const selection = selectEngine(env);
+		assert.equal(selection.preferred, 'clone');
+		assert.ok(selection.reasons.some((reason) => /Clone plugin is ACTIVE/.test(reason)));
+	});
+
+	test('large MariaDB on btrfs → snapshot; on ext4 → logical despite the size', () => {
+		const big = known({totalBytes: 50 * GiB, databases: []}, 's');
+		assert.equal(selectEngine(mariadbEnvironment({dataSize: big, snapshot: btrfsSnapshot})).preferred, 'snapshot');
+		const ext4 = selectEngine(mariadbEnvironment({dataSize: big}));
+		assert.equal(ext4.preferred, 'mysqldump');
+		assert.ok(ext4.reasons.some((reason) => /No physical engine fits/.test(reason)));
+		assert.ok(ext4.reasons.some((reason) => /MariaDB .*no clone plugin/.test(reason)));
+	});
+
+	test('exactly 10 GiB is still logical', () => {
+		const env = mysqlEnvironment({dataSize: known({totalBytes: PHYSICAL_THRESHOLD_BYTES, databases: []}, 's')});
+		assert.equal(selectEngine(env).preferred, 'mysqldump');
+	});
+
+	test('unknown size assumes small and says why', () => {
+		const selection = selectEngine(mysqlEnvironment({dataSize: unknown('no SELECT on information_schema')}));
+		assert.equal(selection.preferred, 'mysqldump');
+		assert.match(selection.reasons[0]!, /unknown \(no SELECT on information_schema\)/);
+	});
+
+	test('an s3:// destination → streaming, whatever the size', () => {
+		const selection = selectEngine(mysqlEnvironment(), {destination: 's3://backups/db.tar'});
+		assert.equal(selection.preferred, 'streaming');
+		assert.ok(selection.reasons.some((reason) => /object store/.test(reason)));
+	});
+
+	test('large PostgreSQL on btrfs → snapshot; small → postgres-logical', () => {
+		assert.equal(selectEngine(postgresEnvironment({dataSize: known({totalBytes: 20 * GiB, databases: []}, 's'), snapshot: btrfsSnapshot})).preferred, 'snapshot');
+		assert.equal(selectEngine(postgresEnvironment()).preferred, 'postgres-logical');
+	});
+
+	test('candidates carry every engine\'s availability for the screen and --json', () => {
+		const selection = selectEngine(mariadbEnvironment());
+		assert.deepEqual(selection.candidates.map((row) => [row.name, row.availability.available]), [
+			['mysqldump', false],
+			['clone', false],
+			['snapshot', false],
+			['streaming', false],
+		]);
+	});
+});
