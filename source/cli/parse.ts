@@ -2,6 +2,7 @@ import meow from 'meow';
 import {registerSecret} from '../core/redact.ts';
 import {UsageError} from '../core/errors.ts';
 import {HELP} from './help.ts';
+import {PASSWORD_SOURCES} from '../core/credentials/password-sources.ts';
 
 const FLAGS = {
 	yes: {type: 'boolean', shortFlag: 'y', default: false},
@@ -60,9 +61,7 @@ export interface ParsedCommand {
 const PASSWORD_REFUSAL = new UsageError({
 	code: 'PASSWORD_FLAG_REFUSED',
 	message: 'passwords are never given on the command line (other users can read a process\'s arguments)',
-	hint:
-		'MySQL/MariaDB: set MYSQL_PWD or put password= under [client] in ~/.my.cnf (chmod 600), or use --socket with unix_socket auth. ' +
-		'PostgreSQL: set PGPASSWORD or add a line to ~/.pgpass (chmod 600), or use peer authentication over the socket.',
+	hint: `${PASSWORD_SOURCES[0]!.toUpperCase()}${PASSWORD_SOURCES.slice(1)} (keep those files chmod 600).`,
 });
 
 function kebab(name: string): string {
