@@ -1,0 +1,60 @@
+/** Connections to the harness's servers, for tests. */
+import {randomBytes} from 'node:crypto';
+import mysql, {type Connection} from 'mysql2/promise';
+import pg from 'pg';
+import {getTestServers} from './servers.ts';
+
+export interface MariadbConnectionOptions {
+	database?: string;
+	/** default: the test user with ALL PRIVILEGES */
+	user?: string;
+	password?: string;
+	multipleStatements?: boolean;
+}
+
+/** mysql2/promise connection over TCP, as the test user unless told otherwise. */
+export function mariadbConnection(options: MariadbConnectionOptions = {}): Promise<Connection> {
+	const {mariadb} = getTestServers();
+	return mysql.createConnection({
+		host: mariadb.host,
+		port: mariadb.port,
+		user: options.user ?? mariadb.user,
+		password: options.password ?? (options.user === undefined ? mariadb.password : undefined),
+		database: options.database,
+		multipleStatements: options.multipleStatements ?? false,
+	});
+}
+
+/** A connected pg Client over TCP as the `dbbackup` role (password, CREATEDB). */
+export async function postgresClient(database = 'postgres'): Promise<pg.Client> {
+	const {postgres} = getTestServers();
+	const client = new pg.Client({
+		host: postgres.host,
+		port: postgres.port,
+		user: postgres.user,
+		password: postgres.password,
+		database,
+	});
+	await client.connect();
+	return client;
+}
+
+/** A connected pg Client over the unix socket as the superuser (trusted, no password). */
+export async function postgresSuperuserClient(database = 'postgres'): Promise<pg.Client> {
+	const {postgres} = getTestServers();
+	const client = new pg.Client({host: postgres.socketDir, port: postgres.port, user: postgres.superuser, database});
+	await client.connect();
+	return client;
+}
+
+let counter = 0;
+
+/** A name no other test (nor test process) uses, valid unquoted in MariaDB and PostgreSQL: for scratch databases. */
+export function uniqueName(prefix: string): string {
+	counter += 1;
+	const name = `${prefix}_${process.pid}_${counter}_${randomBytes(3).toString('hex')}`.toLowerCase();
+	if (!/^[a-z_][a-z0-9_]*$/.test(name) || name.length > 63) {
+		throw new Error(`uniqueName: prefix ${JSON.stringify(prefix)} gives an unusable name ${name}`);
+	}
+	return name;
+}

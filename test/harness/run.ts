@@ -1,0 +1,145 @@
+/**
+ * `npm test`: starts MariaDB, PostgreSQL and s3rver once (in parallel), hands their coordinates to the
+ * test processes in DBBACKUP_TEST_SERVERS, runs node's test runner over the given files (default: every
+ * test/**\/*.test.ts(x)), and stops the servers at the end whatever happened.
+ *   node --import tsx test/harness/run.ts [test files...]
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {readdirSync} from 'node:fs';
+import {join, relative} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {DbBackupError} from '../../source/core/errors.ts';
+import {startSandbox, type Sandbox} from '../../source/sandbox/index.ts';
+import {TEST_SERVERS_ENV, type TestServers} from './servers.ts';
+
+const began = performance.now();
+const testRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function say(line: string): void {
+	process.stderr.write(`[harness] ${line}\n`);
+}
+
+function seconds(ms: number): string {
+	return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function findTestFiles(): string[] {
+	return readdirSync(testRoot, {recursive: true, encoding: 'utf8'})
+		.filter((path) => /\.test\.tsx?$/.test(path) && !path.split('/').includes('node_modules'))
+		.map((path) => relative(process.cwd(), join(testRoot, path)))
+		.sort();
+}
+
+function coordinates(sandbox: Sandbox): TestServers {
+	const {mariadb, postgres, s3} = sandbox;
+	if (!mariadb || !postgres || !s3) throw new Error('the sandbox lacks a server');
+	return {
+		mariadb: {
+			host: mariadb.host,
+			port: mariadb.port,
+			socket: mariadb.socket,
+			datadir: mariadb.datadir,
+			user: mariadb.user,
+			password: mariadb.password,
+			limitedUser: mariadb.limitedUser,
+			limitedPassword: mariadb.limitedPassword,
+			version: mariadb.version,
+		},
+		postgres: {
+			host: postgres.host,
+			port: postgres.port,
+			socketDir: postgres.socketDir,
+			datadir: postgres.datadir,
+			superuser: postgres.superuser,
+			user: postgres.user,
+			password: postgres.password,
+			version: postgres.version,
+		},
+		s3: {
+			endpoint: s3.endpoint,
+			port: s3.port,
+			directory: s3.directory,
+			region: s3.region,
+			accessKeyId: s3.accessKeyId,
+			secretAccessKey: s3.secretAccessKey,
+			bucket: s3.bucket,
+		},
+	};
+}
+
+function describeError(error: unknown): string {
+	if (error instanceof DbBackupError) return error.hint ? `${error.message}\n${error.hint}` : error.message;
+	return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+let sandbox: Sandbox | undefined;
+let tests: ChildProcess | undefined;
+let interruptedBy: NodeJS.Signals | undefined;
+
+async function stopServers(): Promise<boolean> {
+	if (!sandbox) return true;
+	const stopping = performance.now();
+	try {
+		await sandbox.stop();
+		say(`servers stopped in ${seconds(performance.now() - stopping)}`);
+		return true;
+	} catch (error) {
+		say(`could not stop every server: ${describeError(error)}`);
+		return false;
+	}
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.on(signal, () => {
+		if (interruptedBy) return;
+		interruptedBy = signal;
+		say(`${signal}: stopping`);
+		// while the tests run, their exit leads to the servers being stopped below; during startup, the
+		// servers are stopped as soon as startSandbox returns
+		if (tests && tests.exitCode === null) tests.kill(signal);
+	});
+}
+
+const exitCodeForSignal = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+
+async function main(): Promise<number> {
+	const files = process.argv.length > 2 ? process.argv.slice(2) : findTestFiles();
+	if (files.length === 0) {
+		say('no test files found');
+		return 1;
+	}
+	try {
+		sandbox = await startSandbox({mariadb: true, postgres: true, s3: true, noFsync: true, log: say});
+	} catch (error) {
+		say(`could not start the test servers:\n${describeError(error)}`);
+		return interruptedBy ? exitCodeForSignal(interruptedBy) : 1;
+	}
+	const {mariadb, postgres, s3} = sandbox;
+	say(`mariadb ${mariadb?.version} on 127.0.0.1:${mariadb?.port} (${seconds(sandbox.startupMs.mariadb ?? 0)})`);
+	say(`postgres ${postgres?.version} on 127.0.0.1:${postgres?.port} (${seconds(sandbox.startupMs.postgres ?? 0)})`);
+	say(`s3rver on ${s3?.endpoint} (${seconds(sandbox.startupMs.s3 ?? 0)})`);
+	say(`servers ready in ${seconds(performance.now() - began)}`);
+	if (interruptedBy) {
+		await stopServers();
+		return exitCodeForSignal(interruptedBy);
+	}
+
+	const code = await new Promise<number>((resolve) => {
+		tests = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
+			stdio: 'inherit',
+			env: {...process.env, [TEST_SERVERS_ENV]: JSON.stringify(coordinates(sandbox!))},
+		});
+		tests.on('error', (error) => {
+			say(`could not run the tests: ${error.message}`);
+			resolve(1);
+		});
+		tests.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? exitCodeForSignal(signal) : 1)));
+	});
+	const stopped = await stopServers();
+	if (interruptedBy) return exitCodeForSignal(interruptedBy);
+	return code === 0 && !stopped ? 1 : code;
+}
+
+const code = await main();
+say(`total ${seconds(performance.now() - began)}`);
+process.exit(code);
