@@ -1,0 +1,23 @@
+import {Text} from 'ink';
+
+export interface KeyHint {
+	key: string;
+	action: string;
+}
+
+/** "↑/↓ move  Enter select  q quit": the keys the current screen answers to. */
+export function KeyHints({hints}: {hints: KeyHint[]}) {
+	return (
+		<Text>
+			{hints.map((hint, index) => (
+				<Text key={`${index}-${hint.key}`}>
+					{index > 0 ? '  ' : ''}
+					<Text bold color="cyan">
+						{hint.key}
+					</Text>
+					<Text dimColor> {hint.action}</Text>
+				</Text>
+			))}
+		</Text>
+	);
+}

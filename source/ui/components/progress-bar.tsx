@@ -1,0 +1,77 @@
+import {Box, Text} from 'ink';
+import {formatDuration, formatPercent, formatQuantity, formatRate, type QuantityUnit} from '../../core/format.ts';
+
+export interface ProgressInput {
+	done: number;
+	total?: number;
+	/** units per second */
+	rate: number;
+	/** seconds left as the source computed it; derived from total and rate when absent */
+	eta?: number;
+}
+
+export interface ProgressFigures {
+	/** 0..1, undefined when the total is unknown */
+	fraction?: number;
+	/** seconds left, undefined when it cannot be known */
+	eta?: number;
+	finished: boolean;
+}
+
+export function progressFigures({done, total, rate, eta}: ProgressInput): ProgressFigures {
+	if (total === undefined) return {eta: undefined, finished: false};
+	const finished = done >= total;
+	const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
+	if (finished) return {fraction, eta: 0, finished};
+	const left = eta ?? (rate > 0 ? (total - done) / rate : undefined);
+	return {fraction, eta: left === undefined ? undefined : Math.max(0, left), finished};
+}
+
+/** "ETA 1m 05s", "done", or "ETA —" while no rate is known. */
+export function etaText(figures: ProgressFigures): string | undefined {
+	if (figures.fraction === undefined) return undefined;
+	if (figures.finished) return 'done';
+	return figures.eta === undefined ? 'ETA —' : `ETA ${formatDuration(figures.eta)}`;
+}
+
+export function barText(fraction: number, width: number): string {
+	const filled = Math.round(fraction * width);
+	return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+interface ProgressBarProps extends ProgressInput {
+	unit: QuantityUnit;
+	label?: string;
+	labelWidth?: number;
+	width?: number;
+}
+
+/** label [██████░░░░] 42%  1.2 GiB / 2.9 GiB  34.5 MiB/s  ETA 1m 05s */
+export function ProgressBar({label, labelWidth = 24, width = 20, unit, ...input}: ProgressBarProps) {
+	const figures = progressFigures(input);
+	const amount =
+		input.total === undefined
+			? formatQuantity(input.done, unit)
+			: `${formatQuantity(input.done, unit)} / ${formatQuantity(input.total, unit)}`;
+	const eta = etaText(figures);
+	return (
+		<Box>
+			{label === undefined ? null : (
+				<Box width={labelWidth} flexShrink={0}>
+					<Text wrap="truncate-middle">{label}</Text>
+				</Box>
+			)}
+			<Text>
+				{figures.fraction === undefined ? null : (
+					<Text>
+						<Text color={figures.finished ? 'green' : 'cyan'}>{barText(figures.fraction, width)}</Text>{' '}
+						{formatPercent(input.done, input.total ?? 0).padStart(4)}{'  '}
+					</Text>
+				)}
+				{amount}
+				<Text dimColor>  {formatRate(input.rate, unit)}</Text>
+				{eta ? <Text color={figures.finished ? 'green' : undefined}>  {eta}</Text> : null}
+			</Text>
+		</Box>
+	);
+}

@@ -1,0 +1,69 @@
+import {Box, Text} from 'ink';
+import {useEffect, useState} from 'react';
+import type {EventBus, EventOf} from '../../core/events.ts';
+import {ProgressBar} from './progress-bar.tsx';
+
+type ProgressEvent = EventOf<'progress'>;
+
+function isFinished(event: ProgressEvent): boolean {
+	return event.total !== undefined && event.done >= event.total;
+}
+
+/**
+ * Running tasks first (in the order they started), then finished ones (latest first), cut to `limit`.
+ * A backup of hundreds of tables must not print hundreds of bars.
+ */
+export function visibleTasks(tasks: ProgressEvent[], limit: number): {shown: ProgressEvent[]; hidden: number; hiddenFinished: number} {
+	const running = tasks.filter((task) => !isFinished(task));
+	const finished = tasks.filter(isFinished).reverse();
+	const ordered = [...running, ...finished];
+	const shown = ordered.slice(0, limit);
+	const rest = ordered.slice(limit);
+	return {shown, hidden: rest.length, hiddenFinished: rest.filter(isFinished).length};
+}
+
+/** One bar per task from the bus's progress events, each showing the task's latest figures. */
+export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) {
+	// in the order tasks started; a task moves to the end when it finishes, so finished ones sit in finishing order
+	const [tasks, setTasks] = useState<ProgressEvent[]>([]);
+
+	useEffect(
+		() =>
+			bus.on('progress', (event) =>
+				setTasks((list) => {
+					const index = list.findIndex((task) => task.task === event.task);
+					if (index === -1) return [...list, event];
+					if (isFinished(event) && !isFinished(list[index]))
+						return [...list.slice(0, index), ...list.slice(index + 1), event];
+					const next = [...list];
+					next[index] = event;
+					return next;
+				}),
+			),
+		[bus],
+	);
+
+	if (tasks.length === 0) return null;
+	const {shown, hidden, hiddenFinished} = visibleTasks(tasks, limit);
+	return (
+		<Box flexDirection="column">
+			{shown.map((task) => (
+				<ProgressBar
+					key={task.task}
+					label={task.task}
+					unit={task.unit}
+					done={task.done}
+					total={task.total}
+					rate={task.rate}
+					eta={task.eta}
+				/>
+			))}
+			{hidden > 0 ? (
+				<Text dimColor>
+					… {hidden} more task{hidden === 1 ? '' : 's'}
+					{hiddenFinished > 0 ? ` (${hiddenFinished} finished)` : ''}
+				</Text>
+			) : null}
+		</Box>
+	);
+}

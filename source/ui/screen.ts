@@ -1,0 +1,32 @@
+import type {ComponentType} from 'react';
+import type {EventBus} from '../core/events.ts';
+import type {KeyHint} from './components/key-hints.tsx';
+import type {AppController} from './controller.ts';
+
+export interface ScreenProps {
+	bus: EventBus;
+	controller: AppController;
+	/** every registered screen, so the home menu can list them */
+	screens: ScreenDefinition[];
+	navigate: (id: string) => void;
+	goHome: () => void;
+	/** re-read the controller (connection label and state) after a call that changes it */
+	refresh: () => void;
+	exit: () => void;
+}
+
+/** Where a screen's item sits in the home menu, decided from the controller each time home shows. */
+export type MenuPlacement = 'first' | 'normal' | 'last' | 'hidden';
+
+export interface ScreenDefinition {
+	id: string;
+	/** shown in the header while the screen is open */
+	title: string;
+	component: ComponentType<ScreenProps>;
+	/** keys this screen answers to; the frame adds Esc and q */
+	hints: KeyHint[];
+	/** the screen's entry in the home menu; screens without one are reached some other way */
+	menu?: {label: string; placement?: (controller: AppController) => MenuPlacement};
+}
+
+export const HOME_SCREEN_ID = 'home';

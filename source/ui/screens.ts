@@ -1,0 +1,40 @@
+import type {ScreenDefinition} from './screen.ts';
+import {HOME_SCREEN_ID} from './screen.ts';
+import {DemoScreen} from './screens/demo.tsx';
+import {DetectionScreen} from './screens/detection.tsx';
+import {EngineScreen} from './screens/engine.tsx';
+import {HomeScreen} from './screens/home.tsx';
+
+const serverHints = [
+	{key: '←/→', action: 'server'},
+	{key: 'r', action: 'run again'},
+];
+
+/**
+ * Every screen of the app. Adding one (backup, restore, binlog tail) is one entry here; its `menu`
+ * puts it on the home menu in registry order.
+ */
+export const screens: ScreenDefinition[] = [
+	{
+		id: HOME_SCREEN_ID,
+		title: 'Home',
+		component: HomeScreen,
+		hints: [
+			{key: '↑/↓', action: 'move'},
+			{key: 'Enter', action: 'select'},
+		],
+	},
+	{
+		id: 'demo',
+		title: 'Demo',
+		component: DemoScreen,
+		hints: [],
+		menu: {
+			label: 'Start demo (throwaway MariaDB + PostgreSQL)',
+			placement: (controller) =>
+				!controller.isConfigured() ? 'first' : controller.connectionState() === 'demo' ? 'hidden' : 'last',
+		},
+	},
+	{id: 'detect', title: 'Environment', component: DetectionScreen, hints: serverHints, menu: {label: 'Detect environment'}},
+	{id: 'engine', title: 'Engine selection', component: EngineScreen, hints: serverHints, menu: {label: 'Choose engine'}},
+];

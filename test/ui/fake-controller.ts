@@ -1,0 +1,274 @@
+import {stripVTControlCharacters} from 'node:util';
+import {known, unknown, type DetectedEnvironment, type MysqlEnvironment, type PostgresEnvironment} from '../../source/core/detect/types.ts';
+import type {EngineSelection} from '../../source/engines/selection-types.ts';
+import type {AppController, ConnectionState} from '../../source/ui/controller.ts';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** A MariaDB where detection could read everything. */
+export const mariadbFull: MysqlEnvironment = {
+	dbType: 'mysql',
+	connection: {dbType: 'mysql', target: '127.0.0.1:3306', user: 'root'},
+	version: known({text: '10.11.6-MariaDB-0+deb12u1', major: 10, minor: 11, patch: 6}, 'SELECT VERSION()'),
+	flavor: known('mariadb', 'version string contains "MariaDB"'),
+	dataSize: known(
+		{
+			totalBytes: 1.2 * GiB + 300 * MiB + 2 * MiB,
+			databases: [
+				{name: 'analytics', bytes: 300 * MiB, tables: 4},
+				{name: 'shop', bytes: 1.2 * GiB, tables: 12},
+				{name: 'mysql', bytes: 2 * MiB, tables: 31},
+			],
+		},
+		'information_schema.TABLES (data_length + index_length)',
+	),
+	clonePlugin: known('UNSUPPORTED', 'MariaDB has no clone plugin'),
+	binlog: known(
+		{enabled: true, format: 'ROW', checksum: 'CRC32', file: 'mysql-bin.000003', position: 1234},
+		'SHOW MASTER STATUS, @@binlog_format, @@binlog_checksum',
+	),
+	gtid: known(
+		{mode: 'available', position: '0-1-42', detail: {gtid_strict_mode: 'OFF', gtid_domain_id: '0'}},
+		'@@gtid_binlog_pos',
+	),
+	datadir: known('/mnt/data/mysql', '@@datadir'),
+	filesystem: known({path: '/mnt/data/mysql', mountPoint: '/mnt/data', fsType: 'btrfs', device: '/dev/loop0'}, '/proc/self/mountinfo'),
+	snapshot: known(
+		{capable: true, backend: 'btrfs', target: '/mnt/data/mysql', reason: 'the data directory is a btrfs subvolume'},
+		'btrfs subvolume show /mnt/data/mysql',
+	),
+	privileges: known(
+		{
+			grants: ["GRANT RELOAD, SELECT, LOCK TABLES ON *.* TO 'backup'@'%'"],
+			held: ['RELOAD', 'SELECT', 'LOCK TABLES'],
+			perEngine: {
+				mysqldump: {ok: true, missing: []},
+				snapshot: {ok: false, missing: ['BINLOG MONITOR', 'SUPER']},
+			},
+		},
+		'SHOW GRANTS',
+	),
+	local: known(true, 'datadir readable'),
+};
+
+/** A MariaDB reached over the network by a user with few rights: much stays unknown. */
+export const mariadbUnknowns: MysqlEnvironment = {
+	dbType: 'mysql',
+	connection: {dbType: 'mysql', target: 'db2.example.com:3307', user: 'app', database: 'shop'},
+	version: known({text: '10.6.18-MariaDB', major: 10, minor: 6, patch: 18}, 'SELECT VERSION()'),
+	flavor: known('mariadb', 'version string contains "MariaDB"'),
+	dataSize: unknown('information_schema.TABLES shows only tables the user can read'),
+	clonePlugin: known('UNSUPPORTED', 'MariaDB has no clone plugin'),
+	binlog: known({enabled: false}, '@@log_bin'),
+	gtid: unknown('binary logging is off'),
+	datadir: known('/var/lib/mysql', '@@datadir'),
+	filesystem: unknown('the server runs on another machine (db2.example.com)'),
+	snapshot: unknown('the filesystem of the data directory is unknown'),
+	privileges: unknown('SHOW GRANTS failed: access denied'),
+	local: known(false, 'datadir /var/lib/mysql not found here'),
+};
+
+export const postgres: PostgresEnvironment = {
+	dbType: 'postgres',
+	connection: {dbType: 'postgres', target: '127.0.0.1:5433', user: 'postgres', database: 'postgres'},
+	version: known({text: '15.8 (Debian 15.8-0+deb12u1)', major: 15, minor: 8, patch: 0}, 'SHOW server_version'),
+	dataSize: known(
+		{totalBytes: 48 * MiB, databases: [{name: 'postgres', bytes: 7.5 * MiB}, {name: 'inventory', bytes: 40.5 * MiB}]},
+		'pg_database_size()',
+	),
+	walLevel: known('replica', 'SHOW wal_level'),
+	dataDirectory: known('/tmp/pg-demo/data', 'SHOW data_directory'),
+	filesystem: known({path: '/tmp/pg-demo/data', mountPoint: '/', fsType: 'ext4', device: '/dev/sda1'}, '/proc/self/mountinfo'),
+	snapshot: known({capable: false, reason: 'ext4 has no snapshots'}, 'filesystem type'),
+	privileges: known(
+		{grants: [], held: ['SUPERUSER'], perEngine: {'postgres-logical': {ok: true, missing: []}, snapshot: {ok: true, missing: []}}},
+		'pg_roles',
+	),
+	local: known(true, 'data_directory readable'),
+};
+
+export const mysqlSelection: EngineSelection = {
+	engine: 'mysqldump',
+	preferred: 'mysqldump',
+	reasons: [
+		'Data size 1.5 GiB is at most 10 GiB: a logical dump is quick at this size.',
+		'Server is MariaDB 10.11.6-MariaDB-0+deb12u1: it has no clone plugin.',
+		'The data directory can be snapshotted (btrfs /mnt/data/mysql).',
+	],
+	candidates: [
+		{
+			name: 'mysqldump',
+			description: 'native logical dump',
+			kind: 'logical',
+			availability: {available: true, reasons: [], warnings: ['binlog_format is ROW: fine for PITR'], info: {}},
+		},
+		{
+			name: 'clone',
+			description: 'MySQL clone plugin',
+			kind: 'physical',
+			availability: {
+				available: false,
+				reason: 'MariaDB has no clone plugin',
+				reasons: ['MariaDB has no clone plugin'],
+				warnings: [],
+				info: {},
+			},
+		},
+		{
+			name: 'snapshot',
+			description: 'filesystem snapshot',
+			kind: 'physical',
+			availability: {
+				available: false,
+				reason: 'missing privileges BINLOG MONITOR, SUPER',
+				reasons: ['missing privileges BINLOG MONITOR, SUPER'],
+				warnings: [],
+				info: {},
+			},
+		},
+	],
+};
+
+export const postgresNoneSelection: EngineSelection = {
+	engine: null,
+	preferred: 'snapshot',
+	reasons: ['Data size 48.0 MiB is at most 10 GiB.', 'No engine can run against this server now; snapshot would be the choice.'],
+	candidates: [
+		{
+			name: 'postgres-logical',
+			description: 'native logical dump',
+			kind: 'logical',
+			availability: {
+				available: false,
+				reason: 'permission denied for table secrets',
+				reasons: ['permission denied for table secrets'],
+				warnings: [],
+				info: {},
+			},
+		},
+		{
+			name: 'snapshot',
+			description: 'filesystem snapshot',
+			kind: 'physical',
+			availability: {available: false, reason: 'ext4 has no snapshots', reasons: ['ext4 has no snapshots'], warnings: [], info: {}},
+		},
+	],
+};
+
+export interface Deferred<T> {
+	promise: Promise<T>;
+	resolve: (value: T) => void;
+	reject: (error: unknown) => void;
+}
+
+export function deferred<T>(): Deferred<T> {
+	let resolve!: (value: T) => void;
+	let reject!: (error: unknown) => void;
+	const promise = new Promise<T>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+	return {promise, resolve, reject};
+}
+
+/** A controller whose answers the test decides; it counts calls and moves through connection states like the real one. */
+export class FakeController implements AppController {
+	configured: boolean;
+	state: ConnectionState;
+	label: string;
+	calls = {detect: 0, selectEngine: 0, startDemo: 0};
+	detectAnswer: () => Promise<DetectedEnvironment[]> = async () => [mariadbFull, mariadbUnknowns, postgres];
+	selectAnswer: () => Promise<EngineSelection[]> = async () => [mysqlSelection, postgresNoneSelection];
+	demoAnswer: () => Promise<void> = async () => {};
+
+	constructor({configured = true}: {configured?: boolean} = {}) {
+		this.configured = configured;
+		this.state = configured ? 'connected' : 'not-configured';
+		this.label = configured ? 'mysql root@127.0.0.1:3306' : 'not configured';
+	}
+
+	connectionLabel(): string {
+		return this.label;
+	}
+
+	connectionState(): ConnectionState {
+		return this.state;
+	}
+
+	isConfigured(): boolean {
+		return this.configured;
+	}
+
+	async detect(): Promise<DetectedEnvironment[]> {
+		this.calls.detect++;
+		return this.connecting(this.detectAnswer);
+	}
+
+	async selectEngine(): Promise<EngineSelection[]> {
+		this.calls.selectEngine++;
+		return this.connecting(this.selectAnswer);
+	}
+
+	async startDemo(): Promise<void> {
+		this.calls.startDemo++;
+		await this.demoAnswer();
+		this.configured = true;
+		this.state = 'demo';
+		this.label = 'demo: mariadb 127.0.0.1:41234, postgres 127.0.0.1:41235';
+	}
+
+	private async connecting<T>(answer: () => Promise<T>): Promise<T> {
+		this.state = 'connecting';
+		try {
+			const value = await answer();
+			this.state = 'connected';
+			return value;
+		} catch (error) {
+			this.state = 'error';
+			throw error;
+		}
+	}
+}
+
+export const ESC = '\u001B';
+export const DOWN = '\u001B[B';
+export const UP = '\u001B[A';
+export const RIGHT = '\u001B[C';
+export const LEFT = '\u001B[D';
+export const ENTER = '\r';
+export const CTRL_C = '\u0003';
+
+export const pause = (ms = 30) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The frame without colour codes. */
+export function plain(frame: string | undefined): string {
+	return stripVTControlCharacters(frame ?? '');
+}
+
+/**
+ * Polls the rendered output until `predicate` holds; fails with the last frame so a broken screen is visible.
+ * Ink writes a frame on commit but re-binds useInput handlers in effects that React runs on a later tick:
+ * the short settle after a match lets them run, so the next key reaches the handler of the frame just seen.
+ */
+export async function waitForFrame(
+	lastFrame: () => string | undefined,
+	predicate: (frame: string) => boolean,
+	timeoutMs = 2000,
+): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const frame = plain(lastFrame());
+		if (predicate(frame)) {
+			await pause(15);
+			return frame;
+		}
+		if (Date.now() > deadline) throw new Error(`frame never matched; last frame:\n${frame}`);
+		await pause(10);
+	}
+}
+
+/** Waits until the frame contains every text given. */
+export function waitForText(lastFrame: () => string | undefined, ...texts: string[]): Promise<string> {
+	return waitForFrame(lastFrame, (frame) => texts.every((text) => frame.includes(text)));
+}
