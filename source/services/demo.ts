@@ -19,7 +19,7 @@ export interface RunningDemo {
  */
 export async function startDemo(bus: EventBus): Promise<RunningDemo> {
 	bus.stage('demo', 'starting a throwaway MariaDB and PostgreSQL (installing Debian packages if missing)');
-	const sandbox = await startSandbox({mariadb: true, postgres: true, s3: false, log: (line) => bus.log('info', line)});
+	const sandbox = await startSandbox({mariadb: true, postgres: true, s3: false, noFsync: true, log: (line) => bus.log('info', line)});
 	try {
 		const mariadb = sandbox.mariadb!;
 		const postgres = sandbox.postgres!;
