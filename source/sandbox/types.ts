@@ -1,6 +1,6 @@
 /**
- * What a started throwaway server tells its user. The fields match test/harness/servers.ts (the
- * harness hands them to tests as JSON), plus the process and the way to stop it.
+ * What a started throwaway server tells its user: its coordinates (test/harness/servers.ts hands them
+ * to tests as JSON), the process and the way to stop it.
  */
 export interface StartServerOptions {
 	log: (line: string) => void;

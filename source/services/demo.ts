@@ -1,11 +1,9 @@
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import {registerSecret} from '../core/redact.ts';
-import {startSandbox} from '../sandbox/index.ts';
-import {connectMysql, connectPostgres} from '../core/connect.ts';
-import {loadMysqlSample, loadPostgresSample} from '../sandbox/sample-data.ts';
+import {createMariadbSampleDatabase, createPostgresSampleDatabase, SAMPLE_DATABASE, startSandbox} from '../sandbox/index.ts';
 
-export const DEMO_DATABASE = 'dbbackup_demo';
+export const DEMO_DATABASE = SAMPLE_DATABASE;
 
 export interface RunningDemo {
 	targets: ConnectionSettings[];
@@ -42,18 +40,7 @@ export async function startDemo(bus: EventBus): Promise<RunningDemo> {
 			passwordSource: 'the demo (generated, kept in memory)',
 		};
 		bus.stage('demo', `loading the sample database ${DEMO_DATABASE}`);
-		const conn = await connectMysql(mysqlSettings, {multipleStatements: true});
-		try {
-			await loadMysqlSample(conn);
-		} finally {
-			await conn.end();
-		}
-		const client = await connectPostgres(postgresSettings);
-		try {
-			await loadPostgresSample(client);
-		} finally {
-			await client.end();
-		}
+		await Promise.all([createMariadbSampleDatabase(mariadb), createPostgresSampleDatabase(postgres)]);
 		bus.log('info', `demo MariaDB ${mariadb.version} on ${mariadb.host}:${mariadb.port}, PostgreSQL ${postgres.version} on ${postgres.host}:${postgres.port}`);
 		return {
 			targets: [mysqlSettings, postgresSettings],

@@ -33,38 +33,8 @@ function findTestFiles(): string[] {
 function coordinates(sandbox: Sandbox): TestServers {
 	const {mariadb, postgres, s3} = sandbox;
 	if (!mariadb || !postgres || !s3) throw new Error('the sandbox lacks a server');
-	return {
-		mariadb: {
-			host: mariadb.host,
-			port: mariadb.port,
-			socket: mariadb.socket,
-			datadir: mariadb.datadir,
-			user: mariadb.user,
-			password: mariadb.password,
-			limitedUser: mariadb.limitedUser,
-			limitedPassword: mariadb.limitedPassword,
-			version: mariadb.version,
-		},
-		postgres: {
-			host: postgres.host,
-			port: postgres.port,
-			socketDir: postgres.socketDir,
-			datadir: postgres.datadir,
-			superuser: postgres.superuser,
-			user: postgres.user,
-			password: postgres.password,
-			version: postgres.version,
-		},
-		s3: {
-			endpoint: s3.endpoint,
-			port: s3.port,
-			directory: s3.directory,
-			region: s3.region,
-			accessKeyId: s3.accessKeyId,
-			secretAccessKey: s3.secretAccessKey,
-			bucket: s3.bucket,
-		},
-	};
+	const withoutProcess = <T extends {pid: number; stop: unknown}>({pid: _pid, stop: _stop, ...rest}: T) => rest;
+	return {mariadb: withoutProcess(mariadb), postgres: withoutProcess(postgres), s3: withoutProcess(s3)};
 }
 
 function describeError(error: unknown): string {

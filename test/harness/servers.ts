@@ -1,45 +1,15 @@
+import type {RunningMariadb, RunningPostgres, RunningS3} from '../../source/sandbox/types.ts';
+
 /**
  * Coordinates of the real servers that test/harness/run.ts starts once per `npm test` run and hands to
  * every test process through the DBBACKUP_TEST_SERVERS environment variable.
  */
-export interface TestMariadb {
-	host: string;
-	port: number;
-	socket: string;
-	datadir: string;
-	/** a user with ALL PRIVILEGES WITH GRANT OPTION, password authentication over TCP */
-	user: string;
-	password: string;
-	/** a user with only SELECT on *.*, for privilege tests */
-	limitedUser: string;
-	limitedPassword: string;
-	version: string;
-}
+type Coordinates<T> = Omit<T, 'pid' | 'stop'>;
 
-export interface TestPostgres {
-	host: string;
-	port: number;
-	/** unix socket directory; local connections there are trusted */
-	socketDir: string;
-	datadir: string;
-	/** OS user that owns the cluster, also the database superuser */
-	superuser: string;
-	/** a login role with password (scram-sha-256 over TCP), CREATEDB */
-	user: string;
-	password: string;
-	version: string;
-}
-
-export interface TestS3 {
-	endpoint: string;
-	port: number;
-	directory: string;
-	region: string;
-	accessKeyId: string;
-	secretAccessKey: string;
-	/** a bucket that exists when tests start */
-	bucket: string;
-}
+/** The started servers' fields minus the process handle: what a test may use. */
+export type TestMariadb = Coordinates<RunningMariadb>;
+export type TestPostgres = Coordinates<RunningPostgres>;
+export type TestS3 = Coordinates<RunningS3>;
 
 export interface TestServers {
 	mariadb: TestMariadb;

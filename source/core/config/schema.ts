@@ -27,7 +27,7 @@ const port = {min: 1, max: 65_535} as const;
 const MiB = 1024 * 1024;
 
 export const CONFIG_SCHEMA: readonly KeySpec[] = [
-	{key: 'connection.db_type', type: 'enum', values: ['mysql', 'postgres'], description: 'database type; detected from the server when not set'},
+	{key: 'connection.db_type', type: 'enum', values: ['mysql', 'postgres'], description: 'database type; when not set, the kind the environment points at (MYSQL_*/PG* variables, ~/.my.cnf, ~/.pgpass, local sockets), else mysql'},
 	{key: 'connection.host', type: 'string', description: 'server host name or address (PostgreSQL: a path is a socket directory)'},
 	{key: 'connection.port', type: 'integer', ...port, description: 'server TCP port (3306 for MySQL, 5432 for PostgreSQL when not set)'},
 	{key: 'connection.user', type: 'string', description: 'user name to connect as (the OS user name when not set)'},

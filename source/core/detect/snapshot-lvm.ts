@@ -1,4 +1,4 @@
-import {formatBytes} from './bytes.ts';
+import {formatBytes} from '../format.ts';
 import {commandLine, failureText, type CommandRunner} from './command-runner.ts';
 import {known, unknown, type Fact, type FilesystemInfo, type SnapshotCapability} from './types.ts';
 

@@ -88,6 +88,15 @@ function MysqlReport({env}: {env: MysqlEnvironment}) {
 			<FactRow label="Binlog" fact={env.binlog} describe={describeBinlog} />
 			<FactRow label="GTID" fact={env.gtid} describe={describeGtid} />
 			<FactRow label="Datadir" fact={env.datadir} describe={(dir) => dir} />
+			<PlacementRows env={env} />
+		</Box>
+	);
+}
+
+/** Rows both server kinds share: where the data lives, whether it can snapshot, who may do what. */
+function PlacementRows({env}: {env: DetectedEnvironment}) {
+	return (
+		<>
 			<FactRow label="Filesystem" fact={env.filesystem} describe={describeFilesystem} />
 			<FactRow label="Snapshot" fact={env.snapshot} describe={describeSnapshot} color={snapshotColor} />
 			<FactRow
@@ -97,7 +106,7 @@ function MysqlReport({env}: {env: MysqlEnvironment}) {
 				color={privilegesColor}
 				details={(privileges) => <PrivilegeList privileges={privileges} />}
 			/>
-		</Box>
+		</>
 	);
 }
 
@@ -108,15 +117,7 @@ function PostgresReport({env}: {env: PostgresEnvironment}) {
 			<FactRow label="Data size" fact={env.dataSize} describe={describeDataSize} details={(size) => <DatabaseTable size={size} />} />
 			<FactRow label="wal_level" fact={env.walLevel} describe={(level) => level} />
 			<FactRow label="Data directory" fact={env.dataDirectory} describe={(dir) => dir} />
-			<FactRow label="Filesystem" fact={env.filesystem} describe={describeFilesystem} />
-			<FactRow label="Snapshot" fact={env.snapshot} describe={describeSnapshot} color={snapshotColor} />
-			<FactRow
-				label="Privileges"
-				fact={env.privileges}
-				describe={describePrivileges}
-				color={privilegesColor}
-				details={(privileges) => <PrivilegeList privileges={privileges} />}
-			/>
+			<PlacementRows env={env} />
 		</Box>
 	);
 }
