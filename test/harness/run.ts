@@ -9,10 +9,17 @@ import {readdirSync} from 'node:fs';
 import {join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {DbBackupError} from '../../source/core/errors.ts';
-import {startSandbox, type Sandbox} from '../../source/sandbox/index.ts';
+import {ensureDebianPackages, startSandbox, type PackageNeed, type Sandbox} from '../../source/sandbox/index.ts';
 import {TEST_SERVERS_ENV, type TestServers} from './servers.ts';
 
 const began = performance.now();
+
+/** Tools the tests use beyond the servers (the sandbox installs the servers' own packages). */
+const TEST_TOOL_NEEDS: PackageNeed[] = [
+	{binary: 'mkfs.btrfs', pkg: 'btrfs-progs'},
+	{binary: 'btrfs', pkg: 'btrfs-progs'},
+	{binary: 'findmnt', pkg: 'util-linux'},
+];
 const testRoot = fileURLToPath(new URL('..', import.meta.url));
 
 function say(line: string): void {
@@ -79,6 +86,7 @@ async function main(): Promise<number> {
 		return 1;
 	}
 	try {
+		await ensureDebianPackages(TEST_TOOL_NEEDS, say);
 		sandbox = await startSandbox({mariadb: true, postgres: true, s3: true, noFsync: true, log: say});
 	} catch (error) {
 		say(`could not start the test servers:\n${describeError(error)}`);
