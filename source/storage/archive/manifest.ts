@@ -1,0 +1,239 @@
+import type {DbType} from '../../core/detect/types.ts';
+import {IntegrityError} from '../../core/errors.ts';
+import {COMPRESSIONS, type Compression} from '../compression.ts';
+import {memberPathProblem} from './member-path.ts';
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export interface ManifestMember {
+	/** path inside the archive, extension included (e.g. `data/shop/orders.00003.sql.zst`) */
+	path: string;
+	/** bytes stored in the archive (after compression) */
+	bytes: number;
+	/** bytes before compression */
+	rawBytes: number;
+	/** hex SHA-256 of the stored bytes */
+	sha256: string;
+	compression: Compression;
+	rows?: number;
+}
+
+export interface ManifestTable {
+	name: string;
+	rows: number;
+	/** paths of the members holding this table, in order */
+	members: string[];
+}
+
+export interface ManifestDatabase {
+	name: string;
+	tables: ManifestTable[];
+}
+
+export interface Manifest {
+	formatVersion: typeof MANIFEST_FORMAT_VERSION;
+	tool: {name: string; version: string};
+	engine: string;
+	dbType: DbType;
+	/** host is a name, address or socket path, never with credentials */
+	server: {version: string; flavor: string; host: string};
+	databases: ManifestDatabase[];
+	members: ManifestMember[];
+	/** where the dump is consistent: binlog file/pos and GTID set, or PG LSN and snapshot */
+	coordinates: Record<string, unknown>;
+	startedAt: string;
+	finishedAt: string;
+	lockMs?: number;
+	options: Record<string, unknown>;
+}
+
+export interface ManifestProblem {
+	/** JSON path of the field, e.g. `members[3].sha256` */
+	field: string;
+	message: string;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isText(value: unknown): value is string {
+	return typeof value === 'string' && value.length > 0;
+}
+
+function isTimestamp(value: unknown): value is string {
+	return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** Collects problems; each check names its field. */
+class Checker {
+	readonly problems: ManifestProblem[] = [];
+
+	add(field: string, message: string): void {
+		this.problems.push({field, message});
+	}
+
+	object(value: unknown, field: string): value is Json {
+		if (isObject(value)) return true;
+		this.add(field, 'must be an object');
+		return false;
+	}
+
+	array(value: unknown, field: string): value is unknown[] {
+		if (Array.isArray(value)) return true;
+		this.add(field, 'must be an array');
+		return false;
+	}
+
+	text(value: unknown, field: string): void {
+		if (!isText(value)) this.add(field, 'must be a non-empty string');
+	}
+
+	count(value: unknown, field: string): void {
+		if (!isCount(value)) this.add(field, 'must be a whole number of 0 or more');
+	}
+
+	timestamp(value: unknown, field: string): void {
+		if (!isTimestamp(value)) this.add(field, 'must be an ISO 8601 timestamp');
+	}
+}
+
+function checkServer(check: Checker, server: unknown): void {
+	if (!check.object(server, 'server')) return;
+	check.text(server.version, 'server.version');
+	check.text(server.flavor, 'server.flavor');
+	check.text(server.host, 'server.host');
+	if (typeof server.host === 'string' && (server.host.includes('@') || server.host.includes('://'))) {
+		check.add('server.host', 'must be a host name, address or socket path without user, password or scheme');
+	}
+}
+
+function checkMembers(check: Checker, members: unknown): Set<string> {
+	const paths = new Set<string>();
+	if (!check.array(members, 'members')) return paths;
+	members.forEach((member, index) => {
+		const at = `members[${index}]`;
+		if (!check.object(member, at)) return;
+		const pathProblem = memberPathProblem(member.path);
+		if (pathProblem) check.add(`${at}.path`, pathProblem);
+		else if (paths.has(member.path as string)) check.add(`${at}.path`, `repeats ${JSON.stringify(member.path)}`);
+		else paths.add(member.path as string);
+		check.count(member.bytes, `${at}.bytes`);
+		check.count(member.rawBytes, `${at}.rawBytes`);
+		if (typeof member.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(member.sha256)) {
+			check.add(`${at}.sha256`, 'must be 64 lowercase hex characters');
+		}
+		if (member.compression === 'lz4') {
+			check.add(`${at}.compression`, 'is lz4, which this version cannot read (it reads zstd, gzip and none)');
+		} else if (!(COMPRESSIONS as readonly unknown[]).includes(member.compression)) {
+			check.add(`${at}.compression`, `must be one of ${COMPRESSIONS.join(', ')}`);
+		}
+		if (member.rows !== undefined) check.count(member.rows, `${at}.rows`);
+	});
+	return paths;
+}
+
+function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<string>): void {
+	if (!check.array(databases, 'databases')) return;
+	const names = new Set<string>();
+	databases.forEach((database, index) => {
+		const at = `databases[${index}]`;
+		if (!check.object(database, at)) return;
+		check.text(database.name, `${at}.name`);
+		if (typeof database.name === 'string') {
+			if (names.has(database.name)) check.add(`${at}.name`, `repeats ${JSON.stringify(database.name)}`);
+			names.add(database.name);
+		}
+		if (!check.array(database.tables, `${at}.tables`)) return;
+		database.tables.forEach((table, tableIndex) => {
+			const tableAt = `${at}.tables[${tableIndex}]`;
+			if (!check.object(table, tableAt)) return;
+			check.text(table.name, `${tableAt}.name`);
+			check.count(table.rows, `${tableAt}.rows`);
+			if (!check.array(table.members, `${tableAt}.members`)) return;
+			table.members.forEach((path, memberIndex) => {
+				if (typeof path !== 'string' || !memberPaths.has(path)) {
+					check.add(`${tableAt}.members[${memberIndex}]`, `${JSON.stringify(path)} is not one of the manifest's members`);
+				}
+			});
+		});
+	});
+}
+
+/** Every problem of `value` as a manifest, in field order; empty when it is a valid manifest. */
+export function manifestProblems(value: unknown): ManifestProblem[] {
+	const check = new Checker();
+	if (!check.object(value, '(manifest)')) return check.problems;
+	if (value.formatVersion !== MANIFEST_FORMAT_VERSION) {
+		check.add(
+			'formatVersion',
+			typeof value.formatVersion === 'number' && value.formatVersion > MANIFEST_FORMAT_VERSION
+				? `is ${value.formatVersion}, newer than this version of dbbackup reads (${MANIFEST_FORMAT_VERSION})`
+				: `must be ${MANIFEST_FORMAT_VERSION}`,
+		);
+	}
+	if (check.object(value.tool, 'tool')) {
+		check.text(value.tool.name, 'tool.name');
+		check.text(value.tool.version, 'tool.version');
+	}
+	check.text(value.engine, 'engine');
+	if (value.dbType !== 'mysql' && value.dbType !== 'postgres') check.add('dbType', 'must be "mysql" or "postgres"');
+	checkServer(check, value.server);
+	const memberPaths = checkMembers(check, value.members);
+	checkDatabases(check, value.databases, memberPaths);
+	check.object(value.coordinates, 'coordinates');
+	check.timestamp(value.startedAt, 'startedAt');
+	check.timestamp(value.finishedAt, 'finishedAt');
+	if (isTimestamp(value.startedAt) && isTimestamp(value.finishedAt) && Date.parse(value.finishedAt) < Date.parse(value.startedAt)) {
+		check.add('finishedAt', 'is before startedAt');
+	}
+	if (value.lockMs !== undefined && !(typeof value.lockMs === 'number' && Number.isFinite(value.lockMs) && value.lockMs >= 0)) {
+		check.add('lockMs', 'must be a number of milliseconds, 0 or more');
+	}
+	check.object(value.options, 'options');
+	return check.problems;
+}
+
+function describeProblems(problems: ManifestProblem[]): string {
+	const [first] = problems;
+	const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+	return `${first!.field} ${first!.message}${more}`;
+}
+
+/** `value` as a Manifest, or an IntegrityError naming `source` and the first bad field. */
+export function validateManifest(value: unknown, source: string): Manifest {
+	const problems = manifestProblems(value);
+	if (problems.length === 0) return value as Manifest;
+	throw new IntegrityError({
+		code: 'MANIFEST_INVALID',
+		message: `${source}: the manifest is not valid: ${describeProblems(problems)}`,
+		hint: 'The archive was damaged or not written by dbbackup; restore from another copy.',
+	});
+}
+
+/** Parses manifest JSON text; invalid JSON or an invalid manifest is an IntegrityError naming `source`. */
+export function parseManifest(text: string, source: string): Manifest {
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (error) {
+		throw new IntegrityError({
+			code: 'MANIFEST_INVALID',
+			message: `${source}: the manifest is not valid JSON (${(error as Error).message})`,
+			hint: 'The archive was damaged; restore from another copy.',
+			cause: error,
+		});
+	}
+	return validateManifest(value, source);
+}
+
+/** The manifest as stored: stable key order, two-space indent, final newline. */
+export function serializeManifest(manifest: Manifest): string {
+	return `${JSON.stringify(manifest, null, 2)}\n`;
+}

@@ -1,0 +1,99 @@
+import {PassThrough, type Duplex} from 'node:stream';
+import zlib from 'node:zlib';
+import {UsageError} from '../core/errors.ts';
+import {ZstdWorkerStream} from './zstd-pool.ts';
+
+/** How each archive member is compressed. lz4 is named in the CLI but has no codec in this version. */
+export type Compression = 'zstd' | 'gzip' | 'none';
+
+export const COMPRESSIONS: readonly Compression[] = ['zstd', 'gzip', 'none'];
+
+export interface LevelRange {
+	min: number;
+	max: number;
+	default: number;
+}
+
+export const LEVEL_RANGES: Readonly<Record<Exclude<Compression, 'none'>, LevelRange>> = {
+	zstd: {min: 1, max: 19, default: 3},
+	gzip: {min: 1, max: 9, default: 6},
+};
+
+const EXTENSIONS: Readonly<Record<Compression, string>> = {zstd: '.zst', gzip: '.gz', none: ''};
+
+const LZ4_MESSAGE = 'lz4 is not available in this version; use zstd, gzip or none';
+
+export function isCompression(value: unknown): value is Compression {
+	return typeof value === 'string' && (COMPRESSIONS as readonly string[]).includes(value);
+}
+
+/** The compression named by a flag or config value; a UsageError naming `--compress` otherwise. */
+export function parseCompression(value: unknown): Compression {
+	if (isCompression(value)) return value;
+	if (value === 'lz4') {
+		throw new UsageError({code: 'COMPRESSION_UNAVAILABLE', message: LZ4_MESSAGE, hint: 'Pass --compress zstd (the default), gzip or none.'});
+	}
+	throw new UsageError({
+		code: 'COMPRESSION_UNKNOWN',
+		message: `--compress ${JSON.stringify(value)} is not a compression this version knows (zstd, gzip, none)`,
+		hint: 'Pass --compress zstd (the default), gzip or none.',
+	});
+}
+
+/**
+ * The level to use for `kind`: the codec default when `level` is undefined, else `level` when it is an
+ * integer inside the codec's range. `none` takes no level. Wrong values are a UsageError naming `--level`.
+ */
+export function resolveLevel(kind: Compression, level?: number): number | undefined {
+	if (kind === 'none') {
+		if (level === undefined) return undefined;
+		throw new UsageError({
+			code: 'COMPRESSION_LEVEL_INVALID',
+			message: `--level ${level} was given but --compress is none`,
+			hint: 'Drop --level, or choose --compress zstd (levels 1-19) or gzip (levels 1-9).',
+		});
+	}
+	const range = LEVEL_RANGES[kind];
+	if (level === undefined) return range.default;
+	if (!Number.isInteger(level) || level < range.min || level > range.max) {
+		throw new UsageError({
+			code: 'COMPRESSION_LEVEL_INVALID',
+			message: `--level ${level} is out of range for ${kind}: use an integer from ${range.min} to ${range.max}`,
+			hint: `Leave --level out for the ${kind} default (${range.default}).`,
+		});
+	}
+	return level;
+}
+
+/** The file-name extension of a member stored with `kind`: `.zst`, `.gz`, or none. */
+export function extensionFor(kind: Compression): string {
+	return EXTENSIONS[kind];
+}
+
+/**
+ * A through stream that compresses what is written to it. zlib works on libuv's thread pool and zstd
+ * on the worker threads of zstd-pool.ts, so several streams compress on several cores.
+ */
+export function compressStream(kind: Compression, level?: number): Duplex {
+	const resolved = resolveLevel(kind, level);
+	switch (kind) {
+		case 'zstd':
+			return new ZstdWorkerStream('compress', resolved);
+		case 'gzip':
+			return zlib.createGzip({level: resolved});
+		case 'none':
+			return new PassThrough();
+	}
+}
+
+/** A through stream that decompresses; corrupt or cut input makes it error (with the codec's message). */
+export function decompressStream(kind: Compression): Duplex {
+	switch (kind) {
+		case 'zstd':
+			return new ZstdWorkerStream('decompress');
+		case 'gzip':
+			return zlib.createGunzip();
+		case 'none':
+			return new PassThrough();
+	}
+}

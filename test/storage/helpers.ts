@@ -1,0 +1,54 @@
+import {createHash, randomBytes} from 'node:crypto';
+import {mkdtempSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {Readable} from 'node:stream';
+import type {ManifestFields} from '../../source/storage/archive/writer.ts';
+
+export interface TempDir {
+	root: string;
+	at(name: string): string;
+	remove(): void;
+}
+
+export function tempDir(): TempDir {
+	const root = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-storage-'));
+	return {root, at: (name) => path.join(root, name), remove: () => rmSync(root, {recursive: true, force: true})};
+}
+
+export async function collect(stream: Readable | AsyncIterable<Buffer | string>): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+	return Buffer.concat(chunks);
+}
+
+export function sha256(data: Uint8Array): string {
+	return createHash('sha256').update(data).digest('hex');
+}
+
+/** Dump-like text: compressible but not trivially so. */
+export function dumpText(bytes: number): Buffer {
+	const words = Array.from({length: 512}, () => randomBytes(5).toString('hex'));
+	const lines: string[] = [];
+	let size = 0;
+	for (let row = 0; size < bytes; row++) {
+		const line = `INSERT INTO orders VALUES (${row},'${words[row % 509]}','${words[(row * 7) % 511]}',${(row * 37) % 1000}.${row % 100});\n`;
+		lines.push(line);
+		size += line.length;
+	}
+	return Buffer.from(lines.join('')).subarray(0, bytes);
+}
+
+export function manifestFields(overrides: Partial<ManifestFields> = {}): ManifestFields {
+	return {
+		tool: {name: 'dbbackup', version: '0.1.0'},
+		engine: 'mysqldump',
+		dbType: 'mysql',
+		server: {version: '10.11.6-MariaDB', flavor: 'mariadb', host: '127.0.0.1:3306'},
+		databases: [],
+		coordinates: {binlogFile: 'mysql-bin.000003', binlogPos: 1234},
+		startedAt: '2025-01-02T03:04:05.000Z',
+		options: {compress: 'zstd'},
+		...overrides,
+	};
+}
