@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type {Readable, Writable} from 'node:stream';
 import {loadConfig} from '../core/config/load.ts';
+import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EventBus} from '../core/events.ts';
 import {DbBackupError, ExitCode, UsageError, toDbBackupError} from '../core/errors.ts';
 import {redact} from '../core/redact.ts';
@@ -104,10 +105,15 @@ export async function run(io: RunIo): Promise<number> {
 				hint: `Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`dbbackup --help\`.`,
 			});
 		}
+		// Resolved on first use only: `--help`-like paths and the demo never read option files.
+		let resolved: ConnectionSettings[] | undefined;
 		const targetsFor = () => {
-			const {targets, warnings} = resolveTargets({loaded, env: io.env, home: io.home}, loaded.config.connection.db_type);
-			for (const warning of warnings) bus.warn(warning);
-			return targets;
+			if (!resolved) {
+				const {targets, warnings} = resolveTargets({loaded, env: io.env, home: io.home}, loaded.config.connection.db_type);
+				for (const warning of warnings) bus.warn(warning);
+				resolved = targets;
+			}
+			return resolved;
 		};
 		const ctx: CommandContext = {
 			bus,
