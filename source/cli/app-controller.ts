@@ -2,6 +2,7 @@ import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {describeTarget} from '../core/connection-settings.ts';
 import type {DetectedEnvironment} from '../core/detect/types.ts';
 import type {EventBus} from '../core/events.ts';
+import {toDbBackupError, type DbBackupError} from '../core/errors.ts';
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
 import {startDemo, type RunningDemo} from '../services/demo.ts';
@@ -16,6 +17,8 @@ export class CliAppController implements AppController {
 	private demo?: RunningDemo;
 	private state: ConnectionState;
 	private lastEnvironments?: DetectedEnvironment[];
+	/** the failure of the last action, if it failed: the exit code when the user quits */
+	lastFailure?: DbBackupError;
 
 	constructor(
 		private readonly bus: EventBus,
@@ -49,9 +52,11 @@ export class CliAppController implements AppController {
 			}
 			if (!this.demo) this.state = 'connected';
 			this.lastEnvironments = environments;
+			this.lastFailure = undefined;
 			return environments;
 		} catch (error) {
 			if (!this.demo) this.state = 'error';
+			this.lastFailure = toDbBackupError(error);
 			throw error;
 		}
 	}
@@ -64,7 +69,13 @@ export class CliAppController implements AppController {
 
 	async startDemo(): Promise<void> {
 		if (this.demo) return;
-		this.demo = await startDemo(this.bus);
+		try {
+			this.demo = await startDemo(this.bus);
+		} catch (error) {
+			this.lastFailure = toDbBackupError(error);
+			throw error;
+		}
+		this.lastFailure = undefined;
 		this.targets = this.demo.targets;
 		this.state = 'demo';
 	}

@@ -7,7 +7,10 @@ import {selectionContext} from './commands/engine.ts';
 import type {RunIo} from './run.ts';
 
 export async function runInteractive(ctx: CommandContext, initialScreen: string | undefined, io: RunIo): Promise<number> {
-	const configured = ctx.loaded.config.connection.db_type !== undefined || configuredDbTypes({loaded: ctx.loaded, env: ctx.env, home: ctx.home}).length > 0;
+	// A connection key from a flag, DBBACKUP_* or the config file counts, as do MYSQL_*/PG* signs.
+	const configured =
+		Object.keys(ctx.loaded.sources).some((key) => key.startsWith('connection.')) ||
+		configuredDbTypes({loaded: ctx.loaded, env: ctx.env, home: ctx.home}).length > 0;
 	const controller = new CliAppController(ctx.bus, ctx.targets, configured, selectionContext(ctx));
 	ctx.onCleanup(() => controller.stop());
 	await renderApp({
@@ -17,5 +20,6 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 		stdin: io.stdin,
 		stdout: io.stdout,
 	});
-	return ExitCode.ok;
+	// Quitting after a failed action reports that failure's exit code, as the plain mode would.
+	return controller.lastFailure?.exitCode ?? ExitCode.ok;
 }
