@@ -1,0 +1,154 @@
+/** Runs a plain SQL script (mysqldump / mariadb-dump output) over a mysql2 connection, statement by statement. */
+import {isUtf8} from 'node:buffer';
+import type {Connection} from 'mysql2/promise';
+import {ProgressReporter, type EventBus} from '../../../core/events.ts';
+import {SqlScriptError} from './script-error.ts';
+import {SqlScriptSplitter, type ScriptChunk, type ScriptStatement} from './splitter.ts';
+
+/** MySQL's "binary" character set: mysql2 then writes a latin1 string as its bytes, one to one. */
+const BINARY_CHARSET_NUMBER = 63;
+const SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
+/** ER_EMPTY_QUERY: a statement that is only a version comment for a newer server, which the server skips. */
+const ER_EMPTY_QUERY = 1065;
+const STATEMENT_PREFIX_LENGTH = 120;
+
+export interface ApplySqlScriptOptions {
+	/** owned by the applier while it runs: nothing else may queue queries on it */
+	connection: Connection;
+	source: AsyncIterable<ScriptChunk>;
+	bus: EventBus;
+	/** the script's name in messages: the archive member or the file */
+	member?: string;
+	continueOnError?: boolean;
+	/** size of the script in bytes, when known, for the progress total and ETA */
+	totalBytes?: number;
+}
+
+export interface FailedStatement {
+	line: number;
+	byteOffset: number;
+	/** the statement's first characters */
+	statement: string;
+	/** the server's error code name (ER_…) and number */
+	code: string;
+	errno?: number;
+	message: string;
+}
+
+export interface ApplySqlScriptResult {
+	/** statements sent to the server, failed ones included */
+	statements: number;
+	errors: FailedStatement[];
+	/** bytes of the script consumed */
+	bytes: number;
+}
+
+interface ServerError {
+	code?: string;
+	errno?: number;
+	sqlMessage?: string;
+	message?: string;
+}
+
+interface ResultHeader {
+	serverStatus?: number;
+}
+
+/** mysql2 connection internals used to send a statement's bytes unchanged; pinned with the mysql2 version. */
+interface ConnectionInternals {
+	connection?: {config: {charsetNumber: number}; _command?: unknown};
+}
+
+export function statementPrefix(sql: string): string {
+	const oneLine = sql.replace(/\s+/g, ' ').trim();
+	return oneLine.length > STATEMENT_PREFIX_LENGTH ? `${oneLine.slice(0, STATEMENT_PREFIX_LENGTH)}…` : oneLine;
+}
+
+/**
+ * A statement that is valid UTF-8 goes as text. One that is not (raw binary in `_binary'…'` literals from a
+ * dump made without --hex-blob) must reach the server byte for byte, as the mysql client sends it: mysql2
+ * encodes the query text in the connection's charset, so for that one query the charset is "binary" and
+ * the text holds one character per byte.
+ */
+async function sendStatement(connection: Connection, statement: ScriptStatement): Promise<unknown> {
+	if (isUtf8(statement.bytes)) {
+		const [result] = await connection.query(statement.sql);
+		return result;
+	}
+	const internals = (connection as unknown as ConnectionInternals).connection;
+	const config = internals?.config;
+	if (!config) throw new Error('mysql2 internals changed: connection.connection.config is missing');
+	if (internals._command) throw new Error('the connection is busy with another query: a binary statement would be sent with the wrong charset');
+	const charsetNumber = config.charsetNumber;
+	config.charsetNumber = BINARY_CHARSET_NUMBER;
+	try {
+		// the packet is built synchronously when the command starts on an idle connection
+		const pending = connection.query(statement.bytes.toString('latin1'));
+		config.charsetNumber = charsetNumber;
+		const [result] = await pending;
+		return result;
+	} finally {
+		config.charsetNumber = charsetNumber;
+	}
+}
+
+export async function applySqlScript(options: ApplySqlScriptOptions): Promise<ApplySqlScriptResult> {
+	const {connection, bus, continueOnError = false} = options;
+	const name = options.member ?? 'SQL script';
+	const splitter = new SqlScriptSplitter(options.source, {name});
+	const progress = new ProgressReporter(bus, `restore ${name}`, 'bytes', options.totalBytes);
+	const errors: FailedStatement[] = [];
+	let statements = 0;
+	let bytes = 0;
+
+	await connection.query('SET NAMES utf8mb4');
+	for await (const statement of splitter) {
+		statements += 1;
+		try {
+			const result = (await sendStatement(connection, statement)) as ResultHeader | ResultHeader[];
+			const status = Array.isArray(result) ? undefined : result?.serverStatus;
+			if (typeof status === 'number') splitter.noBackslashEscapes = (status & SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0;
+		} catch (error) {
+			const {code = 'UNKNOWN', errno, sqlMessage, message = String(error)} = (error ?? {}) as ServerError;
+			if (errno === ER_EMPTY_QUERY) continue;
+			if (errno === undefined) {
+				// not a refusal by the server (connection lost, protocol error): going on is impossible
+				throw new SqlScriptError({
+					code: 'SQL_SCRIPT_ABORTED',
+					message: `${name} line ${statement.line}: the statement could not be run: ${message} (${code})`,
+					hint: 'Check that the server is still up and reachable, then restore again into an empty database.',
+					line: statement.line,
+					member: options.member,
+					cause: error,
+				});
+			}
+			const failed: FailedStatement = {
+				line: statement.line,
+				byteOffset: statement.byteOffset,
+				statement: statementPrefix(statement.sql),
+				code,
+				errno,
+				message: sqlMessage ?? message,
+			};
+			if (!continueOnError) {
+				throw new SqlScriptError({
+					code: 'SQL_STATEMENT_FAILED',
+					message: `${name} line ${failed.line}: the server refused the statement: ${failed.message} (${code}, error ${errno}); statement: ${failed.statement}`,
+					hint: 'Fix the statement or the target server, or restore with --continue-on-error to skip failing statements and count them.',
+					line: failed.line,
+					member: options.member,
+					cause: error,
+				});
+			}
+			errors.push(failed);
+			bus.warn(`${name} line ${failed.line}: ${failed.message} (${code}); statement: ${failed.statement}`, {code: 'SQL_STATEMENT_FAILED'});
+		} finally {
+			bytes = statement.endOffset;
+			progress.set(bytes);
+		}
+	}
+	bytes = splitter.bytesConsumed;
+	progress.set(bytes);
+	progress.finish();
+	return {statements, errors, bytes};
+}
