@@ -33,7 +33,8 @@ describe('sandbox MariaDB (started by the harness)', () => {
 		await conn.query(`CREATE TABLE ${scratch}.t (id INT PRIMARY KEY)`);
 		await conn.query(`INSERT INTO ${scratch}.t VALUES (1)`);
 		const [gtid] = await conn.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
-		assert.match(gtid[0].pos, /^\d+-1-\d+$/);
+		// other test files on this shared server may write in other GTID domains: a list of domain-server-seq
+		assert.match(gtid[0].pos, /^\d+-1-\d+(,\d+-1-\d+)*$/);
 		const [logs] = await conn.query<RowDataPacket[]>('SHOW BINARY LOGS');
 		assert.ok(logs.length >= 1);
 	});

@@ -1,0 +1,86 @@
+import type {FileHandle} from 'node:fs/promises';
+import type {MysqlConnection} from '../../core/connect.ts';
+import type {Chunk} from './chunks.ts';
+import {qualifiedName, quoteIdentifier} from './identifiers.ts';
+import {columnReader, insertableColumns, rawBytes} from './values.ts';
+
+/** Largest INSERT we write; a single row larger than this gets a statement of its own. */
+export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024;
+
+export interface ChunkOutput {
+	rows: number;
+	bytes: number;
+}
+
+export interface ChunkWriteOptions {
+	maxStatementBytes?: number;
+	/** called as rows are read, with how many since the last call */
+	onRows?: (rows: number) => void;
+	onBytes?: (bytes: number) => void;
+}
+
+/** The SELECT that reads one chunk, and the INSERT prefix its rows are written under (null: nothing to insert). */
+export function chunkStatements(chunk: Chunk): {select: string; insertPrefix: string} | null {
+	const columns = insertableColumns(chunk.table.columns);
+	if (columns.length === 0) return null;
+	const readers = columns.map(columnReader);
+	const from = qualifiedName(chunk.table.database, chunk.table.name);
+	const where = chunk.where ? ` WHERE ${chunk.where}` : '';
+	return {
+		select: `SELECT ${readers.map((reader) => reader.selectExpression).join(', ')} FROM ${from}${where}`,
+		insertPrefix: `INSERT INTO ${quoteIdentifier(chunk.table.name)} (${columns.map((column) => quoteIdentifier(column.name)).join(', ')}) VALUES\n`,
+	};
+}
+
+/**
+ * Streams one chunk's rows from the server (inside the worker's snapshot) into multi-row INSERTs
+ * appended to `file`. Memory holds one statement at most: the row stream pauses while a write is pending.
+ */
+export async function writeChunk(connection: MysqlConnection, chunk: Chunk, file: FileHandle, options: ChunkWriteOptions = {}): Promise<ChunkOutput> {
+	const statements = chunkStatements(chunk);
+	if (!statements) return {rows: 0, bytes: 0};
+	const limit = options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+	const encoders = insertableColumns(chunk.table.columns).map((column) => columnReader(column).encode);
+	const prefixBytes = Buffer.byteLength(statements.insertPrefix);
+	let pending: string[] = [];
+	let pendingBytes = 0;
+	let rows = 0;
+	let bytes = 0;
+	let unreported = 0;
+
+	const flush = async () => {
+		if (pending.length === 0) return;
+		const statement = `${statements.insertPrefix}${pending.join(',\n')};\n`;
+		pending = [];
+		pendingBytes = 0;
+		const buffer = Buffer.from(statement, 'utf8');
+		await file.write(buffer);
+		bytes += buffer.length;
+		options.onBytes?.(buffer.length);
+	};
+
+	// the promise wrapper has no streaming API; its underlying connection does, with backpressure
+	const core = (connection as unknown as {connection: {query(options: object): {stream(options?: object): AsyncIterable<(Buffer | null)[]>}}}).connection;
+	const stream = core.query({sql: statements.select, rowsAsArray: true, typeCast: rawBytes}).stream({highWaterMark: 256});
+	for await (const row of stream) {
+		let tuple = '(';
+		for (let index = 0; index < encoders.length; index++) {
+			if (index > 0) tuple += ',';
+			tuple += encoders[index](row[index]);
+		}
+		tuple += ')';
+		const tupleBytes = Buffer.byteLength(tuple) + 2;
+		if (pending.length > 0 && prefixBytes + pendingBytes + tupleBytes > limit) await flush();
+		pending.push(tuple);
+		pendingBytes += tupleBytes;
+		rows += 1;
+		unreported += 1;
+		if (unreported >= 1000) {
+			options.onRows?.(unreported);
+			unreported = 0;
+		}
+	}
+	await flush();
+	if (unreported > 0) options.onRows?.(unreported);
+	return {rows, bytes};
+}

@@ -1,0 +1,217 @@
+import type {RowDataPacket} from 'mysql2/promise';
+import {connectMysql, type MysqlConnection} from '../../core/connect.ts';
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {WorkError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {atLeast, readServerVersion, type ServerVersion} from './server.ts';
+
+/** Where the snapshot sits in the server's history; a field is absent when the server has no binlog/GTIDs. */
+export interface Coordinates {
+	binlogFile?: string;
+	binlogPosition?: number;
+	/** MariaDB @@gtid_binlog_pos, MySQL @@gtid_executed */
+	gtid?: string;
+}
+
+export type LockMethod = 'backup-stage' | 'lock-instance+ftwrl' | 'ftwrl' | 'no-lock';
+
+export interface ConsistentSnapshot {
+	server: ServerVersion;
+	/** one connection per worker, each inside START TRANSACTION WITH CONSISTENT SNAPSHOT on the same point */
+	workers: MysqlConnection[];
+	coordinates: Coordinates;
+	method: LockMethod;
+	/** how long writes were blocked (0 with noLock) */
+	lockMs: number;
+	/** ends every worker's transaction and closes the connections */
+	close(): Promise<void>;
+}
+
+export interface SnapshotOptions {
+	settings: ConnectionSettings;
+	workers: number;
+	/** mydumper's SAFE_NO_LOCK: no global lock; coordinates read before and after must be equal */
+	noLock?: boolean;
+}
+
+/**
+ * Session state for reading: utf8mb4 on the wire, TIMESTAMP in UTC (written back under the same zone),
+ * no sql_mode rewriting what we read, and timeouts long enough for a slow consumer of a big result.
+ */
+export async function prepareReadSession(connection: MysqlConnection, server: ServerVersion): Promise<void> {
+	await connection.query("SET NAMES utf8mb4, SESSION time_zone = '+00:00', SESSION sql_mode = ''");
+	await connection.query('SET SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600, SESSION wait_timeout = 86400');
+	await connection.query(server.mariadb ? 'SET SESSION max_statement_time = 0' : 'SET SESSION max_execution_time = 0');
+}
+
+async function startSnapshot(connection: MysqlConnection): Promise<void> {
+	await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+	await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+}
+
+export async function readCoordinates(connection: MysqlConnection, server: ServerVersion): Promise<Coordinates> {
+	const statusStatement = !server.mariadb && atLeast(server, 8, 4) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+	const coordinates: Coordinates = {};
+	const [status] = await connection.query<RowDataPacket[]>(statusStatement);
+	if (status.length > 0) {
+		coordinates.binlogFile = String(status[0].File);
+		coordinates.binlogPosition = Number(status[0].Position);
+	}
+	const gtidVariable = server.mariadb ? '@@GLOBAL.gtid_binlog_pos' : '@@GLOBAL.gtid_executed';
+	const [gtidRows] = await connection.query<RowDataPacket[]>(`SELECT ${gtidVariable} AS gtid`);
+	const gtid = gtidRows[0]?.gtid;
+	if (typeof gtid === 'string' && gtid.trim() !== '') coordinates.gtid = gtid.replace(/\s+/g, '');
+	return coordinates;
+}
+
+export function describeCoordinates(coordinates: Coordinates): string {
+	const parts: string[] = [];
+	if (coordinates.binlogFile) parts.push(`${coordinates.binlogFile}:${coordinates.binlogPosition}`);
+	if (coordinates.gtid) parts.push(`GTID ${coordinates.gtid}`);
+	return parts.length > 0 ? parts.join(', ') : 'no binary log';
+}
+
+function sameCoordinates(a: Coordinates, b: Coordinates): boolean {
+	return a.binlogFile === b.binlogFile && a.binlogPosition === b.binlogPosition && a.gtid === b.gtid;
+}
+
+interface GlobalLock {
+	method: LockMethod;
+	release(): Promise<void>;
+}
+
+function isDriverError(error: unknown): error is {code?: string; sqlMessage?: string; message: string} {
+	return error instanceof Error;
+}
+
+function lockFailure(error: unknown): WorkError {
+	const message = isDriverError(error) ? (error as {sqlMessage?: string}).sqlMessage ?? error.message : String(error);
+	return new WorkError({
+		code: 'LOCK_FAILED',
+		message: `could not take the global backup lock: ${message}`,
+		hint: 'The user needs RELOAD (MariaDB BACKUP STAGE / FLUSH TABLES WITH READ LOCK) or BACKUP_ADMIN (MySQL); or use --no-lock, which checks that the coordinates did not move instead.',
+		cause: error,
+	});
+}
+
+/** Blocks commits server-wide, the lightest way the server offers. */
+async function takeGlobalLock(control: MysqlConnection, server: ServerVersion, bus: EventBus): Promise<GlobalLock> {
+	try {
+		if (server.mariadb && atLeast(server, 10, 5)) {
+			await control.query('BACKUP STAGE START');
+			await control.query('BACKUP STAGE BLOCK_COMMIT');
+			return {method: 'backup-stage', release: async () => void (await control.query('BACKUP STAGE END'))};
+		}
+		if (!server.mariadb && atLeast(server, 8, 0)) {
+			let instanceLocked = false;
+			try {
+				await control.query('LOCK INSTANCE FOR BACKUP');
+				instanceLocked = true;
+			} catch (error) {
+				bus.log('info', 'LOCK INSTANCE FOR BACKUP refused; using FLUSH TABLES WITH READ LOCK alone', {
+					error: isDriverError(error) ? error.message : String(error),
+				});
+			}
+			await control.query('FLUSH TABLES WITH READ LOCK');
+			return {
+				method: instanceLocked ? 'lock-instance+ftwrl' : 'ftwrl',
+				release: async () => {
+					await control.query('UNLOCK TABLES');
+					if (instanceLocked) await control.query('UNLOCK INSTANCE');
+				},
+			};
+		}
+		await control.query('FLUSH TABLES WITH READ LOCK');
+		return {method: 'ftwrl', release: async () => void (await control.query('UNLOCK TABLES'))};
+	} catch (error) {
+		throw lockFailure(error);
+	}
+}
+
+async function closeAll(connections: MysqlConnection[]): Promise<void> {
+	await Promise.all(connections.map((connection) => connection.end().catch(() => connection.destroy())));
+}
+
+/**
+ * Opens `workers` connections that all read the same consistent point in time, and the binlog/GTID
+ * coordinates of exactly that point. With the lock, commits are blocked only while the workers start
+ * their snapshots; without it, the coordinates are read before and after and must not have moved.
+ */
+export async function openConsistentSnapshot(options: SnapshotOptions, bus: EventBus): Promise<ConsistentSnapshot> {
+	const count = Math.max(1, Math.floor(options.workers));
+	const control = await connectMysql(options.settings);
+	const workers: MysqlConnection[] = [];
+	try {
+		const server = await readServerVersion(control);
+		await prepareReadSession(control, server);
+		const opened = await Promise.all(Array.from({length: count}, () => connectMysql(options.settings)));
+		workers.push(...opened);
+		await Promise.all(workers.map((worker) => prepareReadSession(worker, server)));
+
+		let coordinates: Coordinates;
+		let method: LockMethod;
+		let lockMs = 0;
+		if (options.noLock) {
+			const before = await readCoordinates(control, server);
+			await Promise.all(workers.map(startSnapshot));
+			const after = await readCoordinates(control, server);
+			if (!sameCoordinates(before, after)) {
+				throw new WorkError({
+					code: 'SNAPSHOT_MOVED',
+					message: `the server wrote while the snapshots opened without a lock: coordinates were ${describeCoordinates(before)} before and ${describeCoordinates(after)} after`,
+					hint: 'Run again when the server is quieter, or without --no-lock (needs RELOAD or BACKUP_ADMIN).',
+				});
+			}
+			coordinates = after;
+			method = 'no-lock';
+		} else {
+			const locked = performance.now();
+			const lock = await takeGlobalLock(control, server, bus);
+			try {
+				coordinates = await readCoordinates(control, server);
+				await Promise.all(workers.map(startSnapshot));
+			} finally {
+				await lock.release();
+				lockMs = performance.now() - locked;
+			}
+			method = lock.method;
+		}
+		await control.end();
+		bus.log('info', `consistent snapshot on ${count} connection(s) at ${describeCoordinates(coordinates)}`, {
+			method,
+			lockMs: Math.round(lockMs * 1000) / 1000,
+		});
+		return {
+			server,
+			workers,
+			coordinates,
+			method,
+			lockMs,
+			close: async () => {
+				await Promise.all(workers.map((worker) => worker.query('COMMIT').catch(() => {})));
+				await closeAll(workers);
+			},
+		};
+	} catch (error) {
+		await closeAll([control, ...workers]);
+		throw error;
+	}
+}
+
+export interface TableEngine {
+	database: string;
+	table: string;
+	engine: string;
+}
+
+/** Tables whose engine is not transactional: their rows are read as they are when read, not at the snapshot. */
+export function warnUncoveredTables(tables: TableEngine[], bus: EventBus): TableEngine[] {
+	const uncovered = tables.filter((table) => table.engine.toLowerCase() !== 'innodb');
+	for (const table of uncovered) {
+		bus.warn(`${table.database}.${table.table} (${table.engine}) is not covered by the snapshot`, {
+			code: 'NOT_IN_SNAPSHOT',
+			hint: 'Only InnoDB tables are read at the snapshot point; convert the table to InnoDB, or accept that its rows may not match the recorded coordinates.',
+		});
+	}
+	return uncovered;
+}

@@ -1,0 +1,98 @@
+import type {CreationContext, DatabaseCatalog, StoredObject, TableInfo} from './catalog.ts';
+import {describeCoordinates, type Coordinates, type LockMethod} from './consistency.ts';
+import {quoteIdentifier} from './identifiers.ts';
+import {quoteString} from './values.ts';
+
+/** The session the data is loaded under; routines and friends switch away from it and back. */
+export const LOAD_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+
+export interface ScriptHeader {
+	serverVersion: string;
+	databases: string[];
+	coordinates: Coordinates;
+	method: LockMethod;
+	lockMs: number;
+	startedAt: string;
+}
+
+function comment(text: string): string {
+	return text
+		.split('\n')
+		.map((line) => `-- ${line}`)
+		.join('\n');
+}
+
+export function scriptHeader(header: ScriptHeader): string {
+	const {coordinates} = header;
+	const lines = [
+		comment(`dbbackup SQL dump of ${header.databases.join(', ') || '(no databases)'}`),
+		comment(`server ${header.serverVersion}, started ${header.startedAt}`),
+		comment(`snapshot: ${describeCoordinates(coordinates)} (${header.method}, writes blocked ${header.lockMs.toFixed(1)} ms)`),
+	];
+	if (coordinates.binlogFile) lines.push(comment(`binlog: ${coordinates.binlogFile} ${coordinates.binlogPosition}`));
+	if (coordinates.gtid) lines.push(comment(`GTID: ${coordinates.gtid}`));
+	lines.push(
+		'',
+		'SET NAMES utf8mb4;',
+		"SET time_zone = '+00:00';",
+		'SET foreign_key_checks = 0;',
+		'SET unique_checks = 0;',
+		`SET sql_mode = '${LOAD_SQL_MODE}';`,
+		'',
+	);
+	return `${lines.join('\n')}\n`;
+}
+
+export function scriptFooter(): string {
+	return '\nSET foreign_key_checks = 1;\nSET unique_checks = 1;\n-- dump complete\n';
+}
+
+/** CREATE DATABASE IF NOT EXISTS with the database's own charset and collation. */
+export function createDatabase(database: DatabaseCatalog): string {
+	const statement = database.createStatement.replace(/^CREATE DATABASE(?! IF NOT EXISTS)/i, 'CREATE DATABASE IF NOT EXISTS');
+	return `${statement};\n`;
+}
+
+export function useDatabase(name: string): string {
+	return `USE ${quoteIdentifier(name)};\n`;
+}
+
+export function createTable(table: TableInfo): string {
+	return `\n-- table ${table.database}.${table.name}\n${useDatabase(table.database)}${table.createStatement};\n`;
+}
+
+/** A delimiter that does not occur in the body (the client ends the statement at its first occurrence). */
+export function delimiterFor(body: string): string {
+	for (const candidate of [';;', '$$', '//', '@@', ';;dbbackup;;']) {
+		if (!body.includes(candidate)) return candidate;
+	}
+	let suffix = 0;
+	while (body.includes(`;;dbbackup${suffix};;`)) suffix += 1;
+	return `;;dbbackup${suffix};;`;
+}
+
+/**
+ * The script's bytes are utf8mb4. An object created under a client charset whose bytes utf8mb4 text is
+ * also valid in (the utf8 family, ascii) keeps it; any other is re-created with utf8mb4 as client
+ * charset, which keeps its text and its connection collation (what its literals compare under).
+ */
+function clientCharsetFor(context: CreationContext): string {
+	const charset = context.characterSetClient.toLowerCase();
+	return ['utf8', 'utf8mb3', 'utf8mb4', 'ascii'].includes(charset) ? charset : 'utf8mb4';
+}
+
+/** Re-creates a view, routine, trigger or event under the session state it was created with. */
+export function createStoredObject(object: StoredObject, sqlMode?: string): string {
+	const {context} = object;
+	const lines = [`\n-- ${object.kind.toLowerCase()} ${object.database}.${object.name}`, useDatabase(object.database).trimEnd()];
+	const mode = sqlMode ?? context.sqlMode;
+	lines.push(`SET sql_mode = ${quoteString(mode)};`);
+	if (context.characterSetClient) lines.push(`SET character_set_client = ${clientCharsetFor(context)};`);
+	if (context.collationConnection) lines.push(`SET collation_connection = ${context.collationConnection};`);
+	if (context.timeZone) lines.push(`SET time_zone = ${quoteString(context.timeZone)};`);
+	const delimiter = delimiterFor(object.createStatement);
+	lines.push(`DELIMITER ${delimiter}`, `${object.createStatement}${delimiter}`, 'DELIMITER ;');
+	lines.push('SET NAMES utf8mb4;', `SET sql_mode = '${LOAD_SQL_MODE}';`);
+	if (context.timeZone) lines.push("SET time_zone = '+00:00';");
+	return `${lines.join('\n')}\n`;
+}

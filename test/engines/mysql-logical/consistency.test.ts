@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import {randomInt} from 'node:crypto';
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import type {Connection, RowDataPacket} from 'mysql2/promise';
+import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
+import {EventBus} from '../../../source/core/events.ts';
+import {openConsistentSnapshot} from '../../../source/engines/mysql-logical/consistency.ts';
+import {dumpMysql} from '../../../source/engines/mysql-logical/dump-sql.ts';
+import {mariadbConnection, uniqueName} from '../../harness/db.ts';
+import {getTestServers} from '../../harness/servers.ts';
+
+function settings(): ConnectionSettings {
+	const {mariadb} = getTestServers();
+	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
+}
+
+/**
+ * Inserts n = 1, 2, 3… into `seq`, one autocommit transaction each, in a GTID domain of its own: the
+ * k-th insert gets the GTID domain-1-(first + k − 1), so a GTID position says exactly how many rows
+ * had committed at that point, whatever else the server is doing.
+ */
+class SequenceWriter {
+	readonly domain = randomInt(1000, 2 ** 31);
+	firstSeqNo = 0;
+	written = 0;
+	private stopped = false;
+	private loop?: Promise<void>;
+
+	constructor(private readonly connection: Connection, private readonly table: string) {}
+
+	async start(): Promise<void> {
+		await this.connection.query(`SET SESSION gtid_domain_id = ${this.domain}`);
+		await this.insertNext();
+		const [[{gtid}]] = await this.connection.query<RowDataPacket[]>('SELECT @@last_gtid AS gtid');
+		const [domain, , seqNo] = String(gtid).split('-').map(Number);
+		assert.equal(domain, this.domain);
+		this.firstSeqNo = seqNo;
+		this.loop = (async () => {
+			while (!this.stopped) await this.insertNext();
+		})();
+	}
+
+	private async insertNext(): Promise<void> {
+		await this.connection.query(`INSERT INTO ${this.table} (n) VALUES (?)`, [this.written + 1]);
+		this.written += 1;
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+		await this.loop;
+	}
+
+	/** rows committed at a GTID position (0 when the position does not mention our domain) */
+	rowsAt(gtidPosition: string): number {
+		const ours = gtidPosition.split(',').find((gtid) => Number(gtid.split('-')[0]) === this.domain);
+		return ours ? Number(ours.split('-')[2]) - this.firstSeqNo + 1 : 0;
+	}
+}
+
+describe('consistent snapshot', () => {
+	let admin: Connection;
+	let writerConnection: Connection;
+	let dir: string;
+	const database = uniqueName('consistency');
+
+	before(async () => {
+		admin = await mariadbConnection({multipleStatements: true});
+		writerConnection = await mariadbConnection();
+		dir = await mkdtemp(join(tmpdir(), 'dbbackup-consistency-'));
+		await admin.query(`CREATE DATABASE ${database}; CREATE TABLE ${database}.seq (n INT PRIMARY KEY, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))`);
+	});
+
+	after(async () => {
+		await admin.query(`DROP DATABASE ${database}`);
+		await admin.end();
+		await writerConnection.end();
+		await rm(dir, {recursive: true, force: true});
+	});
+
+	test('every worker reads the same point: a row committed after the snapshot is seen by none', async () => {
+		const snapshot = await openConsistentSnapshot({settings: settings(), workers: 4}, new EventBus());
+		try {
+			const [[{total}]] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS total FROM ${database}.seq`);
+			await admin.query(`INSERT INTO ${database}.seq (n) VALUES (-1)`);
+			for (const worker of snapshot.workers) {
+				const [[{count}]] = await worker.query<RowDataPacket[]>(`SELECT COUNT(*) AS count FROM ${database}.seq`);
+				assert.equal(Number(count), Number(total));
+			}
+			assert.equal(snapshot.method, 'backup-stage');
+		} finally {
+			await snapshot.close();
+			await admin.query(`DELETE FROM ${database}.seq WHERE n = -1`);
+		}
+	});
+
+	test('a dump taken during writes holds exactly the rows its recorded GTID position implies', async () => {
+		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		await writer.start();
+		try {
+			while (writer.written < 200) await new Promise((resolve) => setTimeout(resolve, 5));
+			const output = join(dir, 'during-writes.sql');
+			const result = await dumpMysql({settings: settings(), databases: [database], workers: 3, chunkRows: 50, format: 'sql', output}, new EventBus());
+			const writtenBeforeStop = writer.written;
+			await writer.stop();
+
+			const expected = writer.rowsAt(result.coordinates.gtid ?? '');
+			const script = await readFile(output, 'utf8');
+			const dumped = [...script.matchAll(/^\((\d+),'/gm)].map((match) => Number(match[1])).sort((a, b) => a - b);
+			assert.ok(expected > 200 && expected < writtenBeforeStop + 1, `GTID position implies ${expected} rows`);
+			assert.ok(writtenBeforeStop > expected, 'writes went on after the snapshot');
+			assert.equal(dumped.length, expected);
+			assert.equal(dumped.at(-1), expected);
+			assert.deepEqual(dumped, Array.from({length: expected}, (_, index) => index + 1));
+			assert.equal(result.tables[0].rows, expected);
+		} finally {
+			await writer.stop();
+		}
+	});
+
+	test('--no-lock: coordinates that move while the snapshots open fail the dump, naming both positions', async () => {
+		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		await admin.query(`DELETE FROM ${database}.seq`);
+		await writer.start();
+		try {
+			await assert.rejects(
+				dumpMysql({settings: settings(), databases: [database], workers: 8, noLock: true, format: 'sql', output: join(dir, 'moved.sql')}, new EventBus()),
+				(error: Error & {code?: string}) => error.code === 'SNAPSHOT_MOVED' && /before and .* after/.test(error.message),
+			);
+		} finally {
+			await writer.stop();
+		}
+	});
+
+	test('--no-lock on a quiet server succeeds without blocking writes', async () => {
+		const result = await dumpMysql({settings: settings(), databases: [database], workers: 2, noLock: true, format: 'sql', output: join(dir, 'quiet.sql')}, new EventBus());
+		assert.equal(result.method, 'no-lock');
+		assert.equal(result.lockMs, 0);
+	});
+});
