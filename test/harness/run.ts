@@ -19,6 +19,7 @@ const TEST_TOOL_NEEDS: PackageNeed[] = [
 	{binary: 'mkfs.btrfs', pkg: 'btrfs-progs'},
 	{binary: 'btrfs', pkg: 'btrfs-progs'},
 	{binary: 'findmnt', pkg: 'util-linux'},
+	{binary: 'zstd', pkg: 'zstd'},
 ];
 const testRoot = fileURLToPath(new URL('..', import.meta.url));
 
