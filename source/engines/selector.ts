@@ -1,4 +1,5 @@
 import type {DetectedEnvironment} from '../core/detect/types.ts';
+import {describeFlavor} from '../core/detect/describe.ts';
 import {formatBytes} from '../core/format.ts';
 import {cloneBlockers} from './clone/index.ts';
 import {GiB} from './facts.ts';
@@ -37,7 +38,7 @@ export function selectEngine(env: DetectedEnvironment, context: SelectionContext
 		const flavor = env.flavor.known ? env.flavor.value : undefined;
 		const version = env.version.known ? env.version.value.text : 'unknown version';
 		if (flavor === 'mariadb') reasons.push(`Server is MariaDB ${version}: it has no clone plugin, so a physical copy can only come from a filesystem snapshot.`);
-		else reasons.push(`Server is ${flavor === 'percona' ? 'Percona Server' : 'MySQL'} ${version}.`);
+		else reasons.push(`Server is ${describeFlavor(flavor ?? 'mysql')} ${version}.`);
 		if (flavor !== 'mariadb') {
 			reasons.push(blockedClone.length === 0 ? 'Clone plugin is ACTIVE and the user has BACKUP_ADMIN: clone can copy the server physically.' : `Clone cannot be used: ${blockedClone.join('; ')}.`);
 		}

@@ -10,7 +10,7 @@ import {
 	describePrivileges,
 	describeSnapshot,
 	environmentTitle,
-} from '../../source/ui/screens/environment-text.ts';
+} from '../../source/core/detect/describe.ts';
 import {deferred, FakeController, LEFT, mariadbFull, mariadbUnknowns, postgres, RIGHT, waitForText} from './fake-controller.ts';
 
 afterEach(() => cleanup());

@@ -1,4 +1,5 @@
 import type {DetectedEnvironment, Fact} from '../../core/detect/types.ts';
+import {describeFlavor} from '../../core/detect/describe.ts';
 import {formatBytes} from '../../core/format.ts';
 
 /** The detection report as plain text (stdout of `dbbackup detect --yes`). */
@@ -11,7 +12,7 @@ export function renderEnvironment(env: DetectedEnvironment): string {
 		lines.push(`  ${label.padEnd(14)} ${text}`);
 	};
 	row('Version', env.version, (v) => v.text);
-	if (env.dbType === 'mysql') row('Flavor', env.flavor, (f) => ({mysql: 'MySQL', mariadb: 'MariaDB', percona: 'Percona Server'})[f]);
+	if (env.dbType === 'mysql') row('Flavor', env.flavor, describeFlavor);
 	row('Data Size', env.dataSize, (size) => `${formatBytes(size.totalBytes)} in ${size.databases.length} database(s)`);
 	if (env.dataSize.known) {
 		for (const db of env.dataSize.value.databases) {

@@ -5,7 +5,7 @@ import {StageLine} from '../components/stage-line.tsx';
 import {useTask} from '../hooks.ts';
 import type {ScreenProps} from '../screen.ts';
 import {EnvironmentReport} from './environment-report.tsx';
-import {environmentTitle} from './environment-text.ts';
+import {environmentTitle} from '../../core/detect/describe.ts';
 
 export function DetectionScreen({bus, controller, refresh}: ScreenProps) {
 	const {state, restart} = useTask(() => controller.detect(), refresh);

@@ -18,7 +18,7 @@ import {
 	describeGtid,
 	describePrivileges,
 	describeSnapshot,
-} from './environment-text.ts';
+} from '../../core/detect/describe.ts';
 
 const MAX_DATABASES_SHOWN = 8;
 

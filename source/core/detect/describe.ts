@@ -8,10 +8,10 @@ import type {
 	MysqlFlavor,
 	PrivilegeInfo,
 	SnapshotCapability,
-} from '../../core/detect/types.ts';
-import {formatBytes} from '../../core/format.ts';
+} from './types.ts';
+import {formatBytes} from '../format.ts';
 
-/** One-line descriptions of detected values, as the detection screen shows them. */
+/** One-line descriptions of detected values, as the detection screen and the plain report show them. */
 
 const flavorNames: Record<MysqlFlavor, string> = {mysql: 'MySQL', mariadb: 'MariaDB', percona: 'Percona Server'};
 
