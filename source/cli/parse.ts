@@ -21,6 +21,14 @@ const FLAGS = {
 	workers: {type: 'number'},
 	engine: {type: 'string'},
 	target: {type: 'string'},
+	targetDb: {type: 'string'},
+	tables: {type: 'string'},
+	dropExisting: {type: 'boolean', default: false},
+	continueOnError: {type: 'boolean', default: false},
+	indexesAfterData: {type: 'boolean', default: false},
+	includeUsers: {type: 'boolean', default: false},
+	chunkRows: {type: 'number'},
+	noLock: {type: 'boolean', default: false},
 	keep: {type: 'boolean', default: false},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
@@ -47,6 +55,15 @@ export interface ParsedFlags {
 	workers?: number;
 	engine?: string;
 	target?: string;
+	targetDb?: string;
+	/** comma-separated db.table or table names */
+	tables?: string;
+	dropExisting: boolean;
+	continueOnError: boolean;
+	indexesAfterData: boolean;
+	includeUsers: boolean;
+	chunkRows?: number;
+	noLock: boolean;
 	keep: boolean;
 	help: boolean;
 	version: boolean;
@@ -108,17 +125,17 @@ export function parseArgv(argv: string[]): ParsedCommand {
 	}
 
 	const flags = cli.flags as unknown as ParsedFlags;
-	for (const name of ['port', 'level', 'workers'] as const) {
+	for (const name of ['port', 'level', 'workers', 'chunkRows'] as const) {
 		const value = flags[name];
 		if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
 			throw new UsageError({
 				code: 'BAD_FLAG_VALUE',
-				message: `--${name} must be a whole number, got "${argvValue(argv, name)}"`,
-				hint: `For example --${name} ${name === 'port' ? 3306 : 4}.`,
+				message: `--${kebab(name)} must be a whole number, got "${argvValue(argv, kebab(name))}"`,
+				hint: `For example --${kebab(name)} ${name === 'port' ? 3306 : name === 'chunkRows' ? 100000 : 4}.`,
 			});
 		}
 	}
-	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target'] as const) {
+	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target', 'targetDb', 'tables'] as const) {
 		if (Array.isArray(flags[name])) {
 			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--${kebab(name)} was given more than once`, hint: 'Give it once.'});
 		}

@@ -7,6 +7,7 @@ import {DbBackupError, ExitCode, UsageError, toDbBackupError} from '../core/erro
 import {redact} from '../core/redact.ts';
 import {parseDbType, resolveTargets} from '../services/targets.ts';
 import {backupCommand} from './commands/backup.ts';
+import {restoreCommand} from './commands/restore.ts';
 import {demoCommand} from './commands/demo.ts';
 import {detectCommand} from './commands/detect.ts';
 import {engineCommand} from './commands/engine.ts';
@@ -15,7 +16,7 @@ import {HELP} from './help.ts';
 import {parseArgv, type ParsedFlags} from './parse.ts';
 import {attachJsonSink} from './sinks/json.ts';
 import {attachPlainSink} from './sinks/plain.ts';
-import {VERSION} from './version.ts';
+import {VERSION} from '../core/tool-version.ts';
 
 export interface RunIo {
 	argv: string[];
@@ -66,6 +67,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	backup: (ctx) => backupCommand(ctx, 'single'),
 	'physical-backup': (ctx) => backupCommand(ctx, 'physical'),
 	'stream-backup': (ctx) => backupCommand(ctx, 'stream'),
+	restore: restoreCommand,
 	demo: demoCommand,
 };
 

@@ -1,3 +1,4 @@
+import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 
@@ -24,27 +25,57 @@ export interface EngineCapabilities {
 }
 
 export interface BackupOptions {
+	settings: ConnectionSettings;
+	/** empty: every database except the system ones */
 	databases: string[];
 	output: string;
 	workers: number;
 	format: 'archive' | 'sql';
 	compress: 'zstd' | 'lz4' | 'gzip' | 'none';
 	level?: number;
-	[key: string]: unknown;
+	/** rows per chunk; absent: adaptive; 0: never split tables */
+	chunkRows?: number;
+	noLock?: boolean;
+	includeUsers?: boolean;
 }
 
 export interface RestoreOptions {
+	settings: ConnectionSettings;
 	artifact: string;
 	targetDb?: string;
+	/** `db.table` or `table` */
 	tables?: string[];
 	workers: number;
-	[key: string]: unknown;
+	dropExisting?: boolean;
+	continueOnError?: boolean;
+	indexesAfterData?: boolean;
+	includeUsers?: boolean;
 }
 
 export interface BackupResult {
 	artifact: string;
 	bytes: number;
+	format: 'archive' | 'sql';
 	lockMs?: number;
+	/** where the backup is consistent, in one line (GTID, binlog file:pos, LSN) */
+	coordinates?: string;
+	databases: string[];
+	tables: number;
+	rows: number;
+	startedAt: string;
+	finishedAt: string;
+}
+
+export interface RestoreResult {
+	artifact: string;
+	/** the databases restored into */
+	databases: string[];
+	tables: number;
+	rows: number;
+	/** SQL bytes applied */
+	bytes: number;
+	/** statements the server refused (only with continueOnError) */
+	failedStatements: number;
 	startedAt: string;
 	finishedAt: string;
 }
@@ -58,7 +89,7 @@ export interface BackupEngine {
 	capabilities: EngineCapabilities;
 	checkAvailability(env: DetectedEnvironment, context?: SelectionContext): Availability;
 	backup(options: BackupOptions, bus: EventBus): Promise<BackupResult>;
-	restore(options: RestoreOptions, bus: EventBus): Promise<void>;
+	restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult>;
 }
 
 /** What besides the server shapes the choice of engine. */

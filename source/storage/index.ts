@@ -19,10 +19,12 @@ export {
 	type Manifest,
 	type ManifestDatabase,
 	type ManifestMember,
+	type ManifestObjectGroup,
+	type ManifestObjectKind,
 	type ManifestProblem,
 	type ManifestTable,
 } from './archive/manifest.ts';
-export {MANIFEST_NAME, partialPathOf, sidecarPathOf} from './archive/member-path.ts';
+export {MANIFEST_NAME, memberSegment, partialPathOf, sidecarPathOf} from './archive/member-path.ts';
 export {
 	DEFAULT_SPILL_THRESHOLD,
 	createArchiveWriter,
@@ -34,3 +36,4 @@ export {
 	type MemberSource,
 } from './archive/writer.ts';
 export {openArchive, type OpenArchive, type VerifyOptions, type VerifyReport} from './archive/reader.ts';
+export {identifyArtifact, readScriptArtifact, type ArtifactFile, type ArtifactKind} from './artifact.ts';

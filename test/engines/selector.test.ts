@@ -99,9 +99,21 @@ describe('engine selection criteria', () => {
 		const selection = selectEngine(mysqlEnvironment());
 		assert.equal(selection.preferred, 'mysqldump');
 		assert.match(selection.reasons[0]!, /Data size 2\.0 GiB is at most 10 GiB/);
-		// Nothing is built yet in this version, so nothing can run and the selection says so.
+		assert.equal(selection.engine, 'mysqldump');
+		assert.doesNotMatch(selection.reasons.at(-1)!, /falling back|No engine can run/);
+	});
+
+	test('a physical preference whose driver is missing falls back to the logical dump and says why', () => {
+		const selection = selectEngine(mariadbEnvironment({dataSize: known({totalBytes: 50 * GiB, databases: []}, 's'), snapshot: btrfsSnapshot}));
+		assert.equal(selection.preferred, 'snapshot');
+		assert.equal(selection.engine, 'mysqldump');
+		assert.match(selection.reasons.at(-1)!, /snapshot is not available \(.*driver is not built.*\); falling back to mysqldump/);
+	});
+
+	test('nothing can run when the logical dump lacks SELECT', () => {
+		const selection = selectEngine(mysqlEnvironment({privileges: known(privileges({mysqldump: ['SELECT']}), 'g')}));
 		assert.equal(selection.engine, null);
-		assert.match(selection.reasons.at(-1)!, /No engine can run.*mysqldump would be the choice/);
+		assert.match(selection.reasons.at(-1)!, /No engine can run.*mysqldump would be the choice: user lacks SELECT/);
 	});
 
 	test('large MySQL with clone ready → clone', () => {
@@ -145,7 +157,7 @@ describe('engine selection criteria', () => {
 	test('candidates carry every engine\'s availability for the screen and --json', () => {
 		const selection = selectEngine(mariadbEnvironment());
 		assert.deepEqual(selection.candidates.map((row) => [row.name, row.availability.available]), [
-			['mysqldump', false],
+			['mysqldump', true],
 			['clone', false],
 			['snapshot', false],
 			['streaming', false],

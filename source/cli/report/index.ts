@@ -2,6 +2,7 @@ import {findEngine} from '../../engines/registry.ts';
 import type {CommandResult} from '../../services/results.ts';
 import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.ts';
 import {renderEnvironment} from './environment.ts';
+import {renderBackup, renderRestore} from './work.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -21,7 +22,9 @@ export function renderResult(result: CommandResult): string {
 		case 'engine-selection':
 			return renderSelection(result.target, result.selection);
 		case 'backup':
-			return `Backup written by ${result.engine}: ${result.result.artifact} (${result.result.bytes} bytes${result.result.lockMs === undefined ? '' : `, lock held ${result.result.lockMs} ms`})`;
+			return renderBackup(result.engine, result.result);
+		case 'restore':
+			return renderRestore(result.engine, result.result);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

@@ -1,8 +1,9 @@
 import type {RowDataPacket} from 'mysql2/promise';
 import type {MysqlConnection} from '../../core/connect.ts';
-import {WorkError} from '../../core/errors.ts';
+import {UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
+import {readSequences, type SequenceInfo} from './sequences.ts';
 
 export const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
@@ -51,6 +52,8 @@ export interface StoredObject {
 	database: string;
 	name: string;
 	kind: 'VIEW' | 'PROCEDURE' | 'FUNCTION' | 'TRIGGER' | 'EVENT';
+	/** triggers: the table they fire on */
+	table?: string;
 	createStatement: string;
 	context: CreationContext;
 }
@@ -59,6 +62,7 @@ export interface DatabaseCatalog {
 	name: string;
 	createStatement: string;
 	tables: TableInfo[];
+	sequences: SequenceInfo[];
 	routines: StoredObject[];
 	triggers: StoredObject[];
 	events: StoredObject[];
@@ -90,7 +94,7 @@ export async function resolveDatabases(connection: MysqlConnection, wanted: stri
 	if (wanted.length === 0) return existing.filter((name) => !SYSTEM_DATABASES.has(name.toLowerCase()));
 	const missing = wanted.filter((name) => !existing.includes(name));
 	if (missing.length > 0) {
-		throw new WorkError({
+		throw new UsageError({
 			code: 'UNKNOWN_DATABASE',
 			message: `no such database: ${missing.join(', ')}`,
 			hint: 'Check the database names; `dbbackup detect` lists the databases the user can see.',
@@ -202,6 +206,8 @@ async function readTables(
 			viewNames.push(name);
 			continue;
 		}
+		// sequences are read by readSequences, re-created before the tables whose defaults call them
+		if (type === 'SEQUENCE') continue;
 		if (type !== 'BASE TABLE') {
 			bus.warn(`${database}.${name} is a ${type.toLowerCase()}, which this engine does not dump; it is left out`, {
 				code: 'UNSUPPORTED_TABLE_TYPE',
@@ -314,11 +320,14 @@ export async function readCatalog(connection: MysqlConnection, databases: string
 			"SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = 'FUNCTION' ORDER BY ROUTINE_NAME",
 			database,
 		);
-		const triggers = await names(
+		const triggerRows = await rows(
 			connection,
-			'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER',
-			database,
+			'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER',
+			[database],
 		);
+		const triggerTables = new Map(triggerRows.map((row) => [text(row.name), text(row.tableName)]));
+		const triggers = await readObjects(connection, database, 'TRIGGER', [...triggerTables.keys()], bus);
+		for (const trigger of triggers) trigger.table = triggerTables.get(trigger.name);
 		const events = await names(
 			connection,
 			'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME',
@@ -328,12 +337,13 @@ export async function readCatalog(connection: MysqlConnection, databases: string
 			name: database,
 			createStatement: text(created?.['Create Database']) || `CREATE DATABASE ${quoteIdentifier(database)}`,
 			tables,
+			sequences: await readSequences(connection, database),
 			// functions first: a procedure may call a function, and a function body is only checked when run
 			routines: [
 				...(await readObjects(connection, database, 'FUNCTION', functions, bus)),
 				...(await readObjects(connection, database, 'PROCEDURE', procedures, bus)),
 			],
-			triggers: await readObjects(connection, database, 'TRIGGER', triggers, bus),
+			triggers,
 			events: await readObjects(connection, database, 'EVENT', events, bus),
 		});
 	}

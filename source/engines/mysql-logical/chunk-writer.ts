@@ -1,4 +1,3 @@
-import type {FileHandle} from 'node:fs/promises';
 import type {MysqlConnection} from '../../core/connect.ts';
 import type {Chunk} from './chunks.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
@@ -6,6 +5,11 @@ import {columnReader, insertableColumns, rawBytes} from './values.ts';
 
 /** Largest INSERT we write; a single row larger than this gets a statement of its own. */
 export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024;
+
+/** Where the INSERTs go: a file, or an archive member's stream (the promise is the backpressure). */
+export interface ChunkSink {
+	write(buffer: Buffer): Promise<unknown>;
+}
 
 export interface ChunkOutput {
 	rows: number;
@@ -34,9 +38,9 @@ export function chunkStatements(chunk: Chunk): {select: string; insertPrefix: st
 
 /**
  * Streams one chunk's rows from the server (inside the worker's snapshot) into multi-row INSERTs
- * appended to `file`. Memory holds one statement at most: the row stream pauses while a write is pending.
+ * written to `sink`. Memory holds one statement at most: the row stream pauses while a write is pending.
  */
-export async function writeChunk(connection: MysqlConnection, chunk: Chunk, file: FileHandle, options: ChunkWriteOptions = {}): Promise<ChunkOutput> {
+export async function writeChunk(connection: MysqlConnection, chunk: Chunk, sink: ChunkSink, options: ChunkWriteOptions = {}): Promise<ChunkOutput> {
 	const statements = chunkStatements(chunk);
 	if (!statements) return {rows: 0, bytes: 0};
 	const limit = options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
@@ -54,7 +58,7 @@ export async function writeChunk(connection: MysqlConnection, chunk: Chunk, file
 		pending = [];
 		pendingBytes = 0;
 		const buffer = Buffer.from(statement, 'utf8');
-		await file.write(buffer);
+		await sink.write(buffer);
 		bytes += buffer.length;
 		options.onBytes?.(buffer.length);
 	};

@@ -1,9 +1,15 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
+import {UsageError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {openArchive} from '../../storage/archive/reader.ts';
+import {identifyArtifact} from '../../storage/artifact.ts';
+import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
-import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
-import {availability, type BackupEngine} from '../types.ts';
-
-const PLANNED = 'MySQL/MariaDB native logical engine';
+import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
+import {describeCoordinates} from './consistency.ts';
+import {dumpMysql} from './dump.ts';
+import {restoreMysqlArchive} from './restore-archive.ts';
+import {restoreMysqlScript} from './restore-script.ts';
 
 /** Privileges without which a consistent dump cannot run at all (the rest only degrade it). */
 const REQUIRED = new Set(['SELECT']);
@@ -34,15 +40,62 @@ export const mysqlLogicalEngine: BackupEngine = {
 				);
 			}
 		}
-		reasons.push(notBuiltReason('mysqldump', PLANNED));
 		return availability(reasons, warnings, {flavor: env.flavor.known ? env.flavor.value : 'unknown'});
 	},
 
-	async backup() {
-		refuseNotBuilt('mysqldump', PLANNED);
+	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const result = await dumpMysql(
+			{
+				settings: options.settings,
+				databases: options.databases,
+				workers: Math.max(1, options.workers),
+				chunkRows: options.chunkRows,
+				noLock: options.noLock,
+				includeUsers: options.includeUsers,
+				format: options.format,
+				compression: options.format === 'archive' ? parseCompression(options.compress) : undefined,
+				level: options.level,
+				output: options.output,
+			},
+			bus,
+		);
+		return {
+			artifact: result.output,
+			bytes: result.bytes,
+			format: options.format,
+			lockMs: result.lockMs,
+			coordinates: describeCoordinates(result.coordinates),
+			databases: [...new Set(result.tables.map((table) => table.db))],
+			tables: result.tables.length,
+			rows: result.tables.reduce((sum, table) => sum + table.rows, 0),
+			startedAt: result.startedAt,
+			finishedAt: result.finishedAt,
+		};
 	},
 
-	async restore() {
-		refuseNotBuilt('mysqldump', PLANNED);
+	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
+		const artifact = await identifyArtifact(options.artifact);
+		if (artifact.kind === 'archive') {
+			const result = await restoreMysqlArchive({...options, archive: await openArchive(artifact.path)}, bus);
+			return {artifact: artifact.path, ...result};
+		}
+		if (options.tables && options.tables.length > 0) {
+			throw new UsageError({
+				code: 'TABLES_NEED_ARCHIVE',
+				message: `--tables picks tables from a dbbackup archive; ${artifact.path} is a plain SQL script`,
+				hint: 'Restore the whole script, or back up again in the archive format (the default).',
+			});
+		}
+		const result = await restoreMysqlScript({...options, artifact}, bus);
+		return {
+			artifact: artifact.path,
+			databases: options.targetDb ? [options.targetDb] : [],
+			tables: 0,
+			rows: 0,
+			bytes: result.bytes,
+			failedStatements: result.failedStatements,
+			startedAt: result.startedAt,
+			finishedAt: result.finishedAt,
+		};
 	},
 };

@@ -6,6 +6,20 @@ import {quoteString} from './values.ts';
 /** The session the data is loaded under; routines and friends switch away from it and back. */
 export const LOAD_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
 
+/** The session state every INSERT of a dump assumes: the script's header and each restore worker set it. */
+export const LOAD_SESSION_STATEMENTS = [
+	'SET NAMES utf8mb4',
+	"SET time_zone = '+00:00'",
+	'SET foreign_key_checks = 0',
+	'SET unique_checks = 0',
+	`SET sql_mode = '${LOAD_SQL_MODE}'`,
+];
+
+/** Archive members carry no database name (restore may rename it); the plain script switches with USE. */
+export interface PlacementOptions {
+	use?: boolean;
+}
+
 export interface ScriptHeader {
 	serverVersion: string;
 	databases: string[];
@@ -33,11 +47,7 @@ export function scriptHeader(header: ScriptHeader): string {
 	if (coordinates.gtid) lines.push(comment(`GTID: ${coordinates.gtid}`));
 	lines.push(
 		'',
-		'SET NAMES utf8mb4;',
-		"SET time_zone = '+00:00';",
-		'SET foreign_key_checks = 0;',
-		'SET unique_checks = 0;',
-		`SET sql_mode = '${LOAD_SQL_MODE}';`,
+		...LOAD_SESSION_STATEMENTS.map((statement) => `${statement};`),
 		'',
 	);
 	return `${lines.join('\n')}\n`;
@@ -57,8 +67,8 @@ export function useDatabase(name: string): string {
 	return `USE ${quoteIdentifier(name)};\n`;
 }
 
-export function createTable(table: TableInfo): string {
-	return `\n-- table ${table.database}.${table.name}\n${useDatabase(table.database)}${table.createStatement};\n`;
+export function createTable(table: TableInfo, placement: PlacementOptions = {use: true}): string {
+	return `\n-- table ${table.database}.${table.name}\n${placement.use ? useDatabase(table.database) : ''}${table.createStatement};\n`;
 }
 
 /** A delimiter that does not occur in the body (the client ends the statement at its first occurrence). */
@@ -82,10 +92,11 @@ function clientCharsetFor(context: CreationContext): string {
 }
 
 /** Re-creates a view, routine, trigger or event under the session state it was created with. */
-export function createStoredObject(object: StoredObject, sqlMode?: string): string {
+export function createStoredObject(object: StoredObject, placement: PlacementOptions = {use: true}): string {
 	const {context} = object;
-	const lines = [`\n-- ${object.kind.toLowerCase()} ${object.database}.${object.name}`, useDatabase(object.database).trimEnd()];
-	const mode = sqlMode ?? context.sqlMode;
+	const lines = [`\n-- ${object.kind.toLowerCase()} ${object.database}.${object.name}`];
+	if (placement.use) lines.push(useDatabase(object.database).trimEnd());
+	const mode = context.sqlMode;
 	lines.push(`SET sql_mode = ${quoteString(mode)};`);
 	if (context.characterSetClient) lines.push(`SET character_set_client = ${clientCharsetFor(context)};`);
 	if (context.collationConnection) lines.push(`SET collation_connection = ${context.collationConnection};`);

@@ -23,12 +23,32 @@ export interface ManifestTable {
 	rows: number;
 	/** paths of the members holding this table, in order */
 	members: string[];
+	/** the member that creates the table (without a database qualifier) */
+	schema?: string;
 }
 
 export interface ManifestDatabase {
 	name: string;
 	tables: ManifestTable[];
+	/** the member that creates the database */
+	schema?: string;
+	/** the member that creates its sequences (before the tables, whose defaults may call them) */
+	sequences?: string;
 }
+
+export type ManifestObjectKind = 'routines' | 'views' | 'triggers' | 'events' | 'sequences' | 'users';
+
+/** Objects re-created after the data, member by member in manifest order (views across databases depend on it). */
+export interface ManifestObjectGroup {
+	kind: ManifestObjectKind;
+	member: string;
+	/** absent for server-wide objects (users) */
+	database?: string;
+	/** triggers: the table they belong to */
+	table?: string;
+}
+
+const OBJECT_KINDS: readonly ManifestObjectKind[] = ['routines', 'views', 'triggers', 'events', 'sequences', 'users'];
 
 export interface Manifest {
 	formatVersion: typeof MANIFEST_FORMAT_VERSION;
@@ -39,6 +59,8 @@ export interface Manifest {
 	server: {version: string; flavor: string; host: string};
 	databases: ManifestDatabase[];
 	members: ManifestMember[];
+	/** in the order they are to be applied */
+	objects?: ManifestObjectGroup[];
 	/** where the dump is consistent: binlog file/pos and GTID set, or PG LSN and snapshot */
 	coordinates: Record<string, unknown>;
 	startedAt: string;
@@ -146,6 +168,8 @@ function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<str
 		const at = `databases[${index}]`;
 		if (!check.object(database, at)) return;
 		check.text(database.name, `${at}.name`);
+		if (database.schema !== undefined) checkMemberReference(check, database.schema, `${at}.schema`, memberPaths);
+		if (database.sequences !== undefined) checkMemberReference(check, database.sequences, `${at}.sequences`, memberPaths);
 		if (typeof database.name === 'string') {
 			if (names.has(database.name)) check.add(`${at}.name`, `repeats ${JSON.stringify(database.name)}`);
 			names.add(database.name);
@@ -156,13 +180,26 @@ function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<str
 			if (!check.object(table, tableAt)) return;
 			check.text(table.name, `${tableAt}.name`);
 			check.count(table.rows, `${tableAt}.rows`);
+			if (table.schema !== undefined) checkMemberReference(check, table.schema, `${tableAt}.schema`, memberPaths);
 			if (!check.array(table.members, `${tableAt}.members`)) return;
-			table.members.forEach((path, memberIndex) => {
-				if (typeof path !== 'string' || !memberPaths.has(path)) {
-					check.add(`${tableAt}.members[${memberIndex}]`, `${JSON.stringify(path)} is not one of the manifest's members`);
-				}
-			});
+			table.members.forEach((path, memberIndex) => checkMemberReference(check, path, `${tableAt}.members[${memberIndex}]`, memberPaths));
 		});
+	});
+}
+
+function checkMemberReference(check: Checker, path: unknown, field: string, memberPaths: Set<string>): void {
+	if (typeof path !== 'string' || !memberPaths.has(path)) check.add(field, `${JSON.stringify(path)} is not one of the manifest's members`);
+}
+
+function checkObjects(check: Checker, objects: unknown, memberPaths: Set<string>): void {
+	if (objects === undefined || !check.array(objects, 'objects')) return;
+	objects.forEach((group, index) => {
+		const at = `objects[${index}]`;
+		if (!check.object(group, at)) return;
+		if (!(OBJECT_KINDS as readonly unknown[]).includes(group.kind)) check.add(`${at}.kind`, `must be one of ${OBJECT_KINDS.join(', ')}`);
+		checkMemberReference(check, group.member, `${at}.member`, memberPaths);
+		if (group.database !== undefined) check.text(group.database, `${at}.database`);
+		if (group.table !== undefined) check.text(group.table, `${at}.table`);
 	});
 }
 
@@ -187,6 +224,7 @@ export function manifestProblems(value: unknown): ManifestProblem[] {
 	checkServer(check, value.server);
 	const memberPaths = checkMembers(check, value.members);
 	checkDatabases(check, value.databases, memberPaths);
+	checkObjects(check, value.objects, memberPaths);
 	check.object(value.coordinates, 'coordinates');
 	check.timestamp(value.startedAt, 'startedAt');
 	check.timestamp(value.finishedAt, 'finishedAt');

@@ -27,3 +27,16 @@ export function memberPathProblem(name: unknown): string | undefined {
 	if (name === MANIFEST_NAME) return 'is reserved for the manifest';
 	return undefined;
 }
+
+/**
+ * A database or table name as one path segment: letters, digits, `_` and `-` stay; every other character
+ * becomes %XX of its UTF-8 bytes, so any name (slashes, dots, spaces, quotes) is a safe, reversible segment.
+ */
+export function memberSegment(name: string): string {
+	let segment = '';
+	for (const character of name) {
+		if (/^[\p{L}\p{N}_-]$/u.test(character)) segment += character;
+		else for (const byte of Buffer.from(character, 'utf8')) segment += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+	}
+	return segment || '%';
+}

@@ -33,7 +33,8 @@ export interface ArchiveWriterOptions {
 }
 
 export interface MemberOptions {
-	rows?: number;
+	/** a function is read once the source has ended (a streamed chunk knows its rows only then) */
+	rows?: number | (() => number);
 	/** this member's compression when it differs from the archive's (e.g. none for data already compressed) */
 	compression?: Compression;
 	level?: number;
@@ -119,6 +120,13 @@ async function writeFileDurably(file: string, text: string): Promise<void> {
 	await rename(partial, file);
 }
 
+function checkRows(name: string, rows: number): number {
+	if (!(Number.isSafeInteger(rows) && rows >= 0)) {
+		throw new WorkError({code: 'MEMBER_ROWS_INVALID', message: `${name}: rows must be a whole number of 0 or more, not ${rows}`});
+	}
+	return rows;
+}
+
 function messageOf(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -184,9 +192,7 @@ class TarArchiveWriter implements ArchiveWriter {
 			const compression = options.compression === undefined ? this.compression : parseCompression(options.compression);
 			const level =
 				options.compression === undefined && options.level === undefined ? this.level : resolveLevel(compression, options.level);
-			if (options.rows !== undefined && !(Number.isSafeInteger(options.rows) && options.rows >= 0)) {
-				throw new WorkError({code: 'MEMBER_ROWS_INVALID', message: `${name}: rows must be a whole number of 0 or more, not ${options.rows}`});
-			}
+			if (typeof options.rows === 'number') checkRows(name, options.rows);
 			const memberPath = name + extensionFor(compression);
 			const problem = memberPathProblem(name) ?? memberPathProblem(memberPath);
 			if (problem) throw new WorkError({code: 'MEMBER_NAME_INVALID', message: `member name ${JSON.stringify(name)} ${problem}`});
@@ -219,6 +225,7 @@ class TarArchiveWriter implements ArchiveWriter {
 				server: fields.server,
 				databases: fields.databases,
 				members: [...this.members],
+				...(fields.objects === undefined ? {} : {objects: fields.objects}),
 				coordinates: fields.coordinates,
 				startedAt: fields.startedAt,
 				finishedAt: fields.finishedAt ?? new Date().toISOString(),
@@ -306,7 +313,7 @@ class TarArchiveWriter implements ArchiveWriter {
 		source: MemberSource,
 		compression: Compression,
 		level: number | undefined,
-		rows: number | undefined,
+		rowsOption: MemberOptions['rows'],
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
 		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, this.options.spillDir ?? path.dirname(this.path));
@@ -324,6 +331,7 @@ class TarArchiveWriter implements ArchiveWriter {
 				if (error instanceof DbBackupError) throw error;
 				throw new WorkError({code: 'MEMBER_WRITE_FAILED', message: `${memberPath} could not be compressed: ${messageOf(error)}`, cause: error});
 			}
+			const rows = typeof rowsOption === 'function' ? checkRows(memberPath, rowsOption()) : rowsOption;
 			const member: ManifestMember = {
 				path: memberPath,
 				bytes: stored.bytes,

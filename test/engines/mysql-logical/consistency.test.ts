@@ -8,7 +8,7 @@ import type {Connection, RowDataPacket} from 'mysql2/promise';
 import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {openConsistentSnapshot} from '../../../source/engines/mysql-logical/consistency.ts';
-import {dumpMysql} from '../../../source/engines/mysql-logical/dump-sql.ts';
+import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mariadbConnection, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
 

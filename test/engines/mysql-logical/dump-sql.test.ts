@@ -6,7 +6,7 @@ import {after, before, describe, test} from 'node:test';
 import type {Connection} from 'mysql2/promise';
 import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
 import {EventBus, type BusEvent} from '../../../source/core/events.ts';
-import {dumpMysql} from '../../../source/engines/mysql-logical/dump-sql.ts';
+import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mariadbConnection, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
 import {fingerprint, runWithMariadbClient} from './fingerprint.ts';

@@ -22,6 +22,15 @@ export interface ApplySqlScriptOptions {
 	continueOnError?: boolean;
 	/** size of the script in bytes, when known, for the progress total and ETA */
 	totalBytes?: number;
+	/** reports the bytes consumed so far instead of the applier's own progress task (a restore that sums many members) */
+	onProgress?: (bytes: number) => void;
+	/**
+	 * Sees each statement before it is sent: returning text sends that instead (a USE redirected by
+	 * --target-db); throwing stops the script.
+	 */
+	onStatement?: (statement: ScriptStatement) => string | undefined;
+	/** skip the SET NAMES at the start (the caller has set up the session) */
+	keepSession?: boolean;
 }
 
 export interface FailedStatement {
@@ -96,16 +105,17 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 	const {connection, bus, continueOnError = false} = options;
 	const name = options.member ?? 'SQL script';
 	const splitter = new SqlScriptSplitter(options.source, {name});
-	const progress = new ProgressReporter(bus, `restore ${name}`, 'bytes', options.totalBytes);
+	const progress = options.onProgress ? {set: options.onProgress, finish() {}} : new ProgressReporter(bus, `restore ${name}`, 'bytes', options.totalBytes);
 	const errors: FailedStatement[] = [];
 	let statements = 0;
 	let bytes = 0;
 
-	await connection.query('SET NAMES utf8mb4');
+	if (!options.keepSession) await connection.query('SET NAMES utf8mb4');
 	for await (const statement of splitter) {
+		const replacement = options.onStatement?.(statement);
 		statements += 1;
 		try {
-			const result = (await sendStatement(connection, statement)) as ResultHeader | ResultHeader[];
+			const result = (replacement === undefined ? await sendStatement(connection, statement) : (await connection.query(replacement))[0]) as ResultHeader | ResultHeader[];
 			const status = Array.isArray(result) ? undefined : result?.serverStatus;
 			if (typeof status === 'number') splitter.noBackslashEscapes = (status & SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0;
 		} catch (error) {

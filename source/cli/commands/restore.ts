@@ -1,0 +1,37 @@
+import {cpus} from 'node:os';
+import {UsageError} from '../../core/errors.ts';
+import {runRestore} from '../../services/restore.ts';
+import {emitResult} from '../../services/results.ts';
+import type {CommandContext} from '../context.ts';
+
+const USAGE = 'Usage: dbbackup restore ARTIFACT [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing] [--continue-on-error]';
+
+/** `restore ARTIFACT`: our archive, or a plain SQL script (ours, mysqldump's, mariadb-dump's), natively. */
+export async function restoreCommand(ctx: CommandContext): Promise<void> {
+	const [, artifact, ...rest] = ctx.words;
+	if (!artifact || rest.length > 0) {
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: artifact ? `unexpected argument "${rest[0]}"` : 'restore needs the backup file to restore', hint: USAGE});
+	}
+	const tables = ctx.flags.tables
+		?.split(',')
+		.map((name) => name.trim())
+		.filter((name) => name.length > 0);
+	if (ctx.flags.tables !== undefined && (!tables || tables.length === 0)) {
+		throw new UsageError({code: 'BAD_FLAG_VALUE', message: '--tables needs one or more table names', hint: USAGE});
+	}
+	const outcome = await runRestore(
+		{
+			target: ctx.targets[0]!,
+			artifact,
+			targetDb: ctx.flags.targetDb,
+			tables,
+			workers: ctx.loaded.config.output.workers ?? cpus().length,
+			dropExisting: ctx.flags.dropExisting,
+			continueOnError: ctx.flags.continueOnError,
+			indexesAfterData: ctx.flags.indexesAfterData,
+			includeUsers: ctx.flags.includeUsers,
+		},
+		ctx.bus,
+	);
+	emitResult(ctx.bus, {kind: 'restore', engine: outcome.engine, result: outcome});
+}

@@ -1,0 +1,218 @@
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {ProgressReporter, type EventBus} from '../../core/events.ts';
+import type {Compression} from '../../storage/compression.ts';
+import {readCatalog, resolveDatabases, type Catalog, type TableInfo} from './catalog.ts';
+import {writeChunk} from './chunk-writer.ts';
+import {orderWork, planChunks, type Chunk} from './chunks.ts';
+import {openConsistentSnapshot, warnUncoveredTables, type Coordinates, type LockMethod} from './consistency.ts';
+import {createArchiveOutput} from './output-archive.ts';
+import {createScriptOutput} from './output-script.ts';
+import type {ServerVersion} from './server.ts';
+import {readUsers, usersScript} from './users.ts';
+import {runOnWorkers} from './worker-pool.ts';
+
+/** A chunk aims at about this many bytes of table data when --chunk-rows is not given. */
+export const ADAPTIVE_CHUNK_BYTES = 32 * 1024 * 1024;
+const MIN_CHUNK_ROWS = 1000;
+
+export interface MysqlDumpOptions {
+	settings: ConnectionSettings;
+	/** empty: every database except the system ones */
+	databases: string[];
+	workers: number;
+	/** rows per chunk for tables with a usable key; unset: adaptive (about ADAPTIVE_CHUNK_BYTES of data); 0: never split */
+	chunkRows?: number;
+	noLock?: boolean;
+	/** accounts and their grants (--include-users) */
+	includeUsers?: boolean;
+	format: 'sql' | 'archive';
+	/** archive only: per-member compression */
+	compression?: Compression;
+	level?: number;
+	/** the artifact's path; written as `<output>.partial` and renamed when complete */
+	output: string;
+	maxStatementBytes?: number;
+}
+
+export interface DumpedTable {
+	db: string;
+	table: string;
+	rows: number;
+}
+
+export interface MysqlDumpResult {
+	output: string;
+	bytes: number;
+	lockMs: number;
+	method: LockMethod;
+	coordinates: Coordinates;
+	serverVersion: string;
+	tables: DumpedTable[];
+	startedAt: string;
+	finishedAt: string;
+}
+
+export interface TableWork {
+	table: TableInfo;
+	chunks: Chunk[];
+	remaining: number;
+	rows: number;
+	progress: ProgressReporter;
+}
+
+/** Where one chunk's INSERT statements go. */
+export interface ChunkTarget {
+	write(buffer: Buffer): Promise<unknown>;
+	/** the chunk is complete with `rows` rows */
+	close(rows: number): Promise<void>;
+	/** the chunk failed: drop what was written */
+	discard(error: unknown): Promise<void>;
+}
+
+export interface DumpStart {
+	server: ServerVersion;
+	coordinates: Coordinates;
+	method: LockMethod;
+	lockMs: number;
+	startedAt: string;
+	databases: string[];
+	catalog: Catalog;
+	works: TableWork[];
+	/** the accounts script, with --include-users */
+	users?: string;
+}
+
+/** The artifact a dump is written into: a plain SQL script or an archive. */
+export interface DumpOutput {
+	begin(start: DumpStart): Promise<void>;
+	openChunk(work: TableWork, chunk: Chunk): Promise<ChunkTarget>;
+	/** every chunk of the table is closed */
+	tableComplete(work: TableWork): Promise<void>;
+	/** views, routines, triggers and events, after every table; then the accounts */
+	writeObjects(start: DumpStart): Promise<void>;
+	/** makes the artifact complete (renamed from .partial); returns its size */
+	finish(start: DumpStart): Promise<number>;
+	/** removes the partial artifact */
+	abort(): Promise<void>;
+}
+
+/** Rows per chunk for `table`: the user's choice, else about ADAPTIVE_CHUNK_BYTES of its data. */
+export function chunkRowsFor(table: TableInfo, chunkRows: number | undefined): number | undefined {
+	if (chunkRows !== undefined) return chunkRows > 0 ? chunkRows : undefined;
+	if (table.estimatedRows <= 0 || table.dataLength <= 0) return undefined;
+	const rowBytes = Math.max(1, table.dataLength / table.estimatedRows);
+	return Math.max(MIN_CHUNK_ROWS, Math.ceil(ADAPTIVE_CHUNK_BYTES / rowBytes));
+}
+
+/**
+ * Dumps the databases from one consistent snapshot shared by every worker. Chunks run largest table
+ * first; the output decides how they are stored. On any failure the partial artifact is removed.
+ */
+export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promise<MysqlDumpResult> {
+	const startedAt = new Date().toISOString();
+	const output: DumpOutput =
+		options.format === 'archive'
+			? await createArchiveOutput({path: options.output, settings: options.settings, compression: options.compression ?? 'zstd', level: options.level, workers: options.workers, options: optionsRecord(options), bus})
+			: await createScriptOutput({path: options.output});
+	bus.stage('snapshot', options.noLock ? 'opening snapshots without a lock' : 'taking the global lock briefly');
+	let snapshot;
+	try {
+		snapshot = await openConsistentSnapshot({settings: options.settings, workers: options.workers, noLock: options.noLock}, bus);
+	} catch (error) {
+		await output.abort();
+		throw error;
+	}
+	try {
+		const [first] = snapshot.workers;
+		bus.stage('catalog', 'reading databases, tables and objects');
+		const databases = await resolveDatabases(first, options.databases);
+		const catalog = await readCatalog(first, databases, bus);
+		const tables = catalog.databases.flatMap((database) => database.tables);
+		warnUncoveredTables(tables.map((table) => ({database: table.database, table: table.name, engine: table.engine})), bus);
+
+		bus.stage('plan', options.chunkRows === undefined ? 'splitting large tables into chunks of about 32 MiB' : options.chunkRows > 0 ? `splitting tables into chunks of ${options.chunkRows} rows` : 'one chunk per table');
+		const works: TableWork[] = tables.map((table) => ({
+			table,
+			chunks: [],
+			remaining: 0,
+			rows: 0,
+			progress: new ProgressReporter(bus, `rows ${table.database}.${table.name}`, 'rows', table.estimatedRows),
+		}));
+		await runOnWorkers(snapshot.workers, works, async (worker, work) => {
+			work.chunks = await planChunks(worker, work.table, chunkRowsFor(work.table, options.chunkRows));
+			work.remaining = work.chunks.length;
+		});
+		const start: DumpStart = {
+			server: snapshot.server,
+			coordinates: snapshot.coordinates,
+			method: snapshot.method,
+			lockMs: snapshot.lockMs,
+			startedAt,
+			databases,
+			catalog,
+			works,
+			users: options.includeUsers ? usersScript(await readUsers(first, bus)) : undefined,
+		};
+		await output.begin(start);
+
+		const workOf = new Map(works.map((work) => [work.table, work]));
+		const overall = new ProgressReporter(bus, 'dump', 'bytes');
+		bus.stage('dump', `${works.reduce((sum, work) => sum + work.chunks.length, 0)} chunk(s) of ${tables.length} table(s) on ${snapshot.workers.length} worker(s)`);
+		await runOnWorkers(snapshot.workers, orderWork(works.flatMap((work) => work.chunks)), async (worker, chunk) => {
+			const work = workOf.get(chunk.table)!;
+			const target = await output.openChunk(work, chunk);
+			let rows: number;
+			try {
+				({rows} = await writeChunk(worker, chunk, target, {
+					maxStatementBytes: options.maxStatementBytes,
+					onRows: (added) => work.progress.add(added),
+					onBytes: (added) => overall.add(added),
+				}));
+			} catch (error) {
+				await target.discard(error);
+				throw error;
+			}
+			await target.close(rows);
+			work.rows += rows;
+			work.remaining -= 1;
+			if (work.remaining === 0) {
+				work.progress.set(work.rows);
+				work.progress.finish();
+				await output.tableComplete(work);
+			}
+		});
+
+		bus.stage('objects', options.includeUsers ? 'views, routines, triggers, events and accounts' : 'views, routines, triggers and events');
+		await output.writeObjects(start);
+		bus.stage('finish', `completing ${options.output}`);
+		const bytes = await output.finish(start);
+		overall.finish();
+		return {
+			output: options.output,
+			bytes,
+			lockMs: snapshot.lockMs,
+			method: snapshot.method,
+			coordinates: snapshot.coordinates,
+			serverVersion: snapshot.server.text,
+			tables: works.map((work) => ({db: work.table.database, table: work.table.name, rows: work.rows})),
+			startedAt,
+			finishedAt: new Date().toISOString(),
+		};
+	} catch (error) {
+		await output.abort();
+		throw error;
+	} finally {
+		await snapshot.close();
+	}
+}
+
+function optionsRecord(options: MysqlDumpOptions): Record<string, unknown> {
+	return {
+		workers: options.workers,
+		chunkRows: options.chunkRows ?? 'adaptive',
+		noLock: options.noLock ?? false,
+		includeUsers: options.includeUsers ?? false,
+		compression: options.compression ?? 'zstd',
+		...(options.level === undefined ? {} : {level: options.level}),
+	};
+}

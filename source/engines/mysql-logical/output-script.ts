@@ -1,0 +1,152 @@
+import {createReadStream} from 'node:fs';
+import {mkdtemp, open, rename, rm, type FileHandle} from 'node:fs/promises';
+import {basename, dirname, join} from 'node:path';
+import {UsageError} from '../../core/errors.ts';
+import type {Chunk} from './chunks.ts';
+import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
+import {createSequenceScript} from './sequences.ts';
+import {createDatabase, createStoredObject, createTable, scriptFooter, scriptHeader} from './script-text.ts';
+
+export interface ScriptOutputOptions {
+	path: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+	try {
+		await (await open(path, 'r')).close();
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * One plain SQL script, as the stock `mariadb`/`mysql` client restores it. Chunks go to temp files next
+ * to the output; a table's section is appended as soon as all its chunks are in, so disk use stays near
+ * the script's own size.
+ */
+export async function createScriptOutput(options: ScriptOutputOptions): Promise<DumpOutput> {
+	if (await exists(options.path)) {
+		throw new UsageError({
+			code: 'ARTIFACT_EXISTS',
+			message: `${options.path} already exists; dbbackup does not overwrite a backup`,
+			hint: 'Choose another output path, or move the existing file away first.',
+		});
+	}
+	const partial = `${options.path}.partial`;
+	let out: FileHandle;
+	let scratch: string;
+	try {
+		out = await open(partial, 'w', 0o600);
+		scratch = await mkdtemp(join(dirname(options.path), `.${basename(options.path)}.parts-`));
+	} catch (error) {
+		throw new UsageError({
+			code: 'ARTIFACT_PATH_UNWRITABLE',
+			message: `cannot write ${partial}: ${(error as Error).message}`,
+			hint: 'Check that the output directory exists and is writable.',
+			cause: error,
+		});
+	}
+	const target = out;
+	let bytes = 0;
+	let closed = false;
+	const write = async (text: string | Buffer) => {
+		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+		await target.write(buffer);
+		bytes += buffer.length;
+	};
+	const fileIds = new Map<TableWork, number>();
+	const fileOf = (work: TableWork, chunk: Chunk) => {
+		if (!fileIds.has(work)) fileIds.set(work, fileIds.size);
+		return join(scratch, `${fileIds.get(work)}-${chunk.index}.sql`);
+	};
+	// table sections are appended one at a time, in the order the tables complete, while workers go on
+	let appending: Promise<void> = Promise.resolve();
+	let appendFailure: {error: unknown} | undefined;
+	const throwIfAppendFailed = () => {
+		if (appendFailure) throw appendFailure.error;
+	};
+
+	return {
+		async begin(start: DumpStart) {
+			await write(
+				scriptHeader({
+					serverVersion: start.server.text,
+					databases: start.databases,
+					coordinates: start.coordinates,
+					method: start.method,
+					lockMs: start.lockMs,
+					startedAt: start.startedAt,
+				}),
+			);
+			for (const database of start.catalog.databases) {
+				await write(createDatabase(database));
+				for (const sequence of database.sequences) await write(createSequenceScript(sequence));
+			}
+		},
+
+		async openChunk(work, chunk): Promise<ChunkTarget> {
+			throwIfAppendFailed();
+			const path = fileOf(work, chunk);
+			const file = await open(path, 'w', 0o600);
+			return {
+				write: (buffer) => file.write(buffer),
+				close: () => file.close(),
+				async discard() {
+					await file.close().catch(() => undefined);
+					await rm(path, {force: true});
+				},
+			};
+		},
+
+		async tableComplete(work) {
+			throwIfAppendFailed();
+			appending = appending.then(async () => {
+				if (appendFailure) return;
+				try {
+					await write(createTable(work.table));
+					for (const chunk of work.chunks) {
+						const path = fileOf(work, chunk);
+						for await (const block of createReadStream(path, {highWaterMark: 1024 * 1024})) await write(block as Buffer);
+						await rm(path, {force: true});
+					}
+				} catch (error) {
+					appendFailure = {error};
+				}
+			});
+		},
+
+		async writeObjects(start: DumpStart) {
+			const {catalog} = start;
+			await appending;
+			throwIfAppendFailed();
+			for (const database of catalog.databases) {
+				for (const routine of database.routines) await write(createStoredObject(routine));
+			}
+			for (const view of catalog.views) await write(createStoredObject(view));
+			for (const database of catalog.databases) {
+				for (const trigger of database.triggers) await write(createStoredObject(trigger));
+				for (const event of database.events) await write(createStoredObject(event));
+			}
+			if (start.users) await write(`\n${start.users}`);
+		},
+
+		async finish() {
+			await write(scriptFooter());
+			await target.sync();
+			await target.close();
+			closed = true;
+			await rename(partial, options.path);
+			await rm(scratch, {recursive: true, force: true});
+			return bytes;
+		},
+
+		async abort() {
+			await appending;
+			if (!closed) await target.close().catch(() => undefined);
+			closed = true;
+			await rm(partial, {force: true});
+			await rm(scratch, {recursive: true, force: true});
+		},
+	};
+}

@@ -1,0 +1,249 @@
+import {text as streamText} from 'node:stream/consumers';
+import {connectMysql, type MysqlConnection} from '../../core/connect.ts';
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {IntegrityError, UsageError} from '../../core/errors.ts';
+import {ProgressReporter, type EventBus} from '../../core/events.ts';
+import type {OpenArchive} from '../../storage/archive/reader.ts';
+import type {ManifestObjectGroup, ManifestTable} from '../../storage/archive/manifest.ts';
+import {quoteIdentifier} from './identifiers.ts';
+import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
+import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
+import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
+import {deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
+import {applySqlScript} from './sql-script/apply.ts';
+import {SqlScriptSplitter} from './sql-script/splitter.ts';
+import {runOnWorkers} from './worker-pool.ts';
+
+export interface MysqlRestoreOptions {
+	settings: ConnectionSettings;
+	archive: OpenArchive;
+	targetDb?: string;
+	tables?: string[];
+	workers: number;
+	dropExisting?: boolean;
+	continueOnError?: boolean;
+	/** create tables with only the keys they need, load, then build the secondary indexes */
+	indexesAfterData?: boolean;
+	includeUsers?: boolean;
+}
+
+export interface MysqlRestoreResult {
+	databases: string[];
+	tables: number;
+	rows: number;
+	/** SQL bytes applied */
+	bytes: number;
+	failedStatements: number;
+	startedAt: string;
+	finishedAt: string;
+}
+
+interface TableTask {
+	database: SelectedDatabase;
+	table: ManifestTable;
+	/** ALTER TABLE … ADD KEY …, when indexes are built after the data */
+	addIndexes?: string | null;
+	progress: ProgressReporter;
+}
+
+interface DataTask {
+	task: TableTask;
+	member: string;
+	rawBytes: number;
+	rows: number;
+}
+
+/** A worker connection that remembers its default database, so tasks switch only when they must. */
+class RestoreWorker {
+	private database?: string;
+
+	constructor(readonly connection: MysqlConnection) {}
+
+	async use(database: string): Promise<void> {
+		if (this.database === database) return;
+		await this.connection.query(`USE ${quoteIdentifier(database)}`);
+		this.database = database;
+	}
+}
+
+/** The statements of a small member (schema, objects), split as the applier would. */
+async function memberStatements(archive: OpenArchive, member: string): Promise<string[]> {
+	const statements: string[] = [];
+	for await (const statement of new SqlScriptSplitter(archive.readMember(member) as AsyncIterable<Buffer>, {name: member})) statements.push(statement.sql);
+	return statements;
+}
+
+async function readSmallMember(archive: OpenArchive, member: string): Promise<string> {
+	return streamText(archive.readMember(member));
+}
+
+/** CREATE DATABASE of the source, renamed to the target (the member is what createDatabase wrote). */
+async function createDatabaseStatement(archive: OpenArchive, database: SelectedDatabase): Promise<string> {
+	const member = database.source.schema;
+	if (!member) return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.target)}`;
+	const statement = (await readSmallMember(archive, member)).trim().replace(/;$/, '');
+	const prefix = `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.source.name)}`;
+	if (!statement.startsWith(prefix)) {
+		throw new IntegrityError({
+			code: 'SCHEMA_MEMBER_INVALID',
+			message: `${archive.path}: ${member} does not create database ${database.source.name}`,
+			hint: 'The archive was not written by this engine; restore from another copy.',
+		});
+	}
+	return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.target)}${statement.slice(prefix.length)}`;
+}
+
+/**
+ * Restores a mysqldump-engine archive: checks every member's checksum first, refuses occupied targets
+ * unless dropExisting, creates the tables, loads the chunks on `workers` connections (largest first,
+ * foreign-key and unique checks off), builds deferred indexes, then re-creates routines, views, triggers
+ * and events in the order the dump recorded.
+ */
+export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: EventBus): Promise<MysqlRestoreResult> {
+	const startedAt = new Date().toISOString();
+	const {archive} = options;
+	const {manifest} = archive;
+	if (manifest.dbType !== 'mysql' || manifest.engine !== 'mysqldump') {
+		throw new UsageError({
+			code: 'WRONG_ARCHIVE_KIND',
+			message: `${archive.path} is a ${manifest.dbType} backup made by the ${manifest.engine} engine, not a MySQL/MariaDB logical backup`,
+			hint: manifest.dbType === 'mysql' ? `Restore it with the ${manifest.engine} engine.` : 'Restore it into a PostgreSQL server with --db-type postgres.',
+		});
+	}
+	const selection = selectForRestore(manifest, options);
+	for (const skipped of selection.skipped) bus.log('info', `not restored: ${skipped}`);
+
+	bus.stage('verify', `checking the checksums of ${manifest.members.length} member(s) of ${archive.path}`);
+	await archive.verify();
+
+	const workerCount = Math.max(1, options.workers);
+	const connections: MysqlConnection[] = [];
+	try {
+		bus.stage('connect', `opening ${workerCount} connection(s)`);
+		for (let index = 0; index < workerCount; index++) connections.push(await connectMysql(options.settings));
+		const control = connections[0];
+		const states = await inspectTargets(control, selection.databases);
+		refuseNonEmptyTargets(states, options.dropExisting ?? false);
+		const dropped = await dropExisting(control, states);
+		if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
+
+		const workers = connections.map((connection) => new RestoreWorker(connection));
+		for (const worker of workers) {
+			for (const statement of LOAD_SESSION_STATEMENTS) await worker.connection.query(statement);
+		}
+		bus.stage('schema', `creating ${selection.databases.map((database) => database.target).join(', ')}`);
+		for (const database of selection.databases) {
+			await control.query(await createDatabaseStatement(archive, database));
+			if (database.whole && database.source.sequences) {
+				await control.query(`USE ${quoteIdentifier(database.target)}`);
+				for (const statement of await memberStatements(archive, database.source.sequences)) await control.query(statement);
+			}
+		}
+
+		const tasks: TableTask[] = selection.databases.flatMap((database) =>
+			database.tables.map((table) => ({
+				database,
+				table,
+				progress: new ProgressReporter(bus, `restore ${database.target}.${table.name}`, 'rows', table.rows),
+			})),
+		);
+		// schema members are small: read them all first, so the keys other tables' foreign keys need are known
+		const schemas = new Map<TableTask, string[]>();
+		for (const task of tasks) schemas.set(task, task.table.schema ? await memberStatements(archive, task.table.schema) : []);
+		const referenced = referencedColumnsFrom([...schemas.values()].flat());
+		await runOnWorkers(workers, tasks, async (worker, task) => {
+			await worker.use(task.database.target);
+			for (const statement of schemas.get(task)!) {
+				if (options.indexesAfterData && /^\s*CREATE\s+TABLE/i.test(statement)) {
+					const deferred = deferSecondaryIndexes(statement, task.table.name, referenced.get(task.table.name));
+					task.addIndexes = deferred.addIndexes;
+					await worker.connection.query(deferred.create);
+				} else {
+					await worker.connection.query(statement);
+				}
+			}
+		});
+
+		const sizes = new Map(manifest.members.map((member) => [member.path, member]));
+		const data: DataTask[] = tasks
+			.flatMap((task) => task.table.members.map((member) => ({task, member, rawBytes: sizes.get(member)?.rawBytes ?? 0, rows: sizes.get(member)?.rows ?? 0})))
+			.sort((a, b) => b.rawBytes - a.rawBytes);
+		const total = data.reduce((sum, item) => sum + item.rawBytes, 0);
+		const overall = new ProgressReporter(bus, 'restore', 'bytes', total);
+		let applied = 0;
+		let failedStatements = 0;
+		bus.stage('data', `${data.length} chunk(s) of ${tasks.length} table(s) on ${workers.length} worker(s)`);
+		await runOnWorkers(workers, data, async (worker, item) => {
+			await worker.use(item.task.database.target);
+			let seen = 0;
+			const result = await applySqlScript({
+				connection: worker.connection,
+				source: archive.readMember(item.member) as AsyncIterable<Buffer>,
+				bus,
+				member: item.member,
+				continueOnError: options.continueOnError,
+				keepSession: true,
+				onProgress: (bytes) => {
+					overall.add(bytes - seen);
+					applied += bytes - seen;
+					seen = bytes;
+				},
+			});
+			failedStatements += result.errors.length;
+			item.task.progress.add(item.rows);
+		});
+		for (const task of tasks) task.progress.finish();
+
+		const indexed = tasks.filter((task) => task.addIndexes);
+		if (indexed.length > 0) {
+			bus.stage('indexes', `building secondary indexes of ${indexed.length} table(s)`);
+			await runOnWorkers(workers, indexed, async (worker, task) => {
+				await worker.use(task.database.target);
+				await worker.connection.query(task.addIndexes!);
+			});
+		}
+
+		if (selection.objects.length > 0) {
+			bus.stage('objects', `${selection.objects.length} group(s) of views, routines, triggers and events`);
+			failedStatements += await applyObjects(workers[0], archive, selection.objects, selection.databases, options.continueOnError, bus);
+		}
+		overall.finish();
+		return {
+			databases: selection.databases.map((database) => database.target),
+			tables: tasks.length,
+			rows: tasks.reduce((sum, task) => sum + task.table.rows, 0),
+			bytes: applied,
+			failedStatements,
+			startedAt,
+			finishedAt: new Date().toISOString(),
+		};
+	} finally {
+		await Promise.all(connections.map((connection) => connection.end().catch(() => undefined)));
+	}
+}
+
+async function applyObjects(
+	worker: RestoreWorker,
+	archive: OpenArchive,
+	objects: ManifestObjectGroup[],
+	databases: SelectedDatabase[],
+	continueOnError: boolean | undefined,
+	bus: EventBus,
+): Promise<number> {
+	const targetOf = new Map(databases.map((database) => [database.source.name, database.target]));
+	let failed = 0;
+	for (const group of objects) {
+		if (group.database !== undefined) await worker.use(targetOf.get(group.database)!);
+		const result = await applySqlScript({
+			connection: worker.connection,
+			source: archive.readMember(group.member) as AsyncIterable<Buffer>,
+			bus,
+			member: group.member,
+			continueOnError,
+			keepSession: true,
+			onProgress: () => undefined,
+		});
+		failed += result.errors.length;
+	}
+	return failed;
+}

@@ -1,0 +1,73 @@
+import {connectMysql} from '../../core/connect.ts';
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
+import {quoteIdentifier} from './identifiers.ts';
+import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
+import {applySqlScript} from './sql-script/apply.ts';
+import {databaseRedirect} from './sql-script/database-redirect.ts';
+
+export interface MysqlScriptRestoreOptions {
+	settings: ConnectionSettings;
+	artifact: ArtifactFile;
+	targetDb?: string;
+	dropExisting?: boolean;
+	continueOnError?: boolean;
+}
+
+export interface MysqlScriptRestoreResult {
+	statements: number;
+	failedStatements: number;
+	bytes: number;
+	startedAt: string;
+	finishedAt: string;
+}
+
+/**
+ * Restores a plain SQL script (ours with --format sql, mysqldump's or mariadb-dump's), natively. With
+ * targetDb the script runs in that database, which must be new or empty (or dropExisting); the one
+ * database a script names itself (mysqldump --databases, ours) is redirected there.
+ */
+export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus: EventBus): Promise<MysqlScriptRestoreResult> {
+	const startedAt = new Date().toISOString();
+	const connection = await connectMysql(options.settings);
+	try {
+		const {targetDb} = options;
+		if (targetDb !== undefined) {
+			const states = await inspectTargets(connection, [{source: {name: targetDb, tables: []}, target: targetDb, tables: [], whole: true}]);
+			refuseNonEmptyTargets(states, options.dropExisting ?? false);
+			const dropped = await dropExisting(connection, states);
+			if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
+			await connection.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(targetDb)}`);
+			await connection.query(`USE ${quoteIdentifier(targetDb)}`);
+		} else if (options.dropExisting) {
+			throw new UsageError({
+				code: 'DROP_NEEDS_TARGET',
+				message: '--drop-existing with a SQL script needs --target-db: the script alone does not say which database it replaces',
+				hint: 'Add --target-db NAME.',
+			});
+		}
+		bus.stage('restore', `applying ${options.artifact.path}${options.artifact.compression === 'none' ? '' : ` (${options.artifact.compression})`}`);
+		const result = await applySqlScript({
+			connection,
+			source: readScriptArtifact(options.artifact) as AsyncIterable<Buffer>,
+			bus,
+			member: options.artifact.path,
+			continueOnError: options.continueOnError,
+			totalBytes: options.artifact.compression === 'none' ? options.artifact.bytes : undefined,
+			onStatement: targetDb === undefined ? undefined : databaseRedirect(targetDb, options.artifact.path),
+		}).catch((error: unknown) => {
+			if (error instanceof DbBackupError) throw error;
+			throw new IntegrityError({
+				code: 'SCRIPT_UNREADABLE',
+				message: `${options.artifact.path} could not be read to the end: ${(error as Error).message}`,
+				hint: 'The file is damaged or cut short; what was applied before this point stays applied.',
+				cause: error,
+			});
+		});
+		return {statements: result.statements, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
+	} finally {
+		await connection.end().catch(() => undefined);
+	}
+}

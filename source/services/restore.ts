@@ -1,0 +1,159 @@
+import {readdir} from 'node:fs/promises';
+import path from 'node:path';
+import {connectMysql} from '../core/connect.ts';
+import type {ConnectionSettings} from '../core/connection-settings.ts';
+import type {DbType} from '../core/detect/types.ts';
+import {UsageError} from '../core/errors.ts';
+import type {EventBus} from '../core/events.ts';
+import {describeCoordinates} from '../engines/mysql-logical/consistency.ts';
+import {selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
+import {inspectTargets} from '../engines/mysql-logical/restore-target.ts';
+import {findEngine} from '../engines/registry.ts';
+import type {EngineName, RestoreResult} from '../engines/types.ts';
+import {openArchive} from '../storage/archive/reader.ts';
+import {identifyArtifact} from '../storage/artifact.ts';
+
+export interface ArtifactSummary {
+	path: string;
+	kind: 'archive' | 'sql';
+	bytes: number;
+	modifiedAt: string;
+	engine?: string;
+	dbType?: DbType;
+	serverVersion?: string;
+	startedAt?: string;
+	finishedAt?: string;
+	lockMs?: number;
+	/** one line, e.g. "GTID 0-1-42, binlog mariadb-bin.000003:1234" */
+	coordinates?: string;
+	compression?: string;
+	databases: Array<{name: string; tables: number; rows: number}>;
+}
+
+export interface RestoreRequest {
+	target: ConnectionSettings;
+	artifact: string;
+	targetDb?: string;
+	tables?: string[];
+	workers: number;
+	dropExisting?: boolean;
+	continueOnError?: boolean;
+	indexesAfterData?: boolean;
+	includeUsers?: boolean;
+}
+
+export interface RestorePlan {
+	databases: Array<{source: string; target: string; exists: boolean; tables: number}>;
+	/** some target exists and is not empty: restoring needs dropExisting */
+	destructive: boolean;
+}
+
+export type RestoreOutcome = RestoreResult & {engine: EngineName};
+
+const ARTIFACT_NAME = /\.(tar|sql|sql\.gz|sql\.zst)$/i;
+
+/** What is in a backup file: its manifest for an archive, the file facts for a SQL script. */
+export async function describeArtifact(file: string): Promise<ArtifactSummary> {
+	const artifact = await identifyArtifact(file);
+	const base = {path: artifact.path, kind: artifact.kind, bytes: artifact.bytes, modifiedAt: artifact.modifiedAt.toISOString()};
+	if (artifact.kind === 'sql') return {...base, compression: artifact.compression, databases: []};
+	const {manifest} = await openArchive(artifact.path);
+	const compressions = [...new Set(manifest.members.map((member) => member.compression))];
+	return {
+		...base,
+		engine: manifest.engine,
+		dbType: manifest.dbType,
+		serverVersion: manifest.server.version,
+		startedAt: manifest.startedAt,
+		finishedAt: manifest.finishedAt,
+		lockMs: manifest.lockMs,
+		coordinates: manifest.dbType === 'mysql' ? describeCoordinates(manifest.coordinates) : JSON.stringify(manifest.coordinates),
+		compression: compressions.join(', '),
+		databases: manifest.databases.map((database) => ({
+			name: database.name,
+			tables: database.tables.length,
+			rows: database.tables.reduce((sum, table) => sum + table.rows, 0),
+		})),
+	};
+}
+
+/** The backups in `dir` (archives and SQL scripts), newest first; files that cannot be read are left out. */
+export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
+	let names: string[];
+	try {
+		names = await readdir(dir);
+	} catch (error) {
+		throw new UsageError({code: 'ARTIFACT_DIR_UNREADABLE', message: `cannot list ${dir}: ${(error as Error).message}`, cause: error});
+	}
+	const summaries: ArtifactSummary[] = [];
+	for (const name of names.filter((candidate) => ARTIFACT_NAME.test(candidate))) {
+		try {
+			summaries.push(await describeArtifact(path.join(dir, name)));
+		} catch {
+			// a damaged or foreign file is not offered; `dbbackup verify` reports why
+		}
+	}
+	return summaries.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
+}
+
+/** Where a restore would go and whether it would replace data; changes nothing. */
+export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
+	const artifact = await identifyArtifact(request.artifact);
+	if (request.target.dbType !== 'mysql') {
+		throw new UsageError({code: 'NOT_SUPPORTED_YET', message: `restoring into a ${request.target.dbType} server is not built yet`});
+	}
+	const databases =
+		artifact.kind === 'archive'
+			? selectForRestore((await openArchive(artifact.path)).manifest, request).databases
+			: request.targetDb
+				? [{source: {name: request.targetDb, tables: []}, target: request.targetDb, tables: [], whole: true}]
+				: [];
+	if (databases.length === 0) return {databases: [], destructive: false};
+	const connection = await connectMysql(request.target);
+	try {
+		const states = await inspectTargets(connection, databases);
+		return {
+			databases: states.map((state) => ({source: state.source, target: state.database, exists: state.exists, tables: state.objects})),
+			destructive: states.some((state) => state.destructive),
+		};
+	} finally {
+		await connection.end().catch(() => undefined);
+	}
+}
+
+/** Restores an archive with the engine that wrote it, or a SQL script with the target's logical engine. */
+export async function runRestore(request: RestoreRequest, bus: EventBus): Promise<RestoreOutcome> {
+	if (!Number.isSafeInteger(request.workers) || request.workers < 1) {
+		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${request.workers}`});
+	}
+	const artifact = await identifyArtifact(request.artifact);
+	let engineName: string = request.target.dbType === 'mysql' ? 'mysqldump' : 'postgres-logical';
+	if (artifact.kind === 'archive') {
+		const {manifest} = await openArchive(artifact.path);
+		if (manifest.dbType !== request.target.dbType) {
+			throw new UsageError({
+				code: 'WRONG_DB_TYPE',
+				message: `${artifact.path} is a ${manifest.dbType} backup, but the target server is ${request.target.dbType}`,
+				hint: `Restore it into a ${manifest.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} server (--db-type ${manifest.dbType}).`,
+			});
+		}
+		engineName = manifest.engine;
+	}
+	const engine = findEngine(engineName, request.target.dbType);
+	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
+	const result = await engine.restore(
+		{
+			settings: request.target,
+			artifact: artifact.path,
+			targetDb: request.targetDb,
+			tables: request.tables,
+			workers: request.workers,
+			dropExisting: request.dropExisting,
+			continueOnError: request.continueOnError,
+			indexesAfterData: request.indexesAfterData,
+			includeUsers: request.includeUsers,
+		},
+		bus,
+	);
+	return {...result, engine: engine.name};
+}

@@ -1,0 +1,63 @@
+import {createReadStream} from 'node:fs';
+import {open} from 'node:fs/promises';
+import path from 'node:path';
+import {pipeline} from 'node:stream';
+import type {Readable} from 'node:stream';
+import {UsageError} from '../core/errors.ts';
+import {decompressStream, type Compression} from './compression.ts';
+
+export type ArtifactKind = 'archive' | 'sql';
+
+export interface ArtifactFile {
+	path: string;
+	kind: ArtifactKind;
+	/** for a plain script: how the whole file is compressed */
+	compression: Compression;
+	bytes: number;
+	modifiedAt: Date;
+}
+
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/**
+ * What a backup file is, from its first bytes: a tar (our archive: "ustar" at offset 257), or a SQL
+ * script, plain or compressed whole with zstd or gzip (`mariadb-dump | zstd`).
+ */
+export async function identifyArtifact(file: string): Promise<ArtifactFile> {
+	const resolved = path.resolve(file);
+	let handle;
+	try {
+		handle = await open(resolved, 'r');
+	} catch (error) {
+		throw new UsageError({
+			code: 'ARTIFACT_UNREADABLE',
+			message: `cannot open ${resolved}: ${(error as Error).message}`,
+			hint: 'Give the path of a backup made by dbbackup, or of a SQL script (plain, .gz or .zst).',
+			cause: error,
+		});
+	}
+	try {
+		const stats = await handle.stat();
+		if (!stats.isFile()) throw new UsageError({code: 'ARTIFACT_UNREADABLE', message: `${resolved} is not a file`});
+		if (stats.size === 0) throw new UsageError({code: 'ARTIFACT_EMPTY', message: `${resolved} is empty`, hint: 'The backup that wrote it did not finish; use another one.'});
+		const head = Buffer.alloc(512);
+		const {bytesRead} = await handle.read(head, 0, head.length, 0);
+		const start = head.subarray(0, bytesRead);
+		const base = {path: resolved, bytes: stats.size, modifiedAt: stats.mtime};
+		if (bytesRead >= 262 && start.subarray(257, 262).toString('latin1') === 'ustar') return {...base, kind: 'archive', compression: 'none'};
+		if (start.subarray(0, 4).equals(ZSTD_MAGIC)) return {...base, kind: 'sql', compression: 'zstd'};
+		if (start.subarray(0, 2).equals(GZIP_MAGIC)) return {...base, kind: 'sql', compression: 'gzip'};
+		return {...base, kind: 'sql', compression: 'none'};
+	} finally {
+		await handle.close();
+	}
+}
+
+/** The decompressed text of a SQL script artifact; a corrupt or cut compressed file errors the stream. */
+export function readScriptArtifact(artifact: ArtifactFile): Readable {
+	const raw = createReadStream(artifact.path, {highWaterMark: 1024 * 1024});
+	if (artifact.compression === 'none') return raw;
+	const decompress = decompressStream(artifact.compression);
+	return pipeline(raw, decompress, () => undefined) as unknown as Readable;
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import {mkdtemp, readdir, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import type {Connection} from 'mysql2/promise';
+import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
+import {EventBus, type BusEvent} from '../../../source/core/events.ts';
+import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
+import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
+import {openArchive} from '../../../source/storage/archive/reader.ts';
+import {mariadbConnection, uniqueName} from '../../harness/db.ts';
+import {getTestServers} from '../../harness/servers.ts';
+import {fingerprint, fingerprintDifferences} from './fingerprint.ts';
+import {createTypeZoo, UNICODE_TABLE} from './type-zoo.ts';
+
+function settings(): ConnectionSettings {
+	const {mariadb} = getTestServers();
+	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
+}
+
+function recordingBus(): {bus: EventBus; events: BusEvent[]} {
+	const bus = new EventBus();
+	const events: BusEvent[] = [];
+	bus.onAny((event) => events.push(event));
+	return {bus, events};
+}
+
+/** Secondary, unique, fulltext and prefix indexes, a foreign key pair and a used sequence, on top of the type zoo. */
+async function addIndexedTables(admin: Connection, database: string): Promise<void> {
+	await admin.query(`
+USE \`${database}\`;
+CREATE TABLE parent (id INT PRIMARY KEY, code VARCHAR(20) NOT NULL, UNIQUE KEY code (code)) ENGINE=InnoDB;
+CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, note TEXT, KEY by_parent (parent_id),
+	CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE) ENGINE=InnoDB;
+CREATE TABLE by_code (id INT PRIMARY KEY, code VARCHAR(20), CONSTRAINT fk_code FOREIGN KEY (code) REFERENCES parent (code)) ENGINE=InnoDB;
+CREATE TABLE docs (id INT AUTO_INCREMENT, title VARCHAR(200), body TEXT, n INT, PRIMARY KEY (id),
+	KEY \`by "n"\` (n DESC, title(10)), FULLTEXT KEY ft (title, body), UNIQUE KEY t (title)) ENGINE=InnoDB;
+CREATE SEQUENCE \`seq "ids"\` START WITH 100 INCREMENT BY 5 CACHE 0;
+SELECT NEXTVAL(\`seq "ids"\`), NEXTVAL(\`seq "ids"\`);
+INSERT INTO parent VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO by_code VALUES (1, 'a'), (2, 'c');
+INSERT INTO child SELECT seq, 1 + seq % 3, CONCAT('note ', seq) FROM seq_1_to_200;
+INSERT INTO docs (title, body, n) SELECT CONCAT('title ', seq), REPEAT('lorem ipsum ', seq % 20), seq % 7 FROM seq_1_to_300;
+`);
+}
+
+describe('mysqldump engine: archive round trip into a new database', () => {
+	let admin: Connection;
+	let dir: string;
+
+	before(async () => {
+		admin = await mariadbConnection({multipleStatements: true});
+		dir = await mkdtemp(join(tmpdir(), 'dbbackup-mysql-archive-'));
+	});
+
+	after(async () => {
+		await admin.end();
+		await rm(dir, {recursive: true, force: true});
+	});
+
+	const cases = [
+		{workers: 1, chunkRows: 0, compression: 'zstd' as const, indexesAfterData: false},
+		{workers: 3, chunkRows: 0, compression: 'none' as const, indexesAfterData: true},
+		{workers: 1, chunkRows: 7, compression: 'gzip' as const, indexesAfterData: false},
+		{workers: 3, chunkRows: 7, compression: 'zstd' as const, indexesAfterData: true},
+	];
+	for (const options of cases) {
+		const label = `${options.workers} worker(s), ${options.chunkRows ? `chunks of ${options.chunkRows} rows` : 'unchunked'}, ${options.compression}${options.indexesAfterData ? ', indexes after data' : ''}`;
+		test(label, async () => {
+			const source = uniqueName('zoo');
+			const copy = uniqueName('copy');
+			await createTypeZoo(admin, source);
+			await addIndexedTables(admin, source);
+			const before = await fingerprint(admin, source);
+			const output = join(dir, `${source}.tar`);
+			const {bus, events} = recordingBus();
+
+			const result = await dumpMysql(
+				{settings: settings(), databases: [source], workers: options.workers, chunkRows: options.chunkRows, format: 'archive', compression: options.compression, output},
+				bus,
+			);
+			assert.ok(result.lockMs >= 0);
+			assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith(source)).sort(), [`${source}.tar`, `${source}.tar.meta.json`]);
+
+			const archive = await openArchive(output);
+			const {manifest} = archive;
+			assert.equal(manifest.engine, 'mysqldump');
+			assert.equal(manifest.lockMs, result.lockMs);
+			assert.equal(manifest.coordinates.gtid, result.coordinates.gtid);
+			const tables = Object.fromEntries(manifest.databases[0].tables.map((table) => [table.name, table.rows]));
+			assert.deepEqual(tables, {types: 5, select: 60, nokey: 30, gen: 101, ints: 500, [UNICODE_TABLE]: 40, legacy: 1, parent: 3, child: 200, by_code: 2, docs: 300});
+			const ints = manifest.databases[0].tables.find((table) => table.name === 'ints')!;
+			if (options.chunkRows) assert.ok(ints.members.length > 10, `ints is split into chunks (${ints.members.length})`);
+			else assert.equal(ints.members.length, 1);
+			assert.ok(manifest.members.every((member) => member.compression === options.compression));
+			assert.ok(manifest.databases[0].sequences, 'the sequence has its member');
+			assert.deepEqual(
+				manifest.objects?.map((group) => group.kind),
+				['routines', 'views', 'triggers', 'events'],
+			);
+			const restoreBus = recordingBus();
+			const restored = await mysqlLogicalEngine.restore(
+				{settings: settings(), artifact: output, targetDb: copy, workers: options.workers, indexesAfterData: options.indexesAfterData},
+				restoreBus.bus,
+			);
+			assert.deepEqual(restored.databases, [copy]);
+			assert.equal(restored.rows, 1242);
+			assert.equal(restored.failedStatements, 0);
+			assert.ok(restoreBus.events.some((event) => event.type === 'progress' && event.task === `restore ${copy}.ints` && event.done === 500));
+			if (options.indexesAfterData) assert.ok(restoreBus.events.some((event) => event.type === 'stage' && event.name === 'indexes'));
+
+			const after = await fingerprint(admin, copy);
+			assert.deepEqual(fingerprintDifferences(before, after), []);
+			assert.deepEqual(after, before);
+			assert.ok(events.some((event) => event.type === 'progress' && event.task === `rows ${source}.ints` && event.done === 500));
+			await admin.query(`DROP DATABASE \`${source}\`; DROP DATABASE \`${copy}\``);
+		});
+	}
+});
