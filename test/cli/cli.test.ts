@@ -226,7 +226,7 @@ describe('dbbackup CLI: usage, configuration and unreachable servers', () => {
 });
 
 describe('dbbackup demo', () => {
-	test('demo --yes starts throwaway servers, reports both, and leaves nothing running', async () => {
+	test('demo --yes starts throwaway servers, reports both, backs up and restores the sample, and leaves nothing running', async () => {
 		const result = await runCli(['demo', '--yes'], {timeoutMs: 120_000});
 		assert.equal(result.code, 0, result.stderr);
 		assert.match(result.stdout, /Demo mysql at 127\.0\.0\.1:(\d+)/);
@@ -234,6 +234,8 @@ describe('dbbackup demo', () => {
 		assert.match(result.stdout, /Database Information — PostgreSQL at 127\.0\.0\.1:\d+/);
 		assert.match(result.stdout, /dbbackup_demo: /);
 		assert.equal(result.stdout.match(/^Recommendation for /gm)?.length, 2);
+		assert.match(result.stdout, /Demo round trip: dbbackup_demo → archive \(.*4 tables, 10,200 rows.*\) → dbbackup_demo_restored/);
+		assert.match(result.stdout, /dbbackup_demo_restored matches dbbackup_demo: same definitions, same rows/);
 		const socket = /Demo mysql at \S+ \(socket (\S+)\)/.exec(result.stdout)![1]!;
 		const {existsSync} = await import('node:fs');
 		assert.equal(existsSync(socket), false, 'the demo MariaDB must be stopped and its temp dir removed at exit');

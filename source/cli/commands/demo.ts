@@ -1,12 +1,13 @@
 import {selectEngine} from '../../engines/selector.ts';
-import {startDemo} from '../../services/demo.ts';
+import {DEMO_DATABASE, startDemo} from '../../services/demo.ts';
+import {assertRoundTripMatches, demoRoundTrip} from '../../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../../services/environment.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
 
 /**
  * `dbbackup demo`: throwaway MariaDB + PostgreSQL with a sample database, then detection and engine
- * selection on both. The servers stop at exit, or with --keep when the user presses Ctrl+C.
+ * selection on both, then a backup and restore of the MariaDB sample compared with the original. The servers stop at exit, or with --keep when the user presses Ctrl+C.
  */
 export async function demoCommand(ctx: CommandContext): Promise<void> {
 	const demo = await startDemo(ctx.bus);
@@ -18,6 +19,10 @@ export async function demoCommand(ctx: CommandContext): Promise<void> {
 		emitResult(ctx.bus, {kind: 'detect', environment});
 		emitResult(ctx.bus, {kind: 'engine-selection', target: environment.connection.target, selection: selectEngine(environment)});
 	}
+	const mysql = demo.targets.find((target) => target.dbType === 'mysql')!;
+	const roundTrip = await demoRoundTrip(mysql, DEMO_DATABASE, ctx.bus);
+	emitResult(ctx.bus, {kind: 'demo-round-trip', roundTrip});
+	assertRoundTripMatches(roundTrip);
 	if (ctx.flags.keep) {
 		ctx.bus.log('info', 'demo servers keep running; press Ctrl+C to stop them');
 		await ctx.interrupted;

@@ -2,7 +2,7 @@ import {findEngine} from '../../engines/registry.ts';
 import type {CommandResult} from '../../services/results.ts';
 import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.ts';
 import {renderEnvironment} from './environment.ts';
-import {renderBackup, renderRestore} from './work.ts';
+import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -25,6 +25,8 @@ export function renderResult(result: CommandResult): string {
 			return renderBackup(result.engine, result.result);
 		case 'restore':
 			return renderRestore(result.engine, result.result);
+		case 'demo-round-trip':
+			return renderDemoRoundTrip(result.roundTrip);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

@@ -1,5 +1,6 @@
 import {formatBytes, formatCount, formatDuration} from '../../core/format.ts';
 import type {BackupResult, EngineName, RestoreResult} from '../../engines/types.ts';
+import type {DemoRoundTrip} from '../../services/demo-round-trip.ts';
 
 function seconds(startedAt: string, finishedAt: string): number {
 	return Math.max(0, (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
@@ -23,4 +24,15 @@ export function renderRestore(engine: EngineName, result: RestoreResult): string
 	];
 	if (result.failedStatements > 0) lines.push(`  ${formatCount(result.failedStatements)} statement(s) failed and were skipped (--continue-on-error); see the warnings above`);
 	return lines.join('\n');
+}
+
+export function renderDemoRoundTrip(roundTrip: DemoRoundTrip): string {
+	const verdict =
+		roundTrip.differences.length === 0
+			? `${roundTrip.restoredAs} matches ${roundTrip.database}: same definitions, same rows`
+			: `${roundTrip.restoredAs} DIFFERS from ${roundTrip.database}:\n${roundTrip.differences.map((difference) => `  - ${difference}`).join('\n')}`;
+	return [
+		`Demo round trip: ${roundTrip.database} → archive (${formatBytes(roundTrip.bytes)}, ${formatCount(roundTrip.tables)} tables, ${formatCount(roundTrip.rows)} rows, backup ${formatDuration(roundTrip.backupSeconds)}${roundTrip.lockMs === undefined ? '' : `, writes blocked ${roundTrip.lockMs.toFixed(1)} ms`}) → ${roundTrip.restoredAs} (restore ${formatDuration(roundTrip.restoreSeconds)})`,
+		`  ${verdict}`,
+	].join('\n');
 }
