@@ -6,9 +6,12 @@ Usage
   $ dbbackup engine info [NAME]      one engine's details; with no name, the environment and every engine
   $ dbbackup engine select           apply the selection criteria and print the recommendation with its reasons
   $ dbbackup backup single DB        back up one database with the selected engine (--engine to choose)
+  $ dbbackup backup multiple DB…     back up several databases into one artifact
+  $ dbbackup backup all              back up every user database
+  $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump; .gz/.zst too)
   $ dbbackup physical-backup         physical (or logical) backup to --output FILE (--engine clone|snapshot|mysqldump)
   $ dbbackup stream-backup           stream a backup to --target s3://bucket/path
-  $ dbbackup demo                    start a throwaway MariaDB and PostgreSQL with a sample database and run detection on them
+  $ dbbackup demo                    throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
   --db-type mysql|postgres   which server (default: the one configured, else mysql)
@@ -22,6 +25,19 @@ Output
   --output PATH  --format archive|sql  --compress zstd|lz4|gzip|none  --level N  --workers N
   --engine NAME      mysqldump (alias logical), postgres-logical, clone, snapshot, streaming
   --target URL       backup destination; s3://… selects streaming
+  --output DIR/      a directory gets <db>-<UTC time>.tar (or .sql) inside it
+
+Backup (mysqldump engine)
+  --chunk-rows N     rows per chunk of a table with a usable key (default: about 32 MiB of data; 0: whole tables)
+  --no-lock          no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
+  --include-users    also dump accounts, roles and grants (restored only with --include-users)
+
+Restore
+  --target-db NAME   restore into this database (one database of the archive, or the one a SQL script names)
+  --tables a,db.b    only these tables of the archive (with their triggers)
+  --drop-existing    replace a target database (or the chosen tables) that exists and is not empty; refused otherwise
+  --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first
+  --indexes-after-data create tables with the keys they need, load, then build the secondary indexes
   --keep             demo: keep the servers running until Ctrl+C
 
 Exit codes
