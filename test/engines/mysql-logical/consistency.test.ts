@@ -9,6 +9,8 @@ import type {ConnectionSettings} from '../../../source/core/connection-settings.
 import {EventBus} from '../../../source/core/events.ts';
 import {openConsistentSnapshot} from '../../../source/engines/mysql-logical/consistency.ts';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
+import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
+import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {mariadbConnection, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
 
@@ -117,6 +119,33 @@ describe('consistent snapshot', () => {
 			assert.equal(result.tables[0].rows, expected);
 		} finally {
 			await writer.stop();
+		}
+	});
+
+	test('an archive taken during writes: its manifest GTID says exactly which rows the restored copy has', async () => {
+		await admin.query(`DELETE FROM ${database}.seq`);
+		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		await writer.start();
+		const copy = uniqueName('consistent_copy');
+		try {
+			while (writer.written < 200) await new Promise((resolve) => setTimeout(resolve, 5));
+			const output = join(dir, 'during-writes.tar');
+			const result = await dumpMysql({settings: settings(), databases: [database], workers: 3, chunkRows: 50, format: 'archive', compression: 'zstd', output}, new EventBus());
+			const writtenBeforeStop = writer.written;
+			await writer.stop();
+
+			const archive = await openArchive(output);
+			assert.equal(archive.manifest.coordinates.gtid, result.coordinates.gtid);
+			const expected = writer.rowsAt(String(archive.manifest.coordinates.gtid));
+			assert.ok(expected > 200 && writtenBeforeStop > expected, `GTID position implies ${expected} rows of ${writtenBeforeStop} written`);
+			assert.equal(archive.manifest.databases[0].tables[0].rows, expected);
+			await mysqlLogicalEngine.restore({settings: settings(), artifact: output, targetDb: copy, workers: 3}, new EventBus());
+			const [[{count, top}]] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS count, MAX(n) AS top FROM ${copy}.seq`);
+			assert.equal(Number(count), expected);
+			assert.equal(Number(top), expected);
+		} finally {
+			await writer.stop();
+			await admin.query(`DROP DATABASE IF EXISTS ${copy}`);
 		}
 	});
 
