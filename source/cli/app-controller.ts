@@ -1,13 +1,34 @@
+import {existsSync, statSync} from 'node:fs';
+import {availableParallelism} from 'node:os';
+import path from 'node:path';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {describeTarget} from '../core/connection-settings.ts';
 import type {DetectedEnvironment} from '../core/detect/types.ts';
 import type {EventBus} from '../core/events.ts';
-import {toDbBackupError, type DbBackupError} from '../core/errors.ts';
+import {ConnectionError, UsageError, toDbBackupError, type DbBackupError} from '../core/errors.ts';
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
-import {startDemo, type RunningDemo} from '../services/demo.ts';
+import {listDatabases, runBackup} from '../services/backup.ts';
+import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
+import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
-import type {AppController, ConnectionState} from '../ui/controller.ts';
+import {describeArtifact, listArtifacts, planRestore, runRestore} from '../services/restore.ts';
+import type {
+	AppController,
+	BackupChoices,
+	ConnectionState,
+	RestoreChoices,
+	ServerChoice,
+	ServerPick,
+} from '../ui/controller.ts';
+
+/** The directory new backups go to: output.path itself when it names a directory, else the directory it is in; else `cwd`. */
+export function outputDirectory(outputPath: string | undefined, cwd: string): string {
+	if (!outputPath) return cwd;
+	const absolute = path.resolve(cwd, outputPath);
+	const namesDirectory = /[/\\]$/.test(outputPath) || (existsSync(absolute) && statSync(absolute).isDirectory());
+	return namesDirectory ? absolute : path.dirname(absolute);
+}
 
 /**
  * The Ink app's view of the services: it holds the servers to work on (configured ones, or the demo's
@@ -25,13 +46,14 @@ export class CliAppController implements AppController {
 		private targets: ConnectionSettings[],
 		private readonly configured: boolean,
 		private readonly selection: SelectionContext = {},
+		private readonly outputDir: string = process.cwd(),
 	) {
 		this.state = configured ? 'connecting' : 'not-configured';
 	}
 
 	connectionLabel(): string {
 		if (!this.configured && !this.demo) return 'not configured';
-		return this.targets.map((target) => `${target.dbType} ${target.user}@${describeTarget(target)}`).join(' · ');
+		return this.servers().map((server) => server.label).join(' · ');
 	}
 
 	connectionState(): ConnectionState {
@@ -78,6 +100,80 @@ export class CliAppController implements AppController {
 		this.lastFailure = undefined;
 		this.targets = this.demo.targets;
 		this.state = 'demo';
+		// the demo's proof, shown as stages on the demo screen; the servers stay usable if it fails
+		try {
+			const mysql = this.demo.targets.find((target) => target.dbType === 'mysql');
+			if (mysql) assertRoundTripMatches(await demoRoundTrip(mysql, DEMO_DATABASE, this.bus));
+		} catch (error) {
+			this.lastFailure = toDbBackupError(error);
+			throw error;
+		}
+	}
+
+	servers(): ServerChoice[] {
+		return this.targets.map((target) => ({dbType: target.dbType, label: `${target.dbType} ${target.user}@${describeTarget(target)}`}));
+	}
+
+	defaultOutputDir(): string {
+		return this.outputDir;
+	}
+
+	defaultWorkers(): number {
+		return availableParallelism();
+	}
+
+	listDatabases(pick: ServerPick = {}) {
+		return this.track(() => listDatabases(this.targetFor(pick)), true);
+	}
+
+	backup({dbType, ...choices}: BackupChoices) {
+		return this.track(() => runBackup({...choices, target: this.targetFor({dbType})}, this.bus), true);
+	}
+
+	listArtifacts(dir: string = this.outputDir) {
+		return this.track(() => listArtifacts(dir), false);
+	}
+
+	describeArtifact(file: string) {
+		return this.track(() => describeArtifact(file), false);
+	}
+
+	planRestore({dbType, ...choices}: RestoreChoices) {
+		return this.track(() => planRestore({...choices, target: this.targetFor({dbType})}), true);
+	}
+
+	restore({dbType, ...choices}: RestoreChoices) {
+		return this.track(() => runRestore({...choices, target: this.targetFor({dbType})}, this.bus), true);
+	}
+
+	/** The server a request goes to: the one of the kind asked for, else the first MySQL one, else the first. */
+	private targetFor({dbType}: ServerPick): ConnectionSettings {
+		const target = dbType
+			? this.targets.find((candidate) => candidate.dbType === dbType)
+			: (this.targets.find((candidate) => candidate.dbType === 'mysql') ?? this.targets[0]);
+		if (target) return target;
+		throw new UsageError({
+			code: 'NO_SERVER',
+			message: dbType ? `no ${dbType} server is configured` : 'no server is configured',
+			hint: 'Give --host/--db-type, set MYSQL_HOST / PGHOST, write a .dbbackuprc, or start the demo.',
+		});
+	}
+
+	/**
+	 * Runs one action and records how it ended: its failure becomes the exit code, a success clears it.
+	 * Actions that talk to the server also move the connection state (the demo keeps its own).
+	 */
+	private async track<T>(action: () => Promise<T>, reachesServer: boolean): Promise<T> {
+		try {
+			const value = await action();
+			if (reachesServer && !this.demo) this.state = 'connected';
+			this.lastFailure = undefined;
+			return value;
+		} catch (error) {
+			if (reachesServer && !this.demo && error instanceof ConnectionError) this.state = 'error';
+			this.lastFailure = toDbBackupError(error);
+			throw error;
+		}
 	}
 
 	async stop(): Promise<void> {

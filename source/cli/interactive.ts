@@ -1,7 +1,7 @@
 import {ExitCode} from '../core/errors.ts';
 import {configuredDbTypes} from '../services/targets.ts';
 import {renderApp} from '../ui/render.tsx';
-import {CliAppController} from './app-controller.ts';
+import {CliAppController, outputDirectory} from './app-controller.ts';
 import type {CommandContext} from './context.ts';
 import {selectionContext} from './commands/engine.ts';
 import type {RunIo} from './run.ts';
@@ -11,7 +11,13 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 	const configured =
 		Object.keys(ctx.loaded.sources).some((key) => key.startsWith('connection.')) ||
 		configuredDbTypes({loaded: ctx.loaded, env: ctx.env, home: ctx.home}).length > 0;
-	const controller = new CliAppController(ctx.bus, ctx.targets, configured, selectionContext(ctx));
+	const controller = new CliAppController(
+		ctx.bus,
+		ctx.targets,
+		configured,
+		selectionContext(ctx),
+		outputDirectory(ctx.loaded.config.output.path, io.cwd),
+	);
 	ctx.onCleanup(() => controller.stop());
 	await renderApp({
 		bus: ctx.bus,

@@ -1,10 +1,11 @@
 import {Box, useApp, useInput} from 'ink';
-import {useCallback, useState} from 'react';
+import {useCallback, useMemo, useRef, useState} from 'react';
 import type {EventBus} from '../core/events.ts';
 import {Header} from './components/header.tsx';
 import {KeyHints, type KeyHint} from './components/key-hints.tsx';
 import {LogPane} from './components/log-pane.tsx';
 import type {AppController} from './controller.ts';
+import {FrameKeysContext, type FrameKeys, type ScreenKeys} from './frame-keys.ts';
 import {HOME_SCREEN_ID, type ScreenDefinition} from './screen.ts';
 import {screens as defaultScreens} from './screens.ts';
 
@@ -16,9 +17,13 @@ export interface AppProps {
 }
 
 const quitHint: KeyHint = {key: 'q', action: 'quit'};
+const typingQuitHint: KeyHint = {key: 'Ctrl+C', action: 'quit'};
 const homeHint: KeyHint = {key: 'Esc', action: 'home'};
 
-/** The frame: header, the current screen, the log pane and the key hints. q / Ctrl+C quit from anywhere, Esc goes home. */
+/**
+ * The frame: header, the current screen, the log pane and the key hints. Ctrl+C quits from anywhere;
+ * q quits unless a text field has the keys; Esc goes home unless the screen steps back itself.
+ */
 export function App({bus, controller, screens = defaultScreens, initialScreen = HOME_SCREEN_ID}: AppProps) {
 	const {exit} = useApp();
 	const [screenId, setScreenId] = useState(initialScreen);
@@ -27,33 +32,73 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 	const goHome = useCallback(() => setScreenId(HOME_SCREEN_ID), []);
 	const quit = useCallback(() => exit(), [exit]);
 
+	// refs answer key presses with what is true now; the state copies re-render the hints
+	const screenKeys = useRef<{token: object; keys: ScreenKeys} | undefined>(undefined);
+	const textCaptures = useRef(0);
+	const [shownKeys, setShownKeys] = useState<ScreenKeys>();
+	const [typing, setTyping] = useState(false);
+	const frameKeys = useMemo<FrameKeys>(
+		() => ({
+			setScreenKeys(keys) {
+				const token = {};
+				screenKeys.current = {token, keys};
+				setShownKeys(keys);
+				return () => {
+					if (screenKeys.current?.token !== token) return;
+					screenKeys.current = undefined;
+					setShownKeys(undefined);
+				};
+			},
+			captureText() {
+				textCaptures.current++;
+				setTyping(true);
+				let released = false;
+				return () => {
+					if (released) return;
+					released = true;
+					textCaptures.current--;
+					setTyping(textCaptures.current > 0);
+				};
+			},
+		}),
+		[],
+	);
+
 	useInput((input, key) => {
-		if (input === 'q' || (key.ctrl && input === 'c')) quit();
-		else if (key.escape) goHome();
+		if (key.ctrl && input === 'c') quit();
+		else if (key.escape) {
+			const escape = screenKeys.current?.keys.escape;
+			if (escape) escape.run();
+			else if (escape === undefined) goHome();
+		} else if (input === 'q' && textCaptures.current === 0) quit();
 	});
 
 	const screen = screens.find((entry) => entry.id === screenId) ?? screens.find((entry) => entry.id === HOME_SCREEN_ID);
 	if (!screen) throw new Error(`No "${HOME_SCREEN_ID}" screen is registered`);
 	const Screen = screen.component;
 	const atHome = screen.id === HOME_SCREEN_ID;
+	const escape = shownKeys?.escape;
+	const escapeHint = escape ? {key: 'Esc', action: escape.action} : escape === null || atHome ? undefined : homeHint;
 
 	return (
-		<Box flexDirection="column">
-			<Header controller={controller} title={atHome ? undefined : screen.title} />
-			<Box flexDirection="column" marginY={1}>
-				<Screen
-					key={screen.id}
-					bus={bus}
-					controller={controller}
-					screens={screens}
-					navigate={setScreenId}
-					goHome={goHome}
-					refresh={refresh}
-					exit={quit}
-				/>
+		<FrameKeysContext.Provider value={frameKeys}>
+			<Box flexDirection="column">
+				<Header controller={controller} title={atHome ? undefined : screen.title} />
+				<Box flexDirection="column" marginY={1}>
+					<Screen
+						key={screen.id}
+						bus={bus}
+						controller={controller}
+						screens={screens}
+						navigate={setScreenId}
+						goHome={goHome}
+						refresh={refresh}
+						exit={quit}
+					/>
+				</Box>
+				<LogPane bus={bus} />
+				<KeyHints hints={[...(shownKeys?.hints ?? screen.hints), ...(escapeHint ? [escapeHint] : []), typing ? typingQuitHint : quitHint]} />
 			</Box>
-			<LogPane bus={bus} />
-			<KeyHints hints={[...screen.hints, ...(atHome ? [] : [homeHint]), quitHint]} />
-		</Box>
+		</FrameKeysContext.Provider>
 	);
 }

@@ -1,9 +1,34 @@
-import type {DetectedEnvironment} from '../core/detect/types.ts';
+import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 import type {EngineSelection} from '../engines/selection-types.ts';
+import type {BackupOutcome, BackupRequest} from '../services/backup.ts';
+import type {ArtifactSummary, RestoreOutcome, RestorePlan, RestoreRequest} from '../services/restore.ts';
 
 export type {DetectedEnvironment} from '../core/detect/types.ts';
+export type {BackupOutcome} from '../services/backup.ts';
+export type {ArtifactSummary, RestoreOutcome, RestorePlan} from '../services/restore.ts';
 
 export type ConnectionState = 'not-configured' | 'connecting' | 'connected' | 'error' | 'demo';
+
+/** One server the app can work on; a run has at most one per kind. */
+export interface ServerChoice {
+	dbType: DbType;
+	/** e.g. "mysql root@127.0.0.1:3306" */
+	label: string;
+}
+
+export interface DatabaseSummary {
+	name: string;
+	bytes: number;
+	tables: number;
+}
+
+/** Which server a request goes to: the one of this kind, else the first MySQL one (else the first). */
+export interface ServerPick {
+	dbType?: DbType;
+}
+
+export type BackupChoices = Omit<BackupRequest, 'target'> & ServerPick;
+export type RestoreChoices = Omit<RestoreRequest, 'target'> & ServerPick;
 
 /**
  * Everything the Ink app can ask for. The CLI implements it; the screens do no I/O of their own.
@@ -19,6 +44,24 @@ export interface AppController {
 	detect(): Promise<DetectedEnvironment[]>;
 	/** one per server, in the same order as detect() */
 	selectEngine(): Promise<EngineSelection[]>;
-	/** starts throwaway servers; afterwards isConfigured() is true */
+	/** starts throwaway servers, then backs up and restores the MariaDB sample and compares the copy; afterwards isConfigured() is true */
 	startDemo(): Promise<void>;
+
+	/** the servers backups and restores can go to, in the order configured */
+	servers(): ServerChoice[];
+	/** where new backups go and where the restore screen looks first */
+	defaultOutputDir(): string;
+	/** parallel workers a backup or restore starts with */
+	defaultWorkers(): number;
+	/** the user databases of the server picked */
+	listDatabases(pick?: ServerPick): Promise<DatabaseSummary[]>;
+	/** runs a backup, reporting stages and progress on the bus */
+	backup(choices: BackupChoices): Promise<BackupOutcome>;
+	/** the artifacts in `dir` (default: defaultOutputDir()), newest first */
+	listArtifacts(dir?: string): Promise<ArtifactSummary[]>;
+	describeArtifact(path: string): Promise<ArtifactSummary>;
+	/** what a restore would do, and whether it would overwrite data; changes nothing */
+	planRestore(choices: RestoreChoices): Promise<RestorePlan>;
+	/** runs a restore, reporting stages and progress on the bus */
+	restore(choices: RestoreChoices): Promise<RestoreOutcome>;
 }

@@ -1,9 +1,11 @@
 import type {ScreenDefinition} from './screen.ts';
 import {HOME_SCREEN_ID} from './screen.ts';
+import {BackupScreen} from './screens/backup.tsx';
 import {DemoScreen} from './screens/demo.tsx';
 import {DetectionScreen} from './screens/detection.tsx';
 import {EngineScreen} from './screens/engine.tsx';
 import {HomeScreen} from './screens/home.tsx';
+import {RestoreScreen} from './screens/restore.tsx';
 
 const serverHints = [
 	{key: '←/→', action: 'server'},
@@ -11,7 +13,7 @@ const serverHints = [
 ];
 
 /**
- * Every screen of the app. Adding one (backup, restore, binlog tail) is one entry here; its `menu`
+ * Every screen of the app. Adding one (a binlog tail, say) is one entry here; its `menu`
  * puts it on the home menu in registry order.
  */
 export const screens: ScreenDefinition[] = [
@@ -37,4 +39,7 @@ export const screens: ScreenDefinition[] = [
 	},
 	{id: 'detect', title: 'Environment', component: DetectionScreen, hints: serverHints, menu: {label: 'Detect environment'}},
 	{id: 'engine', title: 'Engine selection', component: EngineScreen, hints: serverHints, menu: {label: 'Choose engine'}},
+	// their steps set their own hints (useScreenKeys)
+	{id: 'backup', title: 'Back up', component: BackupScreen, hints: [], menu: {label: 'Back up'}},
+	{id: 'restore', title: 'Restore', component: RestoreScreen, hints: [], menu: {label: 'Restore'}},
 ];

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import {test} from 'node:test';
-import {CliAppController} from '../../source/cli/app-controller.ts';
+import {mkdtemp, rm} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {CliAppController, outputDirectory} from '../../source/cli/app-controller.ts';
 import {EventBus} from '../../source/core/events.ts';
-import {ConnectionError} from '../../source/core/errors.ts';
+import {ConnectionError, UsageError} from '../../source/core/errors.ts';
 import {freePort} from '../../source/sandbox/free-port.ts';
+import {mariadbConnection, uniqueName} from '../harness/db.ts';
 import {getTestServers} from '../harness/servers.ts';
 
 const {mariadb} = getTestServers();
@@ -45,4 +49,125 @@ test('not configured until the demo starts', () => {
 	assert.equal(controller.isConfigured(), false);
 	assert.equal(controller.connectionState(), 'not-configured');
 	assert.equal(controller.connectionLabel(), 'not configured');
+});
+
+describe('the default output directory', () => {
+	test('cwd without output.path; the directory of a file path; a directory path itself', async () => {
+		const dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-outdir-'));
+		try {
+			assert.equal(outputDirectory(undefined, '/work'), '/work');
+			assert.equal(outputDirectory('/backups/nightly.tar', '/work'), '/backups');
+			assert.equal(outputDirectory('/backups/', '/work'), path.resolve('/backups'));
+			assert.equal(outputDirectory('out/nightly.tar', '/work'), '/work/out');
+			// an existing directory named without a trailing slash is the directory itself
+			assert.equal(outputDirectory(dir, '/work'), dir);
+		} finally {
+			await rm(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('the controller hands out what it was given, cwd by default', () => {
+		assert.equal(new CliAppController(new EventBus(), [live], true, {}, '/srv/backups').defaultOutputDir(), '/srv/backups');
+		assert.equal(new CliAppController(new EventBus(), [live], true).defaultOutputDir(), process.cwd());
+	});
+});
+
+describe('which server a request goes to', () => {
+	const postgresTarget = {dbType: 'postgres' as const, host: '127.0.0.1', port: 1, user: 'postgres'};
+
+	test('one server per kind, labelled like the header', () => {
+		const controller = new CliAppController(new EventBus(), [postgresTarget, live], true);
+		assert.deepEqual(controller.servers(), [
+			{dbType: 'postgres', label: 'postgres postgres@127.0.0.1:1'},
+			{dbType: 'mysql', label: `mysql ${mariadb.user}@127.0.0.1:${mariadb.port}`},
+		]);
+	});
+
+	test('asking for a kind that is not configured is a usage error that becomes the exit code', async () => {
+		const controller = new CliAppController(new EventBus(), [live], true);
+		await assert.rejects(controller.listDatabases({dbType: 'postgres'}), (error: unknown) => {
+			assert.ok(error instanceof UsageError);
+			assert.equal(error.code, 'NO_SERVER');
+			return true;
+		});
+		assert.equal(controller.lastFailure?.exitCode, 2);
+		// not a connection problem: the header does not say the connection failed
+		assert.equal(controller.connectionState(), 'connecting');
+	});
+});
+
+describe('backup and restore through the services', () => {
+	const source = uniqueName('tui_src');
+	const copy = uniqueName('tui_copy');
+	let dir: string;
+
+	before(async () => {
+		dir = await mkdtemp(path.join(os.tmpdir(), 'dbbackup-tui-'));
+		const connection = await mariadbConnection({multipleStatements: true});
+		try {
+			await connection.query(
+				`CREATE DATABASE ${source};
+				CREATE TABLE ${source}.orders (id INT PRIMARY KEY, item VARCHAR(20));
+				INSERT INTO ${source}.orders VALUES (1, 'apple'), (2, 'pear'), (3, 'plum');`,
+			);
+		} finally {
+			await connection.end();
+		}
+	});
+
+	after(async () => {
+		const connection = await mariadbConnection();
+		try {
+			await connection.query(`DROP DATABASE IF EXISTS ${source}`);
+			await connection.query(`DROP DATABASE IF EXISTS ${copy}`);
+		} finally {
+			await connection.end();
+		}
+		await rm(dir, {recursive: true, force: true});
+	});
+
+	test('list, back up, list artifacts, describe, plan and restore into a new database, then plan over it', async () => {
+		const bus = new EventBus();
+		const tasks = new Set<string>();
+		bus.on('progress', (event) => tasks.add(event.task));
+		const controller = new CliAppController(bus, [live], true, {}, dir);
+
+		const databases = await controller.listDatabases();
+		const listed = databases.find((database) => database.name === source);
+		assert.equal(listed?.tables, 1);
+		assert.equal(controller.connectionState(), 'connected');
+
+		const output = path.join(dir, `${source}.tar`);
+		const outcome = await controller.backup({databases: [source], output, format: 'archive', compress: 'gzip', workers: 2});
+		assert.equal(outcome.engine, 'mysqldump');
+		assert.equal(outcome.result.artifact, output);
+		assert.equal(outcome.result.rows, 3);
+		assert.ok(tasks.has(`rows ${source}.orders`), `progress tasks: ${[...tasks].join(', ')}`);
+
+		const artifacts = await controller.listArtifacts();
+		assert.deepEqual(artifacts.map((artifact) => artifact.path), [output]);
+		const summary = await controller.describeArtifact(output);
+		assert.equal(summary.dbType, 'mysql');
+		assert.deepEqual(summary.databases, [{name: source, tables: 1, rows: 3}]);
+
+		const fresh = await controller.planRestore({dbType: summary.dbType, artifact: output, targetDb: copy, workers: 2});
+		assert.deepEqual(fresh, {databases: [{source, target: copy, exists: false, tables: 0}], destructive: false});
+
+		const restored = await controller.restore({dbType: summary.dbType, artifact: output, targetDb: copy, workers: 2});
+		assert.deepEqual(restored.databases, [copy]);
+		assert.equal(restored.rows, 3);
+		assert.equal(controller.lastFailure, undefined);
+
+		const over = await controller.planRestore({dbType: summary.dbType, artifact: output, targetDb: copy, workers: 2});
+		assert.equal(over.destructive, true);
+		assert.equal(over.databases[0]?.exists, true);
+	});
+
+	test('a path that cannot be read is refused and its failure kept for the exit code; a success clears it', async () => {
+		const controller = new CliAppController(new EventBus(), [live], true, {}, dir);
+		await assert.rejects(controller.describeArtifact(path.join(dir, 'missing.tar')), UsageError);
+		assert.equal(controller.lastFailure?.exitCode, 2);
+		await controller.listArtifacts();
+		assert.equal(controller.lastFailure, undefined);
+	});
 });

@@ -43,15 +43,18 @@ function renderApp(controller: FakeController, bus = new EventBus()) {
 
 /** The menu labels in the order shown, read from the frame. */
 function menuLines(frame: string): string[] {
-	const labels = [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Quit'];
-	return labels.filter((label) => frame.includes(label)).sort((a, b) => frame.indexOf(a) - frame.indexOf(b));
+	const labels = [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Quit'];
+	return frame
+		.split('\n')
+		.map((line) => line.replace(/^❯/, '').trim())
+		.filter((line) => labels.includes(line));
 }
 
 describe('home menu', () => {
 	test('without a configured server the demo comes first and the header says so', async () => {
 		const {lastFrame} = renderApp(new FakeController({configured: false}));
 		const frame = await waitForText(lastFrame, 'Quit');
-		assert.deepEqual(menuLines(frame), [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Quit']);
+		assert.deepEqual(menuLines(frame), [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Quit']);
 		assert.match(frame, /❯ Start demo/);
 		assert.match(frame, /● not configured/);
 		assert.match(frame, /No server configured/);
@@ -60,7 +63,7 @@ describe('home menu', () => {
 	test('with a configured server detection comes first and the demo is offered last', async () => {
 		const {lastFrame} = renderApp(new FakeController({configured: true}));
 		const frame = await waitForText(lastFrame, 'Quit');
-		assert.deepEqual(menuLines(frame), ['Detect environment', 'Choose engine', DEMO_LABEL, 'Quit']);
+		assert.deepEqual(menuLines(frame), ['Detect environment', 'Choose engine', 'Back up', 'Restore', DEMO_LABEL, 'Quit']);
 		assert.match(frame, /❯ Detect environment/);
 		assert.match(frame, /mysql root@127\.0\.0\.1:3306 ● connected/);
 		assert.doesNotMatch(frame, /No server configured/);
@@ -71,7 +74,7 @@ describe('home menu', () => {
 		controller.state = 'demo';
 		assert.deepEqual(
 			menuItems(screens, controller).map((item) => item.label),
-			['Detect environment', 'Choose engine', 'Quit'],
+			['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Quit'],
 		);
 	});
 
@@ -79,12 +82,12 @@ describe('home menu', () => {
 		const controller = new FakeController({configured: true});
 		const extra = [
 			...screens,
-			{id: 'backup', title: 'Backup', component: () => null, hints: [], menu: {label: 'Back up'}},
+			{id: 'verify', title: 'Verify', component: () => null, hints: [], menu: {label: 'Verify'}},
 			{id: 'tail', title: 'Tail', component: () => null, hints: [], menu: {label: 'Tail', placement: () => 'first' as const}},
 		];
 		assert.deepEqual(
 			menuItems(extra, controller).map((item) => item.value),
-			['tail', 'detect', 'engine', 'backup', 'demo', 'quit'],
+			['tail', 'detect', 'engine', 'backup', 'restore', 'verify', 'demo', 'quit'],
 		);
 	});
 });
@@ -189,7 +192,7 @@ describe('demo', () => {
 
 		started.resolve();
 		const home = await waitForText(lastFrame, 'Quit', '● demo');
-		assert.deepEqual(menuLines(home), ['Detect environment', 'Choose engine', 'Quit']);
+		assert.deepEqual(menuLines(home), ['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Quit']);
 		assert.match(home, /demo: mariadb 127\.0\.0\.1:41234/);
 		assert.doesNotMatch(home, /No server configured/);
 	});

@@ -1,7 +1,19 @@
 import {stripVTControlCharacters} from 'node:util';
 import {known, unknown, type DetectedEnvironment, type MysqlEnvironment, type PostgresEnvironment} from '../../source/core/detect/types.ts';
 import type {EngineSelection} from '../../source/engines/selection-types.ts';
-import type {AppController, ConnectionState} from '../../source/ui/controller.ts';
+import type {
+	AppController,
+	ArtifactSummary,
+	BackupChoices,
+	BackupOutcome,
+	ConnectionState,
+	DatabaseSummary,
+	RestoreChoices,
+	RestoreOutcome,
+	RestorePlan,
+	ServerChoice,
+	ServerPick,
+} from '../../source/ui/controller.ts';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -156,6 +168,77 @@ export const postgresNoneSelection: EngineSelection = {
 	],
 };
 
+export const shopDatabases: DatabaseSummary[] = [
+	{name: 'shop', bytes: 1.2 * GiB, tables: 12},
+	{name: 'analytics', bytes: 300 * MiB, tables: 4},
+];
+
+export const backupOutcome: BackupOutcome = {
+	engine: 'mysqldump',
+	result: {
+		artifact: '/backups/shop-20261115T140327Z.tar',
+		bytes: 412 * MiB,
+		format: 'archive',
+		lockMs: 37,
+		coordinates: 'GTID 0-1-42, binlog mysql-bin.000003:1234',
+		databases: ['shop'],
+		tables: 12,
+		rows: 1_234_567,
+		startedAt: '2026-11-15T14:03:27.000Z',
+		finishedAt: '2026-11-15T14:04:32.000Z',
+	},
+};
+
+export const shopArtifact: ArtifactSummary = {
+	path: '/backups/shop-20261115T140327Z.tar',
+	kind: 'archive',
+	bytes: 412 * MiB,
+	modifiedAt: '2026-11-15T14:04:32.000Z',
+	engine: 'mysqldump',
+	dbType: 'mysql',
+	serverVersion: '10.11.6-MariaDB-0+deb12u1',
+	startedAt: '2026-11-15T14:03:27.000Z',
+	finishedAt: '2026-11-15T14:04:32.000Z',
+	lockMs: 37,
+	coordinates: 'GTID 0-1-42, binlog mysql-bin.000003:1234',
+	compression: 'zstd',
+	databases: [{name: 'shop', tables: 12, rows: 1_234_567}],
+};
+
+export const olderArtifact: ArtifactSummary = {
+	path: '/backups/all-20261114T020000Z.tar',
+	kind: 'archive',
+	bytes: 2 * GiB,
+	modifiedAt: '2026-11-14T02:10:00.000Z',
+	engine: 'mysqldump',
+	dbType: 'mysql',
+	startedAt: '2026-11-14T02:00:00.000Z',
+	finishedAt: '2026-11-14T02:10:00.000Z',
+	compression: 'zstd',
+	databases: [
+		{name: 'shop', tables: 12, rows: 1_200_000},
+		{name: 'analytics', tables: 4, rows: 90_000},
+	],
+};
+
+export const restoreOutcome: RestoreOutcome = {
+	engine: 'mysqldump',
+	artifact: '/backups/shop-20261115T140327Z.tar',
+	databases: ['shop'],
+	tables: 12,
+	rows: 1_234_567,
+	bytes: 980 * MiB,
+	failedStatements: 0,
+	startedAt: '2026-11-15T15:00:00.000Z',
+	finishedAt: '2026-11-15T15:02:05.000Z',
+};
+
+/** A plan where the target exists with tables: the restore would overwrite them. */
+export function destructivePlan(choices: RestoreChoices): RestorePlan {
+	const target = choices.targetDb ?? 'shop';
+	return {databases: [{source: 'shop', target, exists: true, tables: 12}], destructive: true};
+}
+
 export interface Deferred<T> {
 	promise: Promise<T>;
 	resolve: (value: T) => void;
@@ -177,10 +260,28 @@ export class FakeController implements AppController {
 	configured: boolean;
 	state: ConnectionState;
 	label: string;
-	calls = {detect: 0, selectEngine: 0, startDemo: 0};
+	calls = {detect: 0, selectEngine: 0, startDemo: 0, listArtifacts: 0};
 	detectAnswer: () => Promise<DetectedEnvironment[]> = async () => [mariadbFull, mariadbUnknowns, postgres];
 	selectAnswer: () => Promise<EngineSelection[]> = async () => [mysqlSelection, postgresNoneSelection];
 	demoAnswer: () => Promise<void> = async () => {};
+
+	serverList: ServerChoice[] = [{dbType: 'mysql', label: 'mysql root@127.0.0.1:3306'}];
+	outputDir = '/backups';
+	workers = 4;
+	/** every request the screens made, in order, for the tests to check what was asked */
+	requests = {
+		listDatabases: [] as ServerPick[],
+		backup: [] as BackupChoices[],
+		describeArtifact: [] as string[],
+		planRestore: [] as RestoreChoices[],
+		restore: [] as RestoreChoices[],
+	};
+	databasesAnswer: (pick: ServerPick) => Promise<DatabaseSummary[]> = async () => shopDatabases;
+	backupAnswer: (choices: BackupChoices) => Promise<BackupOutcome> = async () => backupOutcome;
+	artifactsAnswer: () => Promise<ArtifactSummary[]> = async () => [shopArtifact, olderArtifact];
+	describeAnswer: (path: string) => Promise<ArtifactSummary> = async (path) => ({...shopArtifact, path});
+	planAnswer: (choices: RestoreChoices) => Promise<RestorePlan> = async (choices) => destructivePlan(choices);
+	restoreAnswer: (choices: RestoreChoices) => Promise<RestoreOutcome> = async () => restoreOutcome;
 
 	constructor({configured = true}: {configured?: boolean} = {}) {
 		this.configured = configured;
@@ -216,6 +317,48 @@ export class FakeController implements AppController {
 		this.configured = true;
 		this.state = 'demo';
 		this.label = 'demo: mariadb 127.0.0.1:41234, postgres 127.0.0.1:41235';
+	}
+
+	servers(): ServerChoice[] {
+		return this.serverList;
+	}
+
+	defaultOutputDir(): string {
+		return this.outputDir;
+	}
+
+	defaultWorkers(): number {
+		return this.workers;
+	}
+
+	listDatabases(pick: ServerPick = {}): Promise<DatabaseSummary[]> {
+		this.requests.listDatabases.push(pick);
+		return this.connecting(() => this.databasesAnswer(pick));
+	}
+
+	backup(choices: BackupChoices): Promise<BackupOutcome> {
+		this.requests.backup.push(choices);
+		return this.connecting(() => this.backupAnswer(choices));
+	}
+
+	listArtifacts(): Promise<ArtifactSummary[]> {
+		this.calls.listArtifacts++;
+		return this.artifactsAnswer();
+	}
+
+	describeArtifact(path: string): Promise<ArtifactSummary> {
+		this.requests.describeArtifact.push(path);
+		return this.describeAnswer(path);
+	}
+
+	planRestore(choices: RestoreChoices): Promise<RestorePlan> {
+		this.requests.planRestore.push(choices);
+		return this.connecting(() => this.planAnswer(choices));
+	}
+
+	restore(choices: RestoreChoices): Promise<RestoreOutcome> {
+		this.requests.restore.push(choices);
+		return this.connecting(() => this.restoreAnswer(choices));
 	}
 
 	private async connecting<T>(answer: () => Promise<T>): Promise<T> {

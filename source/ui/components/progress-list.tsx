@@ -3,7 +3,7 @@ import {useEffect, useState} from 'react';
 import type {EventBus, EventOf} from '../../core/events.ts';
 import {ProgressBar} from './progress-bar.tsx';
 
-type ProgressEvent = EventOf<'progress'>;
+export type ProgressEvent = EventOf<'progress'>;
 
 function isFinished(event: ProgressEvent): boolean {
 	return event.total !== undefined && event.done >= event.total;
@@ -22,18 +22,19 @@ export function visibleTasks(tasks: ProgressEvent[], limit: number): {shown: Pro
 	return {shown, hidden: rest.length, hiddenFinished: rest.filter(isFinished).length};
 }
 
-/** One bar per task from the bus's progress events, each showing the task's latest figures. */
-export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) {
-	// in the order tasks started; a task moves to the end when it finishes, so finished ones sit in finishing order
+/**
+ * The latest progress event of every task seen since mount, in the order tasks started; a task moves to
+ * the end when it finishes, so finished ones sit in finishing order.
+ */
+export function useProgressTasks(bus: EventBus): ProgressEvent[] {
 	const [tasks, setTasks] = useState<ProgressEvent[]>([]);
-
 	useEffect(
 		() =>
 			bus.on('progress', (event) =>
 				setTasks((list) => {
 					const index = list.findIndex((task) => task.task === event.task);
 					if (index === -1) return [...list, event];
-					if (isFinished(event) && !isFinished(list[index]))
+					if (isFinished(event) && !isFinished(list[index]!))
 						return [...list.slice(0, index), ...list.slice(index + 1), event];
 					const next = [...list];
 					next[index] = event;
@@ -42,7 +43,11 @@ export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) 
 			),
 		[bus],
 	);
+	return tasks;
+}
 
+/** One bar per task, each showing the task's latest figures. */
+export function ProgressBars({tasks, limit = 8}: {tasks: ProgressEvent[]; limit?: number}) {
 	if (tasks.length === 0) return null;
 	const {shown, hidden, hiddenFinished} = visibleTasks(tasks, limit);
 	return (
@@ -66,4 +71,9 @@ export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) 
 			) : null}
 		</Box>
 	);
+}
+
+/** One bar per task from the bus's progress events. */
+export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) {
+	return <ProgressBars tasks={useProgressTasks(bus)} limit={limit} />;
 }

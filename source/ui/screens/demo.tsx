@@ -7,7 +7,10 @@ import type {ScreenProps} from '../screen.ts';
 
 const STAGES_SHOWN = 8;
 
-/** Starts the throwaway servers, shows each stage as it happens, and goes home once they are up. */
+/**
+ * Starts the throwaway servers, backs up and restores the MariaDB sample and compares the copy, showing
+ * each stage as it happens; goes home once done (the log pane keeps the comparison's verdict).
+ */
 export function DemoScreen({bus, controller, refresh, goHome}: ScreenProps) {
 	const {state} = useTask(() => controller.startDemo(), refresh);
 	const stages = useRecentEvents(bus, 'stage', STAGES_SHOWN);

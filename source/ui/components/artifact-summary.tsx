@@ -1,0 +1,53 @@
+import {Box, Text} from 'ink';
+import {formatBytes, formatDuration} from '../../core/format.ts';
+import type {ArtifactSummary} from '../controller.ts';
+import {formatUtc, plural, secondsBetween} from '../wording.ts';
+import {FieldRow} from './field-row.tsx';
+
+function whenTaken(artifact: ArtifactSummary): string {
+	if (!artifact.startedAt) return `file modified ${formatUtc(artifact.modifiedAt)}`;
+	if (!artifact.finishedAt) return formatUtc(artifact.startedAt);
+	const seconds = secondsBetween(artifact.startedAt, artifact.finishedAt);
+	return seconds === undefined ? formatUtc(artifact.startedAt) : `${formatUtc(artifact.startedAt)}, took ${formatDuration(seconds)}`;
+}
+
+/** What a backup holds, from its manifest: where it came from, when, what is in it, where it stops. */
+export function ArtifactSummaryView({artifact}: {artifact: ArtifactSummary}) {
+	const server = [artifact.dbType, artifact.serverVersion].filter(Boolean).join(' ');
+	return (
+		<Box flexDirection="column">
+			<FieldRow label="Artifact">
+				<Text>
+					{artifact.path}
+					<Text dimColor>
+						{'  '}
+						{artifact.kind === 'sql' ? 'SQL script' : 'archive'}, {formatBytes(artifact.bytes)}
+						{artifact.compression ? `, ${artifact.compression}` : ''}
+					</Text>
+				</Text>
+			</FieldRow>
+			{artifact.engine ? <FieldRow label="Engine">{artifact.engine}</FieldRow> : null}
+			{server ? <FieldRow label="Server">{server}</FieldRow> : null}
+			<FieldRow label="Taken">{whenTaken(artifact)}</FieldRow>
+			<FieldRow label="Databases">
+				{artifact.databases.length === 0 ? (
+					<Text dimColor>not named in the file</Text>
+				) : (
+					<Box flexDirection="column">
+						{artifact.databases.map((database) => (
+							<Text key={database.name}>
+								{database.name}
+								<Text dimColor>
+									{'  '}
+									{plural(database.tables, 'table')}, {plural(database.rows, 'row')}
+								</Text>
+							</Text>
+						))}
+					</Box>
+				)}
+			</FieldRow>
+			{artifact.coordinates ? <FieldRow label="Coordinates">{artifact.coordinates}</FieldRow> : null}
+			{artifact.lockMs === undefined ? null : <FieldRow label="Lock time">{`${Math.round(artifact.lockMs)} ms`}</FieldRow>}
+		</Box>
+	);
+}

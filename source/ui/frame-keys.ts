@@ -1,0 +1,48 @@
+import {createContext, useContext, useEffect, useRef} from 'react';
+import type {KeyHint} from './components/key-hints.tsx';
+
+/** What a screen says about the keys for its current step; the frame reads it on every key press. */
+export interface ScreenKeys {
+	/** replaces the hints of the screen's definition while set */
+	hints?: KeyHint[];
+	/**
+	 * Esc: absent goes home; an action steps back inside the screen instead (its label becomes the Esc hint);
+	 * null ignores Esc, for a step that must not be left (work is running).
+	 */
+	escape?: {action: string; run: () => void} | null;
+}
+
+export interface FrameKeys {
+	/** a screen's keys for its current step; returns the release that restores the defaults */
+	setScreenKeys(keys: ScreenKeys): () => void;
+	/** a focused text field claims printable keys (q included); returns the release */
+	captureText(): () => void;
+}
+
+export const FrameKeysContext = createContext<FrameKeys | undefined>(undefined);
+
+/**
+ * Declares the screen's keys for the step it shows. `escape.run` may change every render; the frame
+ * always calls the latest one. Outside the app frame (a component rendered alone) this does nothing.
+ */
+export function useScreenKeys({hints, escape}: ScreenKeys): void {
+	const frame = useContext(FrameKeysContext);
+	const run = useRef<(() => void) | undefined>(undefined);
+	run.current = escape?.run;
+	// only what the frame shows decides when to re-register, so a new closure each render does not loop
+	const shape = JSON.stringify({hints, escape: escape === null ? null : escape?.action});
+	useEffect(() => {
+		if (!frame) return;
+		const action = escape === null ? null : escape?.action;
+		return frame.setScreenKeys({
+			hints,
+			escape: action === null ? null : action === undefined ? undefined : {action, run: () => run.current?.()},
+		});
+	}, [frame, shape]);
+}
+
+/** While `active`, printable keys belong to the caller (a text field): q types a q instead of quitting. */
+export function useTextCapture(active: boolean): void {
+	const frame = useContext(FrameKeysContext);
+	useEffect(() => (frame && active ? frame.captureText() : undefined), [frame, active]);
+}

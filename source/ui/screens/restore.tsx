@@ -1,0 +1,129 @@
+import {Box, Text, useInput} from 'ink';
+import {useState} from 'react';
+import {formatBytes, formatCount, formatDuration} from '../../core/format.ts';
+import {ArtifactSummaryView} from '../components/artifact-summary.tsx';
+import {ErrorMessage} from '../components/error-message.tsx';
+import {FieldRow} from '../components/field-row.tsx';
+import {RunProgress} from '../components/run-progress.tsx';
+import {TextInput} from '../components/text-input.tsx';
+import type {ArtifactSummary, RestoreChoices, RestoreOutcome} from '../controller.ts';
+import {useScreenKeys} from '../frame-keys.ts';
+import {useTask} from '../hooks.ts';
+import {plural, secondsBetween} from '../wording.ts';
+import type {ScreenProps} from '../screen.ts';
+import {ArtifactPicker} from './restore-artifact.tsx';
+import {PlanStep} from './restore-plan.tsx';
+
+type Step =
+	| {step: 'pick'}
+	| {step: 'target'; artifact: ArtifactSummary}
+	| {step: 'plan'; artifact: ArtifactSummary; choices: RestoreChoices}
+	| {step: 'run'; choices: RestoreChoices};
+
+interface TargetStepProps {
+	artifact: ArtifactSummary;
+	onNext: (targetDb: string | undefined) => void;
+	onBack: () => void;
+}
+
+/** The manifest summary, and the database to restore into (for a backup of one database). */
+function TargetStep({artifact, onNext, onBack}: TargetStepProps) {
+	const single = artifact.databases.length <= 1;
+	const [name, setName] = useState(artifact.databases[0]?.name ?? '');
+	useScreenKeys({hints: [{key: 'Enter', action: 'next'}], escape: {action: 'back to the list', run: onBack}});
+	return (
+		<Box flexDirection="column">
+			<ArtifactSummaryView artifact={artifact} />
+			<Box marginTop={1}>
+				{single ? (
+					<Text>
+						<Text bold>Restore into </Text>
+						<TextInput value={name} placeholder="database name" onChange={setName} onSubmit={(value) => onNext(value.trim() || undefined)} />
+					</Text>
+				) : (
+					<MultiDatabaseNote count={artifact.databases.length} onNext={() => onNext(undefined)} />
+				)}
+			</Box>
+		</Box>
+	);
+}
+
+function MultiDatabaseNote({count, onNext}: {count: number; onNext: () => void}) {
+	useInput((_input, key) => {
+		if (key.return) onNext();
+	});
+	return <Text>The {count} databases are restored under their own names. Enter goes on.</Text>;
+}
+
+function RestoreSummary({outcome}: {outcome: RestoreOutcome}) {
+	const seconds = secondsBetween(outcome.startedAt, outcome.finishedAt);
+	return (
+		<Box flexDirection="column">
+			{outcome.failedStatements > 0 ? (
+				<Text color="yellow">⚠ Restore finished with {plural(outcome.failedStatements, 'failed statement')}</Text>
+			) : (
+				<Text color="green">✓ Restore complete</Text>
+			)}
+			<FieldRow label="Artifact">{outcome.artifact}</FieldRow>
+			<FieldRow label="Databases">{outcome.databases.join(', ')}</FieldRow>
+			<FieldRow label="Tables">{formatCount(outcome.tables)}</FieldRow>
+			<FieldRow label="Rows">{formatCount(outcome.rows)}</FieldRow>
+			<FieldRow label="Data">{formatBytes(outcome.bytes)}</FieldRow>
+			<FieldRow label="Engine">{outcome.engine}</FieldRow>
+			<FieldRow label="Duration">{seconds === undefined ? '—' : formatDuration(seconds)}</FieldRow>
+		</Box>
+	);
+}
+
+function RestoreRun({bus, controller, refresh, choices}: Pick<ScreenProps, 'bus' | 'controller' | 'refresh'> & {choices: RestoreChoices}) {
+	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
+	const {state} = useTask(() => controller.restore(choices), refresh);
+	useScreenKeys(state.status === 'running' ? {hints: [], escape: null} : {hints: []});
+	if (state.status === 'running') {
+		return (
+			<Box flexDirection="column">
+				<RunProgress bus={bus} activity="Restoring…" overallTask="restore" />
+				<Box marginTop={1}>
+					<Text dimColor>Esc is off while the restore runs; Ctrl+C quits dbbackup and abandons it.</Text>
+				</Box>
+			</Box>
+		);
+	}
+	if (state.status === 'failed') return <ErrorMessage error={state.error} />;
+	return <RestoreSummary outcome={state.value} />;
+}
+
+/** Pick a backup, see what it holds, name the target, confirm what gets overwritten, restore. */
+export function RestoreScreen({bus, controller, refresh}: ScreenProps) {
+	const [step, setStep] = useState<Step>({step: 'pick'});
+	const workers = controller.defaultWorkers();
+
+	switch (step.step) {
+		case 'pick':
+			return <ArtifactPicker controller={controller} refresh={refresh} onPick={(artifact) => setStep({step: 'target', artifact})} />;
+		case 'target': {
+			const {artifact} = step;
+			return (
+				<TargetStep
+					artifact={artifact}
+					onBack={() => setStep({step: 'pick'})}
+					onNext={(targetDb) =>
+						setStep({step: 'plan', artifact, choices: {dbType: artifact.dbType, artifact: artifact.path, targetDb, workers}})
+					}
+				/>
+			);
+		}
+		case 'plan':
+			return (
+				<PlanStep
+					controller={controller}
+					refresh={refresh}
+					choices={step.choices}
+					onBack={() => setStep({step: 'target', artifact: step.artifact})}
+					onConfirm={(dropExisting) => setStep({step: 'run', choices: {...step.choices, dropExisting}})}
+				/>
+			);
+		case 'run':
+			return <RestoreRun bus={bus} controller={controller} refresh={refresh} choices={step.choices} />;
+	}
+}
