@@ -109,3 +109,30 @@ export function rawBytes(field: {buffer(): Buffer | null}): Buffer | null {
 export function insertableColumns(columns: ColumnInfo[]): ColumnInfo[] {
 	return columns.filter((column) => !column.generated);
 }
+
+/** Types whose values can exceed what the server returns from one CONCAT (max_allowed_packet). */
+const UNBOUNDED = new Set(['mediumtext', 'longtext', 'mediumblob', 'longblob', 'json', ...SPATIAL]);
+const TEXT_OR_BLOB = new Set(['tinytext', 'text', 'tinyblob', 'blob']);
+/** With this many 64 KiB TEXT/BLOB columns, a row's literal (hex doubles binary) stays far below 16 MiB. */
+const MAX_BOUNDED_LOBS = 30;
+
+/**
+ * The server-side form of `columnReader`: one expression per column giving the same SQL literal text,
+ * NULL-safe, in utf8mb4 — so a row arrives as one ready `(…)` tuple and the dump does no per-value
+ * work. Only for tables whose rows cannot exceed what CONCAT returns; null otherwise (the client-side
+ * encoders are used).
+ */
+export function rowLiteralExpression(columns: ColumnInfo[]): string | null {
+	if (columns.some((column) => UNBOUNDED.has(column.dataType))) return null;
+	if (columns.filter((column) => TEXT_OR_BLOB.has(column.dataType)).length > MAX_BOUNDED_LOBS) return null;
+	const parts = columns.map((column) => {
+		const name = quoteIdentifier(column.name);
+		if (column.dataType === 'float') return `COALESCE(CAST(CAST(${name} AS DOUBLE) AS CHAR), 'NULL')`;
+		if (VERBATIM.has(column.dataType)) return `COALESCE(CAST(${name} AS CHAR), 'NULL')`;
+		if (column.dataType === 'bit') return `IF(${name} IS NULL, 'NULL', CONCAT('b''', BIN(${name}), ''''))`;
+		if (isBinaryColumn(column)) return `IF(${name} IS NULL, 'NULL', IF(LENGTH(${name}) = 0, 'X''''', CONCAT('0x', HEX(${name}))))`;
+		return `CONVERT(QUOTE(${name}) USING utf8mb4)`;
+	});
+	// every part as bytes: no collation can clash, and the utf8mb4 text arrives unchanged
+	return `CONCAT_WS(_binary',', ${parts.map((part) => `CAST(${part} AS BINARY)`).join(', ')})`;
+}
