@@ -28,7 +28,7 @@ Output
   --output DIR/      a directory gets <db>-<UTC time>.tar (or .sql) inside it
 
 Backup (mysqldump engine)
-  --chunk-rows N     rows per chunk of a table with a usable key (default: about 32 MiB of data; 0: whole tables)
+  --chunk-rows N     rows per chunk of a table with a usable key (default: about 16 MiB of data; 0: whole tables)
   --no-lock          no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
   --include-users    also dump accounts, roles and grants (restored only with --include-users)
 

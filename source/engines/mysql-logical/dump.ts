@@ -12,7 +12,7 @@ import {readUsers, usersScript} from './users.ts';
 import {runOnWorkers} from './worker-pool.ts';
 
 /** A chunk aims at about this many bytes of table data when --chunk-rows is not given. */
-export const ADAPTIVE_CHUNK_BYTES = 32 * 1024 * 1024;
+export const ADAPTIVE_CHUNK_BYTES = 16 * 1024 * 1024;
 const MIN_CHUNK_ROWS = 1000;
 
 export interface MysqlDumpOptions {
@@ -130,7 +130,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 		const tables = catalog.databases.flatMap((database) => database.tables);
 		warnUncoveredTables(tables.map((table) => ({database: table.database, table: table.name, engine: table.engine})), bus);
 
-		bus.stage('plan', options.chunkRows === undefined ? 'splitting large tables into chunks of about 32 MiB' : options.chunkRows > 0 ? `splitting tables into chunks of ${options.chunkRows} rows` : 'one chunk per table');
+		bus.stage('plan', options.chunkRows === undefined ? 'splitting large tables into chunks of about 16 MiB' : options.chunkRows > 0 ? `splitting tables into chunks of ${options.chunkRows} rows` : 'one chunk per table');
 		const works: TableWork[] = tables.map((table) => ({
 			table,
 			chunks: [],

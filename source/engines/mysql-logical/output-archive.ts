@@ -15,7 +15,7 @@ import {createSequenceScript} from './sequences.ts';
 import {createDatabase, createStoredObject, createTable} from './script-text.ts';
 
 /** Compressed members held in memory at once, all together, before they spill to a temp file. */
-const MEMORY_BUDGET = 128 * 1024 * 1024;
+const MEMORY_BUDGET = 64 * 1024 * 1024;
 const MIB = 1024 * 1024;
 
 export interface ArchiveOutputOptions {
