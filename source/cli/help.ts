@@ -38,6 +38,7 @@ Restore
   --drop-existing    replace a target database (or the chosen tables) that exists and is not empty; refused otherwise
   --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first
   --indexes-after-data create tables with the keys they need, load, then build the secondary indexes
+  --no-binlog        keep the restore out of the server's binary log (replicas do not get it; needs SUPER / BINLOG ADMIN)
   --keep             demo: keep the servers running until Ctrl+C
 
 Exit codes

@@ -29,6 +29,8 @@ const FLAGS = {
 	includeUsers: {type: 'boolean', default: false},
 	chunkRows: {type: 'number'},
 	noLock: {type: 'boolean', default: false},
+	// meow reads --no-binlog as binlog=false
+	binlog: {type: 'boolean', default: true},
 	keep: {type: 'boolean', default: false},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
@@ -64,6 +66,8 @@ export interface ParsedFlags {
 	includeUsers: boolean;
 	chunkRows?: number;
 	noLock: boolean;
+	/** restore: false with --no-binlog */
+	binlog: boolean;
 	keep: boolean;
 	help: boolean;
 	version: boolean;

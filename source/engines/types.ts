@@ -50,6 +50,8 @@ export interface RestoreOptions {
 	continueOnError?: boolean;
 	indexesAfterData?: boolean;
 	includeUsers?: boolean;
+	/** false: the restore's writes stay out of the server's binary log (sql_log_bin = 0) */
+	binlog?: boolean;
 }
 
 export interface BackupResult {

@@ -40,6 +40,8 @@ export interface RestoreRequest {
 	continueOnError?: boolean;
 	indexesAfterData?: boolean;
 	includeUsers?: boolean;
+	/** false: keep the restore out of the binary log (replicas then do not get it) */
+	binlog?: boolean;
 }
 
 export interface RestorePlan {
@@ -152,6 +154,7 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 			continueOnError: request.continueOnError,
 			indexesAfterData: request.indexesAfterData,
 			includeUsers: request.includeUsers,
+			binlog: request.binlog,
 		},
 		bus,
 	);

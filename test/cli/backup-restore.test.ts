@@ -184,6 +184,20 @@ describe('dbbackup backup and restore through the CLI, against the real MariaDB'
 		assert.equal(await databaseExists(admin, copy), false);
 	});
 
+	test('--no-binlog restores with sql_log_bin off; a user who may not turn it off gets a usage error naming it', async () => {
+		const copy = uniqueName('nobinlog');
+		const result = await runCli(['restore', archive, '--target-db', copy, '--no-binlog', '--yes', ...mysqlArgs], {env, timeoutMs});
+		assert.equal(result.code, 0, result.stderr);
+		assert.deepEqual(fingerprintDifferences(await fingerprint(admin, source), await fingerprint(admin, copy)), []);
+		await admin.query(`DROP DATABASE \`${copy}\``);
+		const denied = await runCli(
+			['restore', archive, '--target-db', copy, '--no-binlog', '--yes', '--db-type', 'mysql', '--host', mariadb.host, '--port', String(mariadb.port), '--user', mariadb.limitedUser],
+			{env: {MYSQL_PWD: mariadb.limitedPassword}, timeoutMs},
+		);
+		assert.equal(denied.code, 2, denied.stderr);
+		assert.match(denied.stderr, /--no-binlog: the server refused SET sql_log_bin = 0/);
+	});
+
 	test('a mariadb-dump script restores natively into another database with --target-db', async () => {
 		const script = join(dir, 'mariadb-dump.sql');
 		await new Promise<void>((resolve, reject) => {

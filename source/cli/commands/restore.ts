@@ -30,6 +30,7 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 			continueOnError: ctx.flags.continueOnError,
 			indexesAfterData: ctx.flags.indexesAfterData,
 			includeUsers: ctx.flags.includeUsers,
+			binlog: ctx.flags.binlog,
 		},
 		ctx.bus,
 	);

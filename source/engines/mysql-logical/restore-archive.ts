@@ -25,6 +25,8 @@ export interface MysqlRestoreOptions {
 	/** create tables with only the keys they need, load, then build the secondary indexes */
 	indexesAfterData?: boolean;
 	includeUsers?: boolean;
+	/** false: sql_log_bin = 0 on every restore connection */
+	binlog?: boolean;
 }
 
 export interface MysqlRestoreResult {
@@ -130,6 +132,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		const workers = connections.map((connection) => new RestoreWorker(connection));
 		for (const worker of workers) {
 			for (const statement of LOAD_SESSION_STATEMENTS) await worker.connection.query(statement);
+			if (options.binlog === false) await skipBinlog(worker.connection);
 		}
 		bus.stage('schema', `creating ${selection.databases.map((database) => database.target).join(', ')}`);
 		for (const database of selection.databases) {
@@ -219,6 +222,20 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		};
 	} finally {
 		await Promise.all(connections.map((connection) => connection.end().catch(() => undefined)));
+	}
+}
+
+/** --no-binlog: this session's writes stay out of the binary log (needs SUPER or BINLOG ADMIN). */
+export async function skipBinlog(connection: MysqlConnection): Promise<void> {
+	try {
+		await connection.query('SET SESSION sql_log_bin = 0');
+	} catch (error) {
+		throw new UsageError({
+			code: 'NO_BINLOG_DENIED',
+			message: `--no-binlog: the server refused SET sql_log_bin = 0: ${(error as Error).message}`,
+			hint: 'It needs SUPER (MySQL) or BINLOG ADMIN (MariaDB); restore without --no-binlog otherwise.',
+			cause: error,
+		});
 	}
 }
 

@@ -4,6 +4,7 @@ import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
 import {quoteIdentifier} from './identifiers.ts';
+import {skipBinlog} from './restore-archive.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
@@ -14,6 +15,7 @@ export interface MysqlScriptRestoreOptions {
 	targetDb?: string;
 	dropExisting?: boolean;
 	continueOnError?: boolean;
+	binlog?: boolean;
 }
 
 export interface MysqlScriptRestoreResult {
@@ -33,6 +35,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 	const startedAt = new Date().toISOString();
 	const connection = await connectMysql(options.settings);
 	try {
+		if (options.binlog === false) await skipBinlog(connection);
 		const {targetDb} = options;
 		if (targetDb !== undefined) {
 			const states = await inspectTargets(connection, [{source: {name: targetDb, tables: []}, target: targetDb, tables: [], whole: true}]);

@@ -1,0 +1,211 @@
+/**
+ * The MySQL logical engine against its peers on the same data and the same server:
+ * dump time, output size and peak memory of dbbackup, mydumper and mariadb-dump, then restore time of
+ * dbbackup, myloader and the mariadb client, at two data sizes. Prints a table and the issue's targets,
+ * and writes the figures to bench/results/. Not a test: nothing here asserts on time.
+ *
+ *   node --import tsx bench/mysql-logical.ts [--rows N] [--tables N] [--workers N] [--sizes 250000,1000000]
+ */
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Connection, RowDataPacket} from 'mysql2/promise';
+import {DbBackupError} from '../source/core/errors.ts';
+import {redact} from '../source/core/redact.ts';
+import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {runCommand} from '../source/sandbox/run-command.ts';
+import {terminateRunningCommands} from './measure.ts';
+import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
+import {ourDumpSteps, ourRestoreSteps, REPO_ROOT} from './ours.ts';
+import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
+import {formatSizeRun, formatTargets, TABLE_NOTES} from './report.ts';
+import {runStep, type StepResult} from './run-step.ts';
+import {startBenchServer, type BenchServer} from './server.ts';
+import type {StepContext} from './steps.ts';
+import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
+import {evaluateTargets, type SizeRun} from './targets.ts';
+import {machineInfo, toolVersions} from './versions.ts';
+
+const BENCH_NEEDS: PackageNeed[] = [
+	...MARIADB_NEEDS,
+	{binary: 'mariadb', pkg: 'mariadb-client'},
+	{binary: 'sysbench', pkg: 'sysbench'},
+	{binary: 'mydumper', pkg: 'mydumper'},
+	{binary: 'myloader', pkg: 'mydumper'},
+	{binary: 'gzip', pkg: 'gzip'},
+	{binary: 'zstd', pkg: 'zstd'},
+	{binary: 'time', pkg: 'time'},
+];
+
+const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+
+/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
+let interrupted = false;
+
+async function main(): Promise<number> {
+	const options = parseBenchOptions(process.argv.slice(2));
+	if (options === 'help') {
+		process.stdout.write(`${USAGE}\n`);
+		return 0;
+	}
+	await ensureDebianPackages(BENCH_NEEDS, log);
+	const startedAt = new Date();
+	// read before the runs: the revision measured is the one checked out when they start
+	const tools = await toolVersions();
+	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-'));
+	let bench: BenchServer | undefined;
+	let admin: Connection | undefined;
+	const cleanUp = async () => {
+		await admin?.end().catch(() => {});
+		await bench?.server.stop();
+		await rm(workRoot, {recursive: true, force: true});
+	};
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (interrupted) return;
+		interrupted = true;
+		log(`\n${signal}: stopping the running command and the bench server…`);
+		terminateRunningCommands();
+		void cleanUp().finally(() => process.exit(130));
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+
+	try {
+		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} tables, ${options.workers} workers, work dir ${workRoot}`);
+		await warmUpOurCli();
+		bench = await startBenchServer(workRoot, log);
+		admin = await bench.connect();
+		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
+		const runs: SizeRun[] = [];
+		for (const rowsPerTable of options.sizes) {
+			const isMain = rowsPerTable === options.sizes.at(-1);
+			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`));
+			runs.push(run);
+			log(['', ...formatSizeRun(run), ''].join('\n'));
+		}
+		const targets = evaluateTargets(runs);
+		const peersNote =
+			options.sizes.length > 1 && !options.allPeersAtEverySize
+				? [`At the smaller size(s) only dbbackup and mydumper/myloader ran (mariadb-dump/mariadb at ${options.sizes.at(-1)!.toLocaleString('en-US')} rows only; --all-peers runs them everywhere).`]
+				: [];
+		const lines = [
+			`dbbackup MySQL logical bench, ${startedAt.toISOString()}: MariaDB ${bench.server.version}, ${machineInfo().cpus} cores, ${options.workers} workers`,
+			`server: ${settingsLine(bench.settings)}`,
+			'mydumper runs with --trx-consistency-only (global lock released once every snapshot is open, as ours does).',
+			...peersNote,
+			'',
+			...runs.flatMap((run) => [...formatSizeRun(run), '']),
+			...TABLE_NOTES,
+			'',
+			'Targets (issue 3):',
+			...formatTargets(targets),
+		];
+		process.stdout.write(`${lines.join('\n')}\n`);
+		const file = await writeResults(startedAt, {
+			startedAt: startedAt.toISOString(),
+			finishedAt: new Date().toISOString(),
+			options,
+			machine: machineInfo(),
+			server: {version: bench.server.version, settings: bench.settings},
+			tools,
+			notes: {mydumper: 'run with --trx-consistency-only', peakRss: TABLE_NOTES[1]},
+			runs,
+			targets,
+		});
+		process.stdout.write(`\nresults written to ${file}\n`);
+		const incomplete = runs.flatMap((run) => run.steps.filter((step) => step.status !== 'ok'));
+		if (incomplete.length > 0) {
+			log(`bench: ${incomplete.length} step(s) did not complete: ${incomplete.map((step) => step.label).join(', ')}`);
+			return 1;
+		}
+		return 0;
+	} finally {
+		if (!interrupted) await cleanUp();
+	}
+}
+
+async function runSize(
+	bench: BenchServer,
+	admin: Connection,
+	options: BenchOptions,
+	rowsPerTable: number,
+	withAllPeers: boolean,
+	workDir: string,
+): Promise<SizeRun> {
+	await mkdir(workDir, {recursive: true});
+	const tables = sysbenchTables(options.tables);
+	log(`\nbench: generating ${options.tables} × ${rowsPerTable.toLocaleString('en-US')} rows with sysbench…`);
+	const prepareSeconds = await prepareSysbenchData(bench.server, admin, {tables: options.tables, rowsPerTable, threads: options.workers});
+	const rowCounts = await countRows(admin, SOURCE_DATABASE, tables);
+	const short = Object.entries(rowCounts).filter(([, count]) => count !== rowsPerTable);
+	if (short.length > 0) throw new Error(`sysbench prepare left ${short.map(([table, count]) => `${table} with ${count} rows`).join(', ')}`);
+	const sourceBytes = await sourceSize(admin);
+
+	const ctx: StepContext = {
+		host: bench.server.host,
+		port: bench.server.port,
+		user: bench.server.user,
+		password: bench.server.password,
+		sourceDatabase: SOURCE_DATABASE,
+		workers: options.workers,
+		workDir,
+		chunkRows: options.chunkRows,
+	};
+	const peerDumps = peerDumpSteps(ctx).filter((step) => withAllPeers || step.id.startsWith('mydumper'));
+	const peerRestores = peerRestoreSteps(ctx).filter((step) => withAllPeers || step.id === 'myloader');
+	const steps = [...ourDumpSteps(ctx), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
+
+	const finished = new Map<string, StepResult>();
+	for (const step of steps) {
+		if (interrupted) throw new Error('interrupted');
+		finished.set(step.id, await runStep(step, {admin, workDir, sourceRowCounts: rowCounts, log}, finished));
+	}
+	await rm(workDir, {recursive: true, force: true});
+	return {rowsPerTable, tables: options.tables, sourceBytes, prepareSeconds, rowCounts, steps: [...finished.values()]};
+}
+
+/**
+ * bin/dbbackup.js compiles the TypeScript sources through tsx, which caches the result: one untimed run
+ * first, so the first timed step does not pay for the compilation the others skip.
+ */
+async function warmUpOurCli(): Promise<void> {
+	await runCommand(process.execPath, [join(REPO_ROOT, 'bin', 'dbbackup.js'), '--help'], {cwd: REPO_ROOT}).catch((error: Error) =>
+		log(`bench: warming up our CLI failed (${error.message.split('\n')[0]}); carrying on`),
+	);
+}
+
+async function sourceSize(admin: Connection): Promise<number> {
+	const [rows] = await admin.query<RowDataPacket[]>(
+		'SELECT SUM(data_length + index_length) AS bytes FROM information_schema.tables WHERE table_schema = ?',
+		[SOURCE_DATABASE],
+	);
+	return Number(rows[0]?.bytes);
+}
+
+function settingsLine(settings: Record<string, string>): string {
+	return Object.entries(settings)
+		.map(([name, value]) => `${name}=${/^\d{7,}$/.test(value) ? `${Number(value) / 1024 ** 2}M` : value}`)
+		.join(' ');
+}
+
+async function writeResults(startedAt: Date, results: unknown): Promise<string> {
+	const dir = join(REPO_ROOT, 'bench', 'results');
+	await mkdir(dir, {recursive: true});
+	const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+	const file = join(dir, `mysql-logical-${stamp}.json`);
+	await writeFile(file, `${JSON.stringify(results, null, '\t')}\n`);
+	return file;
+}
+
+main().then(
+	(code) => {
+		if (!interrupted) process.exit(code);
+	},
+	(error: unknown) => {
+		if (interrupted) return;
+		const message = error instanceof Error ? error.message : String(error);
+		log(`bench failed: ${message}`);
+		if (error instanceof DbBackupError && error.hint) log(error.hint);
+		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
+	},
+);

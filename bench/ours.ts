@@ -1,0 +1,80 @@
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import type {Step, StepContext} from './steps.ts';
+
+export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const CLI = join(REPO_ROOT, 'bin', 'dbbackup.js');
+
+export const OUR_COMPRESSIONS = ['none', 'zstd', 'gzip'] as const;
+export type OurCompression = (typeof OUR_COMPRESSIONS)[number];
+
+function connectionArgs(ctx: StepContext): string[] {
+	return ['--db-type', 'mysql', '--host', ctx.host, '--port', String(ctx.port), '--user', ctx.user];
+}
+
+export function ourArchive(ctx: StepContext, compression: OurCompression): string {
+	return join(ctx.workDir, `dbbackup-${compression}.tar`);
+}
+
+/** Our backups, the password in MYSQL_PWD as a user would give it. */
+export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompression[] = OUR_COMPRESSIONS): Step[] {
+	return compressions.map((compression) => {
+		const output = ourArchive(ctx, compression);
+		const args = [
+			CLI,
+			'backup',
+			'single',
+			ctx.sourceDatabase,
+			...connectionArgs(ctx),
+			'--output',
+			output,
+			'--compress',
+			compression,
+			'--workers',
+			String(ctx.workers),
+			...(ctx.chunkRows === undefined ? [] : ['--chunk-rows', String(ctx.chunkRows)]),
+			'--yes',
+		];
+		return {
+			id: `ours-${compression}`,
+			label: `dbbackup --compress ${compression}`,
+			kind: 'dump',
+			ours: true,
+			spec: {command: process.execPath, args, env: {MYSQL_PWD: ctx.password}, cwd: REPO_ROOT},
+			output,
+		};
+	});
+}
+
+export function ourRestoreSteps(ctx: StepContext, compressions: readonly OurCompression[]): Step[] {
+	return compressions.map((compression, index) => {
+		const target = `sbtest_r${3 + index}`;
+		return {
+			id: `ours-restore-${compression}`,
+			label: `dbbackup restore (${compression}${compression === 'none' ? ', --no-binlog' : ''})`,
+			kind: 'restore',
+			ours: true,
+			spec: {
+				command: process.execPath,
+				args: [
+					CLI,
+					'restore',
+					ourArchive(ctx, compression),
+					...connectionArgs(ctx),
+					'--target-db',
+					target,
+					'--workers',
+					String(ctx.workers),
+					// the uncompressed archive's restore is the like-for-like one with myloader, which skips the binlog by default
+					...(compression === 'none' ? ['--no-binlog'] : []),
+					'--yes',
+				],
+				env: {MYSQL_PWD: ctx.password},
+				cwd: REPO_ROOT,
+			},
+			restores: `ours-${compression}`,
+			targetDatabase: target,
+			createTarget: false,
+		};
+	});
+}
