@@ -2,6 +2,7 @@
 import {randomBytes} from 'node:crypto';
 import mysql, {type Connection} from 'mysql2/promise';
 import pg from 'pg';
+import type {ConnectionSettings} from '../../source/core/connection-settings.ts';
 import {getTestServers} from './servers.ts';
 
 export interface MariadbConnectionOptions {
@@ -23,6 +24,12 @@ export function mariadbConnection(options: MariadbConnectionOptions = {}): Promi
 		database: options.database,
 		multipleStatements: options.multipleStatements ?? false,
 	});
+}
+
+/** The product's connection settings for the test MariaDB, as the test user. */
+export function mariadbSettings(): ConnectionSettings {
+	const {mariadb} = getTestServers();
+	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
 }
 
 /** A connected pg Client over TCP as the `dbbackup` role (password, CREATEDB). */

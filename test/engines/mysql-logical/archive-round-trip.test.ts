@@ -4,27 +4,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import type {Connection} from 'mysql2/promise';
-import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
-import {EventBus, type BusEvent} from '../../../source/core/events.ts';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
-import {mariadbConnection, uniqueName} from '../../harness/db.ts';
-import {getTestServers} from '../../harness/servers.ts';
+import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
+import {recordingBus} from '../../harness/recording-bus.ts';
 import {fingerprint, fingerprintDifferences} from './fingerprint.ts';
 import {createTypeZoo, UNICODE_TABLE} from './type-zoo.ts';
-
-function settings(): ConnectionSettings {
-	const {mariadb} = getTestServers();
-	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
-}
-
-function recordingBus(): {bus: EventBus; events: BusEvent[]} {
-	const bus = new EventBus();
-	const events: BusEvent[] = [];
-	bus.onAny((event) => events.push(event));
-	return {bus, events};
-}
 
 /**
  * On top of the type zoo: secondary, unique, fulltext and prefix indexes, foreign keys, a used sequence, and
@@ -82,7 +68,7 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 			const {bus, events} = recordingBus();
 
 			const result = await dumpMysql(
-				{settings: settings(), databases: [source], workers: options.workers, chunkRows: options.chunkRows, format: 'archive', compression: options.compression, output},
+				{settings: mariadbSettings(), databases: [source], workers: options.workers, chunkRows: options.chunkRows, format: 'archive', compression: options.compression, output},
 				bus,
 			);
 			assert.ok(result.lockMs >= 0);
@@ -106,7 +92,7 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 			);
 			const restoreBus = recordingBus();
 			const restored = await mysqlLogicalEngine.restore(
-				{settings: settings(), artifact: output, targetDb: copy, workers: options.workers, indexesAfterData: options.indexesAfterData},
+				{settings: mariadbSettings(), artifact: output, targetDb: copy, workers: options.workers, indexesAfterData: options.indexesAfterData},
 				restoreBus.bus,
 			);
 			assert.deepEqual(restored.databases, [copy]);

@@ -5,8 +5,7 @@ import {connectMysql, type MysqlConnection} from '../../../source/core/connect.t
 import {EventBus} from '../../../source/core/events.ts';
 import {readCatalog, type TableInfo} from '../../../source/engines/mysql-logical/catalog.ts';
 import {orderWork, planChunks, tupleComparison} from '../../../source/engines/mysql-logical/chunks.ts';
-import {mariadbConnection, uniqueName} from '../../harness/db.ts';
-import {getTestServers} from '../../harness/servers.ts';
+import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
 import {AWKWARD_TABLE, createTypeZoo, UNICODE_TABLE} from './type-zoo.ts';
 
 const q = (name: string) => '`' + name.replaceAll('`', '``') + '`';
@@ -28,8 +27,7 @@ describe('planChunks against MariaDB', () => {
 	before(async () => {
 		admin = await mariadbConnection({multipleStatements: true});
 		await createTypeZoo(admin, database);
-		const {mariadb} = getTestServers();
-		reader = await connectMysql({dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password});
+		reader = await connectMysql(mariadbSettings());
 		tables = (await readCatalog(reader, [database], new EventBus())).databases[0].tables;
 	});
 

@@ -5,19 +5,12 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
-import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {openConsistentSnapshot} from '../../../source/engines/mysql-logical/consistency.ts';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
-import {mariadbConnection, uniqueName} from '../../harness/db.ts';
-import {getTestServers} from '../../harness/servers.ts';
-
-function settings(): ConnectionSettings {
-	const {mariadb} = getTestServers();
-	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
-}
+import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
 
 /**
  * Inserts n = 1, 2, 3… into `seq`, one autocommit transaction each, in a GTID domain of its own: the
@@ -83,7 +76,7 @@ describe('consistent snapshot', () => {
 	});
 
 	test('every worker reads the same point: a row committed after the snapshot is seen by none', async () => {
-		const snapshot = await openConsistentSnapshot({settings: settings(), workers: 4}, new EventBus());
+		const snapshot = await openConsistentSnapshot({settings: mariadbSettings(), workers: 4}, new EventBus());
 		try {
 			const [[{total}]] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS total FROM ${database}.seq`);
 			await admin.query(`INSERT INTO ${database}.seq (n) VALUES (-1)`);
@@ -104,7 +97,7 @@ describe('consistent snapshot', () => {
 		try {
 			while (writer.written < 200) await new Promise((resolve) => setTimeout(resolve, 5));
 			const output = join(dir, 'during-writes.sql');
-			const result = await dumpMysql({settings: settings(), databases: [database], workers: 3, chunkRows: 50, format: 'sql', output}, new EventBus());
+			const result = await dumpMysql({settings: mariadbSettings(), databases: [database], workers: 3, chunkRows: 50, format: 'sql', output}, new EventBus());
 			const writtenBeforeStop = writer.written;
 			await writer.stop();
 
@@ -130,7 +123,7 @@ describe('consistent snapshot', () => {
 		try {
 			while (writer.written < 200) await new Promise((resolve) => setTimeout(resolve, 5));
 			const output = join(dir, 'during-writes.tar');
-			const result = await dumpMysql({settings: settings(), databases: [database], workers: 3, chunkRows: 50, format: 'archive', compression: 'zstd', output}, new EventBus());
+			const result = await dumpMysql({settings: mariadbSettings(), databases: [database], workers: 3, chunkRows: 50, format: 'archive', compression: 'zstd', output}, new EventBus());
 			const writtenBeforeStop = writer.written;
 			await writer.stop();
 
@@ -139,7 +132,7 @@ describe('consistent snapshot', () => {
 			const expected = writer.rowsAt(String(archive.manifest.coordinates.gtid));
 			assert.ok(expected > 200 && writtenBeforeStop > expected, `GTID position implies ${expected} rows of ${writtenBeforeStop} written`);
 			assert.equal(archive.manifest.databases[0].tables[0].rows, expected);
-			await mysqlLogicalEngine.restore({settings: settings(), artifact: output, targetDb: copy, workers: 3}, new EventBus());
+			await mysqlLogicalEngine.restore({settings: mariadbSettings(), artifact: output, targetDb: copy, workers: 3}, new EventBus());
 			const [[{count, top}]] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS count, MAX(n) AS top FROM ${copy}.seq`);
 			assert.equal(Number(count), expected);
 			assert.equal(Number(top), expected);
@@ -155,7 +148,7 @@ describe('consistent snapshot', () => {
 		await writer.start();
 		try {
 			await assert.rejects(
-				dumpMysql({settings: settings(), databases: [database], workers: 8, noLock: true, format: 'sql', output: join(dir, 'moved.sql')}, new EventBus()),
+				dumpMysql({settings: mariadbSettings(), databases: [database], workers: 8, noLock: true, format: 'sql', output: join(dir, 'moved.sql')}, new EventBus()),
 				(error: Error & {code?: string}) => error.code === 'SNAPSHOT_MOVED' && /before and .* after/.test(error.message),
 			);
 		} finally {
@@ -164,7 +157,7 @@ describe('consistent snapshot', () => {
 	});
 
 	test('--no-lock on a quiet server succeeds without blocking writes', async () => {
-		const result = await dumpMysql({settings: settings(), databases: [database], workers: 2, noLock: true, format: 'sql', output: join(dir, 'quiet.sql')}, new EventBus());
+		const result = await dumpMysql({settings: mariadbSettings(), databases: [database], workers: 2, noLock: true, format: 'sql', output: join(dir, 'quiet.sql')}, new EventBus());
 		assert.equal(result.method, 'no-lock');
 		assert.equal(result.lockMs, 0);
 	});

@@ -4,25 +4,12 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import type {Connection} from 'mysql2/promise';
-import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
-import {EventBus, type BusEvent} from '../../../source/core/events.ts';
+import {EventBus} from '../../../source/core/events.ts';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
-import {mariadbConnection, uniqueName} from '../../harness/db.ts';
-import {getTestServers} from '../../harness/servers.ts';
+import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
+import {recordingBus} from '../../harness/recording-bus.ts';
 import {fingerprint, runWithMariadbClient} from './fingerprint.ts';
 import {createTypeZoo, UNICODE_TABLE} from './type-zoo.ts';
-
-function settings(): ConnectionSettings {
-	const {mariadb} = getTestServers();
-	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
-}
-
-function recordingBus(): {bus: EventBus; events: BusEvent[]} {
-	const bus = new EventBus();
-	const events: BusEvent[] = [];
-	bus.onAny((event) => events.push(event));
-	return {bus, events};
-}
 
 describe('dumpMysql --format sql round trip through the stock mariadb client', () => {
 	let admin: Connection;
@@ -53,7 +40,7 @@ describe('dumpMysql --format sql round trip through the stock mariadb client', (
 			const output = join(caseDir, `${database}.sql`);
 			const {bus, events} = recordingBus();
 
-			const result = await dumpMysql({settings: settings(), databases: [database], format: 'sql', output, ...options}, bus);
+			const result = await dumpMysql({settings: mariadbSettings(), databases: [database], format: 'sql', output, ...options}, bus);
 
 			assert.equal(result.method, 'backup-stage');
 			assert.ok(result.lockMs >= 0 && result.lockMs < 5000, `lockMs ${result.lockMs}`);
@@ -92,7 +79,7 @@ describe('dumpMysql --format sql round trip through the stock mariadb client', (
 	test('an unknown database is refused before anything is written', async () => {
 		const output = join(dir, 'missing.sql');
 		await assert.rejects(
-			dumpMysql({settings: settings(), databases: ['no_such_database_here'], workers: 2, format: 'sql', output}, new EventBus()),
+			dumpMysql({settings: mariadbSettings(), databases: ['no_such_database_here'], workers: 2, format: 'sql', output}, new EventBus()),
 			(error: Error & {code?: string}) => error.code === 'UNKNOWN_DATABASE',
 		);
 		assert.ok(!(await readdir(dir)).some((name) => name.startsWith('missing')));
