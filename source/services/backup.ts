@@ -6,25 +6,17 @@ import type {EventBus} from '../core/events.ts';
 import {SYSTEM_DATABASES} from '../engines/mysql-logical/catalog.ts';
 import {findEngine} from '../engines/registry.ts';
 import {selectEngine} from '../engines/selector.ts';
-import type {BackupEngine, BackupResult, EngineName} from '../engines/types.ts';
+import type {BackupEngine, BackupOptions, BackupResult, EngineName} from '../engines/types.ts';
 import type {Compression} from '../storage/compression.ts';
 import {detectServer} from './environment.ts';
 
-export interface BackupRequest {
+/** The engine's options, with the server to back up and, optionally, the engine to use. */
+export type BackupRequest = Omit<BackupOptions, 'settings' | 'compress'> & {
 	target: ConnectionSettings;
-	/** empty: every user database */
-	databases: string[];
-	output: string;
 	/** absent: the selector picks */
 	engine?: string;
-	format: 'archive' | 'sql';
 	compress: Compression;
-	level?: number;
-	workers: number;
-	chunkRows?: number;
-	noLock?: boolean;
-	includeUsers?: boolean;
-}
+};
 
 export interface BackupOutcome {
 	engine: EngineName;
@@ -77,21 +69,8 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
-	const result = await engine.backup(
-		{
-			settings: request.target,
-			databases: request.databases,
-			output: request.output,
-			workers: request.workers,
-			format: request.format,
-			compress: request.compress,
-			level: request.level,
-			chunkRows: request.chunkRows,
-			noLock: request.noLock,
-			includeUsers: request.includeUsers,
-		},
-		bus,
-	);
+	const {target, engine: _requested, ...options} = request;
+	const result = await engine.backup({...options, settings: target}, bus);
 	return {engine: engine.name, result};
 }
 

@@ -9,7 +9,7 @@ import {describeCoordinates} from '../engines/mysql-logical/consistency.ts';
 import {selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
 import {inspectTargets} from '../engines/mysql-logical/restore-target.ts';
 import {findEngine} from '../engines/registry.ts';
-import type {EngineName, RestoreResult} from '../engines/types.ts';
+import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
 import {identifyArtifact} from '../storage/artifact.ts';
 
@@ -30,19 +30,8 @@ export interface ArtifactSummary {
 	databases: Array<{name: string; tables: number; rows: number}>;
 }
 
-export interface RestoreRequest {
-	target: ConnectionSettings;
-	artifact: string;
-	targetDb?: string;
-	tables?: string[];
-	workers: number;
-	dropExisting?: boolean;
-	continueOnError?: boolean;
-	indexesAfterData?: boolean;
-	includeUsers?: boolean;
-	/** false: keep the restore out of the binary log (replicas then do not get it) */
-	binlog?: boolean;
-}
+/** The engine's options, with the server to restore into. */
+export type RestoreRequest = Omit<RestoreOptions, 'settings'> & {target: ConnectionSettings};
 
 export interface RestorePlan {
 	databases: Array<{source: string; target: string; exists: boolean; tables: number}>;
@@ -143,20 +132,7 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 	}
 	const engine = findEngine(engineName, request.target.dbType);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
-	const result = await engine.restore(
-		{
-			settings: request.target,
-			artifact: artifact.path,
-			targetDb: request.targetDb,
-			tables: request.tables,
-			workers: request.workers,
-			dropExisting: request.dropExisting,
-			continueOnError: request.continueOnError,
-			indexesAfterData: request.indexesAfterData,
-			includeUsers: request.includeUsers,
-			binlog: request.binlog,
-		},
-		bus,
-	);
+	const {target, ...options} = request;
+	const result = await engine.restore({...options, settings: target, artifact: artifact.path}, bus);
 	return {...result, engine: engine.name};
 }

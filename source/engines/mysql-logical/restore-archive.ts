@@ -1,6 +1,5 @@
 import {text as streamText} from 'node:stream/consumers';
 import {connectMysql, type MysqlConnection} from '../../core/connect.ts';
-import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {IntegrityError, UsageError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {OpenArchive} from '../../storage/archive/reader.ts';
@@ -12,22 +11,11 @@ import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
 import {deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {SqlScriptSplitter} from './sql-script/splitter.ts';
+import type {RestoreOptions} from '../types.ts';
 import {runOnWorkers} from './worker-pool.ts';
 
-export interface MysqlRestoreOptions {
-	settings: ConnectionSettings;
-	archive: OpenArchive;
-	targetDb?: string;
-	tables?: string[];
-	workers: number;
-	dropExisting?: boolean;
-	continueOnError?: boolean;
-	/** create tables with only the keys they need, load, then build the secondary indexes */
-	indexesAfterData?: boolean;
-	includeUsers?: boolean;
-	/** false: sql_log_bin = 0 on every restore connection */
-	binlog?: boolean;
-}
+/** The engine's restore options, with the archive already opened. */
+export type MysqlRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
 
 export interface MysqlRestoreResult {
 	databases: string[];

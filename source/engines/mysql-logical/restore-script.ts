@@ -1,5 +1,4 @@
 import {connectMysql} from '../../core/connect.ts';
-import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
@@ -8,15 +7,10 @@ import {skipBinlog} from './restore-archive.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
+import type {RestoreOptions} from '../types.ts';
 
-export interface MysqlScriptRestoreOptions {
-	settings: ConnectionSettings;
-	artifact: ArtifactFile;
-	targetDb?: string;
-	dropExisting?: boolean;
-	continueOnError?: boolean;
-	binlog?: boolean;
-}
+/** The engine's restore options that apply to a plain script, with the file already identified. */
+export type MysqlScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'continueOnError' | 'binlog'> & {artifact: ArtifactFile};
 
 export interface MysqlScriptRestoreResult {
 	statements: number;
