@@ -6,7 +6,7 @@ import type {DbType} from '../core/detect/types.ts';
 import {UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {describeCoordinates} from '../engines/mysql-logical/consistency.ts';
-import {selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
+import {namedDatabase, selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
 import {inspectTargets} from '../engines/mysql-logical/restore-target.ts';
 import {findEngine} from '../engines/registry.ts';
 import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
@@ -97,7 +97,7 @@ export async function planRestore(request: RestoreRequest): Promise<RestorePlan>
 		artifact.kind === 'archive'
 			? selectForRestore((await openArchive(artifact.path)).manifest, request).databases
 			: request.targetDb
-				? [{source: {name: request.targetDb, tables: []}, target: request.targetDb, tables: [], whole: true}]
+				? [namedDatabase(request.targetDb)]
 				: [];
 	if (databases.length === 0) return {databases: [], destructive: false};
 	const connection = await connectMysql(request.target);

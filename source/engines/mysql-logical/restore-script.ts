@@ -4,6 +4,7 @@ import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
 import {quoteIdentifier} from './identifiers.ts';
 import {skipBinlog} from './restore-archive.ts';
+import {namedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
@@ -32,7 +33,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 		if (options.binlog === false) await skipBinlog(connection);
 		const {targetDb} = options;
 		if (targetDb !== undefined) {
-			const states = await inspectTargets(connection, [{source: {name: targetDb, tables: []}, target: targetDb, tables: [], whole: true}]);
+			const states = await inspectTargets(connection, [namedDatabase(targetDb)]);
 			refuseNonEmptyTargets(states, options.dropExisting ?? false);
 			const dropped = await dropExisting(connection, states);
 			if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});

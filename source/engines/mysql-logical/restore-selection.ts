@@ -25,6 +25,11 @@ export interface SelectionRequest {
 	includeUsers?: boolean;
 }
 
+/** A whole database known only by name: the target of a plain script restored with --target-db. */
+export function namedDatabase(name: string): SelectedDatabase {
+	return {source: {name, tables: []}, target: name, tables: [], whole: true};
+}
+
 function listed(names: string[]): string {
 	const shown = names.slice(0, 8).join(', ');
 	return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown;
