@@ -2,6 +2,7 @@ import {createReadStream} from 'node:fs';
 import {mkdtemp, open, rename, rm, type FileHandle} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import {UsageError} from '../../core/errors.ts';
+import {partialPathOf} from '../../storage/archive/member-path.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
 import {createSequenceScript} from './sequences.ts';
@@ -33,7 +34,7 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 			hint: 'Choose another output path, or move the existing file away first.',
 		});
 	}
-	const partial = `${options.path}.partial`;
+	const partial = partialPathOf(options.path);
 	let out: FileHandle;
 	let scratch: string;
 	try {
