@@ -2,13 +2,11 @@ import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.ts';
 import {ArtifactSummaryView} from '../components/artifact-summary.tsx';
-import {ErrorMessage} from '../components/error-message.tsx';
 import {FieldRow} from '../components/field-row.tsx';
-import {RunProgress} from '../components/run-progress.tsx';
+import {WorkRun} from '../components/work-run.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {ArtifactSummary, RestoreChoices, RestoreOutcome} from '../controller.ts';
 import {useScreenKeys} from '../frame-keys.ts';
-import {useTask} from '../hooks.ts';
 import {plural, secondsBetween} from '../wording.ts';
 import type {ScreenProps} from '../screen.ts';
 import {ArtifactPicker} from './restore-artifact.tsx';
@@ -75,24 +73,6 @@ function RestoreSummary({outcome}: {outcome: RestoreOutcome}) {
 	);
 }
 
-function RestoreRun({bus, controller, refresh, choices}: Pick<ScreenProps, 'bus' | 'controller' | 'refresh'> & {choices: RestoreChoices}) {
-	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
-	const {state} = useTask(() => controller.restore(choices), refresh);
-	useScreenKeys(state.status === 'running' ? {hints: [], escape: null} : {hints: []});
-	if (state.status === 'running') {
-		return (
-			<Box flexDirection="column">
-				<RunProgress bus={bus} activity="Restoring…" overallTask="restore" />
-				<Box marginTop={1}>
-					<Text dimColor>Esc is off while the restore runs; Ctrl+C quits dbbackup and abandons it.</Text>
-				</Box>
-			</Box>
-		);
-	}
-	if (state.status === 'failed') return <ErrorMessage error={state.error} />;
-	return <RestoreSummary outcome={state.value} />;
-}
-
 /** Pick a backup, see what it holds, name the target, confirm what gets overwritten, restore. */
 export function RestoreScreen({bus, controller, refresh}: ScreenProps) {
 	const [step, setStep] = useState<Step>({step: 'pick'});
@@ -124,6 +104,16 @@ export function RestoreScreen({bus, controller, refresh}: ScreenProps) {
 				/>
 			);
 		case 'run':
-			return <RestoreRun bus={bus} controller={controller} refresh={refresh} choices={step.choices} />;
+			return (
+				<WorkRun
+					bus={bus}
+					refresh={refresh}
+					run={() => controller.restore(step.choices)}
+					noun="restore"
+					activity="Restoring…"
+					overallTask="restore"
+					summary={(outcome) => <RestoreSummary outcome={outcome} />}
+				/>
+			);
 	}
 }

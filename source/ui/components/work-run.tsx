@@ -1,0 +1,50 @@
+import {Box, Text} from 'ink';
+import type {ReactNode} from 'react';
+import type {EventBus} from '../../core/events.ts';
+import {useScreenKeys} from '../frame-keys.ts';
+import {useTask} from '../hooks.ts';
+import {ErrorMessage} from './error-message.tsx';
+import {RunProgress} from './run-progress.tsx';
+
+interface WorkRunProps<T> {
+	bus: EventBus;
+	refresh: () => void;
+	/** the backup or restore; started once, when mounted */
+	run: () => Promise<T>;
+	/** "backup", "restore": named in the Esc notice */
+	noun: string;
+	/** the progress heading, e.g. "Backing up…" */
+	activity: string;
+	overallTask: string;
+	/** Esc after a failure; absent: Esc keeps its default */
+	onFailedBack?: {action: string; run: () => void};
+	summary: (value: T) => ReactNode;
+}
+
+/**
+ * Runs a backup or restore once, shows its progress (Esc is off meanwhile: the services take no cancel
+ * signal), then the summary or the failure.
+ */
+export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onFailedBack, summary}: WorkRunProps<T>) {
+	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
+	const {state} = useTask(run, refresh);
+	useScreenKeys(
+		state.status === 'running'
+			? {hints: [], escape: null}
+			: state.status === 'failed' && onFailedBack
+				? {hints: [], escape: onFailedBack}
+				: {hints: []},
+	);
+	if (state.status === 'running') {
+		return (
+			<Box flexDirection="column">
+				<RunProgress bus={bus} activity={activity} overallTask={overallTask} />
+				<Box marginTop={1}>
+					<Text dimColor>Esc is off while the {noun} runs; Ctrl+C quits dbbackup and abandons it.</Text>
+				</Box>
+			</Box>
+		);
+	}
+	if (state.status === 'failed') return <ErrorMessage error={state.error} />;
+	return <>{summary(state.value)}</>;
+}
