@@ -11,22 +11,14 @@ import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
 import {deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {SqlScriptSplitter} from './sql-script/splitter.ts';
-import type {RestoreOptions} from '../types.ts';
+import type {RestoreOptions, RestoreResult} from '../types.ts';
 import {runOnWorkers} from './worker-pool.ts';
 
 /** The engine's restore options, with the archive already opened. */
 export type MysqlRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
 
-export interface MysqlRestoreResult {
-	databases: string[];
-	tables: number;
-	rows: number;
-	/** SQL bytes applied */
-	bytes: number;
-	failedStatements: number;
-	startedAt: string;
-	finishedAt: string;
-}
+/** The engine's result, less the artifact path (the caller knows it). */
+export type MysqlRestoreResult = Omit<RestoreResult, 'artifact'>;
 
 interface TableTask {
 	database: SelectedDatabase;
