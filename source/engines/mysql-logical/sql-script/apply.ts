@@ -7,10 +7,15 @@ import {SqlScriptSplitter, type ScriptChunk, type ScriptStatement} from './split
 
 /** MySQL's "binary" character set: mysql2 then writes a latin1 string as its bytes, one to one. */
 const BINARY_CHARSET_NUMBER = 63;
+const SERVER_STATUS_IN_TRANS = 0x1;
 const SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
 /** ER_EMPTY_QUERY: a statement that is only a version comment for a newer server, which the server skips. */
 const ER_EMPTY_QUERY = 1065;
 const STATEMENT_PREFIX_LENGTH = 120;
+/** ER_LOCK_DEADLOCK: the server chose this statement's transaction as a deadlock victim and rolled it back. */
+const ER_LOCK_DEADLOCK = 1213;
+const DEADLOCK_RETRIES = 5;
+const DEADLOCK_BACKOFF_MS = 50;
 
 export interface ApplySqlScriptOptions {
 	/** owned by the applier while it runs: nothing else may queue queries on it */
@@ -31,6 +36,8 @@ export interface ApplySqlScriptOptions {
 	onStatement?: (statement: ScriptStatement) => string | undefined;
 	/** skip the SET NAMES at the start (the caller has set up the session) */
 	keepSession?: boolean;
+	/** attempts for a statement rolled back as a deadlock victim (default 5); only outside explicit transactions */
+	deadlockRetries?: number;
 }
 
 export interface FailedStatement {
@@ -111,13 +118,30 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 	let bytes = 0;
 
 	if (!options.keepSession) await connection.query('SET NAMES utf8mb4');
+	// a deadlock rolls back the whole transaction: resending the statement alone is only right in autocommit
+	let inTransaction = false;
+	const send = async (statement: ScriptStatement, replacement: string | undefined) => {
+		const result = (replacement === undefined ? await sendStatement(connection, statement) : (await connection.query(replacement))[0]) as ResultHeader | ResultHeader[];
+		const status = Array.isArray(result) ? undefined : result?.serverStatus;
+		if (typeof status === 'number') {
+			splitter.noBackslashEscapes = (status & SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0;
+			inTransaction = (status & SERVER_STATUS_IN_TRANS) !== 0;
+		}
+	};
 	for await (const statement of splitter) {
 		const replacement = options.onStatement?.(statement);
 		statements += 1;
 		try {
-			const result = (replacement === undefined ? await sendStatement(connection, statement) : (await connection.query(replacement))[0]) as ResultHeader | ResultHeader[];
-			const status = Array.isArray(result) ? undefined : result?.serverStatus;
-			if (typeof status === 'number') splitter.noBackslashEscapes = (status & SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0;
+			for (let attempt = 1; ; attempt++) {
+				try {
+					await send(statement, replacement);
+					break;
+				} catch (error) {
+					if ((error as ServerError)?.errno !== ER_LOCK_DEADLOCK || inTransaction || attempt > (options.deadlockRetries ?? DEADLOCK_RETRIES)) throw error;
+					bus.log('warn', `${name} line ${statement.line}: deadlock with another session, retrying the statement (attempt ${attempt + 1})`);
+					await new Promise((resolve) => setTimeout(resolve, DEADLOCK_BACKOFF_MS * attempt));
+				}
+			}
 		} catch (error) {
 			const {code = 'UNKNOWN', errno, sqlMessage, message = String(error)} = (error ?? {}) as ServerError;
 			if (errno === ER_EMPTY_QUERY) continue;

@@ -312,4 +312,65 @@ describe('applying a SQL script natively against MariaDB', () => {
 		);
 		assert.equal(await scalar(admin, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '${other}' AND table_name = 'moved'`), 1);
 	});
+
+	/**
+	 * A real deadlock: a heavier transaction holds row 2 while the script's statement locks row 1 and waits
+	 * for row 2; the holder then asks for row 1, and the server rolls back the lighter side, the script's.
+	 */
+	async function deadlockAgainst(script: string): Promise<{database: string; outcome: Promise<unknown>; logs: string[]}> {
+		const database = await freshDatabase('sqlscript_deadlock');
+		await admin.query(`CREATE TABLE ${database}.t (id INT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+		await admin.query(`CREATE TABLE ${database}.heavy (id INT PRIMARY KEY) ENGINE=InnoDB`);
+		await admin.query(`CREATE TABLE ${database}.note (id INT PRIMARY KEY) ENGINE=InnoDB`);
+		await admin.query(`INSERT INTO ${database}.t VALUES (1, 0), (2, 0)`);
+		const holder = await mariadbConnection({database});
+		const applier = await mariadbConnection({database});
+		const bus = new EventBus();
+		const logs: string[] = [];
+		bus.on('log', (event) => logs.push(event.message));
+		await holder.query('START TRANSACTION');
+		await holder.query(`INSERT INTO heavy SELECT seq FROM seq_1_to_500`);
+		await holder.query('UPDATE t SET v = v + 1 WHERE id = 2');
+		const applying = applySqlScript({connection: applier, source: Readable.from([Buffer.from(script)]), bus, member: 'deadlock.sql'});
+		applying.catch(() => {});
+		const outcome = (async () => {
+			try {
+				while (Number(await scalar(admin, `SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id = ${applier.threadId}`)) === 0) {
+					// the server refreshes its innodb_trx view at most every 0.1 s
+					await new Promise((resolve) => setTimeout(resolve, 150));
+				}
+				await holder.query('UPDATE t SET v = v + 1 WHERE id = 1');
+				await holder.query('COMMIT');
+				return await applying;
+			} finally {
+				await holder.end();
+				await applier.end();
+			}
+		})();
+		return {database, outcome, logs};
+	}
+
+	test('a statement the server rolls back as a deadlock victim is sent again, and the script completes', async () => {
+		const {database, outcome, logs} = await deadlockAgainst('UPDATE t SET v = v + 10 ORDER BY id;\nINSERT INTO note VALUES (1);\n');
+		const result = (await outcome) as {statements: number; errors: unknown[]};
+		assert.equal(result.errors.length, 0);
+		assert.ok(logs.some((message) => /deadlock\.sql line 1: deadlock with another session, retrying/.test(message)), logs.join('\n'));
+		const [rows] = await admin.query<RowDataPacket[]>(`SELECT id, v FROM ${database}.t ORDER BY id`);
+		assert.deepEqual(rows.map((row) => [row.id, row.v]), [[1, 11], [2, 11]]);
+		assert.equal(await scalar(admin, `SELECT COUNT(*) FROM ${database}.note`), 1);
+	});
+
+	test('a deadlock inside the script\'s own transaction is not retried: the error names it and nothing of it stays', async () => {
+		const script = 'START TRANSACTION;\nINSERT INTO note VALUES (1);\nUPDATE t SET v = v + 10 WHERE id = 1;\nUPDATE t SET v = v + 10 WHERE id = 2;\nCOMMIT;\n';
+		const {database, outcome} = await deadlockAgainst(script);
+		await assert.rejects(outcome, (error: unknown) => {
+			assert.ok(error instanceof SqlScriptError);
+			assert.equal(error.line, 4);
+			assert.match(error.message, /deadlock\.sql line 4: .*Deadlock found.*\(ER_LOCK_DEADLOCK, error 1213\)/);
+			return true;
+		});
+		assert.equal(await scalar(admin, `SELECT COUNT(*) FROM ${database}.note`), 0);
+		const [rows] = await admin.query<RowDataPacket[]>(`SELECT v FROM ${database}.t ORDER BY id`);
+		assert.deepEqual(rows.map((row) => row.v), [1, 1]);
+	});
 });
