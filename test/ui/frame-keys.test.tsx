@@ -143,7 +143,8 @@ describe('a screen steps back with Esc', () => {
 		stdin.write('n');
 		await waitForText(lastFrame, 'step 2');
 		stdin.write('n');
-		let frame = await waitForText(lastFrame, 'step 3');
+		// the step's key hints follow its first render by one effect: wait for the frame that has both
+		let frame = await waitForFrame(lastFrame, (candidate) => candidate.includes('step 3') && !candidate.includes('Esc'));
 		assert.doesNotMatch(frame, /Esc/);
 		stdin.write(ESC);
 		await pause(50);
