@@ -6,25 +6,24 @@
  *
  *   node --import tsx bench/mysql-logical.ts [--rows N] [--tables N] [--workers N] [--sizes 250000,1000000]
  */
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {mkdir, mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
 import {DbBackupError} from '../source/core/errors.ts';
 import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
-import {runCommand} from '../source/sandbox/run-command.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
-import {ourDumpSteps, ourRestoreSteps, REPO_ROOT} from './ours.ts';
+import {ourDumpSteps, ourRestoreSteps, warmUpOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
-import {formatSizeRun, formatTargets, TABLE_NOTES} from './report.ts';
+import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
 import {runStep, type StepResult} from './run-step.ts';
-import {startBenchServer, type BenchServer} from './server.ts';
+import {mysqlStepServer, startBenchServer, type BenchServer} from './server.ts';
 import type {StepContext} from './steps.ts';
 import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
-import {evaluateTargets, type SizeRun} from './targets.ts';
-import {machineInfo, toolVersions} from './versions.ts';
+import {evaluateTargets, MYSQL_TIME_TARGETS, type SizeRun} from './targets.ts';
+import {machineInfo, MYSQL_TOOLS, toolVersions} from './versions.ts';
 
 const BENCH_NEEDS: PackageNeed[] = [
 	...MARIADB_NEEDS,
@@ -51,7 +50,7 @@ async function main(): Promise<number> {
 	await ensureDebianPackages(BENCH_NEEDS, log);
 	const startedAt = new Date();
 	// read before the runs: the revision measured is the one checked out when they start
-	const tools = await toolVersions();
+	const tools = await toolVersions(MYSQL_TOOLS);
 	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-'));
 	let bench: BenchServer | undefined;
 	let admin: Connection | undefined;
@@ -72,7 +71,7 @@ async function main(): Promise<number> {
 
 	try {
 		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} tables, ${options.workers} workers, work dir ${workRoot}`);
-		await warmUpOurCli();
+		await warmUpOurCli(log);
 		bench = await startBenchServer(workRoot, log);
 		admin = await bench.connect();
 		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
@@ -83,7 +82,7 @@ async function main(): Promise<number> {
 			runs.push(run);
 			log(['', ...formatSizeRun(run), ''].join('\n'));
 		}
-		const targets = evaluateTargets(runs);
+		const targets = evaluateTargets(runs, MYSQL_TIME_TARGETS);
 		const peersNote =
 			options.sizes.length > 1 && !options.allPeersAtEverySize
 				? [`At the smaller size(s) only dbbackup and mydumper/myloader ran (mariadb-dump/mariadb at ${options.sizes.at(-1)!.toLocaleString('en-US')} rows only; --all-peers runs them everywhere).`]
@@ -101,7 +100,7 @@ async function main(): Promise<number> {
 			...formatTargets(targets),
 		];
 		process.stdout.write(`${lines.join('\n')}\n`);
-		const file = await writeResults(startedAt, {
+		const file = await writeResults('mysql-logical', startedAt, {
 			startedAt: startedAt.toISOString(),
 			finishedAt: new Date().toISOString(),
 			options,
@@ -158,20 +157,10 @@ async function runSize(
 	const finished = new Map<string, StepResult>();
 	for (const step of steps) {
 		if (interrupted) throw new Error('interrupted');
-		finished.set(step.id, await runStep(step, {admin, workDir, sourceRowCounts: rowCounts, log}, finished));
+		finished.set(step.id, await runStep(step, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, finished));
 	}
 	await rm(workDir, {recursive: true, force: true});
 	return {rowsPerTable, tables: options.tables, sourceBytes, prepareSeconds, rowCounts, steps: [...finished.values()]};
-}
-
-/**
- * bin/dbbackup.js compiles the TypeScript sources through tsx, which caches the result: one untimed run
- * first, so the first timed step does not pay for the compilation the others skip.
- */
-async function warmUpOurCli(): Promise<void> {
-	await runCommand(process.execPath, [join(REPO_ROOT, 'bin', 'dbbackup.js'), '--help'], {cwd: REPO_ROOT}).catch((error: Error) =>
-		log(`bench: warming up our CLI failed (${error.message.split('\n')[0]}); carrying on`),
-	);
 }
 
 async function sourceSize(admin: Connection): Promise<number> {
@@ -186,15 +175,6 @@ function settingsLine(settings: Record<string, string>): string {
 	return Object.entries(settings)
 		.map(([name, value]) => `${name}=${/^\d{7,}$/.test(value) ? `${Number(value) / 1024 ** 2}M` : value}`)
 		.join(' ');
-}
-
-async function writeResults(startedAt: Date, results: unknown): Promise<string> {
-	const dir = join(REPO_ROOT, 'bench', 'results');
-	await mkdir(dir, {recursive: true});
-	const stamp = startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
-	const file = join(dir, `mysql-logical-${stamp}.json`);
-	await writeFile(file, `${JSON.stringify(results, null, '\t')}\n`);
-	return file;
 }
 
 main().then(

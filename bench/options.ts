@@ -9,7 +9,7 @@ export interface BenchOptions {
 	workers: number;
 	/** passed to our backup as --chunk-rows; undefined leaves our adaptive default */
 	chunkRows?: number;
-	/** also run mariadb-dump / mariadb at the smaller sizes (by default only ours and mydumper/myloader run there) */
+	/** also run, at the smaller sizes, the peers that by default run at the main size only (see each bench's usage) */
 	allPeersAtEverySize: boolean;
 }
 
@@ -24,7 +24,8 @@ export const USAGE = `Usage: node --import tsx bench/mysql-logical.ts [options]
 
 const DEFAULT_ROWS = 1_000_000;
 
-export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
+/** `usage` is the bench's own help text, shown with --help and with a bad argument. */
+export function parseBenchOptions(argv: string[], usage = USAGE): BenchOptions | 'help' {
 	let parsed;
 	try {
 		parsed = parseArgs({
@@ -42,29 +43,29 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
 			},
 		});
 	} catch (error) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: (error as Error).message, hint: USAGE});
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: (error as Error).message, hint: usage});
 	}
 	const {values} = parsed;
 	if (values.help) return 'help';
-	const rows = values.rows === undefined ? DEFAULT_ROWS : positiveInteger('--rows', values.rows);
+	const rows = values.rows === undefined ? DEFAULT_ROWS : positiveInteger('--rows', values.rows, usage);
 	const sizes =
 		values.sizes === undefined
 			? [...new Set([Math.max(1, Math.floor(rows / 4)), rows])]
-			: [...new Set(values.sizes.split(',').map((part) => positiveInteger('--sizes', part.trim())))];
+			: [...new Set(values.sizes.split(',').map((part) => positiveInteger('--sizes', part.trim(), usage)))];
 	sizes.sort((a, b) => a - b);
 	return {
 		sizes,
-		tables: values.tables === undefined ? 4 : positiveInteger('--tables', values.tables),
-		workers: values.workers === undefined ? cpus().length : positiveInteger('--workers', values.workers),
-		chunkRows: values['chunk-rows'] === undefined ? undefined : positiveInteger('--chunk-rows', values['chunk-rows']),
+		tables: values.tables === undefined ? 4 : positiveInteger('--tables', values.tables, usage),
+		workers: values.workers === undefined ? cpus().length : positiveInteger('--workers', values.workers, usage),
+		chunkRows: values['chunk-rows'] === undefined ? undefined : positiveInteger('--chunk-rows', values['chunk-rows'], usage),
 		allPeersAtEverySize: values['all-peers'] ?? false,
 	};
 }
 
-function positiveInteger(flag: string, text: string): number {
+function positiveInteger(flag: string, text: string, usage: string): number {
 	const value = Number(text.replaceAll('_', ''));
 	if (!Number.isSafeInteger(value) || value <= 0) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: `${flag} needs a positive whole number, got "${text}"`, hint: USAGE});
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: `${flag} needs a positive whole number, got "${text}"`, hint: usage});
 	}
 	return value;
 }

@@ -1,11 +1,9 @@
 import {join} from 'node:path';
-import type {Connection, RowDataPacket} from 'mysql2/promise';
 import {redact} from '../source/core/redact.ts';
-import {runCommand} from '../source/sandbox/run-command.ts';
 import {measure, pathBytes} from './measure.ts';
-import {binlogBytes} from './server.ts';
-import {verifyRowCounts, type RowCounts} from './sysbench.ts';
 import {displayCommand, type Step} from './steps.ts';
+
+export type RowCounts = Record<string, number>;
 
 export interface StepResult {
 	id: string;
@@ -18,9 +16,9 @@ export interface StepResult {
 	seconds?: number;
 	peakRssMb?: number;
 	outputBytes?: number;
-	/** bytes the server's binary logs grew by during the step */
-	binlogBytes?: number;
-	/** seconds spent before the step waiting for InnoDB to flush what earlier steps left dirty */
+	/** bytes the server's binary log (MariaDB) or WAL (PostgreSQL) grew by during the step */
+	serverLogBytes?: number;
+	/** seconds spent before the step waiting for the server to flush what earlier steps left dirty */
 	settleSeconds?: number;
 	/** one line: why the step did not complete */
 	error?: string;
@@ -30,8 +28,21 @@ export interface StepResult {
 	stdoutTail?: string;
 }
 
+/** What runStep asks of the bench's server; each bench implements it for its database. */
+export interface StepServer {
+	/** drops the database when it exists, then creates it empty when `create` is set */
+	resetDatabase(name: string, create: boolean): Promise<void>;
+	dropDatabase(name: string): Promise<void>;
+	/** waits until what earlier steps wrote is on disk; returns the seconds it took */
+	settle(log: (line: string) => void): Promise<number>;
+	/** bytes written to the server's binary log / WAL since some fixed point: only differences are used */
+	serverLogBytes(): Promise<number>;
+	/** throws naming every table whose row count differs from the source's */
+	verifyRowCounts(database: string, expected: RowCounts): Promise<void>;
+}
+
 export interface StepEnvironment {
-	admin: Connection;
+	server: StepServer;
 	workDir: string;
 	sourceRowCounts: RowCounts;
 	log: (line: string) => void;
@@ -58,26 +69,23 @@ export async function runStep(step: Step, env: StepEnvironment, finished: Map<st
 	}
 	env.log(`→ ${step.label}: ${base.command}`);
 	try {
-		if (step.targetDatabase !== undefined) {
-			await env.admin.query(`DROP DATABASE IF EXISTS \`${step.targetDatabase}\``);
-			if (step.createTarget) await env.admin.query(`CREATE DATABASE \`${step.targetDatabase}\``);
-		}
-		const settleSeconds = await settle(env.admin, env.log);
-		const binlogBefore = await binlogBytes(env.admin);
+		if (step.targetDatabase !== undefined) await env.server.resetDatabase(step.targetDatabase, step.createTarget ?? false);
+		const settleSeconds = await env.server.settle(env.log);
+		const logBefore = await env.server.serverLogBytes();
 		const measured = await measure(step.spec, join(env.workDir, `${step.id}.time`));
-		const binlogAfter = await binlogBytes(env.admin);
+		const logAfter = await env.server.serverLogBytes();
 		const result: StepResult = {
 			...base,
 			status: 'ok',
 			seconds: measured.seconds,
 			peakRssMb: measured.peakRssMb,
-			binlogBytes: binlogAfter - binlogBefore,
+			serverLogBytes: logAfter - logBefore,
 			settleSeconds,
 			stdoutTail: step.ours ? lastLines(measured.stdout, 5) : undefined,
 		};
 		if (step.output !== undefined) result.outputBytes = await pathBytes(step.output);
 		if (step.targetDatabase !== undefined) {
-			await verifyRowCounts(env.admin, step.targetDatabase, env.sourceRowCounts);
+			await env.server.verifyRowCounts(step.targetDatabase, env.sourceRowCounts);
 		}
 		env.log(`  ${result.seconds!.toFixed(1)} s, peak RSS ${result.peakRssMb!.toFixed(0)} MiB`);
 		return result;
@@ -86,58 +94,24 @@ export async function runStep(step: Step, env: StepEnvironment, finished: Map<st
 		env.log(`  FAILED ${step.label}: ${message}`);
 		return {...base, status: 'failed', error: summarize(message), errorOutput: message};
 	} finally {
-		// the next restore should not share the buffer pool (or the disk) with this one's tables
+		// the next restore should not share the server's cache (or the disk) with this one's tables
 		if (step.targetDatabase !== undefined) {
-			await env.admin.query(`DROP DATABASE IF EXISTS \`${step.targetDatabase}\``).catch(() => {});
+			await env.server.dropDatabase(step.targetDatabase).catch(() => {});
 		}
 	}
 }
 
-const SETTLE_LIMIT_MS = 180_000;
-/** 16 MiB of 16 KiB pages: what InnoDB's background flushing leaves around on an idle server */
-const SETTLED_DIRTY_PAGES = 1024;
 /**
- * While settling, InnoDB may write as fast as the disk allows (the default io_capacity of 200 pages/s
- * would take minutes for the GB sysbench leaves dirty); the measured steps run with the defaults.
+ * The first line ("X failed (exit code N):"), then the output's first line that reads as an error: our
+ * CLI's `error:` line, `pg_restore: error:`, psql's `ERROR:`, a Node `…Error [CODE]:` — or its first line.
  */
-const SETTLE_SETTINGS = {innodb_max_dirty_pages_pct: 0, innodb_io_capacity_max: 100_000, innodb_io_capacity: 50_000};
-
-/**
- * Flushes the dirty pages earlier steps left (sysbench and a restore leave up to a GB in InnoDB, a dump
- * as much in the page cache), so no step pays for the previous one's writes. Returns the seconds it took.
- */
-async function settle(admin: Connection, log: (line: string) => void): Promise<number> {
-	const began = Date.now();
-	await runCommand('sync', []);
-	const names = Object.keys(SETTLE_SETTINGS);
-	const [rows] = await admin.query<RowDataPacket[]>(`SELECT ${names.map((name) => `@@${name} AS ${name}`).join(', ')}`);
-	const saved = rows[0]!;
-	// io_capacity_max first on the way up, last on the way down: it may never be below io_capacity
-	const apply = async (values: Record<string, unknown>, order: string[]) => {
-		for (const name of order) await admin.query(`SET GLOBAL ${name} = ${Number(values[name])}`);
-	};
-	await apply(SETTLE_SETTINGS, names);
-	let dirty = Number.NaN;
-	try {
-		while (Date.now() - began < SETTLE_LIMIT_MS) {
-			const [status] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'");
-			dirty = Number(status[0]?.Value);
-			if (dirty <= SETTLED_DIRTY_PAGES) break;
-			await new Promise((resolve) => setTimeout(resolve, 250));
-		}
-	} finally {
-		await apply(saved, [...names].reverse());
-	}
-	if (!(dirty <= SETTLED_DIRTY_PAGES)) log(`  (InnoDB still had ${dirty} dirty pages after ${SETTLE_LIMIT_MS / 1000} s; measuring anyway)`);
-	await runCommand('sync', []);
-	return (Date.now() - began) / 1000;
-}
-
-/** The first line, and the CLI's own `error:` line when the output has one. */
 function summarize(message: string): string {
-	const lines = message.split('\n').map((line) => line.trim());
-	const reported = lines.find((line) => line.startsWith('error:'));
-	return reported && reported !== lines[0] ? `${lines[0]} ${reported}` : (lines[0] ?? '');
+	const [head = '', ...output] = message
+		.split('\n')
+		.map((line) => line.trim())
+		.filter((line) => line !== '');
+	const reported = output.find((line) => /(^|\s)(error|ERROR|FATAL):|^\w*Error\b/.test(line)) ?? output[0];
+	return reported ? `${head} ${reported}` : head;
 }
 
 function lastLines(text: string, count: number): string {

@@ -1,5 +1,8 @@
 import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
 import {startMariadb, type RunningMariadb} from '../source/sandbox/index.ts';
+import {runCommand} from '../source/sandbox/run-command.ts';
+import type {StepServer} from './run-step.ts';
+import {verifyRowCounts} from './sysbench.ts';
 
 /**
  * The sandbox starts MariaDB with a 64 MB buffer pool and a 16 MB redo log, sized for tests. A 1 GB
@@ -65,4 +68,60 @@ async function waitForBufferPoolResize(admin: Connection): Promise<void> {
 export async function binlogBytes(conn: Connection): Promise<number> {
 	const [rows] = await conn.query<RowDataPacket[]>('SHOW BINARY LOGS');
 	return rows.reduce((sum, row) => sum + Number(row.File_size), 0);
+}
+
+/** runStep's view of the bench MariaDB, through one admin connection. */
+export function mysqlStepServer(admin: Connection): StepServer {
+	return {
+		async resetDatabase(name, create) {
+			await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+			if (create) await admin.query(`CREATE DATABASE \`${name}\``);
+		},
+		async dropDatabase(name) {
+			await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+		},
+		settle: (log) => settle(admin, log),
+		serverLogBytes: () => binlogBytes(admin),
+		verifyRowCounts: (database, expected) => verifyRowCounts(admin, database, expected),
+	};
+}
+
+const SETTLE_LIMIT_MS = 180_000;
+/** 16 MiB of 16 KiB pages: what InnoDB's background flushing leaves around on an idle server */
+const SETTLED_DIRTY_PAGES = 1024;
+/**
+ * While settling, InnoDB may write as fast as the disk allows (the default io_capacity of 200 pages/s
+ * would take minutes for the GB sysbench leaves dirty); the measured steps run with the defaults.
+ */
+const SETTLE_SETTINGS = {innodb_max_dirty_pages_pct: 0, innodb_io_capacity_max: 100_000, innodb_io_capacity: 50_000};
+
+/**
+ * Flushes the dirty pages earlier steps left (sysbench and a restore leave up to a GB in InnoDB, a dump
+ * as much in the page cache), so no step pays for the previous one's writes. Returns the seconds it took.
+ */
+async function settle(admin: Connection, log: (line: string) => void): Promise<number> {
+	const began = Date.now();
+	await runCommand('sync', []);
+	const names = Object.keys(SETTLE_SETTINGS);
+	const [rows] = await admin.query<RowDataPacket[]>(`SELECT ${names.map((name) => `@@${name} AS ${name}`).join(', ')}`);
+	const saved = rows[0]!;
+	// io_capacity_max first on the way up, last on the way down: it may never be below io_capacity
+	const apply = async (values: Record<string, unknown>, order: string[]) => {
+		for (const name of order) await admin.query(`SET GLOBAL ${name} = ${Number(values[name])}`);
+	};
+	await apply(SETTLE_SETTINGS, names);
+	let dirty = Number.NaN;
+	try {
+		while (Date.now() - began < SETTLE_LIMIT_MS) {
+			const [status] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'");
+			dirty = Number(status[0]?.Value);
+			if (dirty <= SETTLED_DIRTY_PAGES) break;
+			await new Promise((resolve) => setTimeout(resolve, 250));
+		}
+	} finally {
+		await apply(saved, [...names].reverse());
+	}
+	if (!(dirty <= SETTLED_DIRTY_PAGES)) log(`  (InnoDB still had ${dirty} dirty pages after ${SETTLE_LIMIT_MS / 1000} s; measuring anyway)`);
+	await runCommand('sync', []);
+	return (Date.now() - began) / 1000;
 }

@@ -27,7 +27,7 @@ export interface StepContext {
 	host: string;
 	port: number;
 	user: string;
-	/** reaches the tools only as MYSQL_PWD in their environment, never on argv */
+	/** reaches the tools only in their environment (MYSQL_PWD, PGPASSWORD), never on argv */
 	password: string;
 	sourceDatabase: string;
 	workers: number;

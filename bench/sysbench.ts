@@ -1,6 +1,7 @@
 import type {Connection, RowDataPacket} from 'mysql2/promise';
 import type {RunningMariadb} from '../source/sandbox/index.ts';
 import {runCommand} from '../source/sandbox/run-command.ts';
+import type {RowCounts} from './run-step.ts';
 
 export const SOURCE_DATABASE = 'sbtest';
 
@@ -39,8 +40,6 @@ export async function prepareSysbenchData(server: RunningMariadb, admin: Connect
 	]);
 	return (performance.now() - began) / 1000;
 }
-
-export type RowCounts = Record<string, number>;
 
 export async function countRows(conn: Connection, database: string, tables: string[]): Promise<RowCounts> {
 	const counts: RowCounts = {};

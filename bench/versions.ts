@@ -23,27 +23,31 @@ export function machineInfo(): MachineInfo {
 	};
 }
 
-/** The first line each tool prints about its version, as it prints it. */
-export async function toolVersions(): Promise<Record<string, string>> {
-	const ask = async (command: string, args: string[]) => {
+/** The commands that print the MySQL bench's peers' versions. */
+export const MYSQL_TOOLS: Record<string, string[]> = {
+	mydumper: ['mydumper', '--version'],
+	myloader: ['myloader', '--version'],
+	'mariadb-dump': ['mariadb-dump', '--version'],
+	mariadb: ['mariadb', '--version'],
+	sysbench: ['sysbench', '--version'],
+	gzip: ['gzip', '--version'],
+	zstd: ['zstd', '--version'],
+};
+
+/** Our version and revision, then the first line each tool prints about its version, as it prints it. */
+export async function toolVersions(tools: Record<string, string[]>): Promise<Record<string, string>> {
+	const ask = async ([command, ...args]: string[]) => {
 		try {
-			const {stdout, stderr} = await runCommand(command, args);
+			const {stdout, stderr} = await runCommand(command!, args);
 			return (stdout.trim() || stderr.trim()).split('\n')[0]!;
 		} catch (error) {
 			return `unknown (${(error as Error).message.split('\n')[0]})`;
 		}
 	};
 	const ourPackage = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {version: string};
-	return {
-		dbbackup: `${ourPackage.version} at ${await sourceRevision()}`,
-		mydumper: await ask('mydumper', ['--version']),
-		myloader: await ask('myloader', ['--version']),
-		'mariadb-dump': await ask('mariadb-dump', ['--version']),
-		mariadb: await ask('mariadb', ['--version']),
-		sysbench: await ask('sysbench', ['--version']),
-		gzip: await ask('gzip', ['--version']),
-		zstd: await ask('zstd', ['--version']),
-	};
+	const versions: Record<string, string> = {dbbackup: `${ourPackage.version} at ${await sourceRevision()}`};
+	for (const [name, command] of Object.entries(tools)) versions[name] = await ask(command);
+	return versions;
 }
 
 /** The commit our figures come from, and whether uncommitted changes to source/ were measured too. */

@@ -1,0 +1,206 @@
+/**
+ * The PostgreSQL logical engine against pg_dump / pg_restore on the same data and the same server:
+ * dump time, output size and peak memory of dbbackup (zstd and uncompressed) and of pg_dump -Fp, -Fc,
+ * -Fd -jN, then restore time of dbbackup, pg_restore -jN and psql, at two data sizes (sysbench's pgsql
+ * tables and pgbench's, in one database). Prints a table and issue 4's targets, and writes the figures
+ * to bench/results/. Not a test: nothing here asserts on time.
+ *
+ *   node --import tsx bench/postgres-logical.ts [--rows N] [--tables N] [--workers N] [--sizes 250000,1000000]
+ */
+import {chmod, mkdir, mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type pg from 'pg';
+import {DbBackupError} from '../source/core/errors.ts';
+import {redact} from '../source/core/redact.ts';
+import {ensureDebianPackages, POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {terminateRunningCommands} from './measure.ts';
+import {parseBenchOptions, type BenchOptions} from './options.ts';
+import {warmUpOurCli} from './ours.ts';
+import {pgbenchScaleFor, PG_SOURCE_DATABASE, preparePgData} from './pg-data.ts';
+import {PG_USAGE} from './pg-options.ts';
+import {pgOurDumpSteps, pgOurRestoreSteps} from './pg-ours.ts';
+import {pgPeerDumpSteps, pgPeerRestoreSteps, PG_EVERY_SIZE_PEERS} from './pg-peers.ts';
+import {formatPgSizeRun, PG_TABLE_NOTES} from './pg-report.ts';
+import {pgBinDir, pgStepServer, startPgBenchServer, PG_SERVER_SETTINGS, type PgBenchServer} from './pg-server.ts';
+import {PG_TIME_TARGETS, type PgSizeRun} from './pg-targets.ts';
+import {formatTargets, writeResults} from './report.ts';
+import {runStep, type StepResult} from './run-step.ts';
+import type {StepContext} from './steps.ts';
+import {evaluateTargets} from './targets.ts';
+import {machineInfo, toolVersions} from './versions.ts';
+
+const BENCH_NEEDS: PackageNeed[] = [
+	...POSTGRES_NEEDS,
+	{binary: 'pg_restore', pkg: 'postgresql-client-15'},
+	{binary: 'psql', pkg: 'postgresql-client-15'},
+	{binary: 'pgbench', pkg: 'postgresql-15'},
+	{binary: 'sysbench', pkg: 'sysbench'},
+	{binary: 'time', pkg: 'time'},
+];
+
+const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+
+/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
+let interrupted = false;
+
+async function main(): Promise<number> {
+	const options = parseBenchOptions(process.argv.slice(2), PG_USAGE);
+	if (options === 'help') {
+		process.stdout.write(`${PG_USAGE}\n`);
+		return 0;
+	}
+	await ensureDebianPackages(BENCH_NEEDS, log);
+	const startedAt = new Date();
+	// read before the runs: the revision measured is the one checked out when they start
+	const binDir = pgBinDir();
+	const tools = await toolVersions({
+		pg_dump: [join(binDir, 'pg_dump'), '--version'],
+		pg_restore: [join(binDir, 'pg_restore'), '--version'],
+		psql: [join(binDir, 'psql'), '--version'],
+		pgbench: [join(binDir, 'pgbench'), '--version'],
+		sysbench: ['sysbench', '--version'],
+	});
+	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-pg-'));
+	// as root the cluster runs as the postgres OS user, which must be able to enter its sandbox dir in here
+	await chmod(workRoot, 0o711);
+	let bench: PgBenchServer | undefined;
+	let admin: pg.Client | undefined;
+	const cleanUp = async () => {
+		await admin?.end().catch(() => {});
+		await bench?.server.stop();
+		await rm(workRoot, {recursive: true, force: true});
+	};
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (interrupted) return;
+		interrupted = true;
+		log(`\n${signal}: stopping the running command and the bench server…`);
+		terminateRunningCommands();
+		void cleanUp().finally(() => process.exit(130));
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+
+	try {
+		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} sysbench tables, ${options.workers} workers, work dir ${workRoot}`);
+		await warmUpOurCli(log);
+		bench = await startPgBenchServer(workRoot, log);
+		admin = await bench.superuser('postgres');
+		log(`bench: PostgreSQL ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
+		const runs: PgSizeRun[] = [];
+		for (const rowsPerTable of options.sizes) {
+			const isMain = rowsPerTable === options.sizes.at(-1);
+			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`));
+			runs.push(run);
+			log(['', ...formatPgSizeRun(run), ''].join('\n'));
+		}
+		const targets = evaluateTargets(runs, PG_TIME_TARGETS);
+		const peersNote =
+			options.sizes.length > 1 && !options.allPeersAtEverySize
+				? [`At the smaller size(s) pg_dump -Fp, -Fc and psql did not run (only at ${options.sizes.at(-1)!.toLocaleString('en-US')} rows; --all-peers runs them everywhere).`]
+				: [];
+		const lines = [
+			`dbbackup PostgreSQL logical bench, ${startedAt.toISOString()}: PostgreSQL ${bench.server.version}, ${machineInfo().cpus} cores, ${options.workers} workers`,
+			`server: ${settingsLine(bench.settings)}`,
+			`sysbench and pgbench tables share the database ${PG_SOURCE_DATABASE}; every tool connects over TCP as the same non-superuser role.`,
+			...peersNote,
+			'',
+			...runs.flatMap((run) => [...formatPgSizeRun(run), '']),
+			...PG_TABLE_NOTES,
+			'',
+			'Targets (issue 4):',
+			...formatTargets(targets),
+		];
+		process.stdout.write(`${lines.join('\n')}\n`);
+		const file = await writeResults('postgres-logical', startedAt, {
+			startedAt: startedAt.toISOString(),
+			finishedAt: new Date().toISOString(),
+			options,
+			machine: machineInfo(),
+			server: {version: bench.server.version, settings: bench.settings, tuned: PG_SERVER_SETTINGS},
+			tools,
+			notes: {data: `sysbench and pgbench tables in one database (${PG_SOURCE_DATABASE})`, peakRss: PG_TABLE_NOTES[1], steps: PG_TABLE_NOTES[3]},
+			runs,
+			targets,
+		});
+		process.stdout.write(`\nresults written to ${file}\n`);
+		const incomplete = runs.flatMap((run) => run.steps.filter((step) => step.status !== 'ok'));
+		if (incomplete.length > 0) {
+			log(`bench: ${incomplete.length} step(s) did not complete: ${incomplete.map((step) => step.label).join(', ')}`);
+			return 1;
+		}
+		return 0;
+	} finally {
+		if (!interrupted) await cleanUp();
+	}
+}
+
+async function runSize(
+	bench: PgBenchServer,
+	admin: pg.Client,
+	options: BenchOptions,
+	rowsPerTable: number,
+	withAllPeers: boolean,
+	workDir: string,
+): Promise<PgSizeRun> {
+	await mkdir(workDir, {recursive: true});
+	const pgbenchScale = pgbenchScaleFor(rowsPerTable);
+	log(`\nbench: generating ${options.tables} × ${rowsPerTable.toLocaleString('en-US')} rows with sysbench and pgbench scale ${pgbenchScale}…`);
+	const data = await preparePgData(bench, {tables: options.tables, rowsPerTable, threads: options.workers, pgbenchScale});
+
+	const ctx: StepContext = {
+		host: bench.server.host,
+		port: bench.server.port,
+		user: bench.server.user,
+		password: bench.server.password,
+		sourceDatabase: PG_SOURCE_DATABASE,
+		workers: options.workers,
+		workDir,
+		chunkRows: options.chunkRows,
+	};
+	const wanted = (step: {id: string}) => withAllPeers || PG_EVERY_SIZE_PEERS.includes(step.id);
+	const steps = [
+		...pgOurDumpSteps(ctx),
+		...pgPeerDumpSteps(ctx, bench.binDir).filter(wanted),
+		...pgOurRestoreSteps(ctx),
+		...pgPeerRestoreSteps(ctx, bench.binDir).filter(wanted),
+	];
+
+	const server = pgStepServer(bench, admin);
+	const finished = new Map<string, StepResult>();
+	for (const step of steps) {
+		if (interrupted) throw new Error('interrupted');
+		finished.set(step.id, await runStep(step, {server, workDir, sourceRowCounts: data.rowCounts, log}, finished));
+	}
+	await rm(workDir, {recursive: true, force: true});
+	return {
+		rowsPerTable,
+		tables: options.tables,
+		sourceBytes: data.sourceBytes,
+		prepareSeconds: data.sysbenchSeconds + data.pgbenchSeconds,
+		rowCounts: data.rowCounts,
+		steps: [...finished.values()],
+		pgbenchScale,
+		sysbenchSeconds: data.sysbenchSeconds,
+		pgbenchSeconds: data.pgbenchSeconds,
+	};
+}
+
+function settingsLine(settings: Record<string, string>): string {
+	return Object.entries(settings)
+		.map(([name, value]) => `${name}=${value}`)
+		.join(' ');
+}
+
+main().then(
+	(code) => {
+		if (!interrupted) process.exit(code);
+	},
+	(error: unknown) => {
+		if (interrupted) return;
+		const message = error instanceof Error ? error.message : String(error);
+		log(`bench failed: ${message}`);
+		if (error instanceof DbBackupError && error.hint) log(error.hint);
+		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
+	},
+);
