@@ -20,3 +20,9 @@ export function describeTarget(settings: ConnectionSettings): string {
 	const port = settings.port ?? (settings.dbType === 'mysql' ? 3306 : 5432);
 	return `${settings.host ?? 'localhost'}:${port}`;
 }
+
+/** The host an archive's manifest records: a name, an address or a socket path, never credentials. */
+export function manifestHost(settings: ConnectionSettings): string {
+	if (settings.socket && !settings.host) return settings.socket;
+	return settings.host ?? 'localhost';
+}

@@ -9,7 +9,7 @@ import {createArchiveOutput} from './output-archive.ts';
 import {createScriptOutput} from './output-script.ts';
 import type {ServerVersion} from './server.ts';
 import {readUsers, usersScript} from './users.ts';
-import {runOnWorkers} from './worker-pool.ts';
+import {runOnWorkers} from '../worker-pool.ts';
 
 /** A chunk aims at about this many bytes of table data when --chunk-rows is not given. */
 export const ADAPTIVE_CHUNK_BYTES = 16 * 1024 * 1024;

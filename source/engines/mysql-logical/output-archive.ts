@@ -1,7 +1,7 @@
 import {once} from 'node:events';
 import {availableParallelism} from 'node:os';
 import {PassThrough} from 'node:stream';
-import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import type {EventBus} from '../../core/events.ts';
 import {VERSION} from '../../core/tool-version.ts';
 import {createArchiveWriter, type ArchiveWriter} from '../../storage/archive/writer.ts';
@@ -35,12 +35,6 @@ function tablePath(database: string, table: string): string {
 
 export function dataMemberName(database: string, table: string, chunk: number): string {
 	return `data/${tablePath(database, table)}.${String(chunk).padStart(5, '0')}.sql`;
-}
-
-/** The manifest's host: a name, an address or a socket path, never credentials. */
-function manifestHost(settings: ConnectionSettings): string {
-	if (settings.socket && !settings.host) return settings.socket;
-	return settings.host ?? 'localhost';
 }
 
 /**

@@ -12,7 +12,7 @@ import {deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.
 import {applySqlScript} from './sql-script/apply.ts';
 import {SqlScriptSplitter} from './sql-script/splitter.ts';
 import type {RestoreOptions, RestoreResult} from '../types.ts';
-import {runOnWorkers} from './worker-pool.ts';
+import {runOnWorkers} from '../worker-pool.ts';
 
 /** The engine's restore options, with the archive already opened. */
 export type MysqlRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
