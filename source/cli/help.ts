@@ -8,7 +8,7 @@ Usage
   $ dbbackup backup single DB        back up one database with the selected engine (--engine to choose)
   $ dbbackup backup multiple DB…     back up several databases into one artifact
   $ dbbackup backup all              back up every user database
-  $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump; .gz/.zst too)
+  $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too)
   $ dbbackup physical-backup         physical (or logical) backup to --output FILE (--engine clone|snapshot|mysqldump)
   $ dbbackup stream-backup           stream a backup to --target s3://bucket/path
   $ dbbackup demo                    throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
@@ -32,6 +32,11 @@ Backup (mysqldump engine)
   --no-lock          no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
   --include-users    also dump accounts, roles and grants (restored only with --include-users)
 
+Backup and restore (postgres-logical engine)
+  --chunk-rows N     rows per chunk (default: ctid block ranges of about 32 MiB, so one big table dumps on every worker; 0: whole tables)
+  --no-owner         leave out ownership (ALTER … OWNER TO); restored objects belong to the restoring role
+  --no-privileges    leave out grants and default privileges
+
 Restore
   --target-db NAME   restore into this database (one database of the archive, or the one a SQL script names)
   --tables a,db.b    only these tables of the archive (with their triggers)
@@ -39,6 +44,10 @@ Restore
   --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first
   --indexes-after-data create tables with the keys they need, load, then build the secondary indexes
   --no-binlog        keep the restore out of the server's binary log (replicas do not get it; needs SUPER / BINLOG ADMIN)
+  --schema-only      PostgreSQL: definitions only, no rows
+  --data-only        PostgreSQL: rows, sequence values and large objects only, into a database that has the tables
+  --create           PostgreSQL: the target database must not exist; it is created (it is created anyway when missing)
+  --clean            PostgreSQL: drop and re-create a target database that exists (same as --drop-existing)
   --keep             demo: keep the servers running until Ctrl+C
 
 Exit codes

@@ -31,6 +31,13 @@ const FLAGS = {
 	noLock: {type: 'boolean', default: false},
 	// meow reads --no-binlog as binlog=false
 	binlog: {type: 'boolean', default: true},
+	// PostgreSQL: --no-owner / --no-privileges
+	owner: {type: 'boolean', default: true},
+	privileges: {type: 'boolean', default: true},
+	schemaOnly: {type: 'boolean', default: false},
+	dataOnly: {type: 'boolean', default: false},
+	clean: {type: 'boolean', default: false},
+	create: {type: 'boolean', default: false},
 	keep: {type: 'boolean', default: false},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
@@ -68,6 +75,15 @@ export interface ParsedFlags {
 	noLock: boolean;
 	/** restore: false with --no-binlog */
 	binlog: boolean;
+	/** PostgreSQL: false with --no-owner */
+	owner: boolean;
+	/** PostgreSQL: false with --no-privileges */
+	privileges: boolean;
+	schemaOnly: boolean;
+	dataOnly: boolean;
+	/** PostgreSQL restore: drop and re-create a target that exists (like --drop-existing) */
+	clean: boolean;
+	create: boolean;
 	keep: boolean;
 	help: boolean;
 	version: boolean;

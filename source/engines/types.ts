@@ -37,6 +37,10 @@ export interface BackupOptions {
 	chunkRows?: number;
 	noLock?: boolean;
 	includeUsers?: boolean;
+	/** PostgreSQL: leave out ownership (ALTER … OWNER TO) */
+	noOwner?: boolean;
+	/** PostgreSQL: leave out grants (GRANT/REVOKE, default privileges) */
+	noPrivileges?: boolean;
 }
 
 export interface RestoreOptions {
@@ -52,6 +56,16 @@ export interface RestoreOptions {
 	includeUsers?: boolean;
 	/** false: the restore's writes stay out of the server's binary log (sql_log_bin = 0) */
 	binlog?: boolean;
+	/** PostgreSQL: definitions only, no rows */
+	schemaOnly?: boolean;
+	/** PostgreSQL: rows only, into tables that exist already */
+	dataOnly?: boolean;
+	/** PostgreSQL: the target database must not exist yet; it is created */
+	create?: boolean;
+	/** PostgreSQL: skip ownership; objects belong to the restoring role */
+	noOwner?: boolean;
+	/** PostgreSQL: skip grants */
+	noPrivileges?: boolean;
 }
 
 export interface BackupResult {

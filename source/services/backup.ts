@@ -1,5 +1,5 @@
 import type {RowDataPacket} from 'mysql2/promise';
-import {connectMysql} from '../core/connect.ts';
+import {connectMysql, connectPostgres} from '../core/connect.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
@@ -76,9 +76,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 
 /** The user databases of a MySQL/MariaDB server with their size, largest first. */
 export async function listDatabases(target: ConnectionSettings): Promise<DatabaseSummary[]> {
-	if (target.dbType !== 'mysql') {
-		throw new UsageError({code: 'NOT_SUPPORTED_YET', message: `listing databases of a ${target.dbType} server is not built yet`, hint: 'PostgreSQL backups arrive with the PostgreSQL logical engine.'});
-	}
+	if (target.dbType === 'postgres') return listPostgresDatabases(target);
 	const connection = await connectMysql(target);
 	try {
 		const [rows] = await connection.query<RowDataPacket[]>(
@@ -92,4 +90,31 @@ export async function listDatabases(target: ConnectionSettings): Promise<Databas
 	} finally {
 		await connection.end().catch(() => undefined);
 	}
+}
+
+/** The connectable, non-template databases of a PostgreSQL server with their size and table count, largest first. */
+async function listPostgresDatabases(target: ConnectionSettings): Promise<DatabaseSummary[]> {
+	const control = await connectPostgres({...target, database: target.database ?? 'postgres'});
+	let databases: Array<{name: string; bytes: number}>;
+	try {
+		const {rows} = await control.query<{name: string; bytes: string}>(
+			'SELECT datname AS name, pg_catalog.pg_database_size(oid) AS bytes FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 2 DESC, 1',
+		);
+		databases = rows.map((row) => ({name: row.name, bytes: Number(row.bytes)}));
+	} finally {
+		await control.end().catch(() => undefined);
+	}
+	const summaries: DatabaseSummary[] = [];
+	for (const database of databases) {
+		const client = await connectPostgres({...target, database: database.name});
+		try {
+			const {rows} = await client.query<{tables: number}>(
+				"SELECT count(*)::int AS tables FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+			);
+			summaries.push({...database, tables: rows[0].tables});
+		} finally {
+			await client.end().catch(() => undefined);
+		}
+	}
+	return summaries;
 }

@@ -1,6 +1,6 @@
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
-import {connectMysql} from '../core/connect.ts';
+import {connectMysql, connectPostgres} from '../core/connect.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {DbType} from '../core/detect/types.ts';
 import {UsageError} from '../core/errors.ts';
@@ -9,6 +9,8 @@ import {describeCoordinates} from '../engines/mysql-logical/consistency.ts';
 import {namedDatabase, selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
 import {inspectTargets} from '../engines/mysql-logical/restore-target.ts';
 import {findEngine} from '../engines/registry.ts';
+import {inspectPostgresTarget} from '../engines/postgres-logical/restore-target.ts';
+import {describePostgresCoordinates} from '../engines/postgres-logical/snapshot.ts';
 import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
 import {identifyArtifact} from '../storage/artifact.ts';
@@ -58,7 +60,7 @@ export async function describeArtifact(file: string): Promise<ArtifactSummary> {
 		startedAt: manifest.startedAt,
 		finishedAt: manifest.finishedAt,
 		lockMs: manifest.lockMs,
-		coordinates: manifest.dbType === 'mysql' ? describeCoordinates(manifest.coordinates) : JSON.stringify(manifest.coordinates),
+		coordinates: manifest.dbType === 'mysql' ? describeCoordinates(manifest.coordinates) : describePostgresCoordinates(manifest.coordinates),
 		compression: compressions.join(', '),
 		databases: manifest.databases.map((database) => ({
 			name: database.name,
@@ -90,9 +92,7 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 /** Where a restore would go and whether it would replace data; changes nothing. */
 export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
 	const artifact = await identifyArtifact(request.artifact);
-	if (request.target.dbType !== 'mysql') {
-		throw new UsageError({code: 'NOT_SUPPORTED_YET', message: `restoring into a ${request.target.dbType} server is not built yet`});
-	}
+	if (request.target.dbType === 'postgres') return planPostgresRestore(request, artifact);
 	const databases =
 		artifact.kind === 'archive'
 			? selectForRestore((await openArchive(artifact.path)).manifest, request).databases
@@ -109,6 +109,24 @@ export async function planRestore(request: RestoreRequest): Promise<RestorePlan>
 		};
 	} finally {
 		await connection.end().catch(() => undefined);
+	}
+}
+
+/** A PostgreSQL restore goes into one database: --target-db, or the archive's own. */
+async function planPostgresRestore(request: RestoreRequest, artifact: Awaited<ReturnType<typeof identifyArtifact>>): Promise<RestorePlan> {
+	const manifest = artifact.kind === 'archive' ? (await openArchive(artifact.path)).manifest : undefined;
+	const target = request.targetDb ?? (manifest?.databases.length === 1 ? manifest.databases[0].name : undefined);
+	if (!target) return {databases: [], destructive: false};
+	const control = await connectPostgres({...request.target, database: request.target.database ?? 'postgres'});
+	try {
+		const state = await inspectPostgresTarget(control, request.target, target);
+		const source = manifest?.databases.find((database) => database.name === target) ?? manifest?.databases[0];
+		return {
+			databases: [{source: source?.name ?? target, target, exists: state.exists, tables: state.objects}],
+			destructive: state.objects > 0,
+		};
+	} finally {
+		await control.end().catch(() => undefined);
 	}
 }
 

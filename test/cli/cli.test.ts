@@ -128,7 +128,7 @@ describe('dbbackup CLI against the real PostgreSQL', () => {
 			chmodSync(path.join(home, '.pgpass'), 0o600);
 			const result = await runCli(['engine', 'list', '--yes', ...pgArgs], {home});
 			assert.equal(result.code, 0, result.stderr);
-			assert.match(result.stdout, /postgres-logical\s+logical\s+unavailable/);
+			assert.match(result.stdout, /postgres-logical\s+logical\s+available/);
 			assertNoSecrets(result.stdout + result.stderr);
 		} finally {
 			rmSync(home, {recursive: true, force: true});

@@ -42,6 +42,8 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			chunkRows: ctx.flags.chunkRows,
 			noLock: ctx.flags.noLock,
 			includeUsers: ctx.flags.includeUsers,
+			noOwner: !ctx.flags.owner,
+			noPrivileges: !ctx.flags.privileges,
 		},
 		ctx.bus,
 	);

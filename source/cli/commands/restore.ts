@@ -4,9 +4,9 @@ import {runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
 
-const USAGE = 'Usage: dbbackup restore ARTIFACT [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing] [--continue-on-error]';
+const USAGE = 'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]';
 
-/** `restore ARTIFACT`: our archive, or a plain SQL script (ours, mysqldump's, mariadb-dump's), natively. */
+/** `restore ARTIFACT`: our archive, or a plain SQL script (ours, mysqldump's, mariadb-dump's, pg_dump's), natively. */
 export async function restoreCommand(ctx: CommandContext): Promise<void> {
 	const [, artifact, ...rest] = ctx.words;
 	if (!artifact || rest.length > 0) {
@@ -26,11 +26,16 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 			targetDb: ctx.flags.targetDb,
 			tables,
 			workers: ctx.loaded.config.output.workers ?? cpus().length,
-			dropExisting: ctx.flags.dropExisting,
+			dropExisting: ctx.flags.dropExisting || ctx.flags.clean,
 			continueOnError: ctx.flags.continueOnError,
 			indexesAfterData: ctx.flags.indexesAfterData,
 			includeUsers: ctx.flags.includeUsers,
 			binlog: ctx.flags.binlog,
+			schemaOnly: ctx.flags.schemaOnly,
+			dataOnly: ctx.flags.dataOnly,
+			create: ctx.flags.create,
+			noOwner: !ctx.flags.owner,
+			noPrivileges: !ctx.flags.privileges,
 		},
 		ctx.bus,
 	);

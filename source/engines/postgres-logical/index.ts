@@ -1,9 +1,15 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
+import {UsageError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {openArchive} from '../../storage/archive/reader.ts';
+import {identifyArtifact} from '../../storage/artifact.ts';
+import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
-import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
-import {availability, type BackupEngine} from '../types.ts';
-
-const PLANNED = 'PostgreSQL native logical engine';
+import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
+import {dumpPostgres} from './dump.ts';
+import {restorePostgresArchive} from './restore-archive.ts';
+import {restorePostgresScript} from './restore-script.ts';
+import {describePostgresCoordinates} from './snapshot.ts';
 
 export const postgresLogicalEngine: BackupEngine = {
 	name: 'postgres-logical',
@@ -20,14 +26,53 @@ export const postgresLogicalEngine: BackupEngine = {
 		const missing = missingPrivileges(env.privileges, 'postgres-logical');
 		if (missing === undefined) warnings.push('privileges could not be read; tables the role cannot SELECT would fail the dump');
 		else if (missing.length > 0) warnings.push(`role lacks ${missing.join(', ')}: those tables would fail the dump`);
-		return availability([notBuiltReason('postgres-logical', PLANNED)], warnings);
+		return availability([], warnings);
 	},
 
-	async backup() {
-		refuseNotBuilt('postgres-logical', PLANNED);
+	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const result = await dumpPostgres(
+			{
+				settings: options.settings,
+				databases: options.databases,
+				workers: Math.max(1, options.workers),
+				chunkRows: options.chunkRows,
+				format: options.format,
+				compression: options.format === 'archive' ? parseCompression(options.compress) : undefined,
+				level: options.level,
+				output: options.output,
+				noOwner: options.noOwner,
+				noPrivileges: options.noPrivileges,
+			},
+			bus,
+		);
+		return {
+			artifact: result.output,
+			bytes: result.bytes,
+			format: options.format,
+			coordinates: describePostgresCoordinates({...result.coordinates}),
+			databases: result.databases,
+			tables: result.tables,
+			rows: result.rows,
+			startedAt: result.startedAt,
+			finishedAt: result.finishedAt,
+		};
 	},
 
-	async restore() {
-		refuseNotBuilt('postgres-logical', PLANNED);
+	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
+		const artifact = await identifyArtifact(options.artifact);
+		if (artifact.kind === 'archive') {
+			const result = await restorePostgresArchive({...options, archive: await openArchive(artifact.path)}, bus);
+			return {artifact: artifact.path, ...result};
+		}
+		const archiveOnly = ([['--tables', (options.tables?.length ?? 0) > 0], ['--schema-only', options.schemaOnly], ['--data-only', options.dataOnly]] as const).filter(([, given]) => given);
+		if (archiveOnly.length > 0) {
+			throw new UsageError({
+				code: 'OPTION_NEEDS_ARCHIVE',
+				message: `${archiveOnly.map(([flag]) => flag).join(', ')} pick(s) parts of a dbbackup archive; ${artifact.path} is a plain SQL script`,
+				hint: 'Restore the whole script, or back up again in the archive format (the default).',
+			});
+		}
+		const result = await restorePostgresScript({...options, artifact}, bus);
+		return {artifact: artifact.path, databases: [result.database], tables: 0, rows: result.copyRows, bytes: result.bytes, failedStatements: result.failedStatements, startedAt: result.startedAt, finishedAt: result.finishedAt};
 	},
 };

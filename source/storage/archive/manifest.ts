@@ -20,6 +20,8 @@ export interface ManifestMember {
 
 export interface ManifestTable {
 	name: string;
+	/** PostgreSQL: the table's schema (`name` is then unqualified) */
+	namespace?: string;
 	rows: number;
 	/** paths of the members holding this table, in order */
 	members: string[];
@@ -179,6 +181,7 @@ function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<str
 			const tableAt = `${at}.tables[${tableIndex}]`;
 			if (!check.object(table, tableAt)) return;
 			check.text(table.name, `${tableAt}.name`);
+			if (table.namespace !== undefined) check.text(table.namespace, `${tableAt}.namespace`);
 			check.count(table.rows, `${tableAt}.rows`);
 			if (table.schema !== undefined) checkMemberReference(check, table.schema, `${tableAt}.schema`, memberPaths);
 			if (!check.array(table.members, `${tableAt}.members`)) return;

@@ -1,0 +1,115 @@
+import {open, rename, rm, stat, type FileHandle} from 'node:fs/promises';
+import type {Readable} from 'node:stream';
+import {UsageError} from '../../core/errors.ts';
+import {partialPathOf} from '../../storage/archive/member-path.ts';
+import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
+import type {DdlEntry} from './ddl/types.ts';
+import {qualifiedName} from './identifiers.ts';
+import type {DumpedDatabase, PostgresDumpOutput} from './output.ts';
+import {COPY_SESSION_STATEMENTS, describePostgresCoordinates} from './snapshot.ts';
+
+/** Large-object bytes per lo_put statement in a plain script. */
+const LARGE_OBJECT_PIECE = 256 * 1024;
+
+function sectionText(entries: DdlEntry[]): string {
+	return entries.map((entry) => `\n-- ${entry.kind} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}\n${entry.sql.endsWith('\n') ? entry.sql : `${entry.sql}\n`}`).join('');
+}
+
+async function occupied(path: string): Promise<boolean> {
+	try {
+		await stat(path);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * One plain script that stock psql runs into an existing empty database (`psql -d NEW -f FILE`), like
+ * `pg_dump -Fp`: session settings, pre-data definitions, each table's rows as a COPY … FROM stdin block,
+ * sequence values, large objects, then post-data. Written in order, so the dump runs on one connection.
+ */
+export async function createPostgresScriptOutput(path: string): Promise<PostgresDumpOutput> {
+	if (await occupied(path)) {
+		throw new UsageError({code: 'ARTIFACT_EXISTS', message: `${path} already exists; dbbackup does not overwrite a backup`, hint: 'Choose another output path, or move the existing file away first.'});
+	}
+	const partial = partialPathOf(path);
+	let out: FileHandle;
+	try {
+		out = await open(partial, 'wx', 0o600);
+	} catch (error) {
+		throw new UsageError({code: 'ARTIFACT_PATH_UNWRITABLE', message: `cannot write ${partial}: ${(error as Error).message}`, hint: 'Check that the output directory exists and is writable.', cause: error});
+	}
+	const file = out;
+	let bytes = 0;
+	let closed = false;
+	const write = async (text: string | Buffer) => {
+		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+		await file.write(buffer);
+		bytes += buffer.length;
+	};
+	const section = (database: DumpedDatabase, name: DdlEntry['section']) => database.toc.entries.filter((entry) => entry.section === name);
+
+	return {
+		sequential: true,
+
+		async beginDatabase(database) {
+			await write(
+				[
+					'--',
+					`-- PostgreSQL database ${database.name}, dumped by dbbackup`,
+					`-- consistent at ${describePostgresCoordinates({...database.coordinates})} (${database.coordinates.at})`,
+					'-- restore into an empty database: psql -v ON_ERROR_STOP=1 -d NEW_DATABASE -f THIS_FILE',
+					'--',
+					'',
+					...[...COPY_SESSION_STATEMENTS.filter((statement) => !/row_security|_timeout/.test(statement)), ...TOC_SESSION_SETTINGS].map((statement) => `${statement.replace(/;\s*$/, '')};`),
+					'',
+				].join('\n'),
+			);
+			await write(sectionText(section(database, 'pre-data')));
+		},
+
+		async writeChunk(_database, table, chunk, chunks, rows: Readable) {
+			if (chunk.index === 0) await write(`\n-- data of ${table.schema}.${table.name}\nCOPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM stdin;\n`);
+			for await (const block of rows) await write(block as Buffer);
+			if (chunk.index === chunks - 1) await write('\\.\n');
+		},
+
+		async writeLargeObject(_database, oid, content) {
+			let offset = 0;
+			let pending: Buffer = Buffer.alloc(0);
+			const flush = async (piece: Buffer) => {
+				await write(`SELECT pg_catalog.lo_put('${oid}', ${offset}, '\\x${piece.toString('hex')}');\n`);
+				offset += piece.length;
+			};
+			for await (const block of content) {
+				pending = pending.length === 0 ? block : Buffer.concat([pending, block]);
+				while (pending.length >= LARGE_OBJECT_PIECE) {
+					await flush(pending.subarray(0, LARGE_OBJECT_PIECE));
+					pending = pending.subarray(LARGE_OBJECT_PIECE);
+				}
+			}
+			if (pending.length > 0) await flush(pending);
+		},
+
+		async endDatabase(database) {
+			await write(sectionText(section(database, 'data')));
+			await write(sectionText(section(database, 'post-data')));
+		},
+
+		async finish() {
+			await write('\n-- dbbackup: end of dump\n');
+			await file.sync();
+			await file.close();
+			closed = true;
+			await rename(partial, path);
+			return bytes;
+		},
+
+		async abort() {
+			if (!closed) await file.close().catch(() => undefined);
+			closed = true;
+			await rm(partial, {force: true});
+		},
+	};
+}

@@ -1,0 +1,200 @@
+import {pipeline} from 'node:stream/promises';
+import type pg from 'pg';
+import pgCopyStreams from 'pg-copy-streams';
+import {connectPostgres} from '../../core/connect.ts';
+import {UsageError, WorkError} from '../../core/errors.ts';
+import {ProgressReporter, type EventBus} from '../../core/events.ts';
+import type {OpenArchive} from '../../storage/archive/reader.ts';
+import type {ManifestDatabase} from '../../storage/archive/manifest.ts';
+import type {RestoreOptions, RestoreResult} from '../types.ts';
+import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
+import type {DataTable, DdlEntry} from './ddl/types.ts';
+import {runWithDependencies} from './dependency-pool.ts';
+import {qualifiedName, quoteIdent} from './identifiers.ts';
+import {writeLargeObject} from './large-objects.ts';
+import {largeObjectMemberName} from './output-archive.ts';
+import {selectEntries} from './restore-selection.ts';
+import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
+import {COPY_SESSION_STATEMENTS} from './snapshot.ts';
+import {parseStoredToc, type StoredToc} from './stored-toc.ts';
+
+export type PostgresRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
+export type PostgresRestoreResult = Omit<RestoreResult, 'artifact'>;
+
+interface ServerError {
+	code?: string;
+	message?: string;
+	detail?: string;
+}
+
+async function readText(archive: OpenArchive, member: string): Promise<string> {
+	const parts: Buffer[] = [];
+	for await (const part of archive.readMember(member)) parts.push(part as Buffer);
+	return Buffer.concat(parts).toString('utf8');
+}
+
+function tableKey(table: {schema: string; name: string}): string {
+	return `${table.schema}.${table.name}`;
+}
+
+/** For each table, the other tables its foreign keys reference, as the target database has them. */
+async function referencedTables(client: pg.Client, tables: DataTable[]): Promise<Map<string, string[]>> {
+	const {rows} = await client.query<{table_schema: string; table_name: string; ref_schema: string; ref_name: string}>(
+		`SELECT tn.nspname AS table_schema, t.relname AS table_name, rn.nspname AS ref_schema, r.relname AS ref_name
+		 FROM pg_catalog.pg_constraint c
+		 JOIN pg_catalog.pg_class t ON t.oid = c.conrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+		 JOIN pg_catalog.pg_class r ON r.oid = c.confrelid JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+		 WHERE c.contype = 'f' AND c.conrelid <> c.confrelid`,
+	);
+	const selected = new Set(tables.map(tableKey));
+	const references = new Map<string, string[]>();
+	for (const row of rows) {
+		const from = tableKey({schema: row.table_schema, name: row.table_name});
+		const to = tableKey({schema: row.ref_schema, name: row.ref_name});
+		if (selected.has(from) && selected.has(to)) references.set(from, [...(references.get(from) ?? []), to]);
+	}
+	return references;
+}
+
+function describeEntry(entry: DdlEntry): string {
+	return `${entry.kind} ${entry.schema !== undefined ? `${entry.schema}.` : ''}${entry.name}`;
+}
+
+/** Runs one entry; a refusal names the entry and the SQLSTATE, and with continueOnError is counted instead. */
+async function applyEntry(client: pg.Client, entry: DdlEntry, continueOnError: boolean, bus: EventBus): Promise<number> {
+	try {
+		await client.query(entry.sql);
+		return 0;
+	} catch (error) {
+		const {code, message = String(error), detail} = (error ?? {}) as ServerError;
+		if (code === undefined) throw error;
+		const text = `${entry.section} ${describeEntry(entry)}: the server refused it: ${message}${detail ? ` (${detail})` : ''} (SQLSTATE ${code})`;
+		if (!continueOnError) {
+			throw new WorkError({code: 'SQL_STATEMENT_FAILED', message: text, hint: 'Fix the target server (a missing role or extension?), restore with --no-owner/--no-privileges, or with --continue-on-error to count failures and go on.', cause: error});
+		}
+		bus.warn(text, {code: 'SQL_STATEMENT_FAILED'});
+		return 1;
+	}
+}
+
+function databaseToRestore(databases: ManifestDatabase[], options: PostgresRestoreOptions): ManifestDatabase {
+	if (databases.length === 1) return databases[0];
+	throw new UsageError({
+		code: 'SEVERAL_DATABASES',
+		message: `the archive holds ${databases.length} databases (${databases.map((database) => database.name).join(', ')}); restore them one at a time`,
+		hint: options.targetDb ? 'Restore each into its own --target-db.' : 'Give --target-db with the one database to restore.',
+	});
+}
+
+/**
+ * Restores one database of a PostgreSQL archive: every member checked first, the target created (or
+ * refused when it holds data), pre-data definitions in order, the rows with COPY FROM on every worker
+ * (largest chunks first), sequence values and large objects, then post-data (indexes, constraints,
+ * triggers, refreshes) in parallel as their dependencies complete.
+ */
+export async function restorePostgresArchive(options: PostgresRestoreOptions, bus: EventBus): Promise<PostgresRestoreResult> {
+	const startedAt = new Date().toISOString();
+	const {archive} = options;
+	const {manifest} = archive;
+	bus.stage('verify', `checking ${manifest.members.length} member(s) of ${archive.path}`);
+	await archive.verify();
+	const candidates = options.targetDb && manifest.databases.length > 1 ? manifest.databases.filter((database) => database.name === options.targetDb) : manifest.databases;
+	const source = databaseToRestore(candidates.length > 0 ? candidates : manifest.databases, options);
+	if (!source.schema) throw new UsageError({code: 'NOT_A_POSTGRES_ARCHIVE', message: `${archive.path}: database ${source.name} has no table of contents member`, hint: 'The archive was not written by the PostgreSQL engine.'});
+	const stored: StoredToc = parseStoredToc(await readText(archive, source.schema), source.schema);
+	const selection = selectEntries(stored.toc, options);
+	const target = options.targetDb ?? source.name;
+	const continueOnError = options.continueOnError ?? false;
+
+	const control = await connectPostgres({...options.settings, database: options.settings.database ?? 'postgres'});
+	const workers: pg.Client[] = [];
+	try {
+		const state = await inspectPostgresTarget(control, options.settings, target);
+		const decision = decideTarget(state, {create: options.create, clean: options.dropExisting, dataOnly: options.dataOnly});
+		if (decision.drop) {
+			await dropDatabase(control, target);
+			bus.warn(`--clean: dropped database ${target}`, {code: 'DROPPED_EXISTING'});
+		}
+		if (decision.create) {
+			bus.stage('create', `creating database ${target}`);
+			await control.query(`CREATE DATABASE ${quoteIdent(target)} ${stored.toc.database.createOptions}`);
+			const databaseSql = [
+				...(options.noOwner ? [] : [`ALTER DATABASE {{database}} OWNER TO ${quoteIdent(stored.toc.database.owner)};`]),
+				...stored.toc.database.postCreateSql,
+			];
+			for (const sql of databaseSql) {
+				const entry: DdlEntry = {id: 'database', kind: 'owner', section: 'pre-data', name: target, sql: sql.replaceAll('{{database}}', quoteIdent(target)), dependsOn: []};
+				if (options.noPrivileges && /^\s*(GRANT|REVOKE)\b/i.test(sql)) continue;
+				await applyEntry(control, entry, continueOnError, bus);
+			}
+		}
+		const workerCount = Math.max(1, options.workers);
+		bus.stage('connect', `opening ${workerCount} connection(s) to ${target}`);
+		for (let index = 0; index < workerCount; index++) {
+			const client = await connectPostgres({...options.settings, database: target});
+			workers.push(client);
+			for (const statement of [...COPY_SESSION_STATEMENTS, ...TOC_SESSION_SETTINGS]) await client.query(statement);
+		}
+		const [first] = workers;
+		let failed = 0;
+
+		const preData = selection.entries.filter((entry) => entry.section === 'pre-data');
+		bus.stage('pre-data', `${preData.length} definition(s)`);
+		for (const entry of preData) failed += await applyEntry(first, entry, continueOnError, bus);
+
+		const sizes = new Map(manifest.members.map((member) => [member.path, member]));
+		const tableMembers = new Map(source.tables.map((table) => [`${table.namespace ?? ''}.${table.name}`, table]));
+		const chunks = selection.tables
+			.flatMap((table: DataTable) => (tableMembers.get(`${table.schema}.${table.name}`)?.members ?? []).map((member) => ({table, member, rawBytes: sizes.get(member)?.rawBytes ?? 0})))
+			.sort((a, b) => b.rawBytes - a.rawBytes);
+		const overall = new ProgressReporter(bus, 'restore', 'bytes', chunks.reduce((sum, chunk) => sum + chunk.rawBytes, 0));
+		const tableProgress = new Map(selection.tables.map((table) => [table, new ProgressReporter(bus, `restore ${table.schema}.${table.name}`, 'rows', tableMembers.get(`${table.schema}.${table.name}`)?.rows)]));
+		let rows = 0;
+		let bytes = 0;
+		bus.stage('data', `${chunks.length} chunk(s) of ${selection.tables.length} table(s) on ${workers.length} worker(s)`);
+		// the foreign keys are in force only with --data-only (otherwise they come in post-data): referenced tables load first
+		const referenced = options.dataOnly ? await referencedTables(first, selection.tables) : new Map<string, string[]>();
+		const chunksOf = new Map<string, string[]>();
+		for (const chunk of chunks) chunksOf.set(tableKey(chunk.table), [...(chunksOf.get(tableKey(chunk.table)) ?? []), chunk.member]);
+		const ordered = chunks.map((chunk) => ({...chunk, id: chunk.member, dependsOn: (referenced.get(tableKey(chunk.table)) ?? []).flatMap((table) => chunksOf.get(table) ?? [])}));
+		await runWithDependencies(workers, ordered, async (worker, chunk) => {
+			const {table} = chunk;
+			const copy = worker.query(pgCopyStreams.from(`COPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM STDIN`));
+			const input = archive.readMember(chunk.member);
+			input.on('data', (part: Buffer) => {
+				bytes += part.length;
+				overall.add(part.length);
+			});
+			try {
+				await pipeline(input, copy);
+			} catch (error) {
+				const {code, message = String(error)} = (error ?? {}) as ServerError;
+				if (code === undefined || !continueOnError) {
+					throw new WorkError({code: 'COPY_FAILED', message: `${chunk.member}: COPY into ${table.schema}.${table.name} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, hint: 'The archive passed its checksums, so the target refused the rows: check its definitions (or restore with --continue-on-error).', cause: error});
+				}
+				failed += 1;
+				bus.warn(`${chunk.member}: COPY into ${table.schema}.${table.name} failed: ${message} (SQLSTATE ${code})`, {code: 'COPY_FAILED'});
+				return;
+			}
+			rows += copy.rowCount;
+			tableProgress.get(table)?.add(copy.rowCount);
+		});
+		for (const progress of tableProgress.values()) progress.finish();
+
+		if (selection.largeObjects && stored.largeObjects.length > 0) {
+			bus.stage('large-objects', `${stored.largeObjects.length} large object(s)`);
+			for (const oid of stored.largeObjects) await writeLargeObject(first, oid, archive.readMember(largeObjectMemberName(source.name, oid)) as AsyncIterable<Buffer>);
+		}
+		for (const entry of selection.entries.filter((candidate) => candidate.section === 'data')) failed += await applyEntry(first, entry, continueOnError, bus);
+
+		const postData = selection.entries.filter((entry) => entry.section === 'post-data');
+		bus.stage('post-data', `${postData.length} definition(s) on ${workers.length} worker(s)`);
+		await runWithDependencies(workers, postData, async (worker, entry) => {
+			failed += await applyEntry(worker, entry, continueOnError, bus);
+		});
+		overall.finish();
+		return {databases: [target], tables: selection.tables.length, rows, bytes, failedStatements: failed, startedAt, finishedAt: new Date().toISOString()};
+	} finally {
+		for (const client of [...workers, control]) await client.end().catch(() => undefined);
+	}
+}

@@ -1,0 +1,79 @@
+import type pg from 'pg';
+import {connectPostgres} from '../../core/connect.ts';
+import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
+import type {RestoreOptions} from '../types.ts';
+import {quoteIdent} from './identifiers.ts';
+import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
+import {applyPostgresScript} from './script/apply.ts';
+
+export type PostgresScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'create' | 'continueOnError'> & {artifact: ArtifactFile};
+
+export interface PostgresScriptRestoreResult {
+	/** the database the script ended in */
+	database: string;
+	statements: number;
+	copyRows: number;
+	failedStatements: number;
+	bytes: number;
+	startedAt: string;
+	finishedAt: string;
+}
+
+/**
+ * Restores a plain SQL script (pg_dump -Fp, ours with --format sql) natively into --target-db, which is
+ * created when missing and must otherwise be empty (or --clean). A script made with pg_dump --create
+ * creates its own database and `\connect`s to it; the restore follows it there.
+ */
+export async function restorePostgresScript(options: PostgresScriptRestoreOptions, bus: EventBus): Promise<PostgresScriptRestoreResult> {
+	const startedAt = new Date().toISOString();
+	const {targetDb} = options;
+	if (!targetDb) {
+		throw new UsageError({
+			code: 'TARGET_DB_REQUIRED',
+			message: `a plain PostgreSQL script does not say which database it belongs in: give --target-db NAME to restore ${options.artifact.path}`,
+			hint: 'The database is created when it does not exist; an existing one must be empty (or use --clean).',
+		});
+	}
+	const control = await connectPostgres({...options.settings, database: options.settings.database ?? 'postgres'});
+	const clients: pg.Client[] = [];
+	try {
+		const state = await inspectPostgresTarget(control, options.settings, targetDb);
+		const decision = decideTarget(state, {create: options.create, clean: options.dropExisting});
+		if (decision.drop) {
+			await dropDatabase(control, targetDb);
+			bus.warn(`--clean: dropped database ${targetDb}`, {code: 'DROPPED_EXISTING'});
+		}
+		if (decision.create) await control.query(`CREATE DATABASE ${quoteIdent(targetDb)}`);
+		let database = targetDb;
+		const client = await connectPostgres({...options.settings, database});
+		clients.push(client);
+		bus.stage('restore', `applying ${options.artifact.path}${options.artifact.compression === 'none' ? '' : ` (${options.artifact.compression})`} into ${targetDb}`);
+		const result = await applyPostgresScript({
+			client,
+			source: readScriptArtifact(options.artifact) as AsyncIterable<Buffer>,
+			bus,
+			member: options.artifact.path,
+			continueOnError: options.continueOnError,
+			totalBytes: options.artifact.compression === 'none' ? options.artifact.bytes : undefined,
+			onConnect: async (name: string) => {
+				const next = await connectPostgres({...options.settings, database: name});
+				clients.push(next);
+				database = name;
+				return next;
+			},
+		}).catch((error: unknown) => {
+			if (error instanceof DbBackupError) throw error;
+			throw new IntegrityError({
+				code: 'SCRIPT_UNREADABLE',
+				message: `${options.artifact.path} could not be read to the end: ${(error as Error).message}`,
+				hint: 'The file is damaged or cut short; what was applied before this point stays applied.',
+				cause: error,
+			});
+		});
+		return {database, statements: result.statements, copyRows: result.copyRows, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
+	} finally {
+		for (const client of [...clients, control]) await client.end().catch(() => undefined);
+	}
+}
