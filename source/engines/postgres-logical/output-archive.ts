@@ -64,6 +64,7 @@ export async function createPostgresArchiveOutput(options: PostgresArchiveOption
 	const databases: DumpedDatabase[] = [];
 	const tocMembers = new Map<string, Promise<ManifestMember>>();
 	const chunkMembers = new Map<DataTable, Array<Promise<ManifestMember>>>();
+	const largeObjectMembers = new Map<string, Record<string, string>>();
 
 	return {
 		sequential: false,
@@ -85,11 +86,18 @@ export async function createPostgresArchiveOutput(options: PostgresArchiveOption
 		},
 
 		async writeLargeObject(database, oid, content) {
-			await writer.addMember(largeObjectMemberName(database.name, oid), content, {});
+			const member = await writer.addMember(largeObjectMemberName(database.name, oid), content, {});
+			largeObjectMembers.set(database.name, {...largeObjectMembers.get(database.name), [String(oid)]: member.path});
 		},
 
 		async endDatabase(database) {
-			const stored: StoredToc = {encoding: database.encoding, toc: database.toc, largeObjects: database.largeObjects, coordinates: database.coordinates};
+			const stored: StoredToc = {
+				encoding: database.encoding,
+				toc: database.toc,
+				largeObjects: database.largeObjects,
+				largeObjectMembers: largeObjectMembers.get(database.name) ?? {},
+				coordinates: database.coordinates,
+			};
 			tocMembers.set(database.name, track(writer.addMember(tocMemberName(database.name), JSON.stringify(stored))));
 		},
 

@@ -12,7 +12,6 @@ import type {DataTable, DdlEntry} from './ddl/types.ts';
 import {runWithDependencies} from './dependency-pool.ts';
 import {qualifiedName, quoteIdent} from './identifiers.ts';
 import {writeLargeObject} from './large-objects.ts';
-import {largeObjectMemberName} from './output-archive.ts';
 import {selectEntries} from './restore-selection.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
 import {COPY_SESSION_STATEMENTS} from './snapshot.ts';
@@ -183,7 +182,7 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 
 		if (selection.largeObjects && stored.largeObjects.length > 0) {
 			bus.stage('large-objects', `${stored.largeObjects.length} large object(s)`);
-			for (const oid of stored.largeObjects) await writeLargeObject(first, oid, archive.readMember(largeObjectMemberName(source.name, oid)) as AsyncIterable<Buffer>);
+			for (const oid of stored.largeObjects) await writeLargeObject(first, oid, archive.readMember(stored.largeObjectMembers[String(oid)]) as AsyncIterable<Buffer>);
 		}
 		for (const entry of selection.entries.filter((candidate) => candidate.section === 'data')) failed += await applyEntry(first, entry, continueOnError, bus);
 

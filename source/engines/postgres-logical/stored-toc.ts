@@ -8,6 +8,8 @@ export interface StoredToc {
 	encoding: string;
 	toc: DatabaseToc;
 	largeObjects: number[];
+	/** oid → the archive member holding its bytes */
+	largeObjectMembers: Record<string, string>;
 	coordinates: PostgresCoordinates;
 }
 
@@ -26,6 +28,8 @@ export function parseStoredToc(text: string, member: string): StoredToc {
 	if (!Array.isArray(stored?.toc?.tables)) problems.push('toc.tables');
 	if (typeof stored?.toc?.database?.createOptions !== 'string') problems.push('toc.database.createOptions');
 	if (!Array.isArray(stored?.largeObjects)) problems.push('largeObjects');
+	if (typeof stored?.largeObjectMembers !== 'object' || stored.largeObjectMembers === null) problems.push('largeObjectMembers');
+	else if (Array.isArray(stored.largeObjects) && stored.largeObjects.some((oid) => typeof stored.largeObjectMembers?.[String(oid)] !== 'string')) problems.push('largeObjectMembers (an oid without its member)');
 	if (problems.length > 0) {
 		throw new IntegrityError({code: 'TOC_INVALID', message: `${member} lacks or has a wrong ${problems.join(', ')}`, hint: 'The archive was not written by this tool or is damaged.'});
 	}
