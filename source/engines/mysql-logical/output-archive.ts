@@ -1,21 +1,18 @@
 import {once} from 'node:events';
-import {availableParallelism} from 'node:os';
 import {PassThrough} from 'node:stream';
 import {manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import type {EventBus} from '../../core/events.ts';
 import {VERSION} from '../../core/tool-version.ts';
-import {createArchiveWriter, type ArchiveWriter} from '../../storage/archive/writer.ts';
 import type {ManifestMember, ManifestObjectGroup, ManifestObjectKind} from '../../storage/archive/manifest.ts';
 import {memberSegment} from '../../storage/archive/member-path.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {openDumpArchive} from '../dump-archive.ts';
 import type {StoredObject} from './catalog.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
 import {createSequenceScript} from './sequences.ts';
 import {createDatabase, createStoredObject, createTable} from './script-text.ts';
 
-/** Compressed members held in memory at once, all together, before they spill to a temp file. */
-const MEMORY_BUDGET = 64 * 1024 * 1024;
 const MIB = 1024 * 1024;
 
 export interface ArchiveOutputOptions {
@@ -43,22 +40,7 @@ export function dataMemberName(database: string, table: string, chunk: number): 
  * them naming the database (restore may rename it). Members compress in parallel as workers stream rows.
  */
 export async function createArchiveOutput(options: ArchiveOutputOptions): Promise<DumpOutput> {
-	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism()));
-	const writer: ArchiveWriter = await createArchiveWriter({
-		path: options.path,
-		compression: options.compression,
-		level: options.level,
-		bus: options.bus,
-		concurrency,
-		spillThreshold: Math.min(64 * MIB, Math.max(4 * MIB, Math.floor(MEMORY_BUDGET / concurrency))),
-	});
-	const pending: Promise<unknown>[] = [];
-	const track = <T>(promise: Promise<T>): Promise<T> => {
-		// awaited together at finish; the catch only keeps an early failure from going unhandled
-		promise.catch(() => undefined);
-		pending.push(promise);
-		return promise;
-	};
+	const {writer, track, settled} = await openDumpArchive(options);
 	const databaseSchemas = new Map<string, Promise<ManifestMember>>();
 	const sequenceMembers = new Map<string, Promise<ManifestMember>>();
 	const tableSchemas = new Map<TableWork, Promise<ManifestMember>>();
@@ -150,7 +132,7 @@ export async function createArchiveOutput(options: ArchiveOutputOptions): Promis
 		},
 
 		async finish(start: DumpStart) {
-			await Promise.all(pending);
+			await settled();
 			const pathOf = async (member: Promise<ManifestMember>) => (await member).path;
 			const databases = await Promise.all(
 				start.catalog.databases.map(async (database) => ({

@@ -1,5 +1,5 @@
 import {connectMysql} from '../../core/connect.ts';
-import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
+import {UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
 import {quoteIdentifier} from './identifiers.ts';
@@ -8,6 +8,7 @@ import {namedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
+import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
 
 /** The engine's restore options that apply to a plain script, with the file already identified. */
@@ -55,15 +56,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 			continueOnError: options.continueOnError,
 			totalBytes: options.artifact.compression === 'none' ? options.artifact.bytes : undefined,
 			onStatement: targetDb === undefined ? undefined : databaseRedirect(targetDb, options.artifact.path),
-		}).catch((error: unknown) => {
-			if (error instanceof DbBackupError) throw error;
-			throw new IntegrityError({
-				code: 'SCRIPT_UNREADABLE',
-				message: `${options.artifact.path} could not be read to the end: ${(error as Error).message}`,
-				hint: 'The file is damaged or cut short; what was applied before this point stays applied.',
-				cause: error,
-			});
-		});
+		}).catch(scriptUnreadable(options.artifact.path));
 		return {statements: result.statements, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
 	} finally {
 		await connection.end().catch(() => undefined);

@@ -1,19 +1,15 @@
-import {availableParallelism} from 'node:os';
 import type {Readable} from 'node:stream';
 import {manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import type {EventBus} from '../../core/events.ts';
 import {VERSION} from '../../core/tool-version.ts';
 import type {ManifestDatabase, ManifestMember} from '../../storage/archive/manifest.ts';
 import {memberSegment} from '../../storage/archive/member-path.ts';
-import {createArchiveWriter} from '../../storage/archive/writer.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {openDumpArchive} from '../dump-archive.ts';
 import type {DataTable} from './ddl/types.ts';
 import type {DumpedDatabase, PostgresDumpOutput} from './output.ts';
 import type {StoredToc} from './stored-toc.ts';
 
-/** Compressed members held in memory at once, all together, before they spill to a temp file. */
-const MEMORY_BUDGET = 64 * 1024 * 1024;
-const MIB = 1024 * 1024;
 
 export interface PostgresArchiveOptions {
 	path: string;
@@ -45,22 +41,7 @@ export function largeObjectMemberName(database: string, oid: number): string {
  * `data/<db>/<schema>.<table>.<chunk>.copy`, and large objects in `blobs/<db>/<oid>.bin`.
  */
 export async function createPostgresArchiveOutput(options: PostgresArchiveOptions): Promise<PostgresDumpOutput> {
-	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism()));
-	const writer = await createArchiveWriter({
-		path: options.path,
-		compression: options.compression,
-		level: options.level,
-		bus: options.bus,
-		concurrency,
-		spillThreshold: Math.min(64 * MIB, Math.max(4 * MIB, Math.floor(MEMORY_BUDGET / concurrency))),
-	});
-	const pending: Promise<unknown>[] = [];
-	const track = <T>(promise: Promise<T>): Promise<T> => {
-		// awaited together at finish; the catch only keeps an early failure from going unhandled
-		promise.catch(() => undefined);
-		pending.push(promise);
-		return promise;
-	};
+	const {writer, track, settled} = await openDumpArchive(options);
 	const databases: DumpedDatabase[] = [];
 	const tocMembers = new Map<string, Promise<ManifestMember>>();
 	const chunkMembers = new Map<DataTable, Array<Promise<ManifestMember>>>();
@@ -102,7 +83,7 @@ export async function createPostgresArchiveOutput(options: PostgresArchiveOption
 		},
 
 		async finish({startedAt, serverVersion, tables}) {
-			await Promise.all(pending);
+			await settled();
 			const manifestDatabases: ManifestDatabase[] = [];
 			for (const database of databases) {
 				manifestDatabases.push({

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import {connectPostgres} from '../../core/connect.ts';
-import {DbBackupError, IntegrityError, UsageError} from '../../core/errors.ts';
+import {UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
+import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
 import {quoteIdent} from './identifiers.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
@@ -63,15 +64,7 @@ export async function restorePostgresScript(options: PostgresScriptRestoreOption
 				database = name;
 				return next;
 			},
-		}).catch((error: unknown) => {
-			if (error instanceof DbBackupError) throw error;
-			throw new IntegrityError({
-				code: 'SCRIPT_UNREADABLE',
-				message: `${options.artifact.path} could not be read to the end: ${(error as Error).message}`,
-				hint: 'The file is damaged or cut short; what was applied before this point stays applied.',
-				cause: error,
-			});
-		});
+		}).catch(scriptUnreadable(options.artifact.path));
 		return {database, statements: result.statements, copyRows: result.copyRows, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
 	} finally {
 		for (const client of [...clients, control]) await client.end().catch(() => undefined);

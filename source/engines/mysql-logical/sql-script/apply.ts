@@ -2,8 +2,9 @@
 import {isUtf8} from 'node:buffer';
 import type {Connection} from 'mysql2/promise';
 import {ProgressReporter, type EventBus} from '../../../core/events.ts';
-import {SqlScriptError} from './script-error.ts';
-import {SqlScriptSplitter, type ScriptChunk, type ScriptStatement} from './splitter.ts';
+import {SqlScriptError} from '../../sql-script/script-error.ts';
+import {statementPrefix, type ScriptChunk, type ScriptStatement} from '../../sql-script/statement.ts';
+import {SqlScriptSplitter} from './splitter.ts';
 
 /** MySQL's "binary" character set: mysql2 then writes a latin1 string as its bytes, one to one. */
 const BINARY_CHARSET_NUMBER = 63;
@@ -11,7 +12,6 @@ const SERVER_STATUS_IN_TRANS = 0x1;
 const SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
 /** ER_EMPTY_QUERY: a statement that is only a version comment for a newer server, which the server skips. */
 const ER_EMPTY_QUERY = 1065;
-const STATEMENT_PREFIX_LENGTH = 120;
 /** ER_LOCK_DEADLOCK: the server chose this statement's transaction as a deadlock victim and rolled it back. */
 const ER_LOCK_DEADLOCK = 1213;
 const DEADLOCK_RETRIES = 5;
@@ -75,10 +75,6 @@ interface ConnectionInternals {
 	connection?: {config: {charsetNumber: number}; _command?: unknown};
 }
 
-export function statementPrefix(sql: string): string {
-	const oneLine = sql.replace(/\s+/g, ' ').trim();
-	return oneLine.length > STATEMENT_PREFIX_LENGTH ? `${oneLine.slice(0, STATEMENT_PREFIX_LENGTH)}…` : oneLine;
-}
 
 /**
  * A statement that is valid UTF-8 goes as text. One that is not (raw binary in `_binary'…'` literals from a

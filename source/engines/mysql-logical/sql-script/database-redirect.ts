@@ -1,7 +1,6 @@
 import {UsageError} from '../../../core/errors.ts';
 import {quoteIdentifier} from '../identifiers.ts';
-import {statementPrefix} from './apply.ts';
-import type {ScriptStatement} from './splitter.ts';
+import {statementPrefix, type ScriptStatement} from '../../sql-script/statement.ts';
 
 /** USE x, CREATE DATABASE [IF NOT EXISTS] x, DROP DATABASE [IF EXISTS] x (with mysqldump's version comments). */
 const NAMES_DATABASE =

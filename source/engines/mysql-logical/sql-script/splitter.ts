@@ -5,30 +5,9 @@
  * across chunks needs no care: every byte the splitter looks at is ASCII.
  * Only the statement being read and a few bytes of look-ahead are held in memory.
  */
-import {SqlScriptError} from './script-error.ts';
+import {SqlScriptError} from '../../sql-script/script-error.ts';
+import {ScriptStatement, type ScriptChunk} from '../../sql-script/statement.ts';
 
-export type ScriptChunk = Buffer | Uint8Array | string;
-
-/** One statement of the script, without its delimiter, leading comments or trailing whitespace. */
-export class ScriptStatement {
-	private text?: string;
-
-	constructor(
-		/** the statement's exact bytes */
-		readonly bytes: Buffer,
-		/** 1-based line of the statement's first byte */
-		readonly line: number,
-		/** offset of the statement's first byte in the script */
-		readonly byteOffset: number,
-		/** offset just past the statement's delimiter: how much of the script has been consumed */
-		readonly endOffset: number,
-	) {}
-
-	get sql(): string {
-		this.text ??= this.bytes.toString('utf8');
-		return this.text;
-	}
-}
 
 const CODE = 0;
 const SINGLE_QUOTE = 1;

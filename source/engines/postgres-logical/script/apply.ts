@@ -2,12 +2,12 @@
 import {isUtf8} from 'node:buffer';
 import pg from 'pg';
 import {ProgressReporter, type EventBus} from '../../../core/events.ts';
-import {SqlScriptError} from '../../mysql-logical/sql-script/script-error.ts';
+import {SqlScriptError} from '../../sql-script/script-error.ts';
 import {copyIn, CopyDataReadError} from './copy-in.ts';
 import {otherEncodingHint} from './encoding.ts';
-import {PostgresScriptSplitter, type ScriptChunk, type ScriptItem} from './splitter.ts';
+import {statementPrefix, type ScriptChunk} from '../../sql-script/statement.ts';
+import {PostgresScriptSplitter, type ScriptItem} from './splitter.ts';
 
-const STATEMENT_PREFIX_LENGTH = 120;
 
 export interface ApplyPostgresScriptOptions {
 	/**
@@ -53,10 +53,6 @@ export interface ApplyPostgresScriptResult {
 	bytes: number;
 }
 
-export function statementPrefix(sql: string): string {
-	const oneLine = sql.replace(/\s+/g, ' ').trim();
-	return oneLine.length > STATEMENT_PREFIX_LENGTH ? `${oneLine.slice(0, STATEMENT_PREFIX_LENGTH)}…` : oneLine;
-}
 
 async function standardConformingStrings(client: pg.Client): Promise<boolean> {
 	const result = await client.query<{standard_conforming_strings: string}>('SHOW standard_conforming_strings');

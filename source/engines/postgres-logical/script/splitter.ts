@@ -5,32 +5,11 @@
  * Only the statement being read and a few bytes of look-ahead are held in memory; COPY data is passed
  * on as slices of the source's chunks, never gathered.
  */
-import {SqlScriptError} from '../../mysql-logical/sql-script/script-error.ts';
+import {SqlScriptError} from '../../sql-script/script-error.ts';
+import {ScriptStatement, type ScriptChunk} from '../../sql-script/statement.ts';
 import {isUtf8EncodingName, otherEncodingHint} from './encoding.ts';
 import {parseMetaCommand} from './meta-command.ts';
 
-export type ScriptChunk = Buffer | Uint8Array | string;
-
-/** One statement of the script, without its `;`, leading comments or trailing whitespace. */
-export class ScriptStatement {
-	private text?: string;
-
-	constructor(
-		/** the statement's exact bytes */
-		readonly bytes: Buffer,
-		/** 1-based line of the statement's first byte */
-		readonly line: number,
-		/** offset of the statement's first byte in the script */
-		readonly byteOffset: number,
-		/** offset just past the statement's `;` */
-		readonly endOffset: number,
-	) {}
-
-	get sql(): string {
-		this.text ??= this.bytes.toString('utf8');
-		return this.text;
-	}
-}
 
 export interface StatementItem {
 	kind: 'statement';

@@ -12,7 +12,7 @@ import {promisify} from 'node:util';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
 import {EventBus, type EventOf} from '../../../../source/core/events.ts';
 import {applySqlScript} from '../../../../source/engines/mysql-logical/sql-script/apply.ts';
-import {SqlScriptError} from '../../../../source/engines/mysql-logical/sql-script/script-error.ts';
+import {SqlScriptError} from '../../../../source/engines/sql-script/script-error.ts';
 import {mariadbConnection, uniqueName} from '../../../harness/db.ts';
 import {getTestServers} from '../../../harness/servers.ts';
 

@@ -1,7 +1,8 @@
 import {describe, test} from 'node:test';
 import assert from 'node:assert/strict';
-import {SqlScriptError} from '../../../../source/engines/mysql-logical/sql-script/script-error.ts';
-import {SqlScriptSplitter, type ScriptChunk, type ScriptStatement} from '../../../../source/engines/mysql-logical/sql-script/splitter.ts';
+import {SqlScriptError} from '../../../../source/engines/sql-script/script-error.ts';
+import {SqlScriptSplitter} from '../../../../source/engines/mysql-logical/sql-script/splitter.ts';
+import type {ScriptChunk, ScriptStatement} from '../../../../source/engines/sql-script/statement.ts';
 
 async function* chunksOf(bytes: Buffer, size: number, first = size): AsyncGenerator<Buffer> {
 	let at = 0;

@@ -2,7 +2,7 @@ import {after, before, describe, test} from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import {EventBus, type EventOf} from '../../../../source/core/events.ts';
-import {SqlScriptError} from '../../../../source/engines/mysql-logical/sql-script/script-error.ts';
+import {SqlScriptError} from '../../../../source/engines/sql-script/script-error.ts';
 import {applyPostgresScript, type ApplyPostgresScriptOptions} from '../../../../source/engines/postgres-logical/script/apply.ts';
 import {postgresClient, uniqueName} from '../../../harness/db.ts';
 

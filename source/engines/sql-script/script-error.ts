@@ -1,4 +1,4 @@
-import {WorkError, type ErrorDetails} from '../../../core/errors.ts';
+import {WorkError, type ErrorDetails} from '../../core/errors.ts';
 
 /** A script that cannot be split into statements, or a statement the server refused; names the line. */
 export class SqlScriptError extends WorkError {

@@ -1,0 +1,42 @@
+import {availableParallelism} from 'node:os';
+import type {EventBus} from '../core/events.ts';
+import {createArchiveWriter, type ArchiveWriter} from '../storage/archive/writer.ts';
+import type {Compression} from '../storage/compression.ts';
+
+/** Compressed members held in memory at once, all together, before they spill to a temp file. */
+const MEMORY_BUDGET = 64 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+export interface DumpArchive {
+	writer: ArchiveWriter;
+	/** keeps a member's promise to be awaited at the end; an early failure is not left unhandled meanwhile */
+	track<T>(promise: Promise<T>): Promise<T>;
+	/** every tracked member settled (rejects with the first failure) */
+	settled(): Promise<unknown[]>;
+}
+
+/**
+ * The archive writer as a logical dump uses it: one compressing member per worker (at most one per
+ * core), with the memory budget split between them before members spill to temp files.
+ */
+export async function openDumpArchive(options: {path: string; compression: Compression; level?: number; workers: number; bus: EventBus}): Promise<DumpArchive> {
+	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism()));
+	const writer = await createArchiveWriter({
+		path: options.path,
+		compression: options.compression,
+		level: options.level,
+		bus: options.bus,
+		concurrency,
+		spillThreshold: Math.min(64 * MIB, Math.max(4 * MIB, Math.floor(MEMORY_BUDGET / concurrency))),
+	});
+	const pending: Promise<unknown>[] = [];
+	return {
+		writer,
+		track(promise) {
+			promise.catch(() => undefined);
+			pending.push(promise);
+			return promise;
+		},
+		settled: () => Promise.all(pending),
+	};
+}
