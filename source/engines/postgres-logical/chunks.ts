@@ -1,7 +1,7 @@
 import type {DataTable} from './ddl/types.ts';
 
 /** A chunk aims at about this much table storage when --chunk-rows is not given. */
-export const ADAPTIVE_CHUNK_BYTES = 32 * 1024 * 1024;
+export const ADAPTIVE_CHUNK_BYTES = 16 * 1024 * 1024;
 /** TID range scans (ctid >= … AND ctid < …) read only the blocks asked for from PostgreSQL 14 on; before, every chunk would scan the table. */
 export const TID_RANGE_SCAN_VERSION = 140000;
 

@@ -55,6 +55,20 @@ async function referencedTables(client: pg.Client, tables: DataTable[]): Promise
 	return references;
 }
 
+/**
+ * The chunks in the order workers take them: round after round one chunk of each table, the largest
+ * tables first, so that workers load different tables at once instead of contending for one table's
+ * relation extension lock, and the biggest tables do not start last.
+ */
+function interleaveTables<T extends {rawBytes: number}>(tables: T[][]): T[] {
+	const bySize = tables.map((chunks) => ({chunks, bytes: chunks.reduce((sum, chunk) => sum + chunk.rawBytes, 0)})).sort((a, b) => b.bytes - a.bytes);
+	const order: T[] = [];
+	for (let round = 0; order.length < bySize.reduce((sum, table) => sum + table.chunks.length, 0); round++) {
+		for (const table of bySize) if (round < table.chunks.length) order.push(table.chunks[round]);
+	}
+	return order;
+}
+
 function describeEntry(entry: DdlEntry): string {
 	return `${entry.kind} ${entry.schema !== undefined ? `${entry.schema}.` : ''}${entry.name}`;
 }
@@ -143,9 +157,9 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 
 		const sizes = new Map(manifest.members.map((member) => [member.path, member]));
 		const tableMembers = new Map(source.tables.map((table) => [`${table.namespace ?? ''}.${table.name}`, table]));
-		const chunks = selection.tables
-			.flatMap((table: DataTable) => (tableMembers.get(`${table.schema}.${table.name}`)?.members ?? []).map((member) => ({table, member, rawBytes: sizes.get(member)?.rawBytes ?? 0})))
-			.sort((a, b) => b.rawBytes - a.rawBytes);
+		const chunks = interleaveTables(
+			selection.tables.map((table: DataTable) => (tableMembers.get(tableKey(table))?.members ?? []).map((member) => ({table, member, rawBytes: sizes.get(member)?.rawBytes ?? 0}))),
+		);
 		const overall = new ProgressReporter(bus, 'restore', 'bytes', chunks.reduce((sum, chunk) => sum + chunk.rawBytes, 0));
 		const tableProgress = new Map(selection.tables.map((table) => [table, new ProgressReporter(bus, `restore ${table.schema}.${table.name}`, 'rows', tableMembers.get(`${table.schema}.${table.name}`)?.rows)]));
 		let rows = 0;
