@@ -36,15 +36,11 @@ export async function readEventTriggers(client: pg.Client, toc: TocBuilder): Pro
 		const statements = [create];
 		const firing = FIRING[row.evtenabled];
 		if (firing) statements.push(`ALTER EVENT TRIGGER ${name} ${firing};`);
-		toc.add({id, kind: 'event-trigger', section: 'post-data', name: row.evtname, sql: `${statements.join('\n')}\n`, owner: row.owner});
-		toc.describe('pg_event_trigger', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'event-trigger',
-			name: row.evtname,
-			sqlName: `EVENT TRIGGER ${name}`,
-			owner: row.owner,
-		});
+		toc.addDescribed(
+			'pg_event_trigger',
+			row.oid,
+			{id, kind: 'event-trigger', section: 'post-data', name: row.evtname, sql: `${statements.join('\n')}\n`, owner: row.owner},
+			{sqlName: `EVENT TRIGGER ${name}`},
+		);
 	}
 }

@@ -34,25 +34,11 @@ export async function readPolicies(client: pg.Client, toc: TocBuilder): Promise<
 		if (row.qual !== null) sql += `\n\tUSING (${row.qual})`;
 		if (row.with_check !== null) sql += `\n\tWITH CHECK (${row.with_check})`;
 		const tableRef = {schema: table.schema, name: table.name};
-		toc.add({
-			id,
-			kind: 'policy',
-			section: 'post-data',
-			schema: table.schema,
-			name: row.polname,
-			table: tableRef,
-			sql: `${sql};\n`,
-			dependsOn: [table.entryId],
-		});
-		toc.describe('pg_policy', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'policy',
-			schema: table.schema,
-			name: row.polname,
-			table: tableRef,
-			sqlName: `POLICY ${quoteIdent(row.polname)} ON ${table.qualified}`,
-		});
+		toc.addDescribed(
+			'pg_policy',
+			row.oid,
+			{id, kind: 'policy', section: 'post-data', schema: table.schema, name: row.polname, table: tableRef, sql: `${sql};\n`, dependsOn: [table.entryId]},
+			{sqlName: `POLICY ${quoteIdent(row.polname)} ON ${table.qualified}`},
+		);
 	}
 }

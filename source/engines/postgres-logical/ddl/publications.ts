@@ -42,23 +42,12 @@ export async function readPublications(client: pg.Client, toc: TocBuilder): Prom
 		const name = quoteIdent(row.pubname);
 		const actions = (['insert', 'update', 'delete', 'truncate'] as const).filter((action) => row[`pub${action}`]);
 		const options = `WITH (publish = ${quoteLiteral(actions.join(', '))}, publish_via_partition_root = ${row.pubviaroot})`;
-		toc.add({
-			id,
-			kind: 'publication',
-			section: 'post-data',
-			name: row.pubname,
-			sql: `CREATE PUBLICATION ${name}${row.puballtables ? ' FOR ALL TABLES' : ''} ${options};\n`,
-			owner: row.owner,
-		});
-		toc.describe('pg_publication', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'publication',
-			name: row.pubname,
-			sqlName: `PUBLICATION ${name}`,
-			owner: row.owner,
-		});
+		toc.addDescribed(
+			'pg_publication',
+			row.oid,
+			{id, kind: 'publication', section: 'post-data', name: row.pubname, sql: `CREATE PUBLICATION ${name}${row.puballtables ? ' FOR ALL TABLES' : ''} ${options};\n`, owner: row.owner},
+			{sqlName: `PUBLICATION ${name}`},
+		);
 		pubIds.set(row.oid, {id, name});
 	}
 	const tables = await client.query<PublicationTableRow>(

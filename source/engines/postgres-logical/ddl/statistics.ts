@@ -30,27 +30,11 @@ export async function readStatistics(client: pg.Client, toc: TocBuilder): Promis
 		const statements = [`${row.definition};`];
 		if (row.target !== null && row.target >= 0) statements.push(`ALTER STATISTICS ${name} SET STATISTICS ${row.target};`);
 		const tableRef = {schema: table.schema, name: table.name};
-		toc.add({
-			id,
-			kind: 'statistics',
-			section: 'post-data',
-			schema: row.nspname,
-			name: row.stxname,
-			table: tableRef,
-			sql: `${statements.join('\n')}\n`,
-			dependsOn: [table.entryId],
-			owner: row.owner,
-		});
-		toc.describe('pg_statistic_ext', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'statistics',
-			schema: row.nspname,
-			name: row.stxname,
-			table: tableRef,
-			sqlName: `STATISTICS ${name}`,
-			owner: row.owner,
-		});
+		toc.addDescribed(
+			'pg_statistic_ext',
+			row.oid,
+			{id, kind: 'statistics', section: 'post-data', schema: row.nspname, name: row.stxname, table: tableRef, sql: `${statements.join('\n')}\n`, dependsOn: [table.entryId], owner: row.owner},
+			{sqlName: `STATISTICS ${name}`},
+		);
 	}
 }

@@ -56,17 +56,8 @@ export function entryId(kind: string, ...names: string[]): string {
 	return `${kind}:${names.map(idPart).join('.')}`;
 }
 
-export interface NewEntry {
-	id: string;
-	kind: DdlKind;
-	section: DdlSection;
-	schema?: string;
-	name: string;
-	table?: {schema: string; name: string};
-	sql: string;
-	dependsOn?: string[];
-	owner?: string;
-}
+/** An entry as the readers give it: dependsOn may be left out. */
+export type NewEntry = Omit<DdlEntry, 'dependsOn'> & {dependsOn?: string[]};
 
 export interface TocOptions {
 	noOwner?: boolean;
@@ -133,6 +124,14 @@ export class TocBuilder {
 				owner: object.owner,
 			});
 		}
+	}
+
+	/** Adds the entry that creates an object and describes the object under the same id, named as `naming` says. */
+	addDescribed(catalog: CatalogName, oid: number | string, entry: NewEntry, naming: Pick<DescribedObject, 'sqlName' | 'alterName' | 'grantName'>): DdlEntry {
+		const added = this.add(entry);
+		const {id, section, kind, schema, name, table, owner} = entry;
+		this.describe(catalog, oid, {id, entryId: id, section, kind, schema, name, table, owner, ...naming});
+		return added;
 	}
 
 	objectAt(catalog: string, oid: number | string): DescribedObject | undefined {

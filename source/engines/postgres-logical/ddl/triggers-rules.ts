@@ -29,26 +29,12 @@ export async function readTriggers(client: pg.Client, toc: TocBuilder): Promise<
 		const firing = FIRING[row.tgenabled];
 		if (firing) statements.push(`ALTER TABLE ${table.qualified} ${firing} TRIGGER ${quoteIdent(row.tgname)};`);
 		const tableRef = {schema: table.schema, name: table.name};
-		toc.add({
-			id,
-			kind: 'trigger',
-			section: 'post-data',
-			schema: table.schema,
-			name: row.tgname,
-			table: tableRef,
-			sql: `${statements.join('\n')}\n`,
-			dependsOn: [table.entryId],
-		});
-		toc.describe('pg_trigger', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'trigger',
-			schema: table.schema,
-			name: row.tgname,
-			table: tableRef,
-			sqlName: `TRIGGER ${quoteIdent(row.tgname)} ON ${table.qualified}`,
-		});
+		toc.addDescribed(
+			'pg_trigger',
+			row.oid,
+			{id, kind: 'trigger', section: 'post-data', schema: table.schema, name: row.tgname, table: tableRef, sql: `${statements.join('\n')}\n`, dependsOn: [table.entryId]},
+			{sqlName: `TRIGGER ${quoteIdent(row.tgname)} ON ${table.qualified}`},
+		);
 	}
 }
 
@@ -76,25 +62,11 @@ export async function readRules(client: pg.Client, toc: TocBuilder): Promise<voi
 		const firing = FIRING[row.ev_enabled];
 		if (firing) statements.push(`ALTER TABLE ${table.qualified} ${firing} RULE ${quoteIdent(row.rulename)};`);
 		const tableRef = {schema: table.schema, name: table.name};
-		toc.add({
-			id,
-			kind: 'rule',
-			section: 'post-data',
-			schema: table.schema,
-			name: row.rulename,
-			table: tableRef,
-			sql: `${statements.join('\n')}\n`,
-			dependsOn: [table.entryId],
-		});
-		toc.describe('pg_rewrite', row.oid, {
-			id,
-			entryId: id,
-			section: 'post-data',
-			kind: 'rule',
-			schema: table.schema,
-			name: row.rulename,
-			table: tableRef,
-			sqlName: `RULE ${quoteIdent(row.rulename)} ON ${table.qualified}`,
-		});
+		toc.addDescribed(
+			'pg_rewrite',
+			row.oid,
+			{id, kind: 'rule', section: 'post-data', schema: table.schema, name: row.rulename, table: tableRef, sql: `${statements.join('\n')}\n`, dependsOn: [table.entryId]},
+			{sqlName: `RULE ${quoteIdent(row.rulename)} ON ${table.qualified}`},
+		);
 	}
 }
