@@ -1,4 +1,5 @@
 import {availableParallelism} from 'node:os';
+import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import {createArchiveWriter, type ArchiveWriter} from '../storage/archive/writer.ts';
 import type {Compression} from '../storage/compression.ts';
@@ -6,6 +7,21 @@ import type {Compression} from '../storage/compression.ts';
 /** Compressed members held in memory at once, all together, before they spill to a temp file. */
 const MEMORY_BUDGET = 64 * 1024 * 1024;
 const MIB = 1024 * 1024;
+
+export interface DumpArchiveOptions {
+	path: string;
+	compression: Compression;
+	level?: number;
+	workers: number;
+	bus: EventBus;
+}
+
+/** What an engine's archive output needs: the archive, the server it records, and the options it records. */
+export interface ArchiveOutputOptions extends DumpArchiveOptions {
+	settings: ConnectionSettings;
+	/** recorded in the manifest */
+	options: Record<string, unknown>;
+}
 
 export interface DumpArchive {
 	writer: ArchiveWriter;
@@ -19,7 +35,7 @@ export interface DumpArchive {
  * The archive writer as a logical dump uses it: one compressing member per worker (at most one per
  * core), with the memory budget split between them before members spill to temp files.
  */
-export async function openDumpArchive(options: {path: string; compression: Compression; level?: number; workers: number; bus: EventBus}): Promise<DumpArchive> {
+export async function openDumpArchive(options: DumpArchiveOptions): Promise<DumpArchive> {
 	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism()));
 	const writer = await createArchiveWriter({
 		path: options.path,

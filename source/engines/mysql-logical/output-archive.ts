@@ -1,12 +1,10 @@
 import {once} from 'node:events';
 import {PassThrough} from 'node:stream';
-import {manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
-import type {EventBus} from '../../core/events.ts';
+import {manifestHost} from '../../core/connection-settings.ts';
 import {VERSION} from '../../core/tool-version.ts';
 import type {ManifestMember, ManifestObjectGroup, ManifestObjectKind} from '../../storage/archive/manifest.ts';
 import {memberSegment} from '../../storage/archive/member-path.ts';
-import type {Compression} from '../../storage/compression.ts';
-import {openDumpArchive} from '../dump-archive.ts';
+import {openDumpArchive, type ArchiveOutputOptions} from '../dump-archive.ts';
 import type {StoredObject} from './catalog.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
@@ -14,17 +12,6 @@ import {createSequenceScript} from './sequences.ts';
 import {createDatabase, createStoredObject, createTable} from './script-text.ts';
 
 const MIB = 1024 * 1024;
-
-export interface ArchiveOutputOptions {
-	path: string;
-	settings: ConnectionSettings;
-	compression: Compression;
-	level?: number;
-	workers: number;
-	/** recorded in the manifest */
-	options: Record<string, unknown>;
-	bus: EventBus;
-}
 
 function tablePath(database: string, table: string): string {
 	return `${memberSegment(database)}/${memberSegment(table)}`;

@@ -1,26 +1,12 @@
 import type {Readable} from 'node:stream';
-import {manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
-import type {EventBus} from '../../core/events.ts';
+import {manifestHost} from '../../core/connection-settings.ts';
 import {VERSION} from '../../core/tool-version.ts';
 import type {ManifestDatabase, ManifestMember} from '../../storage/archive/manifest.ts';
 import {memberSegment} from '../../storage/archive/member-path.ts';
-import type {Compression} from '../../storage/compression.ts';
-import {openDumpArchive} from '../dump-archive.ts';
+import {openDumpArchive, type ArchiveOutputOptions} from '../dump-archive.ts';
 import type {DataTable} from './ddl/types.ts';
 import type {DumpedDatabase, PostgresDumpOutput} from './output.ts';
 import type {StoredToc} from './stored-toc.ts';
-
-
-export interface PostgresArchiveOptions {
-	path: string;
-	settings: ConnectionSettings;
-	compression: Compression;
-	level?: number;
-	workers: number;
-	/** recorded in the manifest */
-	options: Record<string, unknown>;
-	bus: EventBus;
-}
 
 export function tocMemberName(database: string): string {
 	return `schema/${memberSegment(database)}.toc.json`;
@@ -40,7 +26,7 @@ export function largeObjectMemberName(database: string, oid: number): string {
  * every definition with its section and dependencies), the rows as COPY text, one member per chunk in
  * `data/<db>/<schema>.<table>.<chunk>.copy`, and large objects in `blobs/<db>/<oid>.bin`.
  */
-export async function createPostgresArchiveOutput(options: PostgresArchiveOptions): Promise<PostgresDumpOutput> {
+export async function createPostgresArchiveOutput(options: ArchiveOutputOptions): Promise<PostgresDumpOutput> {
 	const {writer, track, settled} = await openDumpArchive(options);
 	const databases: DumpedDatabase[] = [];
 	const tocMembers = new Map<string, Promise<ManifestMember>>();
