@@ -1,8 +1,8 @@
 import {createReadStream} from 'node:fs';
-import {mkdtemp, open, rename, rm, type FileHandle} from 'node:fs/promises';
+import {mkdtemp, open, rename, rm} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import {UsageError} from '../../core/errors.ts';
-import {partialPathOf} from '../../storage/archive/member-path.ts';
+import {openPartialScript} from '../../storage/script-file.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
 import {createSequenceScript} from './sequences.ts';
@@ -12,43 +12,26 @@ export interface ScriptOutputOptions {
 	path: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-	try {
-		await (await open(path, 'r')).close();
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /**
  * One plain SQL script, as the stock `mariadb`/`mysql` client restores it. Chunks go to temp files next
  * to the output; a table's section is appended as soon as all its chunks are in, so disk use stays near
  * the script's own size.
  */
 export async function createScriptOutput(options: ScriptOutputOptions): Promise<DumpOutput> {
-	if (await exists(options.path)) {
-		throw new UsageError({
-			code: 'ARTIFACT_EXISTS',
-			message: `${options.path} already exists; dbbackup does not overwrite a backup`,
-			hint: 'Choose another output path, or move the existing file away first.',
-		});
-	}
-	const partial = partialPathOf(options.path);
-	let out: FileHandle;
+	const {file: target, partial} = await openPartialScript(options.path);
 	let scratch: string;
 	try {
-		out = await open(partial, 'w', 0o600);
 		scratch = await mkdtemp(join(dirname(options.path), `.${basename(options.path)}.parts-`));
 	} catch (error) {
+		await target.close();
+		await rm(partial, {force: true});
 		throw new UsageError({
 			code: 'ARTIFACT_PATH_UNWRITABLE',
-			message: `cannot write ${partial}: ${(error as Error).message}`,
+			message: `cannot make a scratch directory beside ${options.path}: ${(error as Error).message}`,
 			hint: 'Check that the output directory exists and is writable.',
 			cause: error,
 		});
 	}
-	const target = out;
 	let bytes = 0;
 	let closed = false;
 	const write = async (text: string | Buffer) => {

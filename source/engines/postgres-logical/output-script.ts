@@ -1,7 +1,6 @@
-import {open, rename, rm, stat, type FileHandle} from 'node:fs/promises';
+import {rename, rm} from 'node:fs/promises';
 import type {Readable} from 'node:stream';
-import {UsageError} from '../../core/errors.ts';
-import {partialPathOf} from '../../storage/archive/member-path.ts';
+import {openPartialScript} from '../../storage/script-file.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DdlEntry} from './ddl/types.ts';
 import {qualifiedName} from './identifiers.ts';
@@ -15,32 +14,13 @@ function sectionText(entries: DdlEntry[]): string {
 	return entries.map((entry) => `\n-- ${entry.kind} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}\n${entry.sql.endsWith('\n') ? entry.sql : `${entry.sql}\n`}`).join('');
 }
 
-async function occupied(path: string): Promise<boolean> {
-	try {
-		await stat(path);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /**
  * One plain script that stock psql runs into an existing empty database (`psql -d NEW -f FILE`), like
  * `pg_dump -Fp`: session settings, pre-data definitions, each table's rows as a COPY … FROM stdin block,
  * sequence values, large objects, then post-data. Written in order, so the dump runs on one connection.
  */
 export async function createPostgresScriptOutput(path: string): Promise<PostgresDumpOutput> {
-	if (await occupied(path)) {
-		throw new UsageError({code: 'ARTIFACT_EXISTS', message: `${path} already exists; dbbackup does not overwrite a backup`, hint: 'Choose another output path, or move the existing file away first.'});
-	}
-	const partial = partialPathOf(path);
-	let out: FileHandle;
-	try {
-		out = await open(partial, 'wx', 0o600);
-	} catch (error) {
-		throw new UsageError({code: 'ARTIFACT_PATH_UNWRITABLE', message: `cannot write ${partial}: ${(error as Error).message}`, hint: 'Check that the output directory exists and is writable.', cause: error});
-	}
-	const file = out;
+	const {file, partial} = await openPartialScript(path);
 	let bytes = 0;
 	let closed = false;
 	const write = async (text: string | Buffer) => {
