@@ -8,17 +8,26 @@ export const OUR_CLI = join(REPO_ROOT, 'bin', 'dbbackup.js');
 
 export const OUR_COMPRESSIONS = ['none', 'zstd', 'gzip'] as const;
 export type OurCompression = (typeof OUR_COMPRESSIONS)[number];
+/** the PostgreSQL bench's variants: zstd, and none for the like-for-like uncompressed comparison */
+export const PG_OUR_COMPRESSIONS = ['zstd', 'none'] as const satisfies readonly OurCompression[];
 
-function connectionArgs(ctx: StepContext): string[] {
-	return ['--db-type', 'mysql', '--host', ctx.host, '--port', String(ctx.port), '--user', ctx.user];
+export type OurDbType = 'mysql' | 'postgres';
+
+function connectionArgs(ctx: StepContext, dbType: OurDbType): string[] {
+	return ['--db-type', dbType, '--host', ctx.host, '--port', String(ctx.port), '--user', ctx.user];
+}
+
+/** The password where a user would give it: MYSQL_PWD or PGPASSWORD, never on argv. */
+function passwordEnv(ctx: StepContext, dbType: OurDbType): Record<string, string> {
+	return dbType === 'mysql' ? {MYSQL_PWD: ctx.password} : {PGPASSWORD: ctx.password};
 }
 
 export function ourArchive(ctx: StepContext, compression: OurCompression): string {
 	return join(ctx.workDir, `dbbackup-${compression}.tar`);
 }
 
-/** Our backups, the password in MYSQL_PWD as a user would give it. */
-export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompression[] = OUR_COMPRESSIONS): Step[] {
+/** Our backups through the CLI as a user runs them. */
+export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompression[] = OUR_COMPRESSIONS, dbType: OurDbType = 'mysql'): Step[] {
 	return compressions.map((compression) => {
 		const output = ourArchive(ctx, compression);
 		const args = [
@@ -26,7 +35,7 @@ export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompres
 			'backup',
 			'single',
 			ctx.sourceDatabase,
-			...connectionArgs(ctx),
+			...connectionArgs(ctx, dbType),
 			'--output',
 			output,
 			'--compress',
@@ -41,18 +50,24 @@ export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompres
 			label: `dbbackup --compress ${compression}`,
 			kind: 'dump',
 			ours: true,
-			spec: {command: process.execPath, args, env: {MYSQL_PWD: ctx.password}, cwd: REPO_ROOT},
+			spec: {command: process.execPath, args, env: passwordEnv(ctx, dbType), cwd: REPO_ROOT},
 			output,
 		};
 	});
 }
 
-export function ourRestoreSteps(ctx: StepContext, compressions: readonly OurCompression[]): Step[] {
+/**
+ * Our restores of each archive. MySQL: into a database the restore creates; the uncompressed archive's
+ * restore runs with --no-binlog, like-for-like with myloader, which skips the binlog by default.
+ * PostgreSQL: into a fresh empty database the bench creates, as pg_restore gets one.
+ */
+export function ourRestoreSteps(ctx: StepContext, compressions: readonly OurCompression[], dbType: OurDbType = 'mysql'): Step[] {
 	return compressions.map((compression, index) => {
 		const target = `sbtest_r${3 + index}`;
+		const noBinlog = dbType === 'mysql' && compression === 'none';
 		return {
 			id: `ours-restore-${compression}`,
-			label: `dbbackup restore (${compression}${compression === 'none' ? ', --no-binlog' : ''})`,
+			label: `dbbackup restore (${compression}${noBinlog ? ', --no-binlog' : ''})`,
 			kind: 'restore',
 			ours: true,
 			spec: {
@@ -61,21 +76,20 @@ export function ourRestoreSteps(ctx: StepContext, compressions: readonly OurComp
 					OUR_CLI,
 					'restore',
 					ourArchive(ctx, compression),
-					...connectionArgs(ctx),
+					...connectionArgs(ctx, dbType),
 					'--target-db',
 					target,
 					'--workers',
 					String(ctx.workers),
-					// the uncompressed archive's restore is the like-for-like one with myloader, which skips the binlog by default
-					...(compression === 'none' ? ['--no-binlog'] : []),
+					...(noBinlog ? ['--no-binlog'] : []),
 					'--yes',
 				],
-				env: {MYSQL_PWD: ctx.password},
+				env: passwordEnv(ctx, dbType),
 				cwd: REPO_ROOT,
 			},
 			restores: `ours-${compression}`,
 			targetDatabase: target,
-			createTarget: false,
+			createTarget: dbType === 'postgres',
 		};
 	});
 }

@@ -16,10 +16,9 @@ import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, type BenchOptions} from './options.ts';
-import {warmUpOurCli} from './ours.ts';
+import {ourDumpSteps, ourRestoreSteps, PG_OUR_COMPRESSIONS, warmUpOurCli} from './ours.ts';
 import {pgbenchScaleFor, PG_SOURCE_DATABASE, preparePgData} from './pg-data.ts';
 import {PG_USAGE} from './pg-options.ts';
-import {pgOurDumpSteps, pgOurRestoreSteps} from './pg-ours.ts';
 import {pgPeerDumpSteps, pgPeerRestoreSteps, PG_EVERY_SIZE_PEERS} from './pg-peers.ts';
 import {formatPgSizeRun, PG_TABLE_NOTES} from './pg-report.ts';
 import {pgBinDir, pgStepServer, startPgBenchServer, PG_SERVER_SETTINGS, type PgBenchServer} from './pg-server.ts';
@@ -160,9 +159,9 @@ async function runSize(
 	};
 	const wanted = (step: {id: string}) => withAllPeers || PG_EVERY_SIZE_PEERS.includes(step.id);
 	const steps = [
-		...pgOurDumpSteps(ctx),
+		...ourDumpSteps(ctx, PG_OUR_COMPRESSIONS, 'postgres'),
 		...pgPeerDumpSteps(ctx, bench.binDir).filter(wanted),
-		...pgOurRestoreSteps(ctx),
+		...ourRestoreSteps(ctx, PG_OUR_COMPRESSIONS, 'postgres'),
 		...pgPeerRestoreSteps(ctx, bench.binDir).filter(wanted),
 	];
 
