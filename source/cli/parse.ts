@@ -39,6 +39,22 @@ const FLAGS = {
 	clean: {type: 'boolean', default: false},
 	create: {type: 'boolean', default: false},
 	keep: {type: 'boolean', default: false},
+	// binlog-stream; --gtid / --no-gtid, absent = backup.binlog.use_gtid
+	gtid: {type: 'boolean'},
+	serverId: {type: 'number'},
+	sync: {type: 'string'},
+	checkpointInterval: {type: 'string'},
+	startPosition: {type: 'string'},
+	startGtid: {type: 'string'},
+	stopAtEnd: {type: 'boolean', default: false},
+	retries: {type: 'number'},
+	databases: {type: 'string'},
+	// restore: point-in-time recovery
+	binlogs: {type: 'string'},
+	until: {type: 'string'},
+	untilPosition: {type: 'string'},
+	untilGtid: {type: 'string'},
+	dryRun: {type: 'boolean', default: false},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
 	// Declared only so that it can be refused with a clear message (and its value kept out of output).
@@ -85,6 +101,25 @@ export interface ParsedFlags {
 	clean: boolean;
 	create: boolean;
 	keep: boolean;
+	/** binlog-stream: resume by GTID (undefined: the config's use_gtid) */
+	gtid?: boolean;
+	serverId?: number;
+	/** binlog-stream: always | interval */
+	sync?: string;
+	checkpointInterval?: string;
+	/** binlog-stream: FILE:POS */
+	startPosition?: string;
+	startGtid?: string;
+	stopAtEnd: boolean;
+	retries?: number;
+	/** comma-separated database names (binlog feed and replay filter) */
+	databases?: string;
+	/** restore: the binlog directory for point-in-time recovery */
+	binlogs?: string;
+	until?: string;
+	untilPosition?: string;
+	untilGtid?: string;
+	dryRun: boolean;
 	help: boolean;
 	version: boolean;
 }

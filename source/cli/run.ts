@@ -8,6 +8,7 @@ import {redact} from '../core/redact.ts';
 import {parseDbType, resolveTargets} from '../services/targets.ts';
 import {backupCommand} from './commands/backup.ts';
 import {restoreCommand} from './commands/restore.ts';
+import {binlogStreamCommand} from './commands/binlog-stream.ts';
 import {demoCommand} from './commands/demo.ts';
 import {detectCommand} from './commands/detect.ts';
 import {engineCommand} from './commands/engine.ts';
@@ -69,7 +70,11 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	'stream-backup': (ctx) => backupCommand(ctx, 'stream'),
 	restore: restoreCommand,
 	demo: demoCommand,
+	'binlog-stream': binlogStreamCommand,
 };
+
+/** Commands whose normal end is Ctrl+C / SIGTERM: they stop cleanly themselves, so the run waits for them. */
+const STOPS_ON_INTERRUPT = new Set(['binlog-stream']);
 
 /** Runs one invocation and returns its exit code; never throws, never exits the process itself. */
 export async function run(io: RunIo): Promise<number> {
@@ -141,6 +146,10 @@ export async function run(io: RunIo): Promise<number> {
 			return ExitCode.ok;
 		}
 		const work = COMMANDS[command]!(ctx);
+		if (STOPS_ON_INTERRUPT.has(command)) {
+			await work;
+			return ExitCode.ok;
+		}
 		const outcome = await Promise.race([work.then(() => 'done' as const), interrupted.then(() => 'interrupted' as const)]);
 		if (outcome === 'interrupted' && !flags.keep) {
 			bus.warn('interrupted: stopping');

@@ -20,17 +20,41 @@ export interface EventPayloads {
 	/** kind names what `data` is: 'detect', 'engine-list', 'engine-info', 'engine-selection', 'backup', ... */
 	result: {kind: string; data: unknown};
 	error: {code: string; message: string; hint?: string; exitCode: number};
+	/** one binlog event of the feed; `eventType`/`eventTime` because every bus event has its own `type` and `time` */
 	'binlog-event': {
-		time: string;
+		/** when the server wrote the event (ISO, whole seconds) */
+		eventTime: string;
 		gtid?: string;
 		file: string;
 		pos: number;
-		type: string;
+		/** WRITE_ROWS, QUERY, XID, MARIADB_GTID, … */
+		eventType: string;
 		schema?: string;
 		table?: string;
 		rows?: number;
 	};
 	lag: {seconds: number};
+	/** the binlog streamer's state, about once a second and on every change */
+	'binlog-status': {
+		state: 'connecting' | 'streaming' | 'reconnecting' | 'stopping' | 'stopped';
+		file?: string;
+		pos?: number;
+		gtid?: string;
+		/** seconds behind the server (0 when caught up) */
+		lag?: number;
+		eventsPerSecond: number;
+		bytesPerSecond: number;
+		/** the end of the last transaction on disk and fsync'd */
+		durableFile?: string;
+		durablePos?: number;
+		reconnects: number;
+		/** while reconnecting: the attempt number and the wait before it */
+		attempt?: number;
+		retryInSeconds?: number;
+		reason?: string;
+	};
+	/** a transaction end reached the disk (fsync'd): the copy holds everything up to here */
+	'binlog-durable': {file: string; pos: number; gtid: string; eventTime: string};
 }
 
 export type EventType = keyof EventPayloads;

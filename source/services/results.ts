@@ -3,6 +3,7 @@ import type {EventBus} from '../core/events.ts';
 import type {EngineAvailabilityRow, EngineSelection} from '../engines/selection-types.ts';
 import type {BackupResult, EngineName, RestoreResult} from '../engines/types.ts';
 import type {DemoRoundTrip} from './demo-round-trip.ts';
+import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 
 /** The results commands put on the bus; `kind` is the discriminator every sink switches on. */
 export type CommandResult =
@@ -14,6 +15,7 @@ export type CommandResult =
 	| {kind: 'backup'; engine: EngineName; result: BackupResult}
 	| {kind: 'restore'; engine: EngineName; result: RestoreResult}
 	| {kind: 'demo-round-trip'; roundTrip: DemoRoundTrip}
+	| {kind: 'binlog-stream'; summary: BinlogStreamSummary}
 	| {kind: 'demo'; servers: Array<{dbType: string; target: string; socket: string; database: string; stopsAtExit: boolean}>};
 
 export function emitResult(bus: EventBus, result: CommandResult): void {

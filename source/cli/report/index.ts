@@ -3,6 +3,7 @@ import type {CommandResult} from '../../services/results.ts';
 import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.ts';
 import {renderEnvironment} from './environment.ts';
 import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
+import {renderBinlogStream} from './binlog.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -27,6 +28,8 @@ export function renderResult(result: CommandResult): string {
 			return renderRestore(result.engine, result.result);
 		case 'demo-round-trip':
 			return renderDemoRoundTrip(result.roundTrip);
+		case 'binlog-stream':
+			return renderBinlogStream(result.summary);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

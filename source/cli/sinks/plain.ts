@@ -10,6 +10,8 @@ import {renderResult} from '../report/index.ts';
  */
 export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: Writable}): () => void {
 	let lastProgressLine = 0;
+	let lastBinlogState = '';
+	let lastBinlogLine = 0;
 	return bus.onAny((event) => {
 		switch (event.type) {
 			case 'stage':
@@ -40,9 +42,22 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				out.stdout.write(`${renderResult(asCommandResult(event.kind, event.data))}\n`);
 				break;
 			case 'binlog-event':
-				out.stdout.write(`${event.time} ${event.file}:${event.pos} ${event.type}${event.schema ? ` ${event.schema}.${event.table ?? ''}` : ''}\n`);
+				out.stdout.write(`${event.eventTime} ${event.file}:${event.pos} ${event.eventType}${event.gtid ? ` ${event.gtid}` : ''}${event.schema ? ` ${event.schema}${event.table ? `.${event.table}` : ''}` : ''}${event.rows === undefined ? '' : ` ${event.rows} rows`}\n`);
 				break;
+			case 'binlog-status': {
+				// a line on every change of state, and every 10 s while streaming
+				const now = Date.now();
+				if (event.state === lastBinlogState && now - lastBinlogLine < 10_000) break;
+				lastBinlogState = event.state;
+				lastBinlogLine = now;
+				const where = event.file ? ` at ${event.file}:${event.pos}` : '';
+				const lag = event.lag === undefined ? '' : `, lag ${event.lag.toFixed(1)} s`;
+				const retry = event.state === 'reconnecting' ? ` (attempt ${event.attempt}, next in ${event.retryInSeconds?.toFixed(1)} s)` : '';
+				out.stderr.write(`    binlog ${event.state}${where}${lag}, ${Math.round(event.eventsPerSecond)} events/s, ${formatBytes(event.bytesPerSecond)}/s${retry}\n`);
+				break;
+			}
 			case 'lag':
+			case 'binlog-durable':
 				break;
 		}
 	});

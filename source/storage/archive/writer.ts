@@ -12,6 +12,7 @@ import {Slots} from '../slots.ts';
 import {MANIFEST_FORMAT_VERSION, manifestProblems, serializeManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, memberPathProblem, partialPathOf, sidecarPathOf} from './member-path.ts';
 import {SpillBuffer} from './spill-buffer.ts';
+import {syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
@@ -84,40 +85,6 @@ function refuseExisting(file: string): UsageError {
 		message: `${file} already exists; dbbackup does not overwrite an archive`,
 		hint: 'Choose another output path, or move the existing archive away first.',
 	});
-}
-
-async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
-	let done = 0;
-	while (done < chunk.length) {
-		const {bytesWritten} = await file.write(chunk, done, chunk.length - done);
-		done += bytesWritten;
-	}
-}
-
-/** fsync of the directory makes the rename durable; some filesystems refuse it, which is no reason to fail. */
-async function syncDirectory(dir: string): Promise<void> {
-	let handle: FileHandle | undefined;
-	try {
-		handle = await open(dir, 'r');
-		await handle.sync();
-	} catch {
-		// best effort
-	} finally {
-		await handle?.close();
-	}
-}
-
-/** Writes `file` through a `.partial` beside it, synced and renamed, so it is never seen half-written. */
-async function writeFileDurably(file: string, text: string): Promise<void> {
-	const partial = partialPathOf(file);
-	const handle = await open(partial, 'w', 0o600);
-	try {
-		await writeAll(handle, Buffer.from(text));
-		await handle.sync();
-	} finally {
-		await handle.close();
-	}
-	await rename(partial, file);
 }
 
 function checkRows(name: string, rows: number): number {

@@ -1,0 +1,220 @@
+import {open, stat, type FileHandle} from 'node:fs/promises';
+import path from 'node:path';
+import {WorkError} from '../../core/errors.ts';
+import {syncDirectory, writeAll} from '../../storage/durable-file.ts';
+import {BINLOG_MAGIC, FIRST_EVENT_POSITION, FORMAT_DESCRIPTION_FLAGS_OFFSET, LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
+
+/** The end of a complete transaction in the copy. */
+export interface Boundary {
+	file: string;
+	position: number;
+	gtid: string;
+	/** the transaction's event time, seconds since the epoch */
+	timestamp: number;
+}
+
+type Item =
+	| {kind: 'data'; bytes: Buffer}
+	| {kind: 'boundary'; boundary: Boundary}
+	| {kind: 'switch'; file: string; position: number}
+	| {kind: 'sync'};
+
+export interface FileSinkOptions {
+	dir: string;
+	/** fsync as soon as a transaction is complete (group commit: one fsync per drained batch) */
+	syncEveryCommit: boolean;
+	/** queued bytes above which the source is paused, and below a quarter of which it resumes */
+	highWaterBytes?: number;
+	onPause(): void;
+	onResume(): void;
+	/** a boundary is on disk and fsync'd */
+	onDurable(boundary: Boundary): void;
+	/** a file was completed (it ended with ROTATE or STOP, or the server moved on), fsync'd and closed */
+	onFileClosed(file: string): void;
+}
+
+/**
+ * Appends events to the binlog file being copied, in order, on one async queue: consecutive events go
+ * out in one write, and with `syncEveryCommit` one fsync covers every commit in the batch.
+ */
+export class BinlogFileSink {
+	private readonly items: Item[] = [];
+	private queuedBytes = 0;
+	private paused = false;
+	private draining: Promise<void> | undefined;
+	private failure: Error | undefined;
+	private handle: FileHandle | undefined;
+	private fileName: string | undefined;
+	private offset = 0;
+	private written: Boundary | undefined;
+	private durable: Boundary | undefined;
+	private unsynced = false;
+	private readonly highWater: number;
+
+	constructor(private readonly options: FileSinkOptions) {
+		this.highWater = options.highWaterBytes ?? 16 * 1024 * 1024;
+	}
+
+	/** the last boundary on disk and fsync'd */
+	get durableBoundary(): Boundary | undefined {
+		return this.durable;
+	}
+
+	/** the last boundary handed to the sink (maybe still queued) */
+	lastBoundary: Boundary | undefined;
+
+	/** continue `file` at `position` (it must be that long), or create it with the magic when position is 4 */
+	switchTo(file: string, position: number): void {
+		this.push({kind: 'switch', file, position});
+	}
+
+	append(event: Buffer): void {
+		this.queuedBytes += event.length;
+		this.push({kind: 'data', bytes: event});
+		if (!this.paused && this.queuedBytes > this.highWater) {
+			this.paused = true;
+			this.options.onPause();
+		}
+	}
+
+	boundary(boundary: Boundary): void {
+		this.lastBoundary = boundary;
+		this.push({kind: 'boundary', boundary});
+	}
+
+	/** fsync what is written (the interval sync, and before stopping) */
+	sync(): void {
+		this.push({kind: 'sync'});
+	}
+
+	/** wait until everything queued so far is written (and synced where asked) */
+	async settle(): Promise<void> {
+		while (this.draining) await this.draining;
+		if (this.failure) throw this.failure;
+	}
+
+	/** sync, close the file; the sink is done */
+	async close(): Promise<void> {
+		this.sync();
+		try {
+			await this.settle();
+		} finally {
+			await this.handle?.close();
+			this.handle = undefined;
+		}
+	}
+
+	private push(item: Item): void {
+		if (this.failure) throw this.failure;
+		this.items.push(item);
+		this.draining ??= this.drain().then(
+			() => {
+				this.draining = undefined;
+			},
+			(error: Error) => {
+				this.failure = error;
+				this.draining = undefined;
+			},
+		);
+	}
+
+	private async drain(): Promise<void> {
+		// let the socket's other events of this tick join the batch
+		await new Promise<void>((resolve) => setImmediate(resolve));
+		while (this.items.length > 0) {
+			const batch: Buffer[] = [];
+			let syncWanted = false;
+			while (this.items.length > 0) {
+				const item = this.items[0]!;
+				if (item.kind === 'data') {
+					batch.push(item.bytes);
+				} else if (item.kind === 'boundary') {
+					this.written = item.boundary;
+					if (this.options.syncEveryCommit) syncWanted = true;
+				} else if (item.kind === 'sync') {
+					syncWanted = true;
+				} else {
+					break;
+				}
+				this.items.shift();
+			}
+			if (batch.length > 0) await this.write(batch);
+			if (syncWanted) await this.syncNow();
+			const next = this.items[0];
+			if (next?.kind === 'switch') {
+				this.items.shift();
+				await this.openFile(next.file, next.position);
+			}
+			if (this.paused && this.queuedBytes < this.highWater / 4) {
+				this.paused = false;
+				this.options.onResume();
+			}
+		}
+	}
+
+	private async write(batch: Buffer[]): Promise<void> {
+		if (!this.handle) throw new WorkError({code: 'BINLOG_NO_FILE', message: 'an event arrived before the server named the binlog file it belongs to'});
+		const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+		await writeAll(this.handle, bytes);
+		this.offset += bytes.length;
+		this.queuedBytes -= bytes.length;
+		this.unsynced = true;
+	}
+
+	private async syncNow(): Promise<void> {
+		if (this.handle && this.unsynced) await this.handle.sync();
+		this.unsynced = false;
+		if (this.written && this.written !== this.durable) {
+			this.durable = this.written;
+			this.options.onDurable(this.written);
+		}
+	}
+
+	private async openFile(file: string, position: number): Promise<void> {
+		const previous = this.fileName;
+		if (this.handle) {
+			await this.syncNow();
+			await this.handle.close();
+			this.handle = undefined;
+		}
+		if (previous !== undefined && previous !== file) {
+			await clearInUse(path.join(this.options.dir, previous));
+			this.options.onFileClosed(previous);
+		}
+		const full = path.join(this.options.dir, file);
+		if (position === FIRST_EVENT_POSITION) {
+			this.handle = await open(full, 'w', 0o640);
+			await writeAll(this.handle, BINLOG_MAGIC);
+			await syncDirectory(this.options.dir);
+		} else {
+			const size = await stat(full).then((info) => info.size, () => -1);
+			if (size !== position) {
+				throw new WorkError({
+					code: 'BINLOG_COPY_MISMATCH',
+					message: `cannot continue ${full} at position ${position}: the file is ${size < 0 ? 'missing' : `${size} bytes long`}`,
+					hint: 'The copy in the output directory does not match the resume point; move the directory away and stream again.',
+				});
+			}
+			// append mode: writes go to the end whatever the handle's position
+			this.handle = await open(full, 'a');
+		}
+		this.fileName = file;
+		this.offset = position;
+	}
+}
+
+/** What the server does when it closes a binlog: clear the in-use flag of its format description event. */
+export async function clearInUse(file: string): Promise<void> {
+	const handle = await open(file, 'r+');
+	try {
+		const flags = Buffer.alloc(1);
+		const {bytesRead} = await handle.read(flags, 0, 1, FORMAT_DESCRIPTION_FLAGS_OFFSET);
+		if (bytesRead === 1 && (flags[0]! & LOG_EVENT_BINLOG_IN_USE_F) !== 0) {
+			flags[0] = flags[0]! & ~LOG_EVENT_BINLOG_IN_USE_F;
+			await handle.write(flags, 0, 1, FORMAT_DESCRIPTION_FLAGS_OFFSET);
+			await handle.sync();
+		}
+	} finally {
+		await handle.close();
+	}
+}

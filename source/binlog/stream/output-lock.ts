@@ -1,0 +1,44 @@
+import {open, readFile, rm} from 'node:fs/promises';
+import path from 'node:path';
+import {UsageError} from '../../core/errors.ts';
+
+export const LOCK_NAME = 'binlog-stream.lock';
+
+/**
+ * One streamer per output directory: two writing the same files would interleave them. The lock file
+ * holds the owner's pid; a lock whose process is gone (kill -9) is taken over.
+ */
+export async function lockOutputDir(dir: string): Promise<() => Promise<void>> {
+	const file = path.join(dir, LOCK_NAME);
+	for (let attempt = 0; attempt < 2; attempt += 1) {
+		try {
+			const handle = await open(file, 'wx', 0o600);
+			await handle.writeFile(`${process.pid}\n`);
+			await handle.close();
+			return async () => {
+				await rm(file, {force: true});
+			};
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+			const owner = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+			if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+				throw new UsageError({
+					code: 'BINLOG_OUTPUT_LOCKED',
+					message: `another binlog-stream (pid ${owner}) is writing to ${dir}`,
+					hint: `Stop that streamer first, or choose another --output directory. A stale ${LOCK_NAME} is taken over by itself once its process has gone.`,
+				});
+			}
+			await rm(file, {force: true});
+		}
+	}
+	throw new UsageError({code: 'BINLOG_OUTPUT_LOCKED', message: `cannot lock ${dir}: ${LOCK_NAME} keeps reappearing`, hint: 'Is another streamer starting on the same directory?'});
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}

@@ -1,0 +1,506 @@
+import {mkdir, stat, truncate} from 'node:fs/promises';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {connectMysql} from '../../core/connect.ts';
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {manifestHost} from '../../core/connection-settings.ts';
+import {ConnectionError, DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
+import type {EventBus, EventPayloads} from '../../core/events.ts';
+import type {Compression} from '../../storage/compression.ts';
+import {BinlogDecoder} from '../event/decoder.ts';
+import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTIFICIAL_F, markInUse, readEventHeader, type ChecksumAlgorithmValue} from '../event/header.ts';
+import {EventType, eventTypeName} from '../event/types.ts';
+import {compareBinlogNames, listRawBinlogs} from '../file/binlog-dir.ts';
+import {openReplicaSession, type DumpStartPoint, type ReplicaSession, type SourceServer} from '../protocol/replica-session.ts';
+import {BinlogFileSink, type Boundary} from './binlog-file-sink.ts';
+import {indexClosedBinlog, readBinlogIndex} from './binlog-index.ts';
+import {writeCheckpoint} from './checkpoint.ts';
+import {feedEntry, eventObject, filterAccepts, type EventFilter} from './feed.ts';
+import {recoverLocalCopy, type ResumePoint} from './local-recovery.ts';
+import {lockOutputDir} from './output-lock.ts';
+import {TransactionTracker} from './transaction-tracker.ts';
+
+export interface BinlogStreamOptions {
+	settings: ConnectionSettings;
+	outputDir: string;
+	/** the replica id to register as */
+	serverId: number;
+	/** resume a MariaDB source by GTID (the file/position continuity of the copy is still checked) */
+	useGtid: boolean;
+	/** 'always': fsync on every commit; 'interval': every `checkpointIntervalSeconds` */
+	sync: 'always' | 'interval';
+	checkpointIntervalSeconds: number;
+	/** where a fresh directory starts (default: the oldest binlog the server has) */
+	start?: {file: string; position: number} | {gtid: string};
+	compress: Compression;
+	/** ask the server to rotate (FLUSH BINARY LOGS) when the file being copied passes this size */
+	rotateSize?: number;
+	/** stop once caught up with the server instead of waiting for more */
+	stopAtEnd?: boolean;
+	/** reconnect attempts in a row before giving up; 0 = never give up */
+	retries?: number;
+	filter?: EventFilter;
+	heartbeatSeconds?: number;
+	/** no packet for this long means the connection is dead */
+	deadAfterSeconds?: number;
+	maxBackoffSeconds?: number;
+	/** emit a binlog-event for every event (the TUI and --json); off for quiet runs */
+	feed?: boolean;
+}
+
+export interface BinlogStreamSummary {
+	file?: string;
+	position?: number;
+	gtid: string;
+	events: number;
+	bytes: number;
+	transactions: number;
+	reconnects: number;
+	filesClosed: string[];
+	outputDir: string;
+}
+
+type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
+
+/**
+ * `binlog-stream`: copies the server's binary logs into a directory as byte-identical files, follows
+ * rotations, survives disconnects and restarts, and leaves a checkpoint at a transaction boundary.
+ */
+export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
+	await mkdir(options.outputDir, {recursive: true});
+	const unlock = await lockOutputDir(options.outputDir);
+	try {
+		return await new BinlogStreamer(options, bus).run(signal);
+	} finally {
+		await unlock();
+	}
+}
+
+class BinlogStreamer {
+	private events = 0;
+	private bytes = 0;
+	private transactions = 0;
+	private reconnects = 0;
+	private readonly filesClosed: string[] = [];
+	private closing: Promise<void> = Promise.resolve();
+	private lastBoundary: Boundary | undefined;
+	private durable: Boundary | undefined;
+	private checkpointed: Boundary | undefined;
+	private checkpointing: Promise<void> = Promise.resolve();
+	private source: SourceServer | undefined;
+	private state: EventPayloads['binlog-status']['state'] = 'connecting';
+	private position: {file?: string; pos?: number} = {};
+	private lastEventTimestamp = 0;
+	private caughtUp = false;
+	private rateWindow = {at: Date.now(), events: 0, bytes: 0, eventsPerSecond: 0, bytesPerSecond: 0};
+
+	constructor(
+		private readonly options: BinlogStreamOptions,
+		private readonly bus: EventBus,
+	) {}
+
+	async run(signal: AbortSignal): Promise<BinlogStreamSummary> {
+		const statusTimer = setInterval(() => this.emitStatus(), 1000);
+		let attempt = 0;
+		let everConnected = false;
+		try {
+			await this.indexLeftovers();
+			for (;;) {
+				if (signal.aborted) break;
+				const resume = await recoverLocalCopy(this.options.outputDir, this.bus);
+				this.setState('connecting');
+				let received = false;
+				try {
+					const end = await this.runSession(resume, signal, () => (received = true));
+					everConnected = true;
+					if (end.kind === 'stopped' || end.kind === 'end') break;
+				} catch (error) {
+					if (received) attempt = 0;
+					if (signal.aborted) break;
+					if (!retryable(error, everConnected || received)) throw error;
+					everConnected ||= received;
+					attempt += 1;
+					const limit = this.options.retries ?? 0;
+					if (limit > 0 && attempt > limit) {
+						throw new WorkError({
+							code: 'BINLOG_RECONNECT_GAVE_UP',
+							message: `gave up after ${limit} reconnect attempts: ${(error as Error).message}`,
+							hint: 'Check that the server is up and reachable, then run binlog-stream again; it resumes from its checkpoint.',
+							cause: error,
+						});
+					}
+					const delay = Math.min(this.options.maxBackoffSeconds ?? 30, 0.5 * 2 ** (attempt - 1));
+					this.reconnects += 1;
+					const reason = (error as Error).message;
+					this.bus.warn(`binlog stream interrupted (${reason}); reconnecting in ${delay.toFixed(1)} s (attempt ${attempt})`, {code: 'BINLOG_RECONNECTING'});
+					this.setState('reconnecting', {attempt, retryInSeconds: delay, reason});
+					await sleep(delay * 1000, undefined, {signal}).catch(() => {});
+				}
+			}
+			this.setState('stopped');
+			await this.closing;
+			return this.summary();
+		} finally {
+			clearInterval(statusTimer);
+		}
+	}
+
+	/** raw files a crash left closed but not yet indexed (or compressed) */
+	private async indexLeftovers(): Promise<void> {
+		const raw = await listRawBinlogs(this.options.outputDir);
+		if (raw.length < 2) return;
+		const index = await readBinlogIndex(this.options.outputDir);
+		const newest = raw.at(-1)!;
+		for (const name of raw) {
+			if (name === newest || index.files.some((file) => file.name === name && file.compression === 'none')) continue;
+			this.fileClosed(name);
+		}
+		await this.closing;
+	}
+
+	private async runSession(resume: ResumePoint | undefined, signal: AbortSignal, onReceive: () => void): Promise<SessionEnd> {
+		const {options, bus} = this;
+		const decoder = new BinlogDecoder();
+		let file = resume?.file;
+		let offset = resume?.position ?? 0;
+		let fileOpened = false;
+		let checksum: ChecksumAlgorithmValue = ChecksumAlgorithm.off;
+		let tracker: TransactionTracker | undefined;
+		let session: ReplicaSession | undefined;
+		let rotateRequestedFor: string | undefined;
+		let lastPacketAt = Date.now();
+		let settle!: (end: SessionEnd) => void;
+		let fail!: (error: unknown) => void;
+		const finished = new Promise<SessionEnd>((resolve, reject) => {
+			settle = resolve;
+			fail = reject;
+		});
+		let failed = false;
+		const failWith = (error: unknown) => {
+			failed = true;
+			fail(error);
+		};
+
+		const sink = new BinlogFileSink({
+			dir: options.outputDir,
+			syncEveryCommit: options.sync === 'always',
+			onPause: () => session?.pause(),
+			onResume: () => session?.resume(),
+			onDurable: (boundary) => this.onDurable(boundary),
+			onFileClosed: (name) => this.fileClosed(name),
+		});
+
+		const onEvent = (event: Buffer) => {
+			if (failed) return;
+			lastPacketAt = Date.now();
+			onReceive();
+			try {
+				handleEvent(event);
+			} catch (error) {
+				failWith(error);
+				void session?.close();
+			}
+		};
+
+		const handleEvent = (event: Buffer) => {
+			const header = readEventHeader(event);
+			if (header.type === EventType.FORMAT_DESCRIPTION || checksum === ChecksumAlgorithm.crc32) {
+				if ((header.type !== EventType.FORMAT_DESCRIPTION || checksum === ChecksumAlgorithm.crc32) && !checksumMatches(event)) {
+					throw checksumError(file, header.logPos - header.eventSize, eventTypeName(header.type));
+				}
+			}
+			if (header.type === EventType.HEARTBEAT || header.type === EventType.HEARTBEAT_V2) {
+				this.caughtUp = true;
+				return;
+			}
+			const decoded = decoder.decode(event);
+			if (decoded.kind === 'format-description') checksum = decoder.checksum;
+			const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0 || header.logPos === 0;
+			if (decoded.kind === 'rotate' && artificial) {
+				if (file === undefined || decoded.nextFile !== file) {
+					if (file !== undefined && compareBinlogNames(decoded.nextFile, file) < 0) {
+						throw gapError(`the server went back to ${decoded.nextFile} while the copy is at ${file}:${offset}`);
+					}
+					file = decoded.nextFile;
+					offset = decoded.position;
+					fileOpened = false;
+				}
+				return;
+			}
+			if (artificial) return;
+			if (file === undefined) throw gapError('an event arrived before the server named its binlog file');
+			const start = header.logPos - header.eventSize;
+			// sent again on resume (the format description at 4): the copy has it already
+			if (start < offset) return;
+			if (start > offset) throw gapError(`the server sent ${file}:${start} but the copy ends at ${file}:${offset}`);
+			if (!fileOpened) {
+				sink.switchTo(file, offset);
+				fileOpened = true;
+			}
+			// the copy of the file being written carries the server's in-use flag until it is closed
+			sink.append(decoded.kind === 'format-description' && start === FIRST_EVENT_POSITION ? markInUse(event) : event);
+			offset = header.logPos;
+			this.events += 1;
+			this.bytes += event.length;
+			this.lastEventTimestamp = header.timestamp;
+			this.caughtUp = false;
+			tracker ??= new TransactionTracker(this.source!.flavor, resume?.gtid ?? '');
+			const verdict = tracker.observe(decoded);
+			const eventFile: string = file;
+			if (verdict.boundary) {
+				if (verdict.gtid !== undefined) this.transactions += 1;
+				let boundary: Boundary = {file: eventFile, position: offset, gtid: tracker.gtidState, timestamp: header.timestamp};
+				if (decoded.kind === 'rotate') {
+					file = decoded.nextFile;
+					offset = FIRST_EVENT_POSITION;
+					fileOpened = false;
+					boundary = {...boundary, file: decoded.nextFile, position: FIRST_EVENT_POSITION};
+				}
+				this.lastBoundary = boundary;
+				sink.boundary(boundary);
+			}
+			this.position = {file, pos: offset};
+			if (options.feed !== false) {
+				const {schema, table} = eventObject(decoded);
+				if (filterAccepts(options.filter, schema, table)) bus.emit('binlog-event', feedEntry(decoded, eventFile, verdict.gtid));
+			}
+			if (options.rotateSize !== undefined && offset > options.rotateSize && rotateRequestedFor !== eventFile) {
+				rotateRequestedFor = eventFile;
+				void this.requestRotation(eventFile);
+			}
+		};
+
+		const start = this.startPoint(resume);
+		session = await openReplicaSession(
+			{
+				settings: options.settings,
+				serverId: options.serverId,
+				heartbeatSeconds: options.heartbeatSeconds ?? 1,
+				start,
+				nonBlocking: options.stopAtEnd,
+			},
+			{
+				onEvent,
+				onEnd: () => settle({kind: 'end'}),
+				onError: (error) => failWith(error),
+			},
+		).catch(async (error) => {
+			await sink.close().catch(() => {});
+			throw error;
+		});
+		this.source = session.source;
+		this.checkSourceMatches(resume);
+		checksum = session.source.checksum === 'CRC32' ? ChecksumAlgorithm.crc32 : ChecksumAlgorithm.off;
+		if (start?.kind === 'position') {
+			bus.log('info', `streaming ${describeSource(options.settings)} from ${start.file}:${start.position}`);
+		} else if (start?.kind === 'mariadb-gtid') {
+			bus.log('info', `streaming ${describeSource(options.settings)} after GTID ${start.gtid} (copy at ${file}:${offset})`);
+		}
+		this.setState('streaming');
+
+		const deadAfter = (options.deadAfterSeconds ?? Math.max(5, 3 * (options.heartbeatSeconds ?? 1))) * 1000;
+		const watchdog = setInterval(() => {
+			if (Date.now() - lastPacketAt > deadAfter) {
+				failWith(new WorkError({code: 'BINLOG_CONNECTION_SILENT', message: `no packet from the server for ${Math.round(deadAfter / 1000)} s (heartbeats stopped)`}));
+				void session?.close();
+			}
+		}, 500);
+		const checkpointTimer = setInterval(() => this.checkpointSoon(sink), options.checkpointIntervalSeconds * 1000);
+		const onAbort = () => settle({kind: 'stopped'});
+		signal.addEventListener('abort', onAbort, {once: true});
+		try {
+			const end = await finished;
+			this.setState('stopping');
+			return end;
+		} finally {
+			signal.removeEventListener('abort', onAbort);
+			clearInterval(watchdog);
+			clearInterval(checkpointTimer);
+			await session.close();
+			await sink.close().catch((error) => {
+				if (!failed) throw error;
+			});
+			if (!failed) await this.trimToBoundary();
+			await this.checkpointing;
+			await this.writeCheckpointIfNew();
+		}
+	}
+
+	private startPoint(resume: ResumePoint | undefined): DumpStartPoint | undefined {
+		const {options} = this;
+		if (resume) {
+			if (options.useGtid && resume.flavor === 'mariadb' && resume.gtid !== '') return {kind: 'mariadb-gtid', gtid: resume.gtid};
+			return {kind: 'position', file: resume.file, position: resume.position};
+		}
+		if (!options.start) return undefined;
+		if ('gtid' in options.start) return {kind: 'mariadb-gtid', gtid: options.start.gtid};
+		return {kind: 'position', file: options.start.file, position: options.start.position};
+	}
+
+	private checkSourceMatches(resume: ResumePoint | undefined): void {
+		const previous = resume?.checkpoint?.source;
+		if (!previous || !this.source) return;
+		if (previous.serverId !== this.source.serverId || previous.flavor !== this.source.flavor) {
+			throw new WorkError({
+				code: 'BINLOG_SOURCE_CHANGED',
+				message: `the copy in ${this.options.outputDir} comes from ${previous.flavor} server id ${previous.serverId}, but this server is ${this.source.flavor} server id ${this.source.serverId}`,
+				hint: 'Stream a different server into its own --output directory.',
+			});
+		}
+	}
+
+	/** a clean stop leaves the current file ending at a transaction boundary */
+	private async trimToBoundary(): Promise<void> {
+		const boundary = this.lastBoundary;
+		if (!boundary) return;
+		const full = path.join(this.options.outputDir, boundary.file);
+		const size = await stat(full).then((info) => info.size, () => undefined);
+		if (size !== undefined && size > boundary.position) await truncate(full, boundary.position);
+	}
+
+	private onDurable(boundary: Boundary): void {
+		this.durable = boundary;
+		this.bus.emit('binlog-durable', {file: boundary.file, pos: boundary.position, gtid: boundary.gtid, eventTime: new Date(boundary.timestamp * 1000).toISOString()});
+	}
+
+	private checkpointSoon(sink: BinlogFileSink): void {
+		if (this.options.sync === 'interval') sink.sync();
+		this.checkpointing = this.checkpointing
+			.then(() => sink.settle())
+			.then(() => this.writeCheckpointIfNew())
+			.catch((error: Error) => this.bus.warn(`checkpoint not written: ${error.message}`, {code: 'BINLOG_CHECKPOINT_FAILED'}));
+	}
+
+	private async writeCheckpointIfNew(): Promise<void> {
+		const boundary = this.durable;
+		if (!boundary || !this.source || boundary === this.checkpointed) return;
+		await writeCheckpoint(this.options.outputDir, {
+			file: boundary.file,
+			position: boundary.position,
+			gtid: boundary.gtid,
+			eventTime: boundary.timestamp > 0 ? new Date(boundary.timestamp * 1000).toISOString() : undefined,
+			source: {flavor: this.source.flavor, serverId: this.source.serverId, host: manifestHost(this.options.settings)},
+		});
+		this.checkpointed = boundary;
+	}
+
+	private fileClosed(name: string): void {
+		this.filesClosed.push(name);
+		this.closing = this.closing.then(async () => {
+			try {
+				const entry = await indexClosedBinlog(this.options.outputDir, name, this.options.compress);
+				this.bus.log('info', `${name} closed: ${entry.size} bytes, sha256 ${entry.sha256}${entry.compression === 'none' ? '' : `, stored as ${entry.stored}`}`);
+			} catch (error) {
+				this.bus.warn(`${name}: closed, but not indexed${this.options.compress === 'none' ? '' : ' or compressed'}: ${(error as Error).message}; the raw file stays`, {
+					code: 'BINLOG_INDEX_FAILED',
+				});
+			}
+		});
+	}
+
+	private async requestRotation(file: string): Promise<void> {
+		try {
+			const connection = await connectMysql(this.options.settings);
+			try {
+				await connection.query('FLUSH BINARY LOGS');
+				this.bus.log('info', `${file} passed rotate_size (${this.options.rotateSize} bytes): asked the server to rotate`);
+			} finally {
+				await connection.end().catch(() => {});
+			}
+		} catch (error) {
+			this.bus.warn(`${file} passed rotate_size but the server was not rotated: ${(error as Error).message}`, {
+				code: 'BINLOG_ROTATE_FAILED',
+				hint: 'FLUSH BINARY LOGS needs the RELOAD privilege; without it files rotate at the server\'s max_binlog_size.',
+			});
+		}
+	}
+
+	private setState(state: EventPayloads['binlog-status']['state'], extra: {attempt?: number; retryInSeconds?: number; reason?: string} = {}): void {
+		this.state = state;
+		this.emitStatus(extra);
+	}
+
+	private emitStatus(extra: {attempt?: number; retryInSeconds?: number; reason?: string} = {}): void {
+		const now = Date.now();
+		const window = this.rateWindow;
+		const seconds = (now - window.at) / 1000;
+		if (seconds >= 0.9) {
+			window.eventsPerSecond = (this.events - window.events) / seconds;
+			window.bytesPerSecond = (this.bytes - window.bytes) / seconds;
+			window.at = now;
+			window.events = this.events;
+			window.bytes = this.bytes;
+		}
+		const lag = this.state !== 'streaming' || this.lastEventTimestamp === 0 ? undefined : this.caughtUp ? 0 : Math.max(0, now / 1000 - this.lastEventTimestamp);
+		this.bus.emit('binlog-status', {
+			state: this.state,
+			file: this.position.file,
+			pos: this.position.pos,
+			gtid: this.lastBoundary?.gtid,
+			lag,
+			eventsPerSecond: window.eventsPerSecond,
+			bytesPerSecond: window.bytesPerSecond,
+			durableFile: this.durable?.file,
+			durablePos: this.durable?.position,
+			reconnects: this.reconnects,
+			...extra,
+		});
+		if (lag !== undefined) this.bus.emit('lag', {seconds: lag});
+	}
+
+	private summary(): BinlogStreamSummary {
+		return {
+			file: this.checkpointed?.file ?? this.position.file,
+			position: this.checkpointed?.position ?? this.position.pos,
+			gtid: this.checkpointed?.gtid ?? '',
+			events: this.events,
+			bytes: this.bytes,
+			transactions: this.transactions,
+			reconnects: this.reconnects,
+			filesClosed: this.filesClosed,
+			outputDir: this.options.outputDir,
+		};
+	}
+}
+
+function describeSource(settings: ConnectionSettings): string {
+	return settings.socket && !settings.host ? settings.socket : `${settings.host ?? 'localhost'}:${settings.port ?? 3306}`;
+}
+
+function checksumError(file: string | undefined, position: number, type: string): IntegrityError {
+	return new IntegrityError({
+		code: 'BINLOG_CHECKSUM',
+		message: `the ${type} event at ${file ?? '?'}:${position} failed its CRC32 check; it was not written`,
+		hint: 'The event was damaged on the way or on the server. Run binlog-stream again: it resumes before that event.',
+	});
+}
+
+function gapError(detail: string): WorkError {
+	return new WorkError({
+		code: 'BINLOG_GAP',
+		message: `the binlog stream does not continue the copy: ${detail}`,
+		hint: 'The server may have purged the binlogs the copy needs, or the directory holds another server\'s files. Stream into a new --output directory.',
+	});
+}
+
+/** Network trouble and server restarts are retried; what a retry cannot fix is not. */
+function retryable(error: unknown, hadConnected: boolean): boolean {
+	if (error instanceof ConnectionError) return hadConnected && error.code !== 'ACCESS_DENIED';
+	if (error instanceof DbBackupError) return error.code === 'BINLOG_CONNECTION_SILENT';
+	const {code, errno} = (error ?? {}) as {code?: string; errno?: number};
+	if (errno === 1236 || errno === 1045 || errno === 1227 || errno === 1044) return false;
+	return (
+		code === 'PROTOCOL_CONNECTION_LOST' ||
+		code === 'ECONNRESET' ||
+		code === 'ECONNREFUSED' ||
+		code === 'EPIPE' ||
+		code === 'ETIMEDOUT' ||
+		code === 'ER_SERVER_SHUTDOWN' ||
+		code === 'ER_CONNECTION_KILLED' ||
+		code === 'ER_NET_READ_ERROR' ||
+		code === 'ER_NET_READ_INTERRUPTED' ||
+		errno === 1053 ||
+		errno === 1927 ||
+		errno === 2013
+	);
+}
