@@ -1,6 +1,9 @@
 import {existsSync, statSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import path from 'node:path';
+import {streamBinlogs as runBinlogStream, type BinlogStreamSummary} from '../binlog/stream/streamer.ts';
+import {defaultConfig} from '../core/config/defaults.ts';
+import type {Config} from '../core/config/types.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {describeTarget} from '../core/connection-settings.ts';
 import type {DetectedEnvironment} from '../core/detect/types.ts';
@@ -9,6 +12,7 @@ import {ConnectionError, UsageError, toDbBackupError, type DbBackupError} from '
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
 import {listDatabases, runBackup} from '../services/backup.ts';
+import {resolveBinlogStreamOptions, type BinlogStreamRequest} from '../services/binlog-stream.ts';
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
@@ -16,6 +20,7 @@ import {describeArtifact, listArtifacts, planRestore, runRestore} from '../servi
 import type {
 	AppController,
 	BackupChoices,
+	BinlogStreamChoices,
 	ConnectionState,
 	RestoreChoices,
 	ServerChoice,
@@ -30,6 +35,18 @@ export function outputDirectory(outputPath: string | undefined, cwd: string): st
 	return namesDirectory ? absolute : path.dirname(absolute);
 }
 
+/** What `binlog-stream` was started with: its flags and the merged config (for backup.binlog). */
+export interface BinlogSetup {
+	request?: BinlogStreamRequest;
+	config?: Config;
+}
+
+/** The directory a file target of the config names, when there is one. */
+export function configuredBinlogDir(config: Config): string | undefined {
+	const target = config.backup.binlog.targets.find((candidate) => candidate.type === 'file');
+	return target?.type === 'file' ? target.path : undefined;
+}
+
 /**
  * The Ink app's view of the services: it holds the servers to work on (configured ones, or the demo's
  * once started) and turns screen requests into service calls.
@@ -38,6 +55,8 @@ export class CliAppController implements AppController {
 	private demo?: RunningDemo;
 	private state: ConnectionState;
 	private lastEnvironments?: DetectedEnvironment[];
+	/** streams still running: stop() ends them cleanly before the process exits (Ctrl+C, SIGTERM) */
+	private readonly streams = new Set<{abort: AbortController; done: Promise<unknown>}>();
 	/** the failure of the last action, if it failed: the exit code when the user quits */
 	lastFailure?: DbBackupError;
 
@@ -47,6 +66,7 @@ export class CliAppController implements AppController {
 		private readonly configured: boolean,
 		private readonly selection: SelectionContext = {},
 		private readonly outputDir: string = process.cwd(),
+		private readonly binlog: BinlogSetup = {},
 	) {
 		this.state = configured ? 'connecting' : 'not-configured';
 	}
@@ -146,6 +166,34 @@ export class CliAppController implements AppController {
 		return this.track(() => runRestore({...choices, target: this.targetFor({dbType})}, this.bus), true);
 	}
 
+	binlogOutputDir(): string | undefined {
+		return this.binlog.request?.output ?? configuredBinlogDir(this.binlog.config ?? defaultConfig());
+	}
+
+	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
+		return this.track(async () => {
+			const request = {...this.binlog.request, output: choices.output ?? this.binlog.request?.output};
+			const options = resolveBinlogStreamOptions(request, this.binlog.config ?? defaultConfig(), this.targetFor({dbType: 'mysql'}));
+			const abort = new AbortController();
+			const forward = () => abort.abort();
+			if (signal.aborted) abort.abort();
+			else signal.addEventListener('abort', forward, {once: true});
+			// the header says connected once the server streams, not only when the stream has ended
+			const stopWatching = this.bus.on('binlog-status', (status) => {
+				if (status.state === 'streaming' && !this.demo) this.state = 'connected';
+			});
+			const running = {abort, done: runBinlogStream(options, this.bus, abort.signal)};
+			this.streams.add(running);
+			try {
+				return await running.done;
+			} finally {
+				this.streams.delete(running);
+				stopWatching();
+				signal.removeEventListener('abort', forward);
+			}
+		}, true);
+	}
+
 	/** The server a request goes to: the one of the kind asked for, else the first MySQL one, else the first. */
 	private targetFor({dbType}: ServerPick): ConnectionSettings {
 		const target = dbType
@@ -176,7 +224,11 @@ export class CliAppController implements AppController {
 		}
 	}
 
+	/** Stops running binlog streams (each writes its checkpoint), then the demo servers. */
 	async stop(): Promise<void> {
+		const streams = [...this.streams];
+		for (const stream of streams) stream.abort.abort();
+		await Promise.allSettled(streams.map((stream) => stream.done));
 		await this.demo?.stop();
 		this.demo = undefined;
 	}

@@ -3,6 +3,7 @@ import {configuredDbTypes} from '../services/targets.ts';
 import {renderApp} from '../ui/render.tsx';
 import {CliAppController, outputDirectory} from './app-controller.ts';
 import type {CommandContext} from './context.ts';
+import {binlogStreamRequest} from './commands/binlog-stream.ts';
 import {selectionContext} from './commands/engine.ts';
 import type {RunIo} from './run.ts';
 
@@ -17,7 +18,9 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 		configured,
 		selectionContext(ctx),
 		outputDirectory(ctx.loaded.config.output.path, io.cwd),
+		{request: binlogStreamRequest(ctx.flags), config: ctx.loaded.config},
 	);
+	// also after Ctrl+C or SIGTERM: a binlog stream still running stops here and writes its checkpoint
 	ctx.onCleanup(() => controller.stop());
 	await renderApp({
 		bus: ctx.bus,
@@ -25,6 +28,7 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 		initialScreen,
 		stdin: io.stdin,
 		stdout: io.stdout,
+		exitOn: ctx.interrupted,
 	});
 	// Quitting after a failed action reports that failure's exit code, as the plain mode would.
 	return controller.lastFailure?.exitCode ?? ExitCode.ok;

@@ -60,7 +60,7 @@ function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
 }
 
 /** The Ink screen a command opens on a TTY. */
-const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo'};
+const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo', 'binlog-stream': 'binlog-tail'};
 
 const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	detect: detectCommand,

@@ -62,30 +62,32 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 		];
 		await runCommand(installDb, installArgs, {detached: true});
 
-		child = spawn(
-			mariadbd,
-			[
-				'--no-defaults',
-				...asRoot,
-				`--datadir=${datadir}`,
-				`--socket=${socket}`,
-				`--port=${port}`,
-				'--bind-address=127.0.0.1',
-				`--pid-file=${pidFile}`,
-				`--log-error=${errorLog}`,
-				'--log-bin=mariadb-bin',
-				'--server-id=1',
-				'--binlog-format=ROW',
-				'--skip-name-resolve',
-				'--character-set-server=utf8mb4',
-				'--collation-server=utf8mb4_unicode_ci',
-				...innodb,
-			],
-			{stdio: 'ignore', detached: true, cwd: dir},
-		);
-		let spawnFailure: Error | undefined;
-		child.once('error', (error) => (spawnFailure = error));
-		const admin = await waitForSocket(child, socket, () => spawnFailure, errorLog, options.startTimeoutMs ?? 60_000);
+		const serverArgs = [
+			'--no-defaults',
+			...asRoot,
+			`--datadir=${datadir}`,
+			`--socket=${socket}`,
+			`--port=${port}`,
+			'--bind-address=127.0.0.1',
+			`--pid-file=${pidFile}`,
+			`--log-error=${errorLog}`,
+			'--log-bin=mariadb-bin',
+			'--server-id=1',
+			'--binlog-format=ROW',
+			'--skip-name-resolve',
+			'--character-set-server=utf8mb4',
+			'--collation-server=utf8mb4_unicode_ci',
+			...innodb,
+		];
+		const launch = () => {
+			const started = spawn(mariadbd, serverArgs, {stdio: 'ignore', detached: true, cwd: dir});
+			let spawnFailure: Error | undefined;
+			started.once('error', (error) => (spawnFailure = error));
+			return {started, failure: () => spawnFailure};
+		};
+		const first = launch();
+		child = first.started;
+		const admin = await waitForSocket(child, socket, first.failure, errorLog, options.startTimeoutMs ?? 60_000);
 		const password = randomPassword();
 		const limitedPassword = randomPassword();
 		let version: string;
@@ -110,7 +112,7 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 		const pid = child.pid;
 		if (pid === undefined) throw new Error('mariadbd has no pid');
 
-		const running = child;
+		let running = child;
 		let stopping: Promise<void> | undefined;
 		return {
 			host: '127.0.0.1',
@@ -123,6 +125,14 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 			limitedPassword,
 			version,
 			pid,
+			async restart() {
+				await terminate(running, SHUTDOWN_GRACE_MS);
+				const again = launch();
+				running = again.started;
+				child = running;
+				const connection = await waitForSocket(running, socket, again.failure, errorLog, options.startTimeoutMs ?? 60_000);
+				await connection.end();
+			},
 			stop() {
 				stopping ??= (async () => {
 					await terminate(running, SHUTDOWN_GRACE_MS);

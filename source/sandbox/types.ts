@@ -38,6 +38,8 @@ export interface RunningMariadb extends Stoppable {
 	limitedPassword: string;
 	version: string;
 	pid: number;
+	/** clean shutdown and start again on the same data directory, port and socket */
+	restart(): Promise<void>;
 }
 
 export interface RunningPostgres extends Stoppable {

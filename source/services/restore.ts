@@ -13,7 +13,12 @@ import {inspectPostgresTarget} from '../engines/postgres-logical/restore-target.
 import {describePostgresCoordinates} from '../engines/postgres-logical/snapshot.ts';
 import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
-import {identifyArtifact} from '../storage/artifact.ts';
+import {identifyArtifact, readScriptArtifact} from '../storage/artifact.ts';
+import {applyReplay, planReplay, planResult} from '../binlog/replay/replay.ts';
+import {noStartPoint, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
+import {parseReplayTarget} from '../binlog/replay/target.ts';
+import type {ReplayRequest, ReplayResult} from '../binlog/replay/types.ts';
+import {parseEventFilter} from './binlog-stream.ts';
 
 export interface ArtifactSummary {
 	path: string;
@@ -153,4 +158,110 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 	const {target, ...options} = request;
 	const result = await engine.restore({...options, settings: target, artifact: artifact.path}, bus);
 	return {...result, engine: engine.name};
+}
+
+/** --binlogs and the flags that steer the replay after the restore. */
+export interface ReplayFlags {
+	binlogs: string;
+	until?: string;
+	untilPosition?: string;
+	untilGtid?: string;
+	/** comma-separated: replay only these databases (of the ones the backup restores) */
+	databases?: string;
+	dryRun: boolean;
+	/** where a SQL script backup was taken, when its header does not say */
+	startPosition?: string;
+	startGtid?: string;
+}
+
+export type PointInTimeOutcome = {engine?: EngineName; restore?: RestoreResult; replay: ReplayResult};
+
+/**
+ * Point-in-time recovery: checks the binlogs from the backup's coordinates to the target first (so a gap,
+ * a damaged file or an unreachable target refuses before anything is written), then restores the backup
+ * and replays the binlog up to the target. --dry-run stops after the check and lists the transactions.
+ */
+export async function runPointInTimeRestore(request: RestoreRequest, flags: ReplayFlags, bus: EventBus): Promise<PointInTimeOutcome> {
+	const startedAt = new Date().toISOString();
+	if (request.target.dbType !== 'mysql') {
+		throw new UsageError({code: 'REPLAY_NEEDS_MYSQL', message: '--binlogs replays a MySQL/MariaDB binary log; the target server is PostgreSQL', hint: 'Point-in-time recovery for PostgreSQL is not built yet.'});
+	}
+	if (flags.binlogs.startsWith('s3://')) {
+		throw new UsageError({code: 'REPLAY_S3_UNSUPPORTED', message: `--binlogs ${flags.binlogs}: replaying from S3 is not built yet`, hint: 'Copy the binlog files into a local directory and point --binlogs at it.'});
+	}
+	const artifact = await identifyArtifact(request.artifact);
+	const replayRequest = await replayRequestFor(request, flags, artifact);
+	const planned = await planReplay(replayRequest, bus);
+	if (flags.dryRun) return {replay: planResult(replayRequest, planned, startedAt)};
+	const restored = await runRestore(request, bus);
+	const replay = await applyReplay(replayRequest, planned, request.target, bus);
+	return {engine: restored.engine, restore: restored, replay};
+}
+
+async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, artifact: Awaited<ReturnType<typeof identifyArtifact>>): Promise<ReplayRequest> {
+	const fromFlags = startFromFlags(flags.startPosition, flags.startGtid);
+	const wanted = flags.databases === undefined ? undefined : parseEventFilter(flags.databases, undefined)?.databases ?? [];
+	const target = parseReplayTarget(flags);
+	const base = {binlogDir: path.resolve(flags.binlogs), target, binlog: request.binlog};
+	if (artifact.kind === 'archive') {
+		const {manifest} = await openArchive(artifact.path);
+		if (manifest.dbType !== 'mysql') {
+			throw new UsageError({code: 'WRONG_DB_TYPE', message: `${artifact.path} is a ${manifest.dbType} backup; --binlogs replays MySQL/MariaDB binary logs`});
+		}
+		if (fromFlags) {
+			throw new UsageError({
+				code: 'BAD_FLAG_VALUE',
+				message: `${fromFlags.source} is for SQL script backups: ${artifact.path} records its own coordinates (${describeCoordinates(manifest.coordinates)})`,
+				hint: 'Leave it out; the replay starts where the backup was taken.',
+			});
+		}
+		const selection = selectForRestore(manifest, request);
+		const restored = selection.databases.map((database) => database.source.name);
+		const unknown = (wanted ?? []).filter((name) => !restored.includes(name));
+		if (unknown.length > 0) {
+			throw new UsageError({
+				code: 'BAD_FLAG_VALUE',
+				message: `--databases ${unknown.join(', ')}: not restored from this backup (it restores ${restored.join(', ') || 'nothing'})`,
+				hint: 'The replay applies changes only to databases the restore creates.',
+			});
+		}
+		const tables = selection.databases.filter((database) => !database.whole).flatMap((database) => database.tables.map((table) => `${database.source.name}.${table.name}`));
+		const renames = new Map(selection.databases.filter((database) => database.target !== database.source.name).map((database) => [database.source.name, database.target]));
+		return {
+			...base,
+			start: startFromManifest(manifest.coordinates, manifest.startedAt, artifact.path),
+			filter: {databases: wanted ?? restored, tables: tables.length > 0 ? tables : undefined},
+			renames,
+		};
+	}
+	const start = fromFlags ?? startFromScriptHead(await scriptHead(artifact)) ?? (() => {
+		throw noStartPoint(artifact.path);
+	})();
+	let renames: Map<string, string> | undefined;
+	if (request.targetDb !== undefined) {
+		if (wanted?.length !== 1) {
+			throw new UsageError({
+				code: 'BAD_FLAG_VALUE',
+				message: `--target-db ${request.targetDb} with a SQL script: name the script's database with --databases, so that the replay knows which database to redirect`,
+			});
+		}
+		renames = new Map([[wanted[0]!, request.targetDb]]);
+	}
+	return {...base, start, filter: wanted ? {databases: wanted} : undefined, renames};
+}
+
+const SCRIPT_HEAD_BYTES = 64 * 1024;
+
+/** The first 64 KiB of a script: where dumps record their binlog coordinates. */
+async function scriptHead(artifact: Awaited<ReturnType<typeof identifyArtifact>>): Promise<string> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	const stream = readScriptArtifact(artifact);
+	for await (const chunk of stream) {
+		chunks.push(chunk as Buffer);
+		length += (chunk as Buffer).length;
+		if (length >= SCRIPT_HEAD_BYTES) break;
+	}
+	stream.destroy();
+	return Buffer.concat(chunks).subarray(0, SCRIPT_HEAD_BYTES).toString('utf8');
 }

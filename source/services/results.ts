@@ -4,6 +4,7 @@ import type {EngineAvailabilityRow, EngineSelection} from '../engines/selection-
 import type {BackupResult, EngineName, RestoreResult} from '../engines/types.ts';
 import type {DemoRoundTrip} from './demo-round-trip.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
+import type {ReplayResult} from '../binlog/replay/types.ts';
 
 /** The results commands put on the bus; `kind` is the discriminator every sink switches on. */
 export type CommandResult =
@@ -16,6 +17,8 @@ export type CommandResult =
 	| {kind: 'restore'; engine: EngineName; result: RestoreResult}
 	| {kind: 'demo-round-trip'; roundTrip: DemoRoundTrip}
 	| {kind: 'binlog-stream'; summary: BinlogStreamSummary}
+	/** restore --binlogs: the restore (absent with --dry-run) and the binlog replay after it */
+	| {kind: 'point-in-time'; engine?: EngineName; restore?: RestoreResult; replay: ReplayResult}
 	| {kind: 'demo'; servers: Array<{dbType: string; target: string; socket: string; database: string; stopsAtExit: boolean}>};
 
 export function emitResult(bus: EventBus, result: CommandResult): void {

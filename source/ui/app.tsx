@@ -22,7 +22,8 @@ const homeHint: KeyHint = {key: 'Esc', action: 'home'};
 
 /**
  * The frame: header, the current screen, the log pane and the key hints. Ctrl+C quits from anywhere;
- * q quits unless a text field has the keys; Esc goes home unless the screen steps back itself.
+ * q quits unless a text field has the keys or the screen stops its work first; Esc goes home unless the
+ * screen steps back itself.
  */
 export function App({bus, controller, screens = defaultScreens, initialScreen = HOME_SCREEN_ID}: AppProps) {
 	const {exit} = useApp();
@@ -70,7 +71,11 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 			const escape = screenKeys.current?.keys.escape;
 			if (escape) escape.run();
 			else if (escape === undefined) goHome();
-		} else if (input === 'q' && textCaptures.current === 0) quit();
+		} else if (input === 'q' && textCaptures.current === 0) {
+			const screenQuit = screenKeys.current?.keys.quit;
+			if (screenQuit) screenQuit.run();
+			else if (screenQuit === undefined) quit();
+		}
 	});
 
 	const screen = screens.find((entry) => entry.id === screenId) ?? screens.find((entry) => entry.id === HOME_SCREEN_ID);
@@ -79,6 +84,8 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 	const atHome = screen.id === HOME_SCREEN_ID;
 	const escape = shownKeys?.escape;
 	const escapeHint = escape ? {key: 'Esc', action: escape.action} : escape === null || atHome ? undefined : homeHint;
+	const screenQuit = shownKeys?.quit;
+	const qHint = typing || screenQuit === null ? typingQuitHint : screenQuit ? {key: 'q', action: screenQuit.action} : quitHint;
 
 	return (
 		<FrameKeysContext.Provider value={frameKeys}>
@@ -97,7 +104,7 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 					/>
 				</Box>
 				<LogPane bus={bus} />
-				<KeyHints hints={[...(shownKeys?.hints ?? screen.hints), ...(escapeHint ? [escapeHint] : []), typing ? typingQuitHint : quitHint]} />
+				<KeyHints hints={[...(shownKeys?.hints ?? screen.hints), ...(escapeHint ? [escapeHint] : []), qHint]} />
 			</Box>
 		</FrameKeysContext.Provider>
 	);

@@ -1,11 +1,14 @@
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 import type {EngineSelection} from '../engines/selection-types.ts';
+import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {BackupOutcome, BackupRequest} from '../services/backup.ts';
+import type {BinlogStreamRequest} from '../services/binlog-stream.ts';
 import type {ArtifactSummary, RestoreOutcome, RestorePlan, RestoreRequest} from '../services/restore.ts';
 
 export type {DetectedEnvironment} from '../core/detect/types.ts';
 export type {BackupOutcome} from '../services/backup.ts';
 export type {ArtifactSummary, RestoreOutcome, RestorePlan} from '../services/restore.ts';
+export type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 
 export type ConnectionState = 'not-configured' | 'connecting' | 'connected' | 'error' | 'demo';
 
@@ -29,6 +32,8 @@ export interface ServerPick {
 
 export type BackupChoices = Omit<BackupRequest, 'target'> & ServerPick;
 export type RestoreChoices = Omit<RestoreRequest, 'target'> & ServerPick;
+/** What the tail screen chose; the rest of the request comes from the command line (--gtid, --server-id, …). */
+export type BinlogStreamChoices = Pick<BinlogStreamRequest, 'output'>;
 
 /**
  * Everything the Ink app can ask for. The CLI implements it; the screens do no I/O of their own.
@@ -64,4 +69,11 @@ export interface AppController {
 	planRestore(choices: RestoreChoices): Promise<RestorePlan>;
 	/** runs a restore, reporting stages and progress on the bus */
 	restore(choices: RestoreChoices): Promise<RestoreOutcome>;
+	/** where binlog copies go without asking: --output, else the config's backup.binlog file target; undefined: the screen asks */
+	binlogOutputDir(): string | undefined;
+	/**
+	 * Copies the MySQL/MariaDB server's binlogs, reporting binlog-status and binlog-event on the bus, until
+	 * `signal` aborts (or --stop-at-end catches up); resolves once stopped with its checkpoint written.
+	 */
+	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary>;
 }

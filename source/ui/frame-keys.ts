@@ -10,6 +10,11 @@ export interface ScreenKeys {
 	 * null ignores Esc, for a step that must not be left (work is running).
 	 */
 	escape?: {action: string; run: () => void} | null;
+	/**
+	 * q: absent quits; an action runs instead (a stop that has to finish before quitting, its label
+	 * becomes the q hint); null ignores q while that stop runs. Ctrl+C always quits.
+	 */
+	quit?: {action: string; run: () => void} | null;
 }
 
 export interface FrameKeys {
@@ -22,23 +27,33 @@ export interface FrameKeys {
 export const FrameKeysContext = createContext<FrameKeys | undefined>(undefined);
 
 /**
- * Declares the screen's keys for the step it shows. `escape.run` may change every render; the frame
- * always calls the latest one. Outside the app frame (a component rendered alone) this does nothing.
+ * Declares the screen's keys for the step it shows. `escape.run` and `quit.run` may change every render;
+ * the frame always calls the latest one. Outside the app frame (a component rendered alone) this does nothing.
  */
-export function useScreenKeys({hints, escape}: ScreenKeys): void {
+export function useScreenKeys({hints, escape, quit}: ScreenKeys): void {
 	const frame = useContext(FrameKeysContext);
-	const run = useRef<(() => void) | undefined>(undefined);
-	run.current = escape?.run;
+	const runEscape = useRef<(() => void) | undefined>(undefined);
+	const runQuit = useRef<(() => void) | undefined>(undefined);
+	runEscape.current = escape?.run;
+	runQuit.current = quit?.run;
 	// only what the frame shows decides when to re-register, so a new closure each render does not loop
-	const shape = JSON.stringify({hints, escape: escape === null ? null : escape?.action});
+	const escapeAction = escape === null ? null : escape?.action;
+	const quitAction = quit === null ? null : quit?.action;
+	const shape = JSON.stringify({hints, escapeAction, quitAction});
 	useEffect(() => {
 		if (!frame) return;
-		const action = escape === null ? null : escape?.action;
 		return frame.setScreenKeys({
 			hints,
-			escape: action === null ? null : action === undefined ? undefined : {action, run: () => run.current?.()},
+			escape: latest(escapeAction, runEscape),
+			quit: latest(quitAction, runQuit),
 		});
 	}, [frame, shape]);
+}
+
+/** The frame's copy of a key override: it calls whatever run the screen rendered last. */
+function latest(action: string | null | undefined, run: {current: (() => void) | undefined}): {action: string; run: () => void} | null | undefined {
+	if (action === null || action === undefined) return action;
+	return {action, run: () => run.current?.()};
 }
 
 /** While `active`, printable keys belong to the caller (a text field): q types a q instead of quitting. */

@@ -1,6 +1,7 @@
 import {useEffect, useRef, useState} from 'react';
 import {toDbBackupError, type DbBackupError} from '../core/errors.ts';
 import type {EventBus, EventOf, EventType} from '../core/events.ts';
+import {RingBuffer} from './ring-buffer.ts';
 
 /** The latest event of one type seen since the component mounted. */
 export function useLatestEvent<K extends EventType>(bus: EventBus, type: K): EventOf<K> | undefined {
@@ -57,4 +58,40 @@ export function useTask<T>(run: () => Promise<T>, onChange?: () => void): {state
 	}, [attempt]);
 
 	return {state, restart: () => setAttempt((n) => n + 1)};
+}
+
+export interface EventWindow<K extends EventType> {
+	/** the latest events, oldest first, at most the ring's capacity */
+	events: Array<EventOf<K>>;
+	/** every event of the type seen since mount */
+	total: number;
+}
+
+/**
+ * The latest `capacity` events of one type, for a feed that can bring thousands a second: events go
+ * into a fixed ring as they come, and the component re-renders at most once per `intervalMs`.
+ */
+export function useThrottledEvents<K extends EventType>(bus: EventBus, type: K, capacity: number, intervalMs = 100): EventWindow<K> {
+	const [shown, setShown] = useState<EventWindow<K>>({events: [], total: 0});
+	useEffect(() => {
+		const ring = new RingBuffer<EventOf<K>>(capacity);
+		let total = 0;
+		let timer: NodeJS.Timeout | undefined;
+		let lastFlush = Number.NEGATIVE_INFINITY;
+		const flush = () => {
+			timer = undefined;
+			lastFlush = Date.now();
+			setShown({events: ring.toArray(), total});
+		};
+		const unsubscribe = bus.on(type, (event) => {
+			ring.push(event);
+			total++;
+			timer ??= setTimeout(flush, Math.max(0, lastFlush + intervalMs - Date.now()));
+		});
+		return () => {
+			unsubscribe();
+			if (timer) clearTimeout(timer);
+		};
+	}, [bus, type, capacity, intervalMs]);
+	return shown;
 }

@@ -1,6 +1,7 @@
 import type {ScreenDefinition} from './screen.ts';
 import {HOME_SCREEN_ID} from './screen.ts';
 import {BackupScreen} from './screens/backup.tsx';
+import {BinlogTailScreen} from './screens/binlog-tail.tsx';
 import {DemoScreen} from './screens/demo.tsx';
 import {DetectionScreen} from './screens/detection.tsx';
 import {EngineScreen} from './screens/engine.tsx';
@@ -42,4 +43,15 @@ export const screens: ScreenDefinition[] = [
 	// their steps set their own hints (useScreenKeys)
 	{id: 'backup', title: 'Back up', component: BackupScreen, hints: [], menu: {label: 'Back up'}},
 	{id: 'restore', title: 'Restore', component: RestoreScreen, hints: [], menu: {label: 'Restore'}},
+	{
+		id: 'binlog-tail',
+		title: 'Binlog stream',
+		component: BinlogTailScreen,
+		hints: [],
+		// binary logs are MySQL/MariaDB's: no entry while only PostgreSQL servers are configured
+		menu: {
+			label: 'Tail binlog stream',
+			placement: (controller) => (controller.servers().some((server) => server.dbType === 'mysql') ? 'normal' : 'hidden'),
+		},
+	},
 ];

@@ -6,6 +6,8 @@ import type {
 	ArtifactSummary,
 	BackupChoices,
 	BackupOutcome,
+	BinlogStreamChoices,
+	BinlogStreamSummary,
 	ConnectionState,
 	DatabaseSummary,
 	RestoreChoices,
@@ -255,6 +257,24 @@ export function deferred<T>(): Deferred<T> {
 	return {promise, resolve, reject};
 }
 
+export const binlogSummary: BinlogStreamSummary = {
+	file: 'mariadb-bin.000007',
+	position: 98_765,
+	gtid: '0-1-4242',
+	events: 5_000,
+	bytes: 3 * MiB,
+	transactions: 1_250,
+	reconnects: 1,
+	filesClosed: ['mariadb-bin.000006'],
+	outputDir: '/backups/binlogs',
+};
+
+/** Resolves with `summary` once `signal` aborts, as the streamer does when stopped. */
+export function untilAborted(signal: AbortSignal, summary: BinlogStreamSummary = binlogSummary): Promise<BinlogStreamSummary> {
+	if (signal.aborted) return Promise.resolve(summary);
+	return new Promise((resolve) => signal.addEventListener('abort', () => resolve(summary), {once: true}));
+}
+
 /** A controller whose answers the test decides; it counts calls and moves through connection states like the real one. */
 export class FakeController implements AppController {
 	configured: boolean;
@@ -275,7 +295,12 @@ export class FakeController implements AppController {
 		describeArtifact: [] as string[],
 		planRestore: [] as RestoreChoices[],
 		restore: [] as RestoreChoices[],
+		streamBinlogs: [] as Array<{choices: BinlogStreamChoices; signal: AbortSignal}>,
 	};
+	/** --output or the config's file target; undefined makes the tail screen ask */
+	binlogDir: string | undefined = '/backups/binlogs';
+	binlogAnswer: (choices: BinlogStreamChoices, signal: AbortSignal) => Promise<BinlogStreamSummary> = async (_choices, signal) =>
+		untilAborted(signal);
 	databasesAnswer: (pick: ServerPick) => Promise<DatabaseSummary[]> = async () => shopDatabases;
 	backupAnswer: (choices: BackupChoices) => Promise<BackupOutcome> = async () => backupOutcome;
 	artifactsAnswer: () => Promise<ArtifactSummary[]> = async () => [shopArtifact, olderArtifact];
@@ -359,6 +384,15 @@ export class FakeController implements AppController {
 	restore(choices: RestoreChoices): Promise<RestoreOutcome> {
 		this.requests.restore.push(choices);
 		return this.connecting(() => this.restoreAnswer(choices));
+	}
+
+	binlogOutputDir(): string | undefined {
+		return this.binlogDir;
+	}
+
+	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
+		this.requests.streamBinlogs.push({choices, signal});
+		return this.binlogAnswer(choices, signal);
 	}
 
 	private async connecting<T>(answer: () => Promise<T>): Promise<T> {

@@ -97,3 +97,14 @@ test('renderApp opens the screen asked for', async () => {
 	await running;
 	assert.match(plain(stdout.output), /dbbackup › Environment/);
 });
+
+test('renderApp leaves when exitOn settles (SIGTERM reaches the app this way: raw mode turns Ctrl+C into a key)', async () => {
+	const {stdin, options} = streams();
+	let interrupt!: () => void;
+	const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+	const running = renderApp({bus: new EventBus(), controller: new FakeController(), exitOn: interrupted, ...options});
+	await waitUntilListening(stdin);
+	interrupt();
+	await running;
+	assert.equal(stdin.listenerCount('readable'), 0);
+});

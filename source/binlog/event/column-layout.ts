@@ -1,7 +1,7 @@
 /**
  * Binlog column types and how each one is stored in a row image, from the TABLE_MAP metadata: MySQL's
  * table_def / calc_field_size (libbinlogevents) and MariaDB's rpl_utility.cc, which agree except for
- * MariaDB's compressed VARCHAR/BLOB types (140, 141).
+ * MariaDB's compressed BLOB/VARCHAR types (140, 141).
  *
  * columnMeta convention (one number per column, as both servers' table_def hold it):
  * - FLOAT, DOUBLE: pack length; BLOB family, GEOMETRY, JSON, VECTOR: bytes of the length prefix (1–4);
@@ -31,10 +31,10 @@ export const ColumnType = {
 	TIMESTAMP2: 17,
 	DATETIME2: 18,
 	TIME2: 19,
-	/** MariaDB: VARCHAR … COMPRESSED, stored like VARCHAR */
-	MARIADB_VARCHAR_COMPRESSED: 140,
 	/** MariaDB: BLOB/TEXT … COMPRESSED, stored like BLOB */
-	MARIADB_BLOB_COMPRESSED: 141,
+	MARIADB_BLOB_COMPRESSED: 140,
+	/** MariaDB: VARCHAR … COMPRESSED, stored like VARCHAR (its maximum length counts a header byte) */
+	MARIADB_VARCHAR_COMPRESSED: 141,
 	/** MySQL 9 */
 	VECTOR: 242,
 	JSON: 245,

@@ -33,9 +33,6 @@ import {decodeIntvar, decodeQuery, decodeRand, decodeUserVar} from './statement-
 import {decodeTableMap, tableLayout} from './table-map.ts';
 import {EventType, eventTypeName} from './types.ts';
 
-/** Set in the FORMAT_DESCRIPTION of a binlog file the server has open; its checksum is computed without it. */
-const LOG_EVENT_BINLOG_IN_USE_F = 0x1;
-
 /** Post-header lengths of MySQL 5.6+ / MariaDB 10+, for events before any FORMAT_DESCRIPTION. */
 const DEFAULT_POST_HEADER_LENGTHS = new Map<number, number>([
 	[EventType.QUERY, 13],
@@ -171,12 +168,8 @@ export class BinlogDecoder {
 	}
 
 	#formatDescription(header: EventHeader, event: Buffer): DecodedEvent {
-		let checked = event;
-		if (header.flags & LOG_EVENT_BINLOG_IN_USE_F) {
-			checked = Buffer.from(event);
-			checked.writeUInt16LE(header.flags & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
-		}
-		const decoded = decodeFormatDescription(header, event, formatDescriptionChecksum(checked));
+		// the in-use flag of an open file's FDE is not covered by its CRC: formatDescriptionChecksum knows
+		const decoded = decodeFormatDescription(header, event, formatDescriptionChecksum(event));
 		this.#checksum = decoded.checksum;
 		this.#postHeaderLengths = decoded.postHeaderLengths;
 		this.#tables.clear();

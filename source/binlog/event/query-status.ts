@@ -4,7 +4,42 @@
  * and both readers stop at the first code they do not know, so do we (status.unparsedFrom).
  */
 import {BodyReader} from './body-reader.ts';
-import {OVER_MAX_DBS, type QueryStatus} from './decoded.ts';
+
+/** Q_UPDATED_DB_NAMES when the statement touched more databases than the server lists. */
+export const OVER_MAX_DBS = 'OVER_MAX_DBS';
+
+/** The status variables of a QUERY event, each present only when the server wrote it. */
+export interface QueryStatus {
+	flags2?: number;
+	sqlMode?: bigint;
+	catalog?: string;
+	autoIncrement?: {increment: number; offset: number};
+	/** collation ids */
+	charset?: {client: number; connection: number; server: number};
+	timeZone?: string;
+	lcTimeNames?: number;
+	charsetDatabase?: number;
+	tableMapForUpdate?: bigint;
+	masterDataWritten?: number;
+	invoker?: {user: string; host: string};
+	updatedDbNames?: string[] | typeof OVER_MAX_DBS;
+	microseconds?: number;
+	explicitDefaultsForTimestamp?: boolean;
+	ddlLoggedWithXid?: bigint;
+	defaultCollationForUtf8mb4?: number;
+	sqlRequirePrimaryKey?: number;
+	defaultTableEncryption?: number;
+	/** MySQL 8.4+ (code 21) */
+	enableCascadeTriggers?: number;
+	/** MariaDB Q_HRNOW: microseconds of the statement's start */
+	hrnow?: number;
+	/** MariaDB Q_XID: the xid of a DDL */
+	xid?: bigint;
+	/** MariaDB Q_GTID_FLAGS3 (10.8+ replicated ALTER): extra GTID flags, and the START ALTER's sequence */
+	gtidFlags3?: {flags: number; startAlterSequence?: bigint};
+	/** the first status code this decoder does not know: the codes after it were not read */
+	unparsedFrom?: number;
+}
 
 export const QueryStatusCode = {
 	FLAGS2: 0,

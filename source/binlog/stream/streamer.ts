@@ -114,7 +114,8 @@ class BinlogStreamer {
 					const end = await this.runSession(resume, signal, () => (received = true));
 					everConnected = true;
 					if (end.kind === 'stopped' || end.kind === 'end') break;
-				} catch (error) {
+				} catch (caught) {
+					const error = explainServerRefusal(caught, resume);
 					if (received) attempt = 0;
 					if (signal.aborted) break;
 					if (!retryable(error, everConnected || received)) throw error;
@@ -281,7 +282,11 @@ class BinlogStreamer {
 			},
 			{
 				onEvent,
-				onEnd: () => settle({kind: 'end'}),
+				// EOF is the answer to a non-blocking dump; otherwise the server is going away (shutdown)
+				onEnd: () =>
+					options.stopAtEnd
+						? settle({kind: 'end'})
+						: failWith(new WorkError({code: 'BINLOG_SERVER_ENDED', message: 'the server ended the binlog stream (it may be shutting down)'})),
 				onError: (error) => failWith(error),
 			},
 		).catch(async (error) => {
@@ -483,11 +488,28 @@ function gapError(detail: string): WorkError {
 	});
 }
 
+/** the server still runs the dump of our previous connection (it notices the closed socket at its next write) */
+const SAME_REPLICA_ID = /same server_uuid\/server_id is already connected/i;
+
+/** ER_MASTER_FATAL_ERROR_READING_BINLOG: the server no longer has (or never had) what the copy needs next. */
+function explainServerRefusal(error: unknown, resume: ResumePoint | undefined): unknown {
+	const {errno, sqlMessage} = (error ?? {}) as {errno?: number; sqlMessage?: string};
+	if (errno !== 1236 || SAME_REPLICA_ID.test(sqlMessage ?? '')) return error;
+	const where = resume ? `${resume.file}:${resume.position}${resume.gtid ? ` (GTID ${resume.gtid})` : ''}` : 'the start point';
+	return new WorkError({
+		code: 'BINLOG_SOURCE_PURGED',
+		message: `the server cannot send the binlog from ${where}: ${sqlMessage ?? (error as Error).message}`,
+		hint: 'The server purged binlogs the copy still needs (a gap that cannot be filled). Take a new full backup and stream into a new --output directory from its coordinates.',
+		cause: error,
+	});
+}
+
 /** Network trouble and server restarts are retried; what a retry cannot fix is not. */
 function retryable(error: unknown, hadConnected: boolean): boolean {
 	if (error instanceof ConnectionError) return hadConnected && error.code !== 'ACCESS_DENIED';
-	if (error instanceof DbBackupError) return error.code === 'BINLOG_CONNECTION_SILENT';
-	const {code, errno} = (error ?? {}) as {code?: string; errno?: number};
+	if (error instanceof DbBackupError) return error.code === 'BINLOG_CONNECTION_SILENT' || error.code === 'BINLOG_SERVER_ENDED';
+	const {code, errno, sqlMessage} = (error ?? {}) as {code?: string; errno?: number; sqlMessage?: string};
+	if (SAME_REPLICA_ID.test(sqlMessage ?? '')) return true;
 	if (errno === 1236 || errno === 1045 || errno === 1227 || errno === 1044) return false;
 	return (
 		code === 'PROTOCOL_CONNECTION_LOST' ||

@@ -1,30 +1,35 @@
 import {streamBinlogs} from '../../binlog/stream/streamer.ts';
 import {UsageError} from '../../core/errors.ts';
 import {emitResult} from '../../services/results.ts';
-import {BINLOG_STREAM_USAGE, resolveBinlogStreamOptions} from '../../services/binlog-stream.ts';
+import {BINLOG_STREAM_USAGE, resolveBinlogStreamOptions, type BinlogStreamRequest} from '../../services/binlog-stream.ts';
 import type {CommandContext} from '../context.ts';
+import type {ParsedFlags} from '../parse.ts';
+
+/** The user's binlog-stream choices from the command line; the TUI screen starts from the same ones. */
+export function binlogStreamRequest(flags: ParsedFlags): BinlogStreamRequest {
+	return {
+		output: flags.output,
+		target: flags.target,
+		gtid: flags.gtid,
+		serverId: flags.serverId,
+		sync: flags.sync,
+		checkpointInterval: flags.checkpointInterval,
+		startPosition: flags.startPosition,
+		startGtid: flags.startGtid,
+		compress: flags.compress,
+		stopAtEnd: flags.stopAtEnd,
+		retries: flags.retries,
+		databases: flags.databases,
+		tables: flags.tables,
+	};
+}
 
 /** `binlog-stream`: runs until Ctrl+C / SIGTERM (or, with --stop-at-end, until caught up), then stops cleanly. */
 export async function binlogStreamCommand(ctx: CommandContext): Promise<void> {
 	const [, ...rest] = ctx.words;
 	if (rest.length > 0) throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${rest[0]}"`, hint: BINLOG_STREAM_USAGE});
-	const {flags} = ctx;
 	const options = resolveBinlogStreamOptions(
-		{
-			output: flags.output,
-			target: flags.target,
-			gtid: flags.gtid,
-			serverId: flags.serverId,
-			sync: flags.sync,
-			checkpointInterval: flags.checkpointInterval,
-			startPosition: flags.startPosition,
-			startGtid: flags.startGtid,
-			compress: flags.compress,
-			stopAtEnd: flags.stopAtEnd,
-			retries: flags.retries,
-			databases: flags.databases,
-			tables: flags.tables,
-		},
+		binlogStreamRequest(ctx.flags),
 		ctx.loaded.config,
 		{...ctx.targets[0]!, dbType: 'mysql'},
 	);

@@ -1,10 +1,15 @@
 import {cpus} from 'node:os';
 import {UsageError} from '../../core/errors.ts';
-import {runRestore} from '../../services/restore.ts';
+import {runPointInTimeRestore, runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
 
-const USAGE = 'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]';
+const USAGE =
+	'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]\n' +
+	'       [--binlogs DIR [--until TIME | --until-position FILE:POS | --until-gtid GTID] [--databases a,b] [--dry-run] [--start-position FILE:POS | --start-gtid GTID]]';
+
+/** Flags that only mean something for a point-in-time replay. */
+const REPLAY_FLAGS = ['until', 'untilPosition', 'untilGtid', 'startPosition', 'startGtid', 'databases'] as const;
 
 /** `restore ARTIFACT`: our archive, or a plain SQL script (ours, mysqldump's, mariadb-dump's, pg_dump's), natively. */
 export async function restoreCommand(ctx: CommandContext): Promise<void> {
@@ -19,24 +24,54 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 	if (ctx.flags.tables !== undefined && (!tables || tables.length === 0)) {
 		throw new UsageError({code: 'BAD_FLAG_VALUE', message: '--tables needs one or more table names', hint: USAGE});
 	}
+	const {flags} = ctx;
+	if (flags.binlogs === undefined) {
+		const stray = REPLAY_FLAGS.find((name) => flags[name] !== undefined) ?? (flags.dryRun ? 'dryRun' : undefined);
+		if (stray) {
+			throw new UsageError({
+				code: 'BAD_ARGUMENTS',
+				message: `--${stray.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} belongs to a point-in-time restore: give --binlogs DIR as well`,
+				hint: USAGE,
+			});
+		}
+	}
+	const request = {
+		target: ctx.targets[0]!,
+		artifact,
+		targetDb: ctx.flags.targetDb,
+		tables,
+		workers: ctx.loaded.config.output.workers ?? cpus().length,
+		dropExisting: ctx.flags.dropExisting || ctx.flags.clean,
+		continueOnError: ctx.flags.continueOnError,
+		indexesAfterData: ctx.flags.indexesAfterData,
+		includeUsers: ctx.flags.includeUsers,
+		binlog: ctx.flags.binlog,
+		schemaOnly: ctx.flags.schemaOnly,
+		dataOnly: ctx.flags.dataOnly,
+		create: ctx.flags.create,
+		noOwner: !ctx.flags.owner,
+		noPrivileges: !ctx.flags.privileges,
+	};
+	if (flags.binlogs !== undefined) {
+		const outcome = await runPointInTimeRestore(
+			request,
+			{
+				binlogs: flags.binlogs,
+				until: flags.until,
+				untilPosition: flags.untilPosition,
+				untilGtid: flags.untilGtid,
+				databases: flags.databases,
+				dryRun: flags.dryRun,
+				startPosition: flags.startPosition,
+				startGtid: flags.startGtid,
+			},
+			ctx.bus,
+		);
+		emitResult(ctx.bus, {kind: 'point-in-time', ...outcome});
+		return;
+	}
 	const outcome = await runRestore(
-		{
-			target: ctx.targets[0]!,
-			artifact,
-			targetDb: ctx.flags.targetDb,
-			tables,
-			workers: ctx.loaded.config.output.workers ?? cpus().length,
-			dropExisting: ctx.flags.dropExisting || ctx.flags.clean,
-			continueOnError: ctx.flags.continueOnError,
-			indexesAfterData: ctx.flags.indexesAfterData,
-			includeUsers: ctx.flags.includeUsers,
-			binlog: ctx.flags.binlog,
-			schemaOnly: ctx.flags.schemaOnly,
-			dataOnly: ctx.flags.dataOnly,
-			create: ctx.flags.create,
-			noOwner: !ctx.flags.owner,
-			noPrivileges: !ctx.flags.privileges,
-		},
+		request,
 		ctx.bus,
 	);
 	emitResult(ctx.bus, {kind: 'restore', engine: outcome.engine, result: outcome});

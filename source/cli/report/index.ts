@@ -4,6 +4,7 @@ import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.t
 import {renderEnvironment} from './environment.ts';
 import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
 import {renderBinlogStream} from './binlog.ts';
+import {renderPointInTime} from './replay.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -30,6 +31,8 @@ export function renderResult(result: CommandResult): string {
 			return renderDemoRoundTrip(result.roundTrip);
 		case 'binlog-stream':
 			return renderBinlogStream(result.summary);
+		case 'point-in-time':
+			return renderPointInTime(result.engine, result.restore, result.replay);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

@@ -1,0 +1,84 @@
+/**
+ * Point-in-time replay: plan (read and check everything, find the stop) — which --dry-run shows — then
+ * apply the planned transactions over one connection to the server the backup was restored into.
+ */
+import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {ProgressReporter, type EventBus} from '../../core/events.ts';
+import {compareBinlogNames} from '../file/binlog-dir.ts';
+import {ReplayApplier} from './applier.ts';
+import {EventSelection} from './event-selection.ts';
+import {planReplay, type PlannedReplay} from './plan.ts';
+import {connectForReplay} from './replay-connection.ts';
+import {TransactionWalk} from './transaction-walk.ts';
+import type {ReplayRequest, ReplayResult} from './types.ts';
+
+export {planReplay, type PlannedReplay} from './plan.ts';
+
+/** The plan as a result: what --dry-run reports. */
+export function planResult(request: ReplayRequest, planned: PlannedReplay, startedAt: string): ReplayResult {
+	const {plan} = planned;
+	return {
+		dryRun: true,
+		binlogDir: planned.catalog.dir,
+		target: request.target.text,
+		flavor: plan.flavor,
+		files: plan.files,
+		start: plan.start,
+		stop: plan.stop,
+		transactions: plan.transactions,
+		skippedTransactions: plan.skippedTransactions,
+		rows: plan.rows,
+		statements: plan.statements,
+		bytes: plan.bytes,
+		listing: plan.listing,
+		statementsWithoutDatabase: plan.statementsWithoutDatabase,
+		startedAt,
+		finishedAt: new Date().toISOString(),
+	};
+}
+
+/** Applies what the plan found, stopping at its stop point; the files are read (and checked) again. */
+export async function applyReplay(request: ReplayRequest, planned: PlannedReplay, settings: ConnectionSettings, bus: EventBus): Promise<ReplayResult> {
+	const startedAt = new Date().toISOString();
+	const {plan, catalog} = planned;
+	const {stop} = plan;
+	bus.stage('replay', `applying ${plan.transactions} transaction(s) from ${plan.start.file}:${plan.start.position} to ${stop.file}:${stop.position}`);
+	const progress = new ProgressReporter(bus, 'binlog replay', 'bytes', plan.bytes);
+	const connection = await connectForReplay(settings);
+	try {
+		const applier = new ReplayApplier(connection, new EventSelection(request.filter, request.renames), bus);
+		await applier.prepare({binlog: request.binlog ?? true});
+		const walk = new TransactionWalk(catalog, request.start);
+		for await (const item of walk.items()) {
+			const {event, transaction, first} = item;
+			if (!transaction) {
+				applier.format(event);
+				continue;
+			}
+			if (first && !before(transaction.file, transaction.start, stop.file, stop.position)) break;
+			await applier.event(item);
+			progress.add(event.raw.length);
+		}
+		progress.finish();
+		const {counts} = applier;
+		if (counts.transactions !== plan.transactions) {
+			bus.warn(`applied ${counts.transactions} transaction(s) where the plan counted ${plan.transactions}`, {code: 'BINLOG_REPLAY_COUNT_DIFFERS'});
+		}
+		bus.log('info', `replayed ${counts.transactions} transaction(s), ${counts.rows} row(s), ${counts.statements} statement(s); stopped at ${stop.file}:${stop.position}${stop.gtid ? ` after GTID ${stop.gtid}` : ''}`);
+		return {
+			...planResult(request, planned, startedAt),
+			dryRun: false,
+			transactions: counts.transactions,
+			rows: counts.rows,
+			statements: counts.statements,
+			finishedAt: new Date().toISOString(),
+		};
+	} finally {
+		await connection.end().catch(() => connection.destroy());
+	}
+}
+
+function before(file: string, position: number, stopFile: string, stopPosition: number): boolean {
+	const order = compareBinlogNames(file, stopFile);
+	return order < 0 || (order === 0 && position < stopPosition);
+}

@@ -1,0 +1,90 @@
+import {Box, Text} from 'ink';
+import type {EventOf} from '../../core/events.ts';
+import {formatClock, formatCount} from '../../core/format.ts';
+import {filePosition} from './binlog-status-panel.tsx';
+
+export type BinlogFeedEvent = EventOf<'binlog-event'>;
+
+const columns = {time: 10, position: 29, type: 24, gtid: 14, rows: 8} as const;
+
+/** "shop.orders", "shop" for a statement, empty for events about no table. */
+export function eventObject(event: Pick<BinlogFeedEvent, 'schema' | 'table'>): string {
+	if (event.schema === undefined) return event.table ?? '';
+	return event.table === undefined ? event.schema : `${event.schema}.${event.table}`;
+}
+
+interface ColumnProps {
+	/** absent: the column takes the room left */
+	width?: number;
+	children: string;
+	dim?: boolean;
+	bold?: boolean;
+	right?: boolean;
+}
+
+function Column({width, children, dim = false, bold = false, right = false}: ColumnProps) {
+	return (
+		<Box width={width} flexGrow={width === undefined ? 1 : 0} flexShrink={width === undefined ? 1 : 0} paddingRight={1} justifyContent={right ? 'flex-end' : 'flex-start'}>
+			<Text dimColor={dim} bold={bold} wrap="truncate">
+				{children}
+			</Text>
+		</Box>
+	);
+}
+
+function EventRow({event}: {event: BinlogFeedEvent}) {
+	return (
+		<Box>
+			<Column width={columns.time} dim>
+				{formatClock(event.eventTime)}
+			</Column>
+			<Column width={columns.position}>{filePosition(event.file, event.pos)}</Column>
+			<Column width={columns.type}>{event.eventType}</Column>
+			<Column width={columns.gtid} dim>
+				{event.gtid ?? ''}
+			</Column>
+			<Column>{eventObject(event)}</Column>
+			<Column width={columns.rows} right>
+				{event.rows === undefined ? '' : formatCount(event.rows)}
+			</Column>
+		</Box>
+	);
+}
+
+interface BinlogEventListProps {
+	/** the latest events, oldest first */
+	events: BinlogFeedEvent[];
+	/** how many the feed has brought in all */
+	total: number;
+	/** lines for events; the newest that fit are shown, newest at the bottom */
+	rows: number;
+}
+
+/** The feed as a table that scrolls up: time, file:pos, event type, GTID, schema.table and rows. */
+export function BinlogEventList({events, total, rows}: BinlogEventListProps) {
+	const shown = events.slice(-rows);
+	return (
+		<Box flexDirection="column">
+			<Box>
+				<Column width={columns.time} bold>
+					Time
+				</Column>
+				<Column width={columns.position} bold>
+					Position
+				</Column>
+				<Column width={columns.type} bold>
+					Event
+				</Column>
+				<Column width={columns.gtid} bold>
+					GTID
+				</Column>
+				<Column bold>Table</Column>
+				<Column width={columns.rows} bold right>
+					Rows
+				</Column>
+			</Box>
+			{shown.length === 0 ? <Text dimColor>waiting for events…</Text> : shown.map((event, index) => <EventRow key={index} event={event} />)}
+			<Text dimColor>{total > shown.length ? `${formatCount(total)} events seen, the last ${shown.length} shown` : `${formatCount(total)} events seen`}</Text>
+		</Box>
+	);
+}
