@@ -10,6 +10,7 @@ import {WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import type {FormatDescriptionEvent, QueryEvent} from '../event/decoded.ts';
 import {STMT_END_F} from '../event/decoded.ts';
+import {LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
 import {binaryText, bytesAsText, quoteName} from './binary-text.ts';
 import {binlogStatement, formatKey, renameTableMap, withStatementEnd} from './binlog-statement.ts';
 import {intvarStatement, randStatement, userVarStatement, type CollationName} from './context-events.ts';
@@ -270,7 +271,10 @@ export class ReplayApplier {
 	async #sendFormat(): Promise<void> {
 		const format = this.#format;
 		if (!format || this.#formatSent === format.key) return;
-		await this.#run(binlogStatement([format.event.raw]));
+		// the in-use flag of an open file's copy means nothing to the server applying it
+		const raw = Buffer.from(format.event.raw);
+		raw[17] = raw[17]! & ~LOG_EVENT_BINLOG_IN_USE_F;
+		await this.#run(binlogStatement([raw]));
 		this.#formatSent = format.key;
 	}
 
@@ -287,7 +291,6 @@ export class ReplayApplier {
 
 	async #run(sql: string, expectedError = 0): Promise<void> {
 		try {
-			if (process.env.REPLAY_DEBUG) console.log('SQL>', sql.slice(0, 300));
 			await this.connection.query(sql);
 		} catch (error) {
 			if (expectedError !== 0 && (error as {errno?: number}).errno === expectedError) return;

@@ -31,11 +31,14 @@ export interface SequenceEnd {
 	trailingBytes: number;
 }
 
-/** MariaDB's compressed rows events: replayable as they are, their rows are not counted. */
-const COMPRESSED_ROWS = new Set([166, 167, 168, 169, 170, 171]);
+/**
+ * Rows events the decoder does not walk: MariaDB's compressed ones and MySQL's PARTIAL_UPDATE_ROWS (JSON
+ * partial updates). Replayable as they are; their rows are not counted.
+ */
+const UNWALKED_ROWS = new Set([39, 166, 167, 168, 169, 170, 171]);
 const ROWS_ACTIONS = new Map<number, RowsAction>([
 	[23, 'insert'], [24, 'update'], [25, 'delete'], [30, 'insert'], [31, 'update'], [32, 'delete'],
-	[166, 'insert'], [167, 'update'], [168, 'delete'], [169, 'insert'], [170, 'update'], [171, 'delete'],
+	[39, 'update'], [166, 'insert'], [167, 'update'], [168, 'delete'], [169, 'insert'], [170, 'update'], [171, 'delete'],
 ]);
 
 export async function* readBinlogSequence(catalog: BinlogCatalog, firstFile: string): AsyncGenerator<SequencedEvent, SequenceEnd> {
@@ -78,7 +81,7 @@ export async function* readBinlogSequence(catalog: BinlogCatalog, firstFile: str
  */
 function decodeEvent(decoder: BinlogDecoder, event: Buffer, format: FormatDescriptionEvent | undefined): DecodedEvent {
 	const type = event[4]!;
-	if (format && COMPRESSED_ROWS.has(type)) return rowsFromPostHeader(decoder, event, format);
+	if (format && UNWALKED_ROWS.has(type)) return rowsFromPostHeader(decoder, event, format);
 	try {
 		return decoder.decode(event);
 	} catch (error) {
@@ -97,7 +100,7 @@ function rowsFromPostHeader(decoder: BinlogDecoder, event: Buffer, format: Forma
 		kind: 'rows',
 		header,
 		action: ROWS_ACTIONS.get(header.type) ?? 'insert',
-		version: [30, 31, 32, 169, 170, 171].includes(header.type) ? 2 : 1,
+		version: [30, 31, 32, 39, 169, 170, 171].includes(header.type) ? 2 : 1,
 		tableId,
 		schema: map?.schema,
 		table: map?.table,

@@ -4,6 +4,9 @@ import {UsageError} from '../../core/errors.ts';
 
 export const LOCK_NAME = 'binlog-stream.lock';
 
+/** locks this process holds: a lock file with our own pid is live only if it is one of these */
+const heldHere = new Set<string>();
+
 /**
  * One streamer per output directory: two writing the same files would interleave them. The lock file
  * holds the owner's pid; a lock whose process is gone (kill -9) is taken over.
@@ -15,13 +18,16 @@ export async function lockOutputDir(dir: string): Promise<() => Promise<void>> {
 			const handle = await open(file, 'wx', 0o600);
 			await handle.writeFile(`${process.pid}\n`);
 			await handle.close();
+			heldHere.add(file);
 			return async () => {
+				heldHere.delete(file);
 				await rm(file, {force: true});
 			};
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
 			const owner = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-			if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+			const live = owner === process.pid ? heldHere.has(file) : Number.isSafeInteger(owner) && owner > 0 && isAlive(owner);
+			if (live) {
 				throw new UsageError({
 					code: 'BINLOG_OUTPUT_LOCKED',
 					message: `another binlog-stream (pid ${owner}) is writing to ${dir}`,

@@ -176,6 +176,8 @@ class BinlogStreamer {
 			settle = resolve;
 			fail = reject;
 		});
+		// awaited below; until then a failure must not count as unhandled
+		finished.catch(() => {});
 		let failed = false;
 		const failWith = (error: unknown) => {
 			failed = true;
@@ -294,7 +296,13 @@ class BinlogStreamer {
 			throw error;
 		});
 		this.source = session.source;
-		this.checkSourceMatches(resume);
+		try {
+			this.checkSourceMatches(resume);
+		} catch (error) {
+			await session.close();
+			await sink.close().catch(() => {});
+			throw error;
+		}
 		checksum = session.source.checksum === 'CRC32' ? ChecksumAlgorithm.crc32 : ChecksumAlgorithm.off;
 		if (start?.kind === 'position') {
 			bus.log('info', `streaming ${describeSource(options.settings)} from ${start.file}:${start.position}`);

@@ -78,6 +78,8 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 	/** backup of both databases, and of SOURCE alone (for --target-db) */
 	let bothArchive: string;
 	let sourceArchive: string;
+	/** a plain SQL backup of SOURCE: its header records the coordinates */
+	let sourceScript: string;
 	let binlogs: string;
 	let otherAtBackup: Record<string, string>;
 	let finalSums: Record<string, string>;
@@ -107,6 +109,9 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 			mysqlLogicalEngine.backup({settings: settingsOf(serverA), databases: only, output: join(work, name), workers: 2, format: 'archive', compress: 'zstd'}, bus);
 		bothArchive = (await backup('both.tar', [SOURCE, OTHER])).artifact;
 		sourceArchive = (await backup('source.tar', [SOURCE])).artifact;
+		sourceScript = (
+			await mysqlLogicalEngine.backup({settings: settingsOf(serverA), databases: [SOURCE], output: join(work, 'source.sql'), workers: 2, format: 'sql', compress: 'none'}, bus)
+		).artifact;
 		databases = [SOURCE, OTHER];
 		load.ddl = true;
 		await sleep(300);
@@ -237,6 +242,14 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		assert.notDeepEqual(moment.otherSums, otherAtBackup, 'the load changed the other database after the backup');
 	});
 
+	test('a SQL script backup starts from the coordinates its header records', async () => {
+		const copy = 'shop_script';
+		const result = await dbbackup(serverB, ['restore', sourceScript, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', copy, '--databases', SOURCE]);
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /Binlog replay complete: .* from mariadb-bin\.000001:\d+ to --until-gtid/);
+		assert.deepEqual(await checksums(adminB, copy), moment.sums);
+	});
+
 	describe('refusals, before anything is restored', () => {
 		async function copyOfBinlogs(change: (dir: string) => Promise<void>): Promise<string> {
 			const dir = await mkdtemp(join(work, 'broken-'));
@@ -289,6 +302,16 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 				await writeFile(join(d, 'binlog-index.json'), JSON.stringify(index));
 			});
 			await refused(['--binlogs', dir, '--until-gtid', moment.gtid], 5, /error: mariadb-bin\.000001: its SHA-256 is [0-9a-f]{64}, but .*binlog-index\.json recorded 0{64}/);
+		});
+
+		test('a SQL script that records no coordinates, without --start-position', async () => {
+			const script = join(work, 'plain.sql');
+			await writeFile(script, 'CREATE TABLE t (id INT);\n');
+			const result = await dbbackup(serverB, ['restore', script, '--binlogs', binlogs, '--target-db', 'refused_db']);
+			assert.equal(result.code, 2, result.stderr);
+			assert.match(result.stderr, /error: .*plain\.sql is a SQL script that records no binlog coordinates/);
+			assert.match(result.stderr, /hint: .*--start-position FILE:POS/);
+			assert.equal(await databaseExists(adminB, 'refused_db'), false);
 		});
 
 		test('a target the binlogs never reach', async () => {
