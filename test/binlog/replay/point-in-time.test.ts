@@ -13,6 +13,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {after, before, describe, test} from 'node:test';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
 import {streamBinlogs} from '../../../source/binlog/stream/streamer.ts';
+import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {run} from '../../../source/cli/run.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
@@ -248,6 +249,27 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		assert.equal(result.code, 0, result.stderr);
 		assert.match(result.stdout, /Binlog replay complete: .* from mariadb-bin\.000001:\d+ to --until-gtid/);
 		assert.deepEqual(await checksums(adminB, copy), moment.sums);
+	});
+
+	test('the server\'s own binlog directory works as well (no index, other files beside)', async () => {
+		const copy = 'shop_datadir';
+		const result = await dbbackup(serverB, ['restore', sourceArchive, '--binlogs', serverA.datadir, '--until-gtid', moment.gtid, '--target-db', copy]);
+		assert.equal(result.code, 0, result.stderr);
+		assert.deepEqual(await checksums(adminB, copy), moment.sums);
+	});
+
+	test('--start-gtid alone (a script without coordinates) skips what the GTID state holds', async () => {
+		const {manifest} = await openArchive(sourceArchive);
+		const backupGtid = String(manifest.coordinates.gtid);
+		const script = join(work, 'no-header.sql');
+		await writeFile(script, 'SELECT 1;\n');
+		const summary = (stdout: string) => /(\d+) transaction\(s\) to apply, ([\d,]+) row\(s\), (\d+) statement/.exec(stdout)?.slice(1);
+		const byPosition = await dbbackup(serverB, ['restore', sourceArchive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--dry-run']);
+		const byGtid = await dbbackup(serverB, ['restore', script, '--binlogs', binlogs, '--start-gtid', backupGtid, '--databases', SOURCE, '--until-gtid', moment.gtid, '--dry-run']);
+		assert.equal(byGtid.code, 0, byGtid.stderr);
+		assert.match(byGtid.stdout, /from mariadb-bin\.000001:4 to --until-gtid/);
+		assert.ok(summary(byPosition.stdout), byPosition.stdout.slice(0, 500));
+		assert.deepEqual(summary(byGtid.stdout), summary(byPosition.stdout));
 	});
 
 	describe('refusals, before anything is restored', () => {
