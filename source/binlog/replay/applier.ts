@@ -93,11 +93,6 @@ export class ReplayApplier {
 		}
 	}
 
-	/** the last transaction applied, in words, for messages */
-	get lastApplied(): string | undefined {
-		return this.#lastApplied;
-	}
-
 	async #apply(sequenced: SequencedEvent): Promise<void> {
 		const event = sequenced.decoded;
 		switch (event.kind) {
@@ -312,7 +307,7 @@ export class ReplayApplier {
 			code: 'BINLOG_APPLY_FAILED',
 			message: `replaying the event at ${this.#where()} failed: ${reason} (statement: ${shown}${sql.length > 200 ? '…' : ''})`,
 			hint: this.#lastApplied
-				? `The target holds the backup plus every transaction up to the one ${this.#lastApplied}; the failed transaction was rolled back.`
+				? `The target holds the backup plus every transaction up to the one ${this.#lastApplied}; the failed one is rolled back as the connection closes (a DDL statement cannot be).`
 				: 'No transaction of the replay was applied; the target holds the restored backup.',
 			cause: error,
 		});

@@ -4,6 +4,7 @@
  * applied. Nothing touches a server, so every refusal comes before the restore starts; --dry-run shows it.
  */
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
+import type {DecodedEvent} from '../event/decoded.ts';
 import {UsageError} from '../../core/errors.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {readCheckpoint} from '../stream/checkpoint.ts';
@@ -27,6 +28,8 @@ interface Draft {
 	summary: TransactionSummary;
 	bytes: number;
 	applies: boolean;
+	/** statements left out for having no default database */
+	withoutDatabase: number;
 }
 
 export async function planReplay(request: ReplayRequest, bus: EventBus): Promise<PlannedReplay> {
@@ -79,11 +82,12 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 				summary: {gtid: transaction.gtid, file: transaction.file, start: transaction.start, end: transaction.start, time: '', tables: {}, rows: 0, statements: 0},
 				bytes: 0,
 				applies: false,
+				withoutDatabase: 0,
 			};
 		}
 		const current = draft!;
 		current.bytes += event.raw.length;
-		if (!transaction.inBackup) noteEvent(current, event.decoded, selection, request, event.file, event.position, counts);
+		if (!transaction.inBackup) noteEvent(current, event.decoded, selection, request, event.file, event.position);
 		if (!last) continue;
 
 		selection.endTransaction();
@@ -99,6 +103,7 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 		current.summary.end = event.end;
 		current.summary.time = new Date(commitSeconds * 1000).toISOString();
 		counts.bytes += current.bytes;
+		counts.withoutDatabase += current.withoutDatabase;
 		if (current.applies && !transaction.inBackup) {
 			counts.transactions += 1;
 			counts.rows += current.summary.rows;
@@ -156,12 +161,11 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 
 function noteEvent(
 	draft: Draft,
-	event: import('../event/decoded.ts').DecodedEvent,
+	event: DecodedEvent,
 	selection: EventSelection,
 	request: ReplayRequest,
 	file: string,
 	position: number,
-	counts: {withoutDatabase: number},
 ): void {
 	switch (event.kind) {
 		case 'table-map':
@@ -180,7 +184,7 @@ function noteEvent(
 			if (kind === 'xa') throw unsupportedEvent(file, position, 'QUERY', 'XA transactions are not replayed');
 			if (kind !== 'statement') return;
 			const verdict = selection.statement(event);
-			if (verdict === 'no-database') counts.withoutDatabase += 1;
+			if (verdict === 'no-database') draft.withoutDatabase += 1;
 			if (verdict !== 'apply') return;
 			const named = request.renames?.has(event.schema) ? selection.namedRenamedDatabase(event) : undefined;
 			if (named !== undefined) throw statementNamesDatabase(file, position, named, request.renames!.get(named)!);

@@ -2,7 +2,9 @@
  * Point-in-time replay: plan (read and check everything, find the stop) — which --dry-run shows — then
  * apply the planned transactions over one connection to the server the backup was restored into.
  */
+import type {Connection, RowDataPacket} from 'mysql2/promise';
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
+import {UsageError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {ReplayApplier} from './applier.ts';
@@ -10,7 +12,7 @@ import {EventSelection} from './event-selection.ts';
 import {planReplay, type PlannedReplay} from './plan.ts';
 import {connectForReplay} from './replay-connection.ts';
 import {TransactionWalk} from './transaction-walk.ts';
-import type {ReplayRequest, ReplayResult} from './types.ts';
+import type {BinlogFlavor, ReplayRequest, ReplayResult} from './types.ts';
 
 export {planReplay, type PlannedReplay} from './plan.ts';
 
@@ -46,6 +48,7 @@ export async function applyReplay(request: ReplayRequest, planned: PlannedReplay
 	const progress = new ProgressReporter(bus, 'binlog replay', 'bytes', plan.bytes);
 	const connection = await connectForReplay(settings);
 	try {
+		await refuseOtherFlavor(connection, plan.flavor);
 		const applier = new ReplayApplier(connection, new EventSelection(request.filter, request.renames), bus);
 		await applier.prepare({binlog: request.binlog ?? true});
 		const walk = new TransactionWalk(catalog, request.start);
@@ -76,6 +79,21 @@ export async function applyReplay(request: ReplayRequest, planned: PlannedReplay
 	} finally {
 		await connection.end().catch(() => connection.destroy());
 	}
+}
+
+/** Row images, sql_mode bits and session flags are the source flavor's: MariaDB binlogs go into MariaDB. */
+async function refuseOtherFlavor(connection: Connection, flavor: BinlogFlavor): Promise<void> {
+	const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');
+	const version = rows[0]?.version;
+	const text = Buffer.isBuffer(version) ? version.toString('latin1') : String(version);
+	const target: BinlogFlavor = /mariadb/i.test(text) ? 'mariadb' : 'mysql';
+	if (target === flavor) return;
+	const name = (value: BinlogFlavor) => (value === 'mariadb' ? 'MariaDB' : 'MySQL');
+	throw new UsageError({
+		code: 'REPLAY_WRONG_FLAVOR',
+		message: `the binlogs come from ${name(flavor)}, but the target server is ${name(target)} ${text}`,
+		hint: `Replay ${name(flavor)} binlogs into a ${name(flavor)} server.`,
+	});
 }
 
 function before(file: string, position: number, stopFile: string, stopPosition: number): boolean {

@@ -88,6 +88,11 @@ class BinlogStreamer {
 	private checkpointed: Boundary | undefined;
 	private checkpointing: Promise<void> = Promise.resolve();
 	private source: SourceServer | undefined;
+	/**
+	 * A fresh copy always starts at the beginning of a file so that the file is complete; the feed starts
+	 * where the user asked. Set from --start-position, or from where the server placed a --start-gtid.
+	 */
+	private freshStart: {file: string; feedFrom: number} | undefined;
 	private state: EventPayloads['binlog-status']['state'] = 'connecting';
 	private position: {file?: string; pos?: number} = {};
 	private lastEventTimestamp = 0;
@@ -115,6 +120,7 @@ class BinlogStreamer {
 					everConnected = true;
 					if (end.kind === 'stopped' || end.kind === 'end') break;
 				} catch (caught) {
+					if (caught instanceof RestartFromFileStart) continue;
 					const error = explainServerRefusal(caught, resume);
 					if (received) attempt = 0;
 					if (signal.aborted) break;
@@ -220,6 +226,10 @@ class BinlogStreamer {
 			if (decoded.kind === 'format-description') checksum = decoder.checksum;
 			const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0 || header.logPos === 0;
 			if (decoded.kind === 'rotate' && artificial) {
+				if (!resume && !this.freshStart && decoded.position > FIRST_EVENT_POSITION) {
+					this.freshStart = {file: decoded.nextFile, feedFrom: decoded.position};
+					throw new RestartFromFileStart();
+				}
 				if (file === undefined || decoded.nextFile !== file) {
 					if (file !== undefined && compareBinlogNames(decoded.nextFile, file) < 0) {
 						throw gapError(`the server went back to ${decoded.nextFile} while the copy is at ${file}:${offset}`);
@@ -235,6 +245,11 @@ class BinlogStreamer {
 			const start = header.logPos - header.eventSize;
 			// sent again on resume (the format description at 4): the copy has it already
 			if (start < offset) return;
+			if (start > offset && !resume && !this.freshStart && start > FIRST_EVENT_POSITION && decoded.kind !== 'format-description') {
+				// a fresh copy by GTID: the server skipped to the transaction after it inside this file
+				this.freshStart = {file, feedFrom: start};
+				throw new RestartFromFileStart();
+			}
 			if (start > offset) throw gapError(`the server sent ${file}:${start} but the copy ends at ${file}:${offset}`);
 			if (!fileOpened) {
 				sink.switchTo(file, offset);
@@ -263,7 +278,8 @@ class BinlogStreamer {
 				sink.boundary(boundary);
 			}
 			this.position = {file, pos: offset};
-			if (options.feed !== false) {
+			const beforeFeedStart = this.freshStart !== undefined && eventFile === this.freshStart.file && start < this.freshStart.feedFrom;
+			if (options.feed !== false && !beforeFeedStart) {
 				const {schema, table} = eventObject(decoded);
 				if (filterAccepts(options.filter, schema, table)) bus.emit('binlog-event', feedEntry(decoded, eventFile, verdict.gtid));
 			}
@@ -345,9 +361,11 @@ class BinlogStreamer {
 			if (options.useGtid && resume.flavor === 'mariadb' && resume.gtid !== '') return {kind: 'mariadb-gtid', gtid: resume.gtid};
 			return {kind: 'position', file: resume.file, position: resume.position};
 		}
+		if (this.freshStart) return {kind: 'position', file: this.freshStart.file, position: FIRST_EVENT_POSITION};
 		if (!options.start) return undefined;
 		if ('gtid' in options.start) return {kind: 'mariadb-gtid', gtid: options.start.gtid};
-		return {kind: 'position', file: options.start.file, position: options.start.position};
+		this.freshStart = {file: options.start.file, feedFrom: options.start.position};
+		return {kind: 'position', file: options.start.file, position: FIRST_EVENT_POSITION};
 	}
 
 	private checkSourceMatches(resume: ResumePoint | undefined): void {
@@ -475,6 +493,9 @@ class BinlogStreamer {
 		};
 	}
 }
+
+/** A fresh copy started by GTID landed inside a file: start again at that file's beginning. */
+class RestartFromFileStart extends Error {}
 
 function describeSource(settings: ConnectionSettings): string {
 	return settings.socket && !settings.host ? settings.socket : `${settings.host ?? 'localhost'}:${settings.port ?? 3306}`;

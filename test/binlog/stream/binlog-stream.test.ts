@@ -237,6 +237,24 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 		await assert.rejects(streamBinlogs(options(dir), recordingBus().bus, new AbortController().signal), {code: 'BINLOG_SOURCE_CHANGED'});
 	});
 
+	test('a fresh copy started at a GTID or a position copies that whole file and feeds from the start point on', async () => {
+		await admin.query('CREATE DATABASE IF NOT EXISTS stream_from; CREATE TABLE IF NOT EXISTS stream_from.t (id INT PRIMARY KEY)');
+		await admin.query('INSERT INTO stream_from.t VALUES (1)');
+		const [rows] = await admin.query<RowDataPacket[]>('SELECT @@last_gtid AS gtid');
+		const startGtid = String(rows[0]!.gtid);
+		const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
+		const file = String(status[0]!.File);
+		await admin.query('INSERT INTO stream_from.t VALUES (2)');
+		for (const start of [{gtid: startGtid}, {file, position: Number(status[0]!.Position)}]) {
+			const dir = await tempDir();
+			const {bus, events} = recordingBus();
+			await streamBinlogs(options(dir, {start, useGtid: 'gtid' in start}), bus, new AbortController().signal);
+			await assertByteIdentical(admin, server.datadir, dir, {from: file});
+			const fed = events.filter((event) => event.type === 'binlog-event' && event.gtid !== undefined).map((event) => (event as {gtid?: string}).gtid);
+			assert.ok(fed.length > 0 && !fed.includes(startGtid), `the feed starts after ${startGtid}: ${[...new Set(fed)].join(' ')}`);
+		}
+	});
+
 	test('a binlog the server purged is a clear error, not a retry loop', async () => {
 		const dir = await tempDir();
 		await streamBinlogs(options(dir), recordingBus().bus, new AbortController().signal);
