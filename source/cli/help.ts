@@ -11,6 +11,7 @@ Usage
   $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too)
   $ dbbackup physical-backup         physical (or logical) backup to --output FILE (--engine clone|snapshot|mysqldump)
   $ dbbackup stream-backup           stream a backup to --target s3://bucket/path
+  $ dbbackup binlog-stream           copy the server's binary logs into --output DIR/ continuously (byte-identical files, checkpoint, reconnects)
   $ dbbackup demo                    throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
@@ -49,6 +50,18 @@ Restore
   --create           PostgreSQL: the target database must not exist; it is created (it is created anyway when missing)
   --clean            PostgreSQL: drop and re-create a target database that exists (same as --drop-existing)
   --keep             demo: keep the servers running until Ctrl+C
+
+Binlog streaming (binlog-stream; MySQL/MariaDB)
+  --output DIR/      where the binlog files, binlog-index.json and the checkpoint go (or backup.binlog.targets[].path)
+  --server-id N      the replica id to register as (backup.binlog.server_id, default 99999)
+  --gtid, --no-gtid  resume by GTID (MariaDB) or by file and position (backup.binlog.use_gtid, default on)
+  --sync always|interval     fsync on every commit, or every --checkpoint-interval (default interval)
+  --checkpoint-interval 30s  how often the checkpoint is saved (and, with --sync interval, data fsync'd)
+  --start-position FILE:POS | --start-gtid GTID   where a new directory starts (default: the oldest binlog on the server)
+  --compress zstd|gzip|none  compress each file once the server has moved on from it
+  --databases a,b  --tables db.t   filter the event feed (the files stay complete)
+  --stop-at-end      stop once caught up instead of waiting for more;  --retries N  give up after N reconnects (0: never)
+  Runs until Ctrl+C / SIGTERM (or q in the terminal app) and stops at a transaction boundary with its checkpoint written.
 
 Exit codes
   0 success · 1 failure during the work · 2 usage or config error · 3 cannot connect · 4 engine unavailable · 5 integrity failure
