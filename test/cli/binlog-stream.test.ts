@@ -66,6 +66,7 @@ describe('dbbackup binlog-stream (CLI)', {timeout: 120_000}, () => {
 			[['binlog-stream', '--output', dir, '--checkpoint-interval', 'soon', ...connection], /--checkpoint-interval soon/],
 			[['binlog-stream', '--output', dir, '--start-position', 'nowhere', ...connection], /--start-position nowhere/],
 			[['binlog-stream', '--target', 's3://bucket/binlog/', ...connection], /S3 is not built/],
+			[['binlog-stream', '--output', dir, '--db-type', 'postgres'], /reads MySQL\/MariaDB binary logs/],
 		];
 		for (const [args, message] of cases) {
 			const result = await runCli([...args, '--yes'], {env});

@@ -31,6 +31,8 @@ export interface FileSinkOptions {
 	onDurable(boundary: Boundary): void;
 	/** a file was completed (it ended with ROTATE or STOP, or the server moved on), fsync'd and closed */
 	onFileClosed(file: string): void;
+	/** writing failed (disk full, a file that does not match): the stream must stop */
+	onFailure(error: Error): void;
 }
 
 /**
@@ -114,6 +116,7 @@ export class BinlogFileSink {
 			(error: Error) => {
 				this.failure = error;
 				this.draining = undefined;
+				this.options.onFailure(error);
 			},
 		);
 	}

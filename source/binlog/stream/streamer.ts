@@ -197,6 +197,10 @@ class BinlogStreamer {
 			onResume: () => session?.resume(),
 			onDurable: (boundary) => this.onDurable(boundary),
 			onFileClosed: (name) => this.fileClosed(name),
+			onFailure: (error) => {
+				failWith(error);
+				void session?.close();
+			},
 		});
 
 		const onEvent = (event: Buffer) => {

@@ -31,7 +31,7 @@ export async function binlogStreamCommand(ctx: CommandContext): Promise<void> {
 	const options = resolveBinlogStreamOptions(
 		binlogStreamRequest(ctx.flags),
 		ctx.loaded.config,
-		{...ctx.targets[0]!, dbType: 'mysql'},
+		ctx.targets[0]!,
 	);
 	const controller = new AbortController();
 	void ctx.interrupted.then(() => controller.abort());

@@ -34,10 +34,6 @@ function Cell({label, width, children}: {label: string; width?: number; children
 	);
 }
 
-function Line({children}: {children: ReactNode}) {
-	return <Box>{children}</Box>;
-}
-
 function StateText({state}: {state: BinlogTailState}) {
 	return <Text color={stateColor[state]}>● {state === 'stopping' ? 'stopping…' : state}</Text>;
 }
@@ -78,30 +74,30 @@ export function BinlogStatusPanel({state, status, output}: {state: BinlogTailSta
 	const retry = useRetry(status);
 	return (
 		<Box flexDirection="column">
-			<Line>
+			<Box>
 				<Cell label="State" width={LEFT_WIDTH}>
 					<StateText state={state} />
 				</Cell>
 				<Cell label="Lag">{lag === undefined ? '—' : `${formatDuration(lag)} behind`}</Cell>
-			</Line>
-			<Line>
+			</Box>
+			<Box>
 				<Cell label="Position" width={LEFT_WIDTH}>
 					{filePosition(status?.file, status?.pos)}
 				</Cell>
 				<Cell label="GTID">{status?.gtid || '—'}</Cell>
-			</Line>
-			<Line>
+			</Box>
+			<Box>
 				<Cell label="Durable" width={LEFT_WIDTH}>
 					{filePosition(status?.durableFile, status?.durablePos)}
 				</Cell>
 				<Cell label="Reconnects">{formatCount(status?.reconnects ?? 0)}</Cell>
-			</Line>
-			<Line>
+			</Box>
+			<Box>
 				<Cell label="Throughput" width={LEFT_WIDTH}>
 					{`${formatCount(status?.eventsPerSecond ?? 0)} events/s · ${formatRate(status?.bytesPerSecond ?? 0, 'bytes')}`}
 				</Cell>
 				<Cell label="Output">{output}</Cell>
-			</Line>
+			</Box>
 			{state === 'reconnecting' && retry ? (
 				<Cell label="Retry">
 					<Text color="yellow">{retryText(retry, Date.now())}</Text>
