@@ -51,6 +51,13 @@ Restore
   --clean            PostgreSQL: drop and re-create a target database that exists (same as --drop-existing)
   --keep             demo: keep the servers running until Ctrl+C
 
+Point-in-time recovery (restore ARTIFACT --binlogs DIR …; MySQL/MariaDB)
+  --binlogs DIR      binlog files (from binlog-stream, or the server's own) replayed after the restore from the backup's coordinates
+  --until TIME | --until-position FILE:POS | --until-gtid GTID   where to stop (whole transactions only; none: all there is)
+  --databases a,b    replay only these databases' changes (default: the databases the backup restores)
+  --dry-run          list the transactions that would be replayed and the stop point; change nothing
+  --start-position FILE:POS | --start-gtid GTID   where to start when the backup does not record it
+
 Binlog streaming (binlog-stream; MySQL/MariaDB)
   --output DIR/      where the binlog files, binlog-index.json and the checkpoint go (or backup.binlog.targets[].path)
   --server-id N      the replica id to register as (backup.binlog.server_id, default 99999)

@@ -14,7 +14,7 @@ import {describePostgresCoordinates} from '../engines/postgres-logical/snapshot.
 import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptArtifact} from '../storage/artifact.ts';
-import {applyReplay, planReplay, planResult} from '../binlog/replay/replay.ts';
+import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
 import {noStartPoint, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
 import {parseReplayTarget} from '../binlog/replay/target.ts';
 import type {ReplayRequest, ReplayResult} from '../binlog/replay/types.ts';
@@ -193,6 +193,7 @@ export async function runPointInTimeRestore(request: RestoreRequest, flags: Repl
 	const replayRequest = await replayRequestFor(request, flags, artifact);
 	const planned = await planReplay(replayRequest, bus);
 	if (flags.dryRun) return {replay: planResult(replayRequest, planned, startedAt)};
+	await checkReplayTarget(request.target, planned);
 	const restored = await runRestore(request, bus);
 	const replay = await applyReplay(replayRequest, planned, request.target, bus);
 	return {engine: restored.engine, restore: restored, replay};

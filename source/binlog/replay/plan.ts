@@ -21,6 +21,8 @@ const DEFAULT_LIST_LIMIT = 1000;
 export interface PlannedReplay {
 	plan: ReplayPlan;
 	catalog: BinlogCatalog;
+	/** the first file's FORMAT_DESCRIPTION event, to probe the target's BINLOG privilege with */
+	formatDescription?: Buffer;
 }
 
 interface Draft {
@@ -50,6 +52,7 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 	let draft: Draft | undefined;
 	let checkedTime = false;
 	let checkedFlavor = false;
+	let formatDescription: Buffer | undefined;
 	let lastRead = {file: walk.firstFile, end: walk.startPosition};
 
 	const items = walk.items();
@@ -59,6 +62,7 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 		if (files.at(-1) !== event.file) files.push(event.file);
 		lastRead = {file: event.file, end: event.end};
 		progress.add(event.raw.length);
+		if (event.decoded.kind === 'format-description') formatDescription ??= event.raw;
 		if (!checkedFlavor && walk.flavor) {
 			checkedFlavor = true;
 			if (target.kind === 'gtid' && gtidFlavor(target.gtid) !== walk.flavor) {
@@ -143,6 +147,7 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 	}
 	return {
 		catalog,
+		formatDescription,
 		plan: {
 			flavor: walk.flavor ?? 'mariadb',
 			files,

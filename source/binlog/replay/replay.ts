@@ -7,7 +7,9 @@ import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {UsageError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
+import {LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
 import {ReplayApplier} from './applier.ts';
+import {binlogStatement} from './binlog-statement.ts';
 import {EventSelection} from './event-selection.ts';
 import {planReplay, type PlannedReplay} from './plan.ts';
 import {connectForReplay} from './replay-connection.ts';
@@ -52,8 +54,13 @@ export async function applyReplay(request: ReplayRequest, planned: PlannedReplay
 		const applier = new ReplayApplier(connection, new EventSelection(request.filter, request.renames), bus);
 		await applier.prepare({binlog: request.binlog ?? true});
 		const walk = new TransactionWalk(catalog, request.start);
+		let file: string | undefined;
 		for await (const item of walk.items()) {
 			const {event, transaction, first} = item;
+			if (event.file !== file) {
+				file = event.file;
+				bus.log('info', `replaying ${file}`, {transactionsApplied: applier.counts.transactions});
+			}
 			if (!transaction) {
 				applier.format(event);
 				continue;
@@ -76,6 +83,33 @@ export async function applyReplay(request: ReplayRequest, planned: PlannedReplay
 			statements: counts.statements,
 			finishedAt: new Date().toISOString(),
 		};
+	} finally {
+		await connection.end().catch(() => connection.destroy());
+	}
+}
+
+/**
+ * Checks, before anything is restored, that the server can take these binlogs: the same flavor, and the
+ * privilege to run BINLOG statements (a FORMAT_DESCRIPTION alone changes nothing on the server).
+ */
+export async function checkReplayTarget(settings: ConnectionSettings, planned: PlannedReplay): Promise<void> {
+	const connection = await connectForReplay(settings);
+	try {
+		await refuseOtherFlavor(connection, planned.plan.flavor);
+		if (!planned.formatDescription) return;
+		const probe = Buffer.from(planned.formatDescription);
+		probe[17] = probe[17]! & ~LOG_EVENT_BINLOG_IN_USE_F;
+		try {
+			await connection.query(binlogStatement([probe]));
+		} catch (error) {
+			const {code, sqlMessage} = error as {code?: string; sqlMessage?: string};
+			if (!/ACCESS_DENIED/.test(code ?? '')) throw error;
+			throw new UsageError({
+				code: 'REPLAY_NEEDS_PRIVILEGE',
+				message: `${settings.user ?? 'the user'} may not run BINLOG statements, which replay the row changes: ${sqlMessage ?? (error as Error).message}`,
+				hint: 'Grant it: GRANT BINLOG REPLAY ON *.* TO the user (MariaDB 10.5+; SUPER before, and on MySQL).',
+			});
+		}
 	} finally {
 		await connection.end().catch(() => connection.destroy());
 	}

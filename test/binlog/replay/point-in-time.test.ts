@@ -28,7 +28,7 @@ interface CliOutcome {
 }
 
 /** The CLI in this process, as `dbbackup ARGS` with the server's password in MYSQL_PWD. */
-async function dbbackup(server: RunningMariadb, args: string[]): Promise<CliOutcome> {
+async function dbbackup(server: RunningMariadb, args: string[], as = {user: server.user, password: server.password}): Promise<CliOutcome> {
 	const home = await mkdtemp(join(tmpdir(), 'pitr-home-'));
 	const stdout = new PassThrough();
 	const stderr = new PassThrough();
@@ -38,8 +38,8 @@ async function dbbackup(server: RunningMariadb, args: string[]): Promise<CliOutc
 	stderr.on('data', (chunk) => (err += chunk));
 	try {
 		const code = await run({
-			argv: [...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', server.user],
-			env: {MYSQL_PWD: server.password, PATH: process.env.PATH},
+			argv: [...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', as.user],
+			env: {MYSQL_PWD: as.password, PATH: process.env.PATH},
 			cwd: home,
 			home,
 			stdin: Readable.from([]),
@@ -333,6 +333,17 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 			assert.equal(result.code, 2, result.stderr);
 			assert.match(result.stderr, /error: .*plain\.sql is a SQL script that records no binlog coordinates/);
 			assert.match(result.stderr, /hint: .*--start-position FILE:POS/);
+			assert.equal(await databaseExists(adminB, 'refused_db'), false);
+		});
+
+		test('a user who may not run BINLOG statements', async () => {
+			const result = await dbbackup(serverB, ['restore', sourceArchive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', 'refused_db'], {
+				user: serverB.limitedUser,
+				password: serverB.limitedPassword,
+			});
+			assert.equal(result.code, 2, result.stderr);
+			assert.match(result.stderr, /error: dbbackup_limited may not run BINLOG statements/);
+			assert.match(result.stderr, /hint: Grant it: GRANT BINLOG REPLAY/);
 			assert.equal(await databaseExists(adminB, 'refused_db'), false);
 		});
 
