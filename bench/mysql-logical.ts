@@ -19,7 +19,7 @@ import {ourDumpSteps, ourRestoreSteps, warmUpOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
 import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
 import {runStep, type StepResult} from './run-step.ts';
-import {mysqlStepServer, startBenchServer, type BenchServer} from './server.ts';
+import {mysqlStepServer, settingsLine, startBenchServer, type BenchServer} from './server.ts';
 import type {StepContext} from './steps.ts';
 import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
 import {evaluateTargets, MYSQL_TIME_TARGETS, type SizeRun} from './targets.ts';
@@ -169,12 +169,6 @@ async function sourceSize(admin: Connection): Promise<number> {
 		[SOURCE_DATABASE],
 	);
 	return Number(rows[0]?.bytes);
-}
-
-function settingsLine(settings: Record<string, string>): string {
-	return Object.entries(settings)
-		.map(([name, value]) => `${name}=${/^\d{7,}$/.test(value) ? `${Number(value) / 1024 ** 2}M` : value}`)
-		.join(' ');
 }
 
 main().then(

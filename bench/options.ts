@@ -62,7 +62,8 @@ export function parseBenchOptions(argv: string[], usage = USAGE): BenchOptions |
 	};
 }
 
-function positiveInteger(flag: string, text: string, usage: string): number {
+/** `text` as a whole number above 0 (underscores allowed), or a UsageError naming the flag. */
+export function positiveInteger(flag: string, text: string, usage: string): number {
 	const value = Number(text.replaceAll('_', ''));
 	if (!Number.isSafeInteger(value) || value <= 0) {
 		throw new UsageError({code: 'BAD_ARGUMENTS', message: `${flag} needs a positive whole number, got "${text}"`, hint: usage});

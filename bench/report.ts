@@ -10,7 +10,8 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 	return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
-function renderTable(headers: string[], aligns: ('left' | 'right')[], rows: string[][]): string[] {
+/** Rows under a header and a dashed rule, each column as wide as its widest cell. */
+export function renderTable(headers: string[], aligns: ('left' | 'right')[], rows: string[][]): string[] {
 	const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column]!.length)));
 	const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!, aligns[column]!)).join('  ').trimEnd();
 	return [line(headers), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];

@@ -35,7 +35,7 @@ export async function startBenchServer(baseDir: string, log: (line: string) => v
 		const [rows] = await admin.query<RowDataPacket[]>(
 			`SELECT @@innodb_buffer_pool_size AS innodb_buffer_pool_size, @@innodb_log_file_size AS innodb_log_file_size,
 				@@innodb_flush_log_at_trx_commit AS innodb_flush_log_at_trx_commit, @@log_bin AS log_bin,
-				@@binlog_format AS binlog_format, @@sync_binlog AS sync_binlog, @@max_allowed_packet AS max_allowed_packet`,
+				@@binlog_format AS binlog_format, @@binlog_checksum AS binlog_checksum, @@sync_binlog AS sync_binlog, @@max_allowed_packet AS max_allowed_packet`,
 		);
 		const settings = Object.fromEntries(Object.entries(rows[0] ?? {}).map(([key, value]) => [key, String(value)]));
 		for (const [name, value] of Object.entries(SERVER_SETTINGS)) {
@@ -50,6 +50,13 @@ export async function startBenchServer(baseDir: string, log: (line: string) => v
 		await server.stop();
 		throw error;
 	}
+}
+
+/** The server's settings on one line, sizes in MiB. */
+export function settingsLine(settings: Record<string, string>): string {
+	return Object.entries(settings)
+		.map(([name, value]) => `${name}=${/^\d{7,}$/.test(value) ? `${Number(value) / 1024 ** 2}M` : value}`)
+		.join(' ');
 }
 
 /** Buffer pool resizing runs in the background; wait until the server says it is done. */

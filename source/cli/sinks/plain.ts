@@ -3,6 +3,7 @@ import type {EventBus} from '../../core/events.ts';
 import {formatBytes, formatDuration} from '../../core/format.ts';
 import {asCommandResult} from '../../services/results.ts';
 import {renderResult} from '../report/index.ts';
+import {FeedValve} from './feed-valve.ts';
 
 /**
  * The --yes / non-TTY reporter: progress and diagnostics as plain lines on stderr, results as text on
@@ -12,6 +13,7 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 	let lastProgressLine = 0;
 	let lastBinlogState = '';
 	let lastBinlogLine = 0;
+	const feed = new FeedValve(out.stdout);
 	return bus.onAny((event) => {
 		switch (event.type) {
 			case 'stage':
@@ -41,9 +43,13 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 			case 'result':
 				out.stdout.write(`${renderResult(asCommandResult(event.kind, event.data))}\n`);
 				break;
-			case 'binlog-event':
+			case 'binlog-event': {
+				if (!feed.admit()) break;
+				const dropped = feed.takeDropped();
+				if (dropped > 0) out.stderr.write(`warning: ${dropped} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`);
 				out.stdout.write(`${event.eventTime} ${event.file}:${event.pos} ${event.eventType}${event.gtid ? ` ${event.gtid}` : ''}${event.schema ? ` ${event.schema}${event.table ? `.${event.table}` : ''}` : ''}${event.rows === undefined ? '' : ` ${event.rows} rows`}\n`);
 				break;
+			}
 			case 'binlog-status': {
 				// a line on every change of state, and every 10 s while streaming
 				const now = Date.now();

@@ -1,0 +1,88 @@
+import {parseArgs} from 'node:util';
+import {UsageError} from '../source/core/errors.ts';
+import {positiveInteger} from './options.ts';
+
+export interface BinlogBenchOptions {
+	tables: number;
+	rowsPerTable: number;
+	/** sysbench run threads */
+	threads: number;
+	/** seconds of sysbench load per measured variant */
+	seconds: number;
+	/** milliseconds between two probe commits */
+	probeIntervalMs: number;
+	/** also measure our CLI bundled with esbuild (not how it ships) */
+	bundled: boolean;
+	/** also measure mariadb-binlog --raw --stop-never under the same load */
+	peer: boolean;
+	/** ids of the load runs to do (undefined: all) */
+	only?: string[];
+	/** extra node flags for our streamer (an experiment: the labels say so) */
+	nodeOptions: string[];
+}
+
+/** the load runs' ids, in the order they run */
+export const LOAD_RUN_IDS = ['ours-always', 'ours-interval', 'ours-always-feed-filtered', 'ours-always-bundled', 'mariadb-binlog'] as const;
+export type LoadRunId = (typeof LOAD_RUN_IDS)[number];
+
+export const BINLOG_USAGE = `Usage: node --import tsx bench/binlog-stream.ts [options]
+  --tables N            sysbench tables (default 4)
+  --rows N              rows per table for sysbench prepare (default 100000)
+  --threads N           sysbench run threads (default 4)
+  --time N              seconds of sysbench oltp_write_only load per measured variant (default 60)
+  --probe-interval N    milliseconds between two probe commits (default 100)
+  --no-bundled          skip the run through an esbuild bundle of our CLI
+  --no-peer             skip mariadb-binlog --raw --stop-never
+  --only A,B            only these load runs: ${LOAD_RUN_IDS.join(', ')}
+  --node-options="…"    extra node flags for our streamer, e.g. --node-options="--max-semi-space-size=4" (an experiment; labelled in the output)
+  --help
+A quick run: --rows 20000 --time 20`;
+
+export function parseBinlogBenchOptions(argv: string[]): BinlogBenchOptions | 'help' {
+	let parsed;
+	try {
+		parsed = parseArgs({
+			args: argv,
+			strict: true,
+			allowPositionals: false,
+			options: {
+				tables: {type: 'string'},
+				rows: {type: 'string'},
+				threads: {type: 'string'},
+				time: {type: 'string'},
+				'probe-interval': {type: 'string'},
+				'no-bundled': {type: 'boolean', default: false},
+				'no-peer': {type: 'boolean', default: false},
+				only: {type: 'string'},
+				'node-options': {type: 'string'},
+				help: {type: 'boolean', default: false},
+			},
+		});
+	} catch (error) {
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: (error as Error).message, hint: BINLOG_USAGE});
+	}
+	const {values} = parsed;
+	if (values.help) return 'help';
+	const number = (flag: string, text: string | undefined, fallback: number) =>
+		text === undefined ? fallback : positiveInteger(flag, text, BINLOG_USAGE);
+	return {
+		tables: number('--tables', values.tables, 4),
+		rowsPerTable: number('--rows', values.rows, 100_000),
+		threads: number('--threads', values.threads, 4),
+		seconds: number('--time', values.time, 60),
+		probeIntervalMs: number('--probe-interval', values['probe-interval'], 100),
+		bundled: !values['no-bundled'],
+		peer: !values['no-peer'],
+		only: values.only === undefined ? undefined : parseOnly(values.only),
+		nodeOptions: (values['node-options'] ?? '').split(/\s+/).filter((flag) => flag !== ''),
+	};
+}
+
+function parseOnly(text: string): string[] {
+	const ids = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
+	const unknown = ids.filter((id) => !(LOAD_RUN_IDS as readonly string[]).includes(id));
+	if (ids.length === 0 || unknown.length > 0) {
+		throw new UsageError({code: 'BAD_ARGUMENTS', message: `--only ${text}: ${unknown.length > 0 ? `unknown run ${unknown.join(', ')}` : 'name at least one run'}`, hint: BINLOG_USAGE});
+	}
+	return ids;
+}

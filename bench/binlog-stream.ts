@@ -1,0 +1,238 @@
+/**
+ * Issue 5's binlog streaming bench on a private MariaDB (binlog ROW, CRC32). First the copy of the
+ * binlog sysbench prepare left (no load): time, CPU, peak RSS. Then, one at a time under `sysbench
+ * oltp_write_only` load, each streamer from a freshly rotated binlog: `dbbackup binlog-stream --sync
+ * always`, `--sync interval --checkpoint-interval 1s`, `--sync always --databases bench_probe` (the
+ * copy stays complete, the --json feed carries only the probe's events), the same through an esbuild
+ * bundle (not how it ships), and mariadb-binlog --raw --stop-never for context. For ours: event-to-
+ * durable lag from a probe commit every 100 ms to the binlog-durable line on the streamer's stdout, CPU
+ * and RSS from /proc. Every copy is checked against the server's files after the stop. Prints a table
+ * with the issue's targets and writes the figures to bench/results/. Not a test: nothing here asserts
+ * on time.
+ *
+ *   node --import tsx bench/binlog-stream.ts [--rows N] [--tables N] [--threads N] [--time S] [--only A,B] [--no-bundled] [--no-peer]
+ */
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Connection, RowDataPacket} from 'mysql2/promise';
+import {DbBackupError} from '../source/core/errors.ts';
+import {redact, registerSecret} from '../source/core/redact.ts';
+import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {killBackgroundProcesses} from './background-process.ts';
+import {BINLOG_USAGE, parseBinlogBenchOptions, type BinlogBenchOptions, type LoadRunId} from './binlog-options.ts';
+import {createProbeTable, PROBE_DATABASE} from './binlog-probe.ts';
+import {evaluateStreamTargets, formatBacklogTable, formatCopyChecks, formatFailures, formatVariantTable, STREAM_NOTES} from './binlog-report.ts';
+import {runVariant, startFreshBinlog, type RunEnvironment, type RunMode, type VariantResult} from './binlog-run.ts';
+import {bundleOurCli, ourVariant, peerVariant, type StreamContext, type StreamVariant} from './binlog-variants.ts';
+import {REPO_ROOT, warmUpOurCli} from './ours.ts';
+import {formatTargets, writeResults} from './report.ts';
+import {binlogBytes, settingsLine, startBenchServer, type BenchServer} from './server.ts';
+import {prepareSysbenchData, SOURCE_DATABASE} from './sysbench.ts';
+import {machineInfo, toolVersions} from './versions.ts';
+
+const BENCH_NEEDS: PackageNeed[] = [...MARIADB_NEEDS, {binary: 'sysbench', pkg: 'sysbench'}];
+const WORKLOAD = 'oltp_write_only';
+
+const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+
+/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
+let interrupted = false;
+
+async function main(): Promise<number> {
+	const options = parseBinlogBenchOptions(process.argv.slice(2));
+	if (options === 'help') {
+		process.stdout.write(`${BINLOG_USAGE}\n`);
+		return 0;
+	}
+	await ensureDebianPackages(BENCH_NEEDS, log);
+	const startedAt = new Date();
+	// read before the runs: the revision measured is the one checked out when they start
+	const tools = await toolVersions({
+		'mariadb-binlog': ['mariadb-binlog', '--version'],
+		sysbench: ['sysbench', '--version'],
+		esbuild: [join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), '--version'],
+	});
+	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-binlog-'));
+	let bench: BenchServer | undefined;
+	const connections: Connection[] = [];
+	const cleanUp = async () => {
+		killBackgroundProcesses();
+		for (const connection of connections) await connection.end().catch(() => {});
+		await bench?.server.stop();
+		await rm(workRoot, {recursive: true, force: true});
+	};
+	const onSignal = (signal: NodeJS.Signals) => {
+		if (interrupted) return;
+		interrupted = true;
+		log(`\n${signal}: stopping the streamers and the bench server…`);
+		void cleanUp().finally(() => process.exit(130));
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+
+	try {
+		log(
+			`bench: ${options.tables} × ${options.rowsPerTable.toLocaleString('en-US')} rows, sysbench ${WORKLOAD} ${options.threads} threads × ${options.seconds} s per streamer, ` +
+				`probe every ${options.probeIntervalMs} ms, work dir ${workRoot}`,
+		);
+		await warmUpOurCli(log);
+		bench = await startBenchServer(workRoot, log);
+		registerSecret(bench.server.password);
+		const admin = await bench.connect();
+		connections.push(admin);
+		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
+		log(`\nbench: sysbench ${WORKLOAD} prepare…`);
+		const prepareSeconds = await prepareSysbenchData(bench.server, admin, {
+			tables: options.tables,
+			rowsPerTable: options.rowsPerTable,
+			threads: options.threads,
+			workload: WORKLOAD,
+		});
+		await createProbeTable(admin);
+		const probeConnection = await bench.connect();
+		connections.push(probeConnection);
+		const [firstLog] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
+		const firstFile = String(firstLog[0]?.Log_name);
+		const backlogBytes = await binlogBytes(admin);
+		log(`bench: prepared in ${prepareSeconds.toFixed(0)} s; binlog ${mib(backlogBytes)} MiB so far`);
+
+		const ctx: StreamContext = {nodeOptions: options.nodeOptions, host: bench.server.host, port: bench.server.port, user: bench.server.user, password: bench.server.password, workDir: workRoot};
+		const bundle = options.bundled && (options.only?.includes('ours-always-bundled') ?? true) ? await bundleForRun(workRoot) : undefined;
+		const env: RunEnvironment = {
+			server: bench.server,
+			admin,
+			probeConnection,
+			load: {workload: WORKLOAD, tables: options.tables, rowsPerTable: options.rowsPerTable, threads: options.threads, seconds: options.seconds},
+			probeIntervalMs: options.probeIntervalMs,
+			log,
+		};
+		const run = async (variant: StreamVariant, mode: RunMode) => {
+			if (interrupted) throw new Error('interrupted');
+			const result = await runVariant(variant, env, mode);
+			await rm(variant.outputDir, {recursive: true, force: true});
+			return result;
+		};
+
+		log(`\nbench: copying the ${mib(backlogBytes)} MiB sysbench prepare left in the binlog, no load`);
+		const backlog: VariantResult[] = [];
+		for (const variant of backlogVariants(ctx, options, firstFile)) backlog.push(await run(variant, 'backlog'));
+
+		log(`\nbench: under load; before each streamer the server's binlog is rotated and the older files purged, so it starts from a file of a few KB`);
+		const results: VariantResult[] = [];
+		for (const [id, makeVariant] of loadVariants(ctx, options, bundle)) {
+			if (options.only && !options.only.includes(id)) continue;
+			const fresh = await startFreshBinlog(admin, log);
+			results.push(await run(makeVariant(fresh), 'load'));
+		}
+
+		const targets = evaluateStreamTargets(results, backlog);
+		const lines = [
+			`dbbackup binlog-stream bench, ${startedAt.toISOString()}: MariaDB ${bench.server.version}, ${machineInfo().cpus} cores`,
+			`server: ${settingsLine(bench.settings)}`,
+			`load: sysbench ${WORKLOAD} --threads=${options.threads} --time=${options.seconds} on ${options.tables} × ${options.rowsPerTable.toLocaleString('en-US')} rows, one streamer at a time into a fresh directory, ` +
+				`caught up before its load starts; probe every ${options.probeIntervalMs} ms. The server (mariadbd), sysbench, the bench and the streamer share the machine's ${machineInfo().cpus} cores.`,
+			'',
+			`Copying the binlog sysbench prepare left (${mib(backlogBytes)} MiB), no load, from the start until caught up:`,
+			...formatBacklogTable(backlog),
+			'',
+			`Under load (${options.seconds} s each), each streamer starting from a freshly rotated binlog:`,
+			...formatVariantTable(results),
+			'',
+			'copies vs the server\'s binlog files after the stop (closed files whole, the active file as a prefix):',
+			...formatCopyChecks([...backlog, ...results]),
+			...([...backlog, ...results].some((result) => result.status !== 'ok') ? ['', 'did not complete:', ...formatFailures([...backlog, ...results])] : []),
+			'',
+			...STREAM_NOTES,
+			'',
+			'Targets (issue 5):',
+			...formatTargets(targets),
+		];
+		process.stdout.write(`${lines.join('\n')}\n`);
+		const file = await writeResults('binlog-stream', startedAt, {
+			startedAt: startedAt.toISOString(),
+			finishedAt: new Date().toISOString(),
+			options,
+			machine: machineInfo(),
+			server: {version: bench.server.version, settings: bench.settings},
+			tools,
+			data: {workload: WORKLOAD, database: SOURCE_DATABASE, tables: options.tables, rowsPerTable: options.rowsPerTable, prepareSeconds, prepareBinlogBytes: backlogBytes},
+			notes: STREAM_NOTES,
+			backlog,
+			results,
+			targets,
+		});
+		process.stdout.write(`\nresults written to ${file}\n`);
+		const incomplete = [...backlog, ...results].filter((result) => result.status !== 'ok' || (result.ours && !result.copy?.ok));
+		if (incomplete.length > 0) {
+			log(`bench: ${incomplete.length} streamer(s) failed or left a copy that differs: ${incomplete.map((result) => result.label).join(', ')}`);
+			return 1;
+		}
+		return 0;
+	} finally {
+		if (!interrupted) await cleanUp();
+	}
+}
+
+async function bundleForRun(workRoot: string): Promise<string> {
+	log('bench: bundling our CLI with esbuild (for the "bundled (not shipped)" run)…');
+	return bundleOurCli(join(workRoot, 'bundle'));
+}
+
+/** The streamers that copy sysbench prepare's binlog with no load. */
+function backlogVariants(ctx: StreamContext, options: BinlogBenchOptions, firstFile: string): StreamVariant[] {
+	const variants = [ourVariant(ctx, {id: 'backlog-ours-always', label: 'dbbackup --sync always', sync: 'always', serverId: 111, firstFile})];
+	if (options.peer) variants.push(peerVariant(ctx, {id: 'backlog-mariadb-binlog', firstFile, serverId: 112}));
+	return variants;
+}
+
+type VariantFactory = (firstFile: string) => StreamVariant;
+
+/** The streamers measured under load by id, each made once the server's binlog has been rotated (its first file). */
+function loadVariants(ctx: StreamContext, options: BinlogBenchOptions, bundle: string | undefined): [LoadRunId, VariantFactory][] {
+	const variants: [LoadRunId, VariantFactory][] = [
+		['ours-always', (firstFile) => ourVariant(ctx, {id: 'ours-always', label: 'dbbackup --sync always', sync: 'always', serverId: 101, firstFile})],
+		[
+			'ours-interval',
+			(firstFile) => ourVariant(ctx, {id: 'ours-interval', label: 'dbbackup --sync interval --checkpoint-interval 1s', sync: 'interval', serverId: 102, firstFile}),
+		],
+		[
+			'ours-always-feed-filtered',
+			(firstFile) =>
+				ourVariant(ctx, {
+					id: 'ours-always-feed-filtered',
+					label: `dbbackup --sync always --databases ${PROBE_DATABASE}`,
+					sync: 'always',
+					serverId: 103,
+					firstFile,
+					extraArgs: ['--databases', PROBE_DATABASE],
+				}),
+		],
+	];
+	if (bundle !== undefined) {
+		variants.push([
+			'ours-always-bundled',
+			(firstFile) =>
+				ourVariant(ctx, {id: 'ours-always-bundled', label: 'dbbackup --sync always, bundled (not shipped)', sync: 'always', serverId: 104, firstFile, entry: bundle}),
+		]);
+	}
+	if (options.peer) variants.push(['mariadb-binlog', (firstFile) => peerVariant(ctx, {id: 'mariadb-binlog', firstFile, serverId: 105})]);
+	return variants;
+}
+
+function mib(bytes: number): string {
+	return (bytes / 1024 ** 2).toFixed(0);
+}
+
+main().then(
+	(code) => {
+		if (!interrupted) process.exit(code);
+	},
+	(error: unknown) => {
+		if (interrupted) return;
+		const message = error instanceof Error ? error.message : String(error);
+		log(`bench failed: ${message}`);
+		if (error instanceof DbBackupError && error.hint) log(error.hint);
+		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
+	},
+);
