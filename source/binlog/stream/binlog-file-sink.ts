@@ -57,14 +57,6 @@ export class BinlogFileSink {
 		this.highWater = options.highWaterBytes ?? 16 * 1024 * 1024;
 	}
 
-	/** the last boundary on disk and fsync'd */
-	get durableBoundary(): Boundary | undefined {
-		return this.durable;
-	}
-
-	/** the last boundary handed to the sink (maybe still queued) */
-	lastBoundary: Boundary | undefined;
-
 	/** continue `file` at `position` (it must be that long), or create it with the magic when position is 4 */
 	switchTo(file: string, position: number): void {
 		this.push({kind: 'switch', file, position});
@@ -80,7 +72,6 @@ export class BinlogFileSink {
 	}
 
 	boundary(boundary: Boundary): void {
-		this.lastBoundary = boundary;
 		this.push({kind: 'boundary', boundary});
 	}
 

@@ -2,8 +2,7 @@ import {mkdir, stat, truncate} from 'node:fs/promises';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {connectMysql} from '../../core/connect.ts';
-import type {ConnectionSettings} from '../../core/connection-settings.ts';
-import {manifestHost} from '../../core/connection-settings.ts';
+import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import {ConnectionError, DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
@@ -325,9 +324,9 @@ class BinlogStreamer {
 		}
 		checksum = session.source.checksum === 'CRC32' ? ChecksumAlgorithm.crc32 : ChecksumAlgorithm.off;
 		if (start?.kind === 'position') {
-			bus.log('info', `streaming ${describeSource(options.settings)} from ${start.file}:${start.position}`);
+			bus.log('info', `streaming ${describeTarget(options.settings)} from ${start.file}:${start.position}`);
 		} else if (start?.kind === 'mariadb-gtid') {
-			bus.log('info', `streaming ${describeSource(options.settings)} after GTID ${start.gtid} (copy at ${file}:${offset})`);
+			bus.log('info', `streaming ${describeTarget(options.settings)} after GTID ${start.gtid} (copy at ${file}:${offset})`);
 		}
 		this.setState('streaming');
 
@@ -500,10 +499,6 @@ class BinlogStreamer {
 
 /** A fresh copy started by GTID landed inside a file: start again at that file's beginning. */
 class RestartFromFileStart extends Error {}
-
-function describeSource(settings: ConnectionSettings): string {
-	return settings.socket && !settings.host ? settings.socket : `${settings.host ?? 'localhost'}:${settings.port ?? 3306}`;
-}
 
 function checksumError(file: string | undefined, position: number, type: string): IntegrityError {
 	return new IntegrityError({

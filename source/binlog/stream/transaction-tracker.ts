@@ -18,7 +18,7 @@ export class TransactionTracker {
 	private inTransaction = false;
 	/** MariaDB standalone GTID (DDL) or MySQL GTID not yet followed by BEGIN: the next QUERY ends it */
 	private awaitingStatement = false;
-	private currentGtid: string | undefined;
+	private current: OpenTransaction | undefined;
 	private mariadb: MariadbGtid[] = [];
 	private mysql: MysqlGtidSid[] = [];
 
@@ -34,6 +34,10 @@ export class TransactionTracker {
 		return this.flavor === 'mariadb' ? formatMariadbGtidList(this.mariadb) : formatMysqlGtidSet(this.mysql);
 	}
 
+	private get currentGtid(): string | undefined {
+		return this.current?.text;
+	}
+
 	get inside(): boolean {
 		return this.inTransaction || this.awaitingStatement;
 	}
@@ -42,18 +46,20 @@ export class TransactionTracker {
 	reset(gtid: string): void {
 		this.inTransaction = false;
 		this.awaitingStatement = false;
-		this.currentGtid = undefined;
+		this.current = undefined;
 		if (this.flavor === 'mariadb') this.mariadb = gtid === '' ? [] : parseMariadbGtidList(gtid);
 		else this.mysql = gtid === '' ? [] : parseMysqlGtidSet(gtid);
 	}
 
 	observe(event: DecodedEvent): EventVerdict {
 		switch (event.kind) {
-			case 'mariadb-gtid':
-				this.open(event.gtid, event.standalone);
+			case 'mariadb-gtid': {
+				const gtid = {domainId: event.domainId, serverId: event.serverId, sequence: event.sequence};
+				this.open({text: event.gtid, commit: () => (this.mariadb = advanceMariadbPosition(this.mariadb, gtid))}, event.standalone);
 				return {boundary: false, gtid: event.gtid};
+			}
 			case 'mysql-gtid':
-				this.open(event.anonymous ? undefined : event.gtid, true);
+				this.open(event.anonymous ? undefined : {text: event.gtid, commit: () => (this.mysql = addMysqlGtid(this.mysql, event.uuid, event.gno))}, true);
 				return {boundary: false, gtid: this.currentGtid};
 			case 'query':
 				return this.query(event.sql);
@@ -72,8 +78,8 @@ export class TransactionTracker {
 		}
 	}
 
-	private open(gtid: string | undefined, awaitingStatement: boolean): void {
-		this.currentGtid = gtid;
+	private open(transaction: OpenTransaction | undefined, awaitingStatement: boolean): void {
+		this.current = transaction;
 		this.inTransaction = !awaitingStatement;
 		this.awaitingStatement = awaitingStatement;
 	}
@@ -93,20 +99,16 @@ export class TransactionTracker {
 
 	private close(): EventVerdict {
 		const gtid = this.currentGtid;
-		if (gtid !== undefined) this.commit(gtid);
+		this.current?.commit();
 		this.inTransaction = false;
 		this.awaitingStatement = false;
-		this.currentGtid = undefined;
+		this.current = undefined;
 		return {boundary: true, gtid};
 	}
+}
 
-	private commit(gtid: string): void {
-		if (this.flavor === 'mariadb') {
-			const [domainId, serverId, sequence] = gtid.split('-');
-			this.mariadb = advanceMariadbPosition(this.mariadb, {domainId: Number(domainId), serverId: Number(serverId), sequence: BigInt(sequence!)});
-		} else {
-			const colon = gtid.lastIndexOf(':');
-			this.mysql = addMysqlGtid(this.mysql, gtid.slice(0, colon), BigInt(gtid.slice(colon + 1)));
-		}
-	}
+/** The open transaction's GTID, and what its commit does to the GTID state. */
+interface OpenTransaction {
+	text: string;
+	commit(): void;
 }
