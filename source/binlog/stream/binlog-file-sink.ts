@@ -54,7 +54,7 @@ export class BinlogFileSink {
 	private readonly highWater: number;
 
 	constructor(private readonly options: FileSinkOptions) {
-		this.highWater = options.highWaterBytes ?? 16 * 1024 * 1024;
+		this.highWater = options.highWaterBytes ?? 4 * 1024 * 1024;
 	}
 
 	/** continue `file` at `position` (it must be that long), or create it with the magic when position is 4 */
@@ -118,8 +118,10 @@ export class BinlogFileSink {
 		while (this.items.length > 0) {
 			const batch: Buffer[] = [];
 			let syncWanted = false;
-			while (this.items.length > 0) {
-				const item = this.items[0]!;
+			// one splice for the batch: shift() per item is quadratic when a stall has queued many events
+			let taken = 0;
+			for (; taken < this.items.length; taken++) {
+				const item = this.items[taken]!;
 				if (item.kind === 'data') {
 					batch.push(item.bytes);
 				} else if (item.kind === 'boundary') {
@@ -130,8 +132,8 @@ export class BinlogFileSink {
 				} else {
 					break;
 				}
-				this.items.shift();
 			}
+			this.items.splice(0, taken);
 			if (batch.length > 0) await this.write(batch);
 			if (syncWanted) await this.syncNow();
 			const next = this.items[0];
