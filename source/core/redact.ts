@@ -13,6 +13,7 @@ export function registerSecret(secret: string | undefined | null): void {
 }
 
 export function redact(text: string): string {
+	if (secrets.size === 0) return text;
 	let out = text;
 	for (const secret of secrets) {
 		if (out.includes(secret)) out = out.split(secret).join(REDACTED);
@@ -20,16 +21,29 @@ export function redact(text: string): string {
 	return out;
 }
 
-/** Redacts secrets inside any JSON-able value (strings at any depth). */
+/**
+ * Redacts secrets inside any JSON-able value (strings at any depth). A value with nothing to redact
+ * comes back as it is, not copied: the bus passes every binlog feed event through here.
+ */
 export function redactValue<T>(value: T): T {
 	if (typeof value === 'string') return redact(value) as T;
-	if (Array.isArray(value)) return value.map((item) => redactValue(item)) as T;
-	if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-		const out: Record<string, unknown> = {};
-		for (const [key, item] of Object.entries(value)) out[key] = redactValue(item);
-		return out as T;
+	if (secrets.size === 0 || value === null || typeof value !== 'object') return value;
+	if (Array.isArray(value)) {
+		let out: unknown[] | undefined;
+		for (let index = 0; index < value.length; index++) {
+			const item = redactValue(value[index]);
+			if (item !== value[index]) (out ??= value.slice())[index] = item;
+		}
+		return (out ?? value) as T;
 	}
-	return value;
+	if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+	let out: Record<string, unknown> | undefined;
+	for (const key in value) {
+		const original = (value as Record<string, unknown>)[key];
+		const item = redactValue(original);
+		if (item !== original) (out ??= {...(value as Record<string, unknown>)})[key] = item;
+	}
+	return (out ?? value) as T;
 }
 
 export function clearSecretsForTests(): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import {EventBus, ProgressReporter, type BusEvent} from '../../source/core/events.ts';
-import {registerSecret} from '../../source/core/redact.ts';
+import {clearSecretsForTests, REDACTED, registerSecret} from '../../source/core/redact.ts';
 import {ConnectionError, ExitCode, toDbBackupError, WorkError} from '../../source/core/errors.ts';
 
 test('listeners get typed events with a timestamp; unsubscribe stops them', () => {
@@ -63,4 +63,22 @@ test('progress is throttled at the source, computes rate and ETA, and finish alw
 	assert.equal(last.done, 500);
 	assert.equal(last.rate, 500); // 500 rows in 1 s
 	assert.equal(last.eta, 1); // 500 left at 500/s
+});
+
+test('redaction copies only what it changes: a nested secret is redacted without touching the emitter\'s object', () => {
+	registerSecret('nested-secret-value');
+	try {
+		const bus = new EventBus();
+		const seen: unknown[] = [];
+		bus.on('result', (event) => seen.push(event.data));
+		const data = {list: ['plain', 'has nested-secret-value inside'], inner: {keep: 1}};
+		bus.result('check', data);
+		assert.deepEqual(seen[0], {list: ['plain', `has ${REDACTED} inside`], inner: {keep: 1}});
+		assert.equal(data.list[1], 'has nested-secret-value inside', 'the original is not changed');
+		const clean = {list: ['plain'], inner: {keep: 1}};
+		bus.result('check', clean);
+		assert.equal(seen[1], clean, 'nothing to redact: the same object');
+	} finally {
+		clearSecretsForTests();
+	}
 });

@@ -32,10 +32,22 @@ export function filterAccepts(filter: EventFilter | undefined, schema: string | 
 	});
 }
 
+let timeSeconds = -1;
+let timeText = '';
+
+/** Events carry whole seconds and come thousands a second: one string per second. */
+function eventTimeText(seconds: number): string {
+	if (seconds !== timeSeconds) {
+		timeSeconds = seconds;
+		timeText = new Date(seconds * 1000).toISOString();
+	}
+	return timeText;
+}
+
 /** The feed line of one event: what it is, where, and for rows events how many rows. */
 export function feedEntry(event: DecodedEvent, file: string, gtid: string | undefined): EventPayloads['binlog-event'] {
 	const entry: EventPayloads['binlog-event'] = {
-		eventTime: new Date(event.header.timestamp * 1000).toISOString(),
+		eventTime: eventTimeText(event.header.timestamp),
 		file,
 		pos: event.header.logPos - event.header.eventSize,
 		eventType: eventTypeName(event.header.type),

@@ -13,8 +13,10 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 	let lastProgressLine = 0;
 	let lastBinlogState = '';
 	let lastBinlogLine = 0;
-	const feed = new FeedValve(out.stdout);
-	return bus.onAny((event) => {
+	const feed = new FeedValve(out.stdout, (count) =>
+		out.stderr.write(`warning: ${count} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`),
+	);
+	const detach = bus.onAny((event) => {
 		switch (event.type) {
 			case 'stage':
 				out.stderr.write(`==> ${event.name}${event.detail ? `: ${event.detail}` : ''}\n`);
@@ -41,13 +43,11 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				out.stderr.write(`error: ${event.message}\n${event.hint ? `hint: ${event.hint}\n` : ''}`);
 				break;
 			case 'result':
+				feed.flush();
 				out.stdout.write(`${renderResult(asCommandResult(event.kind, event.data))}\n`);
 				break;
 			case 'binlog-event': {
-				if (!feed.admit()) break;
-				const dropped = feed.takeDropped();
-				if (dropped > 0) out.stderr.write(`warning: ${dropped} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`);
-				out.stdout.write(`${event.eventTime} ${event.file}:${event.pos} ${event.eventType}${event.gtid ? ` ${event.gtid}` : ''}${event.schema ? ` ${event.schema}${event.table ? `.${event.table}` : ''}` : ''}${event.rows === undefined ? '' : ` ${event.rows} rows`}\n`);
+				feed.offer(`${event.eventTime} ${event.file}:${event.pos} ${event.eventType}${event.gtid ? ` ${event.gtid}` : ''}${event.schema ? ` ${event.schema}${event.table ? `.${event.table}` : ''}` : ''}${event.rows === undefined ? '' : ` ${event.rows} rows`}\n`);
 				break;
 			}
 			case 'binlog-status': {
@@ -67,4 +67,8 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				break;
 		}
 	});
+	return () => {
+		detach();
+		feed.flush();
+	};
 }
