@@ -6,12 +6,6 @@ import {EventBus} from '../core/events.ts';
 import {DbBackupError, ExitCode, UsageError, toDbBackupError} from '../core/errors.ts';
 import {redact} from '../core/redact.ts';
 import {parseDbType, resolveTargets} from '../services/targets.ts';
-import {backupCommand} from './commands/backup.ts';
-import {restoreCommand} from './commands/restore.ts';
-import {binlogStreamCommand} from './commands/binlog-stream.ts';
-import {demoCommand} from './commands/demo.ts';
-import {detectCommand} from './commands/detect.ts';
-import {engineCommand} from './commands/engine.ts';
 import type {CommandContext} from './context.ts';
 import {HELP} from './help.ts';
 import {parseArgv, type ParsedFlags} from './parse.ts';
@@ -62,15 +56,19 @@ function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
 /** The Ink screen a command opens on a TTY. */
 const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo', 'binlog-stream': 'binlog-tail'};
 
+/**
+ * Each command's module loads when that command runs: a long-running streamer should not carry the
+ * engines, the S3 client and both database drivers in memory.
+ */
 const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
-	detect: detectCommand,
-	engine: engineCommand,
-	backup: (ctx) => backupCommand(ctx, 'single'),
-	'physical-backup': (ctx) => backupCommand(ctx, 'physical'),
-	'stream-backup': (ctx) => backupCommand(ctx, 'stream'),
-	restore: restoreCommand,
-	demo: demoCommand,
-	'binlog-stream': binlogStreamCommand,
+	detect: async (ctx) => (await import('./commands/detect.ts')).detectCommand(ctx),
+	engine: async (ctx) => (await import('./commands/engine.ts')).engineCommand(ctx),
+	backup: async (ctx) => (await import('./commands/backup.ts')).backupCommand(ctx, 'single'),
+	'physical-backup': async (ctx) => (await import('./commands/backup.ts')).backupCommand(ctx, 'physical'),
+	'stream-backup': async (ctx) => (await import('./commands/backup.ts')).backupCommand(ctx, 'stream'),
+	restore: async (ctx) => (await import('./commands/restore.ts')).restoreCommand(ctx),
+	demo: async (ctx) => (await import('./commands/demo.ts')).demoCommand(ctx),
+	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
 };
 
 /** Commands whose normal end is Ctrl+C / SIGTERM: they stop cleanly themselves, so the run waits for them. */

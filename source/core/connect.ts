@@ -1,5 +1,5 @@
-import mysql from 'mysql2/promise';
-import pg from 'pg';
+import type mysql from 'mysql2/promise';
+import type pg from 'pg';
 import {describeTarget, type ConnectionSettings} from './connection-settings.ts';
 import type {ConnectionSummary} from './detect/types.ts';
 import {ConnectionError} from './errors.ts';
@@ -92,8 +92,10 @@ export function connectionFailure(settings: ConnectionSettings, error: unknown):
 export type MysqlConnection = mysql.Connection;
 
 export async function connectMysql(settings: ConnectionSettings, options: {multipleStatements?: boolean} = {}): Promise<mysql.Connection> {
+	// the drivers load on first use: a command needs one of them, and each costs start-up time and memory
+	const {default: driver} = await import('mysql2/promise');
 	try {
-		return await mysql.createConnection({
+		return await driver.createConnection({
 			host: settings.socket && !settings.host ? undefined : (settings.host ?? 'localhost'),
 			port: settings.port ?? 3306,
 			socketPath: settings.host ? undefined : settings.socket,
@@ -112,7 +114,8 @@ export async function connectMysql(settings: ConnectionSettings, options: {multi
 }
 
 export async function connectPostgres(settings: ConnectionSettings): Promise<pg.Client> {
-	const client = new pg.Client({
+	const {default: driver} = await import('pg');
+	const client = new driver.Client({
 		host: settings.host ?? settings.socket,
 		port: settings.port ?? 5432,
 		user: settings.user,
