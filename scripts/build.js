@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Bundles the CLI with esbuild into dist/ (run by `npm install`/`npm ci` through "prepare", and by
+// `npm test`). bin/dbbackup.js runs the bundle while it is newer than every source file it was built
+// from, and the TypeScript sources through tsx otherwise, so an edit never runs stale code.
+// Dependencies stay external: they load from node_modules as they are, native zstd binding included.
+// Each command is its own chunk, loaded when that command runs.
+import {copyFile, mkdir, rm, stat, writeFile} from 'node:fs/promises';
+import {dirname, join, relative} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {build} from 'esbuild';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, 'dist');
+
+await rm(dist, {recursive: true, force: true});
+await mkdir(dist, {recursive: true});
+const result = await build({
+	absWorkingDir: root,
+	entryPoints: {main: 'source/cli/main.ts'},
+	outdir: dist,
+	bundle: true,
+	splitting: true,
+	format: 'esm',
+	platform: 'node',
+	target: 'node20',
+	packages: 'external',
+	jsx: 'automatic',
+	sourcemap: 'linked',
+	metafile: true,
+	logLevel: 'warning',
+});
+// the S3 sandbox starts this file as its own process, next to the chunk that names it
+await copyFile(join(root, 'source/sandbox/s3rver-child.js'), join(dist, 's3rver-child.js'));
+
+const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
+inputs.push('package.json');
+let newest = 0;
+for (const input of inputs) newest = Math.max(newest, (await stat(join(root, input))).mtimeMs);
+await writeFile(join(dist, 'build-info.json'), `${JSON.stringify({entry: 'main.js', newestInputMs: newest, inputs}, null, '\t')}\n`);
+console.log(`dbbackup: bundled ${inputs.length} source files into ${relative(root, dist)}/`);
