@@ -11,8 +11,8 @@ export interface BinlogBenchOptions {
 	seconds: number;
 	/** milliseconds between two probe commits */
 	probeIntervalMs: number;
-	/** also measure our CLI bundled with esbuild (not how it ships) */
-	bundled: boolean;
+	/** also measure our CLI run from the TypeScript sources through tsx (DBBACKUP_FROM_SOURCE=1) */
+	fromSource: boolean;
 	/** also measure mariadb-binlog --raw --stop-never under the same load */
 	peer: boolean;
 	/** ids of the load runs to do (undefined: all) */
@@ -22,7 +22,7 @@ export interface BinlogBenchOptions {
 }
 
 /** the load runs' ids, in the order they run */
-export const LOAD_RUN_IDS = ['ours-always', 'ours-interval', 'ours-always-feed-filtered', 'ours-always-bundled', 'mariadb-binlog'] as const;
+export const LOAD_RUN_IDS = ['ours-always', 'ours-interval', 'ours-always-feed-filtered', 'ours-always-from-source', 'mariadb-binlog'] as const;
 export type LoadRunId = (typeof LOAD_RUN_IDS)[number];
 
 export const BINLOG_USAGE = `Usage: node --import tsx bench/binlog-stream.ts [options]
@@ -31,7 +31,7 @@ export const BINLOG_USAGE = `Usage: node --import tsx bench/binlog-stream.ts [op
   --threads N           sysbench run threads (default 4)
   --time N              seconds of sysbench oltp_write_only load per measured variant (default 60)
   --probe-interval N    milliseconds between two probe commits (default 100)
-  --no-bundled          skip the run through an esbuild bundle of our CLI
+  --no-from-source      skip the run of our CLI from the sources through tsx (the others run the bundle)
   --no-peer             skip mariadb-binlog --raw --stop-never
   --only A,B            only these load runs: ${LOAD_RUN_IDS.join(', ')}
   --node-options="…"    extra node flags for our streamer, e.g. --node-options="--max-semi-space-size=4" (an experiment; labelled in the output)
@@ -51,7 +51,7 @@ export function parseBinlogBenchOptions(argv: string[]): BinlogBenchOptions | 'h
 				threads: {type: 'string'},
 				time: {type: 'string'},
 				'probe-interval': {type: 'string'},
-				'no-bundled': {type: 'boolean', default: false},
+				'no-from-source': {type: 'boolean', default: false},
 				'no-peer': {type: 'boolean', default: false},
 				only: {type: 'string'},
 				'node-options': {type: 'string'},
@@ -71,7 +71,7 @@ export function parseBinlogBenchOptions(argv: string[]): BinlogBenchOptions | 'h
 		threads: number('--threads', values.threads, 4),
 		seconds: number('--time', values.time, 60),
 		probeIntervalMs: number('--probe-interval', values['probe-interval'], 100),
-		bundled: !values['no-bundled'],
+		fromSource: !values['no-from-source'],
 		peer: !values['no-peer'],
 		only: values.only === undefined ? undefined : parseOnly(values.only),
 		nodeOptions: (values['node-options'] ?? '').split(/\s+/).filter((flag) => flag !== ''),

@@ -159,6 +159,6 @@ export const STREAM_NOTES = [
 	'  CPU wait %: how much of the window its main (JavaScript) thread was runnable but waiting for a CPU (/proc/PID/schedstat): the share it lost to the server, sysbench and the bench on these cores.',
 	'peak RSS: VmHWM of the streamer process over its whole life (catch-up included) read just before the stop; load RSS: the largest VmRSS sampled every 200 ms during the load.',
 	'events/s: the mean of the streamer\'s own binlog-status events/s during the load. binlog MiB/s: how fast the server\'s binlog grew. sysbench tps: what the server committed alongside (the probe adds ~10/s).',
-	'Ours through bin/dbbackup.js carries tsx\'s TypeScript compiler in memory; "bundled (not shipped)" is the same source bundled with esbuild into a temp dir, to show what a build would use.',
+	'Ours runs as installed: bin/dbbackup.js starts the esbuild bundle in dist/ (the bench builds it first). "from source through tsx" is the same CLI with DBBACKUP_FROM_SOURCE=1, which compiles the TypeScript sources at start and keeps tsx in memory.',
 	'mariadb-binlog --raw --stop-never never fsyncs its files, so it has no durable-lag figure: its CPU and RSS are for context only. Its copies differ from the server\'s files from byte 21 on, the flags of the format description event (the server clears the in-use flag in what it sends); ours restores the flag while a file is open, as the issue asks for byte-identical copies.',
 ];

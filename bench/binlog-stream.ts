@@ -3,14 +3,14 @@
  * binlog sysbench prepare left (no load): time, CPU, peak RSS. Then, one at a time under `sysbench
  * oltp_write_only` load, each streamer from a freshly rotated binlog: `dbbackup binlog-stream --sync
  * always`, `--sync interval --checkpoint-interval 1s`, `--sync always --databases bench_probe` (the
- * copy stays complete, the --json feed carries only the probe's events), the same through an esbuild
- * bundle (not how it ships), and mariadb-binlog --raw --stop-never for context. For ours: event-to-
+ * copy stays complete, the --json feed carries only the probe's events), the same run from the
+ * TypeScript sources through tsx (DBBACKUP_FROM_SOURCE=1, to show what the bundle saves), and mariadb-binlog --raw --stop-never for context. For ours: event-to-
  * durable lag from a probe commit every 100 ms to the binlog-durable line on the streamer's stdout, CPU
  * and RSS from /proc. Every copy is checked against the server's files after the stop. Prints a table
  * with the issue's targets and writes the figures to bench/results/. Not a test: nothing here asserts
  * on time.
  *
- *   node --import tsx bench/binlog-stream.ts [--rows N] [--tables N] [--threads N] [--time S] [--only A,B] [--no-bundled] [--no-peer]
+ *   node --import tsx bench/binlog-stream.ts [--rows N] [--tables N] [--threads N] [--time S] [--only A,B] [--no-from-source] [--no-peer]
  */
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
@@ -24,8 +24,8 @@ import {BINLOG_USAGE, parseBinlogBenchOptions, type BinlogBenchOptions, type Loa
 import {createProbeTable, PROBE_DATABASE} from './binlog-probe.ts';
 import {evaluateStreamTargets, formatBacklogTable, formatCopyChecks, formatFailures, formatVariantTable, STREAM_NOTES} from './binlog-report.ts';
 import {runVariant, startFreshBinlog, type RunEnvironment, type RunMode, type VariantResult} from './binlog-run.ts';
-import {bundleOurCli, ourVariant, peerVariant, type StreamContext, type StreamVariant} from './binlog-variants.ts';
-import {REPO_ROOT, warmUpOurCli} from './ours.ts';
+import {ourVariant, peerVariant, type StreamContext, type StreamVariant} from './binlog-variants.ts';
+import {REPO_ROOT, buildOurCli} from './ours.ts';
 import {formatTargets, writeResults} from './report.ts';
 import {binlogBytes, settingsLine, startBenchServer, type BenchServer} from './server.ts';
 import {prepareSysbenchData, SOURCE_DATABASE} from './sysbench.ts';
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
 			`bench: ${options.tables} × ${options.rowsPerTable.toLocaleString('en-US')} rows, sysbench ${WORKLOAD} ${options.threads} threads × ${options.seconds} s per streamer, ` +
 				`probe every ${options.probeIntervalMs} ms, work dir ${workRoot}`,
 		);
-		await warmUpOurCli(log);
+		await buildOurCli(log);
 		bench = await startBenchServer(workRoot, log);
 		registerSecret(bench.server.password);
 		const admin = await bench.connect();
@@ -98,7 +98,6 @@ async function main(): Promise<number> {
 		log(`bench: prepared in ${prepareSeconds.toFixed(0)} s; binlog ${mib(backlogBytes)} MiB so far`);
 
 		const ctx: StreamContext = {nodeOptions: options.nodeOptions, host: bench.server.host, port: bench.server.port, user: bench.server.user, password: bench.server.password, workDir: workRoot};
-		const bundle = options.bundled && (options.only?.includes('ours-always-bundled') ?? true) ? await bundleForRun(workRoot) : undefined;
 		const env: RunEnvironment = {
 			server: bench.server,
 			admin,
@@ -120,7 +119,7 @@ async function main(): Promise<number> {
 
 		log(`\nbench: under load; before each streamer the server's binlog is rotated and the older files purged, so it starts from a file of a few KB`);
 		const results: VariantResult[] = [];
-		for (const [id, makeVariant] of loadVariants(ctx, options, bundle)) {
+		for (const [id, makeVariant] of loadVariants(ctx, options)) {
 			if (options.only && !options.only.includes(id)) continue;
 			const fresh = await startFreshBinlog(admin, log);
 			results.push(await run(makeVariant(fresh), 'load'));
@@ -174,11 +173,6 @@ async function main(): Promise<number> {
 	}
 }
 
-async function bundleForRun(workRoot: string): Promise<string> {
-	log('bench: bundling our CLI with esbuild (for the "bundled (not shipped)" run)…');
-	return bundleOurCli(join(workRoot, 'bundle'));
-}
-
 /** The streamers that copy sysbench prepare's binlog with no load. */
 function backlogVariants(ctx: StreamContext, options: BinlogBenchOptions, firstFile: string): StreamVariant[] {
 	const variants = [ourVariant(ctx, {id: 'backlog-ours-always', label: 'dbbackup --sync always', sync: 'always', serverId: 111, firstFile})];
@@ -189,7 +183,7 @@ function backlogVariants(ctx: StreamContext, options: BinlogBenchOptions, firstF
 type VariantFactory = (firstFile: string) => StreamVariant;
 
 /** The streamers measured under load by id, each made once the server's binlog has been rotated (its first file). */
-function loadVariants(ctx: StreamContext, options: BinlogBenchOptions, bundle: string | undefined): [LoadRunId, VariantFactory][] {
+function loadVariants(ctx: StreamContext, options: BinlogBenchOptions): [LoadRunId, VariantFactory][] {
 	const variants: [LoadRunId, VariantFactory][] = [
 		['ours-always', (firstFile) => ourVariant(ctx, {id: 'ours-always', label: 'dbbackup --sync always', sync: 'always', serverId: 101, firstFile})],
 		[
@@ -209,11 +203,11 @@ function loadVariants(ctx: StreamContext, options: BinlogBenchOptions, bundle: s
 				}),
 		],
 	];
-	if (bundle !== undefined) {
+	if (options.fromSource) {
 		variants.push([
-			'ours-always-bundled',
+			'ours-always-from-source',
 			(firstFile) =>
-				ourVariant(ctx, {id: 'ours-always-bundled', label: 'dbbackup --sync always, bundled (not shipped)', sync: 'always', serverId: 104, firstFile, entry: bundle}),
+				ourVariant(ctx, {id: 'ours-always-from-source', label: 'dbbackup --sync always, from source through tsx', sync: 'always', serverId: 104, firstFile, fromSource: true}),
 		]);
 	}
 	if (options.peer) variants.push(['mariadb-binlog', (firstFile) => peerVariant(ctx, {id: 'mariadb-binlog', firstFile, serverId: 105})]);

@@ -1,6 +1,4 @@
-import {copyFile, mkdir, symlink} from 'node:fs/promises';
 import {join} from 'node:path';
-import {runCommand} from '../source/sandbox/run-command.ts';
 import type {BackgroundSpec} from './background-process.ts';
 import {OUR_CLI, REPO_ROOT} from './ours.ts';
 
@@ -9,7 +7,7 @@ export interface StreamVariant {
 	id: string;
 	label: string;
 	ours: boolean;
-	/** how the product ships (bin/dbbackup.js through tsx), as opposed to the bundled experiment */
+	/** how the product runs once installed (bin/dbbackup.js starting the bundle), as opposed to from source */
 	shipped: boolean;
 	sync?: 'always' | 'interval';
 	/** the replica server id it registers as: each variant its own */
@@ -21,7 +19,7 @@ export interface StreamVariant {
 }
 
 export interface StreamContext {
-	/** node flags put before our entry script (none: as a user runs it) */
+	/** node flags for our streamer, through NODE_OPTIONS (none: as a user runs it) */
 	nodeOptions: string[];
 	host: string;
 	port: number;
@@ -31,7 +29,7 @@ export interface StreamContext {
 	workDir: string;
 }
 
-/** Arguments of `dbbackup binlog-stream` after the entry script. */
+/** Arguments of `dbbackup binlog-stream`. */
 function ourStreamArgs(ctx: StreamContext, outputDir: string, sync: 'always' | 'interval', serverId: number, extra: string[]): string[] {
 	return [
 		'binlog-stream',
@@ -54,25 +52,29 @@ function ourStreamArgs(ctx: StreamContext, outputDir: string, sync: 'always' | '
 	];
 }
 
-/** Our streamer started as a user starts it (bin/dbbackup.js), or from `entry` (the bundle). */
+/** Our streamer started as a user starts it (the dbbackup command, running the bundle), or from the sources through tsx. */
 export function ourVariant(
 	ctx: StreamContext,
-	options: {id: string; label: string; sync: 'always' | 'interval'; serverId: number; firstFile: string; entry?: string; extraArgs?: string[]},
+	options: {id: string; label: string; sync: 'always' | 'interval'; serverId: number; firstFile: string; fromSource?: boolean; extraArgs?: string[]},
 ): StreamVariant {
 	const outputDir = join(ctx.workDir, options.id);
 	return {
 		id: options.id,
 		label: ctx.nodeOptions.length > 0 ? `${options.label} [node ${ctx.nodeOptions.join(' ')}]` : options.label,
 		ours: true,
-		shipped: options.entry === undefined,
+		shipped: options.fromSource !== true,
 		sync: options.sync,
 		serverId: options.serverId,
 		outputDir,
 		firstFile: options.firstFile,
 		spec: {
-			command: process.execPath,
-			args: [...ctx.nodeOptions, options.entry ?? OUR_CLI, ...ourStreamArgs(ctx, outputDir, options.sync, options.serverId, options.extraArgs ?? [])],
-			env: {MYSQL_PWD: ctx.password},
+			command: OUR_CLI,
+			args: [...ourStreamArgs(ctx, outputDir, options.sync, options.serverId, options.extraArgs ?? [])],
+			env: {
+				MYSQL_PWD: ctx.password,
+				...(options.fromSource ? {DBBACKUP_FROM_SOURCE: '1'} : {}),
+				...(ctx.nodeOptions.length > 0 ? {NODE_OPTIONS: ctx.nodeOptions.join(' ')} : {}),
+			},
 			cwd: REPO_ROOT,
 		},
 	};
@@ -110,23 +112,4 @@ export function peerVariant(ctx: StreamContext, options: {id: string; firstFile:
 			env: {MYSQL_PWD: ctx.password},
 		},
 	};
-}
-
-/**
- * Bundles source/cli/main.ts with esbuild into `dir` (dependencies stay external and resolve through a
- * node_modules link; package.json sits two levels up from the bundle, where the version lookup expects
- * it). Not how the product ships: only to show what the tsx compiler adds to the RSS.
- */
-export async function bundleOurCli(dir: string): Promise<string> {
-	const outDir = join(dir, 'dist', 'cli');
-	await mkdir(outDir, {recursive: true});
-	const entry = join(outDir, 'main.js');
-	await runCommand(
-		join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'),
-		[join(REPO_ROOT, 'source', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${entry}`, '--log-level=warning'],
-		{cwd: REPO_ROOT},
-	);
-	await copyFile(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
-	await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-	return entry;
 }

@@ -15,7 +15,7 @@ import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
-import {ourDumpSteps, ourRestoreSteps, warmUpOurCli} from './ours.ts';
+import {ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
 import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
 import {runStep, type StepResult} from './run-step.ts';
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
 
 	try {
 		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} tables, ${options.workers} workers, work dir ${workRoot}`);
-		await warmUpOurCli(log);
+		await buildOurCli(log);
 		bench = await startBenchServer(workRoot, log);
 		admin = await bench.connect();
 		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);

@@ -16,7 +16,7 @@ import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, type BenchOptions} from './options.ts';
-import {ourDumpSteps, ourRestoreSteps, PG_OUR_COMPRESSIONS, warmUpOurCli} from './ours.ts';
+import {ourDumpSteps, ourRestoreSteps, PG_OUR_COMPRESSIONS, buildOurCli} from './ours.ts';
 import {pgbenchScaleFor, PG_SOURCE_DATABASE, preparePgData} from './pg-data.ts';
 import {PG_USAGE} from './pg-options.ts';
 import {pgPeerDumpSteps, pgPeerRestoreSteps, PG_EVERY_SIZE_PEERS} from './pg-peers.ts';
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
 
 	try {
 		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} sysbench tables, ${options.workers} workers, work dir ${workRoot}`);
-		await warmUpOurCli(log);
+		await buildOurCli(log);
 		bench = await startPgBenchServer(workRoot, log);
 		admin = await bench.superuser('postgres');
 		log(`bench: PostgreSQL ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
