@@ -12,7 +12,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-launcher-'));
 after(() => rmSync(scratch, {recursive: true, force: true}));
 
-test('the dbbackup command starts node with bin/dbbackup.js, and binlog-stream with a small young generation, also through a symlink', async () => {
+test('the dbbackup command starts node with bin/dbbackup.js, and binlog-stream with V8 set for memory, also through a symlink', async () => {
 	const fakeBin = path.join(scratch, 'fake-node');
 	mkdirSync(fakeBin);
 	// a `node` that prints the arguments it was started with
@@ -24,7 +24,7 @@ test('the dbbackup command starts node with bin/dbbackup.js, and binlog-stream w
 	const entry = path.join(repo, 'bin', 'dbbackup.js');
 
 	const stream = await run(linked, ['--json', 'binlog-stream', '--output', 'dir with space/'], {env});
-	assert.deepEqual(stream.stdout.trim().split('\n'), ['--max-semi-space-size=2', entry, '--json', 'binlog-stream', '--output', 'dir with space/']);
+	assert.deepEqual(stream.stdout.trim().split('\n'), ['--max-semi-space-size=2', '--optimize-for-size', entry, '--json', 'binlog-stream', '--output', 'dir with space/']);
 	const backup = await run(linked, ['backup', 'single', 'shop'], {env});
 	assert.deepEqual(backup.stdout.trim().split('\n'), [entry, 'backup', 'single', 'shop']);
 });
