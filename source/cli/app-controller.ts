@@ -12,7 +12,7 @@ import {ConnectionError, UsageError, toDbBackupError, type DbBackupError} from '
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
 import {listDatabases, runBackup} from '../services/backup.ts';
-import {resolveBinlogStreamOptions, type BinlogStreamRequest} from '../services/binlog-stream.ts';
+import {resolveBinlogStream, type BinlogStreamRequest} from '../services/binlog-stream.ts';
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
@@ -173,7 +173,7 @@ export class CliAppController implements AppController {
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
 		return this.track(async () => {
 			const request = {...this.binlog.request, output: choices.output ?? this.binlog.request?.output};
-			const options = resolveBinlogStreamOptions(request, this.binlog.config ?? defaultConfig(), this.targetFor({dbType: 'mysql'}));
+			const options = await resolveBinlogStream(request, this.binlog.config ?? defaultConfig(), this.targetFor({dbType: 'mysql'}));
 			const abort = new AbortController();
 			const forward = () => abort.abort();
 			if (signal.aborted) abort.abort();

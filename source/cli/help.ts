@@ -65,6 +65,7 @@ Binlog streaming (binlog-stream; MySQL/MariaDB)
   --sync always|interval     fsync on every commit, or every --checkpoint-interval (default interval)
   --checkpoint-interval 30s  how often the checkpoint is saved (and, with --sync interval, data fsync'd)
   --start-position FILE:POS | --start-gtid GTID   where a new directory starts (default: the oldest binlog on the server)
+  --from-backup ARTIFACT     start a new directory where that backup was taken (its recorded coordinates)
   --compress zstd|gzip|none  compress each file once the server has moved on from it
   --databases a,b  --tables db.t   filter the event feed (the files stay complete)
   --stop-at-end      stop once caught up instead of waiting for more;  --retries N  give up after N reconnects (0: never)

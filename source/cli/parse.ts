@@ -46,6 +46,7 @@ const FLAGS = {
 	checkpointInterval: {type: 'string'},
 	startPosition: {type: 'string'},
 	startGtid: {type: 'string'},
+	fromBackup: {type: 'string'},
 	stopAtEnd: {type: 'boolean', default: false},
 	retries: {type: 'number'},
 	databases: {type: 'string'},
@@ -110,6 +111,8 @@ export interface ParsedFlags {
 	/** binlog-stream: FILE:POS */
 	startPosition?: string;
 	startGtid?: string;
+	/** binlog-stream: start a new directory where this backup was taken */
+	fromBackup?: string;
 	stopAtEnd: boolean;
 	retries?: number;
 	/** comma-separated database names (binlog feed and replay filter) */

@@ -5,6 +5,10 @@ import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {parseCompression, type Compression} from '../storage/compression.ts';
 import type {BinlogStreamOptions} from '../binlog/stream/streamer.ts';
 import type {EventFilter} from '../binlog/stream/feed.ts';
+import {SCRIPT_HEAD_BYTES, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
+import type {ReplayStart} from '../binlog/replay/types.ts';
+import {openArchive} from '../storage/archive/reader.ts';
+import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
 
 /** What the user asked for on the command line (or a screen's form), before the config fills the gaps. */
 export interface BinlogStreamRequest {
@@ -18,6 +22,8 @@ export interface BinlogStreamRequest {
 	/** FILE:POS */
 	startPosition?: string;
 	startGtid?: string;
+	/** a backup (archive or SQL script) whose recorded coordinates a new directory starts from */
+	fromBackup?: string;
 	compress?: string;
 	stopAtEnd?: boolean;
 	retries?: number;
@@ -27,7 +33,7 @@ export interface BinlogStreamRequest {
 }
 
 export const BINLOG_STREAM_USAGE =
-	'Usage: dbbackup binlog-stream --output DIR/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID] [--compress zstd|gzip|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
+	'Usage: dbbackup binlog-stream --output DIR/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID | --from-backup ARTIFACT] [--compress zstd|gzip|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
 
 /** Flags over config over defaults: the streamer's options, every value checked with a message naming the flag or key. */
 export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): BinlogStreamOptions {
@@ -66,8 +72,13 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 	let compress: Compression = fileTarget?.type === 'file' && fileTarget.compress ? 'zstd' : 'none';
 	if (request.compress !== undefined) compress = parseCompression(request.compress);
 	let start: BinlogStreamOptions['start'];
-	if (request.startPosition !== undefined && request.startGtid !== undefined) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: '--start-position and --start-gtid cannot be given together', hint: BINLOG_STREAM_USAGE});
+	const startFlags = [
+		request.startPosition !== undefined && '--start-position',
+		request.startGtid !== undefined && '--start-gtid',
+		request.fromBackup !== undefined && '--from-backup',
+	].filter((flag) => flag !== false);
+	if (startFlags.length > 1) {
+		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `${startFlags.join(' and ')} cannot be given together: each says where a new directory starts`, hint: BINLOG_STREAM_USAGE});
 	}
 	if (request.startPosition !== undefined) start = parseFilePosition(request.startPosition, '--start-position');
 	if (request.startGtid !== undefined) start = {gtid: request.startGtid};
@@ -89,6 +100,38 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 		retries,
 		filter: parseEventFilter(request.databases, request.tables),
 	};
+}
+
+/**
+ * resolveBinlogStreamOptions, plus --from-backup: the start point a backup recorded (an archive's
+ * manifest, or a SQL script's header), by GTID when the stream resumes by GTID and the backup has one.
+ */
+export async function resolveBinlogStream(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): Promise<BinlogStreamOptions> {
+	const options = resolveBinlogStreamOptions(request, config, settings);
+	if (request.fromBackup === undefined) return options;
+	const recorded = await backupStartPoint(request.fromBackup);
+	const start = options.useGtid && recorded.gtid !== undefined ? {gtid: recorded.gtid} : recorded.file !== undefined ? {file: recorded.file, position: recorded.position ?? 4} : {gtid: recorded.gtid!};
+	return {...options, start};
+}
+
+async function backupStartPoint(artifactPath: string): Promise<ReplayStart> {
+	const artifact = await identifyArtifact(artifactPath);
+	if (artifact.kind === 'archive') {
+		const {manifest} = await openArchive(artifact.path);
+		if (manifest.dbType !== 'mysql') {
+			throw new UsageError({code: 'WRONG_DB_TYPE', message: `--from-backup ${artifact.path} is a ${manifest.dbType} backup; binlog-stream copies MySQL/MariaDB binary logs`});
+		}
+		return startFromManifest(manifest.coordinates, manifest.startedAt, artifact.path);
+	}
+	const start = startFromScriptHead(await readScriptHead(artifact, SCRIPT_HEAD_BYTES));
+	if (!start) {
+		throw new UsageError({
+			code: 'BACKUP_HAS_NO_COORDINATES',
+			message: `--from-backup ${artifact.path}: the script records no binlog coordinates`,
+			hint: 'Give the point with --start-position FILE:POS or --start-gtid GTID instead.',
+		});
+	}
+	return start;
 }
 
 /** `mariadb-bin.000042:1234` */

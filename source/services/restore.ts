@@ -13,9 +13,9 @@ import {inspectPostgresTarget} from '../engines/postgres-logical/restore-target.
 import {describePostgresCoordinates} from '../engines/postgres-logical/snapshot.ts';
 import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
-import {identifyArtifact, readScriptArtifact} from '../storage/artifact.ts';
+import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
-import {noStartPoint, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
+import {noStartPoint, SCRIPT_HEAD_BYTES, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
 import {parseReplayTarget} from '../binlog/replay/target.ts';
 import type {ReplayRequest, ReplayResult} from '../binlog/replay/types.ts';
 import {parseEventFilter} from './binlog-stream.ts';
@@ -235,7 +235,7 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 			renames,
 		};
 	}
-	const start = fromFlags ?? startFromScriptHead(await scriptHead(artifact)) ?? (() => {
+	const start = fromFlags ?? startFromScriptHead(await readScriptHead(artifact, SCRIPT_HEAD_BYTES)) ?? (() => {
 		throw noStartPoint(artifact.path);
 	})();
 	let renames: Map<string, string> | undefined;
@@ -249,20 +249,4 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 		renames = new Map([[wanted[0]!, request.targetDb]]);
 	}
 	return {...base, start, filter: wanted ? {databases: wanted} : undefined, renames};
-}
-
-const SCRIPT_HEAD_BYTES = 64 * 1024;
-
-/** The first 64 KiB of a script: where dumps record their binlog coordinates. */
-async function scriptHead(artifact: Awaited<ReturnType<typeof identifyArtifact>>): Promise<string> {
-	const chunks: Buffer[] = [];
-	let length = 0;
-	const stream = readScriptArtifact(artifact);
-	for await (const chunk of stream) {
-		chunks.push(chunk as Buffer);
-		length += (chunk as Buffer).length;
-		if (length >= SCRIPT_HEAD_BYTES) break;
-	}
-	stream.destroy();
-	return Buffer.concat(chunks).subarray(0, SCRIPT_HEAD_BYTES).toString('utf8');
 }

@@ -61,3 +61,17 @@ export function readScriptArtifact(artifact: ArtifactFile): Readable {
 	const decompress = decompressStream(artifact.compression);
 	return pipeline(raw, decompress, () => undefined) as unknown as Readable;
 }
+
+/** The first `bytes` bytes of a SQL script artifact (decompressed), as text: where its header says things. */
+export async function readScriptHead(artifact: ArtifactFile, bytes: number): Promise<string> {
+	const chunks: Buffer[] = [];
+	let length = 0;
+	const stream = readScriptArtifact(artifact);
+	for await (const chunk of stream) {
+		chunks.push(chunk as Buffer);
+		length += (chunk as Buffer).length;
+		if (length >= bytes) break;
+	}
+	stream.destroy();
+	return Buffer.concat(chunks).subarray(0, bytes).toString('utf8');
+}

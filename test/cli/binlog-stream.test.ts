@@ -75,6 +75,43 @@ describe('dbbackup binlog-stream (CLI)', {timeout: 120_000}, () => {
 		}
 	});
 
+	test('--from-backup starts a new directory at the coordinates the backup recorded (archive and SQL script)', async () => {
+		const admin = await mariadbConnection({multipleStatements: true});
+		const database = uniqueName('cli_from_backup');
+		const dir = await tempDir();
+		try {
+			await admin.query(`CREATE DATABASE ${database}; CREATE TABLE ${database}.t (id INT PRIMARY KEY); INSERT INTO ${database}.t VALUES (1)`);
+			const archive = join(dir, 'backup.tar');
+			const script = join(dir, 'backup.sql');
+			for (const [output, format] of [[archive, 'archive'], [script, 'sql']]) {
+				const backup = await runCli(['backup', 'single', database, '--output', output, '--format', format, '--yes', ...connection], {env});
+				assert.equal(backup.code, 0, backup.stderr);
+			}
+			// after both backups: the only insert the streams should feed
+			await admin.query(`INSERT INTO ${database}.t VALUES (2), (3)`);
+			for (const [artifact, serverId] of [[archive, '61005'], [script, '61006']]) {
+				const out = join(dir, `stream-${serverId}`);
+				const result = await runCli(['binlog-stream', '--output', out, '--from-backup', artifact, '--no-gtid', '--stop-at-end', '--server-id', serverId, '--databases', database, '--yes', ...connection], {env});
+				assert.equal(result.code, 0, result.stderr);
+				const rowEvents = result.stdout.split('\n').filter((line) => line.includes(`${database}.t`) && /_ROWS/.test(line));
+				assert.deepEqual(
+					rowEvents.map((line) => /(\d+) rows$/.exec(line)?.[1]),
+					['2'],
+					`${artifact}: only the insert made after the backup is fed:\n${rowEvents.join('\n')}`,
+				);
+			}
+			const both = await runCli(['binlog-stream', '--output', join(dir, 'both'), '--from-backup', archive, '--start-gtid', '0-1-1', ...connection, '--yes'], {env});
+			assert.equal(both.code, 2);
+			assert.match(both.stderr, /--start-gtid and --from-backup cannot be given together/);
+			const missing = await runCli(['binlog-stream', '--output', join(dir, 'missing'), '--from-backup', join(dir, 'nothing.tar'), ...connection, '--yes'], {env});
+			assert.notEqual(missing.code, 0);
+			assert.match(missing.stderr, /nothing\.tar/);
+		} finally {
+			await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+			await admin.end();
+		}
+	});
+
 	test('a server id equal to the server\'s own is refused', async () => {
 		const dir = await tempDir();
 		const result = await runCli(['binlog-stream', '--output', dir, '--server-id', '1', '--stop-at-end', '--yes', ...connection], {env});

@@ -38,6 +38,9 @@ function checkGtidText(text: string): void {
 	else parseMysqlGtidSet(text);
 }
 
+/** How much of a SQL script's beginning is read for its coordinates. */
+export const SCRIPT_HEAD_BYTES = 64 * 1024;
+
 /** The coordinates a SQL script's first lines record, if they record any. */
 export function startFromScriptHead(head: string): ReplayStart | undefined {
 	const ours = /^-- binlog: (\S+) (\d+)$/m.exec(head);

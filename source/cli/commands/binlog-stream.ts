@@ -1,7 +1,7 @@
 import {streamBinlogs} from '../../binlog/stream/streamer.ts';
 import {UsageError} from '../../core/errors.ts';
 import {emitResult} from '../../services/results.ts';
-import {BINLOG_STREAM_USAGE, resolveBinlogStreamOptions, type BinlogStreamRequest} from '../../services/binlog-stream.ts';
+import {BINLOG_STREAM_USAGE, resolveBinlogStream, type BinlogStreamRequest} from '../../services/binlog-stream.ts';
 import type {CommandContext} from '../context.ts';
 import type {ParsedFlags} from '../parse.ts';
 
@@ -16,6 +16,7 @@ export function binlogStreamRequest(flags: ParsedFlags): BinlogStreamRequest {
 		checkpointInterval: flags.checkpointInterval,
 		startPosition: flags.startPosition,
 		startGtid: flags.startGtid,
+		fromBackup: flags.fromBackup,
 		compress: flags.compress,
 		stopAtEnd: flags.stopAtEnd,
 		retries: flags.retries,
@@ -28,7 +29,7 @@ export function binlogStreamRequest(flags: ParsedFlags): BinlogStreamRequest {
 export async function binlogStreamCommand(ctx: CommandContext): Promise<void> {
 	const [, ...rest] = ctx.words;
 	if (rest.length > 0) throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${rest[0]}"`, hint: BINLOG_STREAM_USAGE});
-	const options = resolveBinlogStreamOptions(
+	const options = await resolveBinlogStream(
 		binlogStreamRequest(ctx.flags),
 		ctx.loaded.config,
 		ctx.targets[0]!,
