@@ -4,6 +4,7 @@ import {UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
 import {readSequences, type SequenceInfo} from './sequences.ts';
+import {runOnWorkers} from '../worker-pool.ts';
 
 export const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
@@ -103,14 +104,7 @@ export async function resolveDatabases(connection: MysqlConnection, wanted: stri
 	return [...new Set(wanted)];
 }
 
-async function readColumns(connection: MysqlConnection, database: string): Promise<Map<string, ColumnInfo[]>> {
-	const result = await rows(
-		connection,
-		`SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
-			CHARACTER_SET_NAME AS charset, EXTRA AS extra, IS_NULLABLE AS nullable
-		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-		[database],
-	);
+function columnsByTable(result: Row[]): Map<string, ColumnInfo[]> {
 	const byTable = new Map<string, ColumnInfo[]>();
 	for (const row of result) {
 		const extra = text(row.extra).toUpperCase();
@@ -129,18 +123,8 @@ async function readColumns(connection: MysqlConnection, database: string): Promi
 	return byTable;
 }
 
-async function readKeys(
-	connection: MysqlConnection,
-	database: string,
-	columns: Map<string, ColumnInfo[]>,
-): Promise<Map<string, TableKey>> {
-	const result = await rows(
-		connection,
-		`SELECT TABLE_NAME AS tableName, INDEX_NAME AS indexName, COLUMN_NAME AS columnName, SUB_PART AS subPart
-		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0
-		ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
-		[database],
-	);
+/** Each table's best key from its unique-index rows (information_schema.STATISTICS, NON_UNIQUE = 0). */
+function keysByTable(result: Row[], columns: Map<string, ColumnInfo[]>): Map<string, TableKey> {
 	const candidates = new Map<string, Map<string, {columns: string[]; prefix: boolean}>>();
 	for (const row of result) {
 		const table = text(row.tableName);
@@ -184,70 +168,194 @@ function contextOf(row: Row): CreationContext {
 	};
 }
 
-async function readTables(
-	connection: MysqlConnection,
-	database: string,
-	bus: EventBus,
-): Promise<{tables: TableInfo[]; viewNames: string[]}> {
-	const listed = await rows(
-		connection,
-		`SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, TABLE_ROWS AS estimatedRows, DATA_LENGTH AS dataLength
+const CREATE_COLUMN: Record<StoredObject['kind'], string> = {
+	VIEW: 'Create View',
+	PROCEDURE: 'Create Procedure',
+	FUNCTION: 'Create Function',
+	TRIGGER: 'SQL Original Statement',
+	EVENT: 'Create Event',
+};
+
+/** What information_schema lists for one database: one equality lookup each, which the server answers from that database alone. */
+interface DatabaseListing {
+	tables: Row[];
+	columns: Row[];
+	keys: Row[];
+	views: Row[];
+	routines: Row[];
+	triggers: Row[];
+	events: Row[];
+	sequences: SequenceInfo[];
+}
+
+const LISTING_QUERIES: Record<Exclude<keyof DatabaseListing, 'sequences'>, string> = {
+	tables: `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, TABLE_ROWS AS estimatedRows, DATA_LENGTH AS dataLength
 		FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,
-		[database],
+	columns: `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
+			CHARACTER_SET_NAME AS charset, EXTRA AS extra, IS_NULLABLE AS nullable
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+	keys: `SELECT TABLE_NAME AS tableName, INDEX_NAME AS indexName, COLUMN_NAME AS columnName, SUB_PART AS subPart
+		FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0
+		ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+	views: 'SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?',
+	routines: `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION') ORDER BY ROUTINE_NAME`,
+	triggers:
+		'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER',
+	events: 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME',
+};
+
+/** One SHOW CREATE, run in the database it belongs to; `row` is unset until read (and stays so when not readable). */
+interface ShowCreate {
+	database: string;
+	statement: string;
+	column: string;
+	row?: Row;
+}
+
+async function readShowCreates(connections: MysqlConnection[], reads: ShowCreate[]): Promise<void> {
+	// SHOW CREATE VIEW names objects of the current database without qualifying them: the script can
+	// then be loaded into a database of another name. Every SHOW CREATE runs in its own database.
+	const current = new Map<MysqlConnection, string>();
+	await runOnWorkers(connections, reads, async (connection, read) => {
+		if (current.get(connection) !== read.database) {
+			await connection.query(`USE ${quoteIdentifier(read.database)}`);
+			current.set(connection, read.database);
+		}
+		read.row = await showCreate(connection, read.statement, read.column);
+	});
+}
+
+/** Phase one: what information_schema lists for each database, spread over the connections. */
+async function readListings(pool: MysqlConnection[], databases: string[]): Promise<Map<string, DatabaseListing>> {
+	const listings = new Map<string, DatabaseListing>(
+		databases.map((database) => [database, {tables: [], columns: [], keys: [], views: [], routines: [], triggers: [], events: [], sequences: []}]),
 	);
-	const columns = await readColumns(connection, database);
-	const keys = await readKeys(connection, database, columns);
-	const tables: TableInfo[] = [];
+	const reads = databases.flatMap((database) => [
+		...(Object.keys(LISTING_QUERIES) as Array<keyof typeof LISTING_QUERIES>).map((part) => ({database, part})),
+		{database, part: 'sequences' as const},
+	]);
+	await runOnWorkers(pool, reads, async (connection, {database, part}) => {
+		const listing = listings.get(database)!;
+		if (part === 'sequences') listing.sequences = await readSequences(connection, database);
+		else listing[part] = await rows(connection, LISTING_QUERIES[part], [database]);
+	});
+	return listings;
+}
+
+type ObjectRead = {name: string; kind: StoredObject['kind']; read: ShowCreate};
+
+/** One database's SHOW CREATE statements, planned from its listing (read in phase two). */
+interface PlannedDatabase {
+	database: string;
+	listing: DatabaseListing;
+	created: ShowCreate;
+	tables: Array<{row: Row; read: ShowCreate}>;
+	views: ObjectRead[];
+	triggers: ObjectRead[];
+	routines: ObjectRead[];
+	events: ObjectRead[];
+}
+
+function planDatabase(database: string, listing: DatabaseListing, plan: (statement: string, column: string) => ShowCreate, bus: EventBus): PlannedDatabase {
+	const objects = (kind: StoredObject['kind'], names: string[]): ObjectRead[] =>
+		names.map((name) => ({name, kind, read: plan(`SHOW CREATE ${kind} ${qualifiedName(database, name)}`, CREATE_COLUMN[kind])}));
+	const tables: PlannedDatabase['tables'] = [];
 	const viewNames: string[] = [];
-	for (const row of listed) {
+	for (const row of listing.tables) {
 		const name = text(row.name);
 		const type = text(row.type);
-		if (type === 'VIEW') {
-			viewNames.push(name);
-			continue;
-		}
+		if (type === 'VIEW') viewNames.push(name);
+		else if (type === 'BASE TABLE') tables.push({row, read: plan(`SHOW CREATE TABLE ${qualifiedName(database, name)}`, 'Create Table')});
 		// sequences are read by readSequences, re-created before the tables whose defaults call them
-		if (type === 'SEQUENCE') continue;
-		if (type !== 'BASE TABLE') {
-			bus.warn(`${database}.${name} is a ${type.toLowerCase()}, which this engine does not dump; it is left out`, {
-				code: 'UNSUPPORTED_TABLE_TYPE',
-			});
-			continue;
+		else if (type !== 'SEQUENCE') {
+			bus.warn(`${database}.${name} is a ${type.toLowerCase()}, which this engine does not dump; it is left out`, {code: 'UNSUPPORTED_TABLE_TYPE'});
 		}
-		const created = await showCreate(connection, `SHOW CREATE TABLE ${qualifiedName(database, name)}`, 'Create Table');
-		if (!created) throw new WorkError({code: 'SHOW_CREATE_FAILED', message: `SHOW CREATE TABLE ${database}.${name} returned nothing`});
-		tables.push({
+	}
+	const routines = (type: string) => listing.routines.filter((row) => text(row.type) === type).map((row) => text(row.name));
+	return {
+		database,
+		listing,
+		created: plan(`SHOW CREATE DATABASE ${quoteIdentifier(database)}`, 'Create Database'),
+		tables,
+		views: objects('VIEW', viewNames),
+		triggers: objects('TRIGGER', listing.triggers.map((row) => text(row.name))),
+		// functions first: a procedure may call a function, and a function body is only checked when run
+		routines: [...objects('FUNCTION', routines('FUNCTION')), ...objects('PROCEDURE', routines('PROCEDURE'))],
+		events: objects('EVENT', listing.events.map((row) => text(row.name))),
+	};
+}
+
+/** Phase three: the database's catalog from its listing and SHOW CREATE results; its views go to `views`. */
+function databaseCatalog(planned: PlannedDatabase, views: Map<StoredObject, string>, bus: EventBus): DatabaseCatalog {
+	const {database, listing} = planned;
+	const columns = columnsByTable(listing.columns);
+	const keys = keysByTable(listing.keys, columns);
+	const tables = planned.tables.map(({row, read}): TableInfo => {
+		const name = text(row.name);
+		if (!read.row) throw new WorkError({code: 'SHOW_CREATE_FAILED', message: `SHOW CREATE TABLE ${database}.${name} returned nothing`});
+		return {
 			database,
 			name,
 			engine: text(row.engine),
 			estimatedRows: Number(row.estimatedRows ?? 0),
 			dataLength: Number(row.dataLength ?? 0),
-			createStatement: text(created['Create Table']),
+			createStatement: text(read.row['Create Table']),
 			columns: columns.get(name) ?? [],
 			key: keys.get(name),
-		});
+		};
+	});
+	for (const view of storedObjects(database, planned.views, bus)) {
+		views.set(view, text(listing.views.find((row) => text(row.name) === view.name)?.definition));
 	}
-	return {tables, viewNames};
+	const triggerTables = new Map(listing.triggers.map((row) => [text(row.name), text(row.tableName)]));
+	const triggers = storedObjects(database, planned.triggers, bus);
+	for (const trigger of triggers) trigger.table = triggerTables.get(trigger.name);
+	return {
+		name: database,
+		createStatement: text(planned.created.row?.['Create Database']) || `CREATE DATABASE ${quoteIdentifier(database)}`,
+		tables,
+		sequences: listing.sequences,
+		routines: storedObjects(database, planned.routines, bus),
+		triggers,
+		events: storedObjects(database, planned.events, bus),
+	};
 }
 
-async function readObjects(
-	connection: MysqlConnection,
-	database: string,
-	kind: StoredObject['kind'],
-	names: string[],
-	bus: EventBus,
-): Promise<StoredObject[]> {
-	const createColumn = {
-		VIEW: 'Create View',
-		PROCEDURE: 'Create Procedure',
-		FUNCTION: 'Create Function',
-		TRIGGER: 'SQL Original Statement',
-		EVENT: 'Create Event',
-	}[kind];
+/**
+ * Everything needed to re-create the databases, read on connections inside one snapshot. Given several
+ * (the dump's workers, all at the same point), the reads are spread over them: a dump reads this while
+ * it holds the global lock, so it makes as few round trips one after another as it can.
+ */
+export async function readCatalog(connections: MysqlConnection | MysqlConnection[], databases: string[], bus: EventBus): Promise<Catalog> {
+	const pool = Array.isArray(connections) ? connections : [connections];
+	if (pool.length === 0) throw new Error('readCatalog needs a connection');
+	const listings = await readListings(pool, databases);
+	const showCreates: ShowCreate[] = [];
+	const planned = databases.map((database) =>
+		planDatabase(
+			database,
+			listings.get(database)!,
+			(statement, column) => {
+				const read: ShowCreate = {database, statement, column};
+				showCreates.push(read);
+				return read;
+			},
+			bus,
+		),
+	);
+	await readShowCreates(pool, showCreates);
+	// a Map keeps insertion order: views stay in database order until ordered by dependency
+	const views = new Map<StoredObject, string>();
+	const catalogs = planned.map((database) => databaseCatalog(database, views, bus));
+	return {databases: catalogs, views: orderViews([...views.keys()], views)};
+}
+
+/** The objects whose SHOW CREATE returned a definition; the others are reported and left out. */
+function storedObjects(database: string, reads: ObjectRead[], bus: EventBus): StoredObject[] {
 	const objects: StoredObject[] = [];
-	for (const name of names) {
-		const row = await showCreate(connection, `SHOW CREATE ${kind} ${qualifiedName(database, name)}`, createColumn);
-		if (!row) {
+	for (const {name, kind, read} of reads) {
+		if (!read.row) {
 			bus.warn(`${kind.toLowerCase()} ${database}.${name} cannot be read by this user and is left out`, {
 				code: 'OBJECT_NOT_READABLE',
 				hint: `Grant the user ${kind === 'VIEW' ? 'SHOW VIEW' : kind === 'TRIGGER' ? 'TRIGGER' : kind === 'EVENT' ? 'EVENT' : 'SELECT on mysql.proc'} to include it.`,
@@ -255,14 +363,9 @@ async function readObjects(
 			continue;
 		}
 		// views carry no sql_mode of their own; the others report theirs
-		const context = contextOf(row);
-		objects.push({database, name, kind, createStatement: text(row[createColumn]), context});
+		objects.push({database, name, kind, createStatement: text(read.row[CREATE_COLUMN[kind]]), context: contextOf(read.row)});
 	}
 	return objects;
-}
-
-async function names(connection: MysqlConnection, sql: string, database: string): Promise<string[]> {
-	return (await rows(connection, sql, [database])).map((row) => text(row.name));
 }
 
 /**
@@ -288,65 +391,4 @@ export function orderViews(views: StoredObject[], definitions: Map<StoredObject,
 	};
 	for (const view of views) visit(view);
 	return ordered;
-}
-
-/** Everything needed to re-create the databases, read on a connection inside the snapshot. */
-export async function readCatalog(connection: MysqlConnection, databases: string[], bus: EventBus): Promise<Catalog> {
-	const result: Catalog = {databases: [], views: []};
-	const definitions = new Map<StoredObject, string>();
-	for (const database of databases) {
-		// SHOW CREATE VIEW names objects of the current database without qualifying them: the script can
-		// then be loaded into a database of another name
-		await connection.query(`USE ${quoteIdentifier(database)}`);
-		const created = await showCreate(connection, `SHOW CREATE DATABASE ${quoteIdentifier(database)}`, 'Create Database');
-		const {tables, viewNames} = await readTables(connection, database, bus);
-		const views = await readObjects(connection, database, 'VIEW', viewNames, bus);
-		const viewRows = await rows(
-			connection,
-			'SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?',
-			[database],
-		);
-		for (const view of views) {
-			definitions.set(view, text(viewRows.find((row) => text(row.name) === view.name)?.definition));
-		}
-		result.views.push(...views);
-		const procedures = await names(
-			connection,
-			"SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = 'PROCEDURE' ORDER BY ROUTINE_NAME",
-			database,
-		);
-		const functions = await names(
-			connection,
-			"SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE = 'FUNCTION' ORDER BY ROUTINE_NAME",
-			database,
-		);
-		const triggerRows = await rows(
-			connection,
-			'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER',
-			[database],
-		);
-		const triggerTables = new Map(triggerRows.map((row) => [text(row.name), text(row.tableName)]));
-		const triggers = await readObjects(connection, database, 'TRIGGER', [...triggerTables.keys()], bus);
-		for (const trigger of triggers) trigger.table = triggerTables.get(trigger.name);
-		const events = await names(
-			connection,
-			'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME',
-			database,
-		);
-		result.databases.push({
-			name: database,
-			createStatement: text(created?.['Create Database']) || `CREATE DATABASE ${quoteIdentifier(database)}`,
-			tables,
-			sequences: await readSequences(connection, database),
-			// functions first: a procedure may call a function, and a function body is only checked when run
-			routines: [
-				...(await readObjects(connection, database, 'FUNCTION', functions, bus)),
-				...(await readObjects(connection, database, 'PROCEDURE', procedures, bus)),
-			],
-			triggers,
-			events: await readObjects(connection, database, 'EVENT', events, bus),
-		});
-	}
-	result.views = orderViews(result.views, definitions);
-	return result;
 }

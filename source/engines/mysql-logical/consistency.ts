@@ -15,23 +15,37 @@ export interface Coordinates {
 
 export type LockMethod = 'backup-stage' | 'lock-instance+ftwrl' | 'ftwrl' | 'no-lock';
 
-export interface ConsistentSnapshot {
+export interface ConsistentSnapshot<Pinned = undefined> {
 	server: ServerVersion;
 	/** one connection per worker, each inside START TRANSACTION WITH CONSISTENT SNAPSHOT on the same point */
 	workers: MysqlConnection[];
 	coordinates: Coordinates;
 	method: LockMethod;
-	/** how long writes were blocked (0 with noLock) */
+	/** how long writes were blocked (0 with noLock), reads at the point included */
 	lockMs: number;
-	/** ends every worker's transaction and closes the connections */
+	/** what `atPoint` returned */
+	pinned: Pinned;
+	/** ends every worker's transaction (and so its metadata locks) and closes the connections; again: no-op */
 	close(): Promise<void>;
 }
 
-export interface SnapshotOptions {
+/** The workers once their snapshots are open, while nothing can commit (or, with noLock, before the check). */
+export interface SnapshotPoint {
+	server: ServerVersion;
+	workers: MysqlConnection[];
+}
+
+export interface SnapshotOptions<Pinned = undefined> {
 	settings: ConnectionSettings;
 	workers: number;
 	/** mydumper's SAFE_NO_LOCK: no global lock; coordinates read before and after must be equal */
 	noLock?: boolean;
+	/**
+	 * Reads that must match the coordinates exactly, such as table definitions (SHOW CREATE is not
+	 * MVCC): run after the snapshots open, before the lock is released, or with noLock between the two
+	 * coordinate reads, so that any commit meanwhile fails the check. Keep it to reads of definitions.
+	 */
+	atPoint?: (point: SnapshotPoint) => Promise<Pinned>;
 }
 
 /**
@@ -135,9 +149,10 @@ async function closeAll(connections: MysqlConnection[]): Promise<void> {
 /**
  * Opens `workers` connections that all read the same consistent point in time, and the binlog/GTID
  * coordinates of exactly that point. With the lock, commits are blocked only while the workers start
- * their snapshots; without it, the coordinates are read before and after and must not have moved.
+ * their snapshots and `atPoint` reads; without it, the coordinates are read before and after both and
+ * must not have moved.
  */
-export async function openConsistentSnapshot(options: SnapshotOptions, bus: EventBus): Promise<ConsistentSnapshot> {
+export async function openConsistentSnapshot<Pinned = undefined>(options: SnapshotOptions<Pinned>, bus: EventBus): Promise<ConsistentSnapshot<Pinned>> {
 	const count = Math.max(1, Math.floor(options.workers));
 	const control = await connectMysql(options.settings);
 	const workers: MysqlConnection[] = [];
@@ -147,18 +162,21 @@ export async function openConsistentSnapshot(options: SnapshotOptions, bus: Even
 		const opened = await Promise.all(Array.from({length: count}, () => connectMysql(options.settings)));
 		workers.push(...opened);
 		await Promise.all(workers.map((worker) => prepareReadSession(worker, server)));
+		const atPoint = async () => (options.atPoint ? options.atPoint({server, workers}) : (undefined as Pinned));
 
 		let coordinates: Coordinates;
 		let method: LockMethod;
+		let pinned: Pinned;
 		let lockMs = 0;
 		if (options.noLock) {
 			const before = await readCoordinates(control, server);
 			await Promise.all(workers.map(startSnapshot));
+			pinned = await atPoint();
 			const after = await readCoordinates(control, server);
 			if (!sameCoordinates(before, after)) {
 				throw new WorkError({
 					code: 'SNAPSHOT_MOVED',
-					message: `the server wrote while the snapshots opened without a lock: coordinates were ${describeCoordinates(before)} before and ${describeCoordinates(after)} after`,
+					message: `the server wrote while the snapshots opened and the definitions were read without a lock: coordinates were ${describeCoordinates(before)} before and ${describeCoordinates(after)} after`,
 					hint: 'Run again when the server is quieter, or without --no-lock (needs RELOAD or BACKUP_ADMIN).',
 				});
 			}
@@ -170,6 +188,7 @@ export async function openConsistentSnapshot(options: SnapshotOptions, bus: Even
 			try {
 				coordinates = await readCoordinates(control, server);
 				await Promise.all(workers.map(startSnapshot));
+				pinned = await atPoint();
 			} finally {
 				await lock.release();
 				lockMs = performance.now() - locked;
@@ -181,16 +200,19 @@ export async function openConsistentSnapshot(options: SnapshotOptions, bus: Even
 			method,
 			lockMs: Math.round(lockMs * 1000) / 1000,
 		});
+		let closing: Promise<void> | undefined;
 		return {
 			server,
 			workers,
 			coordinates,
 			method,
 			lockMs,
-			close: async () => {
-				await Promise.all(workers.map((worker) => worker.query('COMMIT').catch(() => {})));
-				await closeAll(workers);
-			},
+			pinned,
+			close: () =>
+				(closing ??= (async () => {
+					await Promise.all(workers.map((worker) => worker.query('COMMIT').catch(() => {})));
+					await closeAll(workers);
+				})()),
 		};
 	} catch (error) {
 		await closeAll([control, ...workers]);

@@ -1,14 +1,15 @@
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
-import {readCatalog, resolveDatabases, type Catalog, type TableInfo} from './catalog.ts';
+import type {Catalog, TableInfo} from './catalog.ts';
 import {writeChunk} from './chunk-writer.ts';
 import {orderWork, planChunks, type Chunk} from './chunks.ts';
-import {openConsistentSnapshot, warnUncoveredTables, type Coordinates, type LockMethod} from './consistency.ts';
+import {openConsistentSnapshot, warnUncoveredTables, type ConsistentSnapshot, type Coordinates, type LockMethod} from './consistency.ts';
+import {definitionChangedError} from './ddl-lock.ts';
+import {readDefinitionsAtPoint, type PointDefinitions} from './definitions-at-point.ts';
 import {createArchiveOutput} from './output-archive.ts';
 import {createScriptOutput} from './output-script.ts';
 import type {ServerVersion} from './server.ts';
-import {readUsers, usersScript} from './users.ts';
 import {runOnWorkers} from '../worker-pool.ts';
 
 /** A chunk aims at about this many bytes of table data when --chunk-rows is not given. */
@@ -23,6 +24,12 @@ export interface MysqlDumpOptions {
 	/** rows per chunk for tables with a usable key; unset: adaptive (about ADAPTIVE_CHUNK_BYTES of data); 0: never split */
 	chunkRows?: number;
 	noLock?: boolean;
+	/**
+	 * false: the workers do not hold the dumped tables' metadata locks, so DDL on them need not wait for
+	 * the dump, which then fails (TABLE_CHANGED_DURING_DUMP) when DDL changed a table before its rows
+	 * were read. Default true: DDL on a dumped table waits until the dump has read the data.
+	 */
+	ddlLock?: boolean;
 	/** accounts and their grants (--include-users) */
 	includeUsers?: boolean;
 	format: 'sql' | 'archive';
@@ -114,19 +121,24 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 		options.format === 'archive'
 			? await createArchiveOutput({path: options.output, settings: options.settings, compression: options.compression ?? 'zstd', level: options.level, workers: options.workers, options: optionsRecord(options), bus})
 			: await createScriptOutput({path: options.output});
-	bus.stage('snapshot', options.noLock ? 'opening snapshots without a lock' : 'taking the global lock briefly');
-	let snapshot;
+	bus.stage('snapshot', options.noLock ? 'opening snapshots and reading definitions without a lock' : 'taking the global lock briefly');
+	let snapshot: ConsistentSnapshot<PointDefinitions>;
 	try {
-		snapshot = await openConsistentSnapshot({settings: options.settings, workers: options.workers, noLock: options.noLock}, bus);
+		snapshot = await openConsistentSnapshot(
+			{
+				settings: options.settings,
+				workers: options.workers,
+				noLock: options.noLock,
+				atPoint: ({workers}) => readDefinitionsAtPoint(workers, {databases: options.databases, includeUsers: options.includeUsers, ddlLock: options.ddlLock}, bus),
+			},
+			bus,
+		);
 	} catch (error) {
 		await output.abort();
 		throw error;
 	}
 	try {
-		const [first] = snapshot.workers;
-		bus.stage('catalog', 'reading databases, tables and objects');
-		const databases = await resolveDatabases(first, options.databases);
-		const catalog = await readCatalog(first, databases, bus);
+		const {databases, catalog, users} = snapshot.pinned;
 		const tables = catalog.databases.flatMap((database) => database.tables);
 		warnUncoveredTables(tables.map((table) => ({database: table.database, table: table.name, engine: table.engine})), bus);
 
@@ -139,7 +151,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 			progress: new ProgressReporter(bus, `rows ${table.database}.${table.name}`, 'rows', table.estimatedRows),
 		}));
 		await runOnWorkers(snapshot.workers, works, async (worker, work) => {
-			work.chunks = await planChunks(worker, work.table, chunkRowsFor(work.table, options.chunkRows));
+			work.chunks = await readingTable(work.table, () => planChunks(worker, work.table, chunkRowsFor(work.table, options.chunkRows)));
 			work.remaining = work.chunks.length;
 		});
 		const start: DumpStart = {
@@ -151,7 +163,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 			databases,
 			catalog,
 			works,
-			users: options.includeUsers ? usersScript(await readUsers(first, bus)) : undefined,
+			users,
 		};
 		await output.begin(start);
 
@@ -163,11 +175,13 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 			const target = await output.openChunk(work, chunk);
 			let rows: number;
 			try {
-				({rows} = await writeChunk(worker, chunk, target, {
-					maxStatementBytes: options.maxStatementBytes,
-					onRows: (added) => work.progress.add(added),
-					onBytes: (added) => overall.add(added),
-				}));
+				({rows} = await readingTable(work.table, () =>
+					writeChunk(worker, chunk, target, {
+						maxStatementBytes: options.maxStatementBytes,
+						onRows: (added) => work.progress.add(added),
+						onBytes: (added) => overall.add(added),
+					}),
+				));
 			} catch (error) {
 				await target.discard(error);
 				throw error;
@@ -181,6 +195,10 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 				await output.tableComplete(work);
 			}
 		});
+
+		// every row is read: ending the transactions lets DDL waiting on the dumped tables go ahead
+		bus.log('info', 'table data read; ending the snapshot transactions');
+		await snapshot.close();
 
 		bus.stage('objects', options.includeUsers ? 'views, routines, triggers, events and accounts' : 'views, routines, triggers and events');
 		await output.writeObjects(start);
@@ -206,11 +224,21 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 	}
 }
 
+/** Runs a read of `table`'s rows; a failure because DDL changed the table since the snapshot says so. */
+async function readingTable<T>(table: TableInfo, read: () => Promise<T>): Promise<T> {
+	try {
+		return await read();
+	} catch (error) {
+		throw definitionChangedError(error, {database: table.database, name: table.name}) ?? error;
+	}
+}
+
 function optionsRecord(options: MysqlDumpOptions): Record<string, unknown> {
 	return {
 		workers: options.workers,
 		chunkRows: options.chunkRows ?? 'adaptive',
 		noLock: options.noLock ?? false,
+		...(options.ddlLock === false ? {ddlLock: false} : {}),
 		includeUsers: options.includeUsers ?? false,
 		compression: options.compression ?? 'zstd',
 		...(options.level === undefined ? {} : {level: options.level}),

@@ -59,6 +59,9 @@ export async function createArchiveOutput(options: ArchiveOutputOptions): Promis
 
 		async openChunk(work: TableWork, chunk: Chunk): Promise<ChunkTarget> {
 			const stream = new PassThrough({highWaterMark: MIB});
+			// the writer attaches to the stream only once the member has a compression slot: a chunk discarded
+			// before then must not raise an unhandled 'error' (the writer still sees it, and the dump aborts)
+			stream.on('error', () => undefined);
 			let rows = 0;
 			const member = track(writer.addMember(dataMemberName(work.table.database, work.table.name, chunk.index), stream, {rows: () => rows}));
 			chunkMembers.get(work)!.set(chunk.index, member);
