@@ -31,6 +31,7 @@ Output
 Backup (mysqldump engine)
   --chunk-rows N     rows per chunk of a table with a usable key (default: about 16 MiB of data; 0: whole tables)
   --no-lock          no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
+  --no-ddl-lock      do not hold dumped tables against DDL until their rows are read (DDL on them then fails the dump instead of waiting)
   --include-users    also dump accounts, roles and grants (restored only with --include-users)
 
 Backup and restore (postgres-logical engine)

@@ -29,6 +29,8 @@ const FLAGS = {
 	includeUsers: {type: 'boolean', default: false},
 	chunkRows: {type: 'number'},
 	noLock: {type: 'boolean', default: false},
+	// meow reads --no-ddl-lock as ddlLock=false
+	ddlLock: {type: 'boolean', default: true},
 	// meow reads --no-binlog as binlog=false
 	binlog: {type: 'boolean', default: true},
 	// PostgreSQL: --no-owner / --no-privileges
@@ -90,6 +92,8 @@ export interface ParsedFlags {
 	includeUsers: boolean;
 	chunkRows?: number;
 	noLock: boolean;
+	/** backup (MySQL): false with --no-ddl-lock */
+	ddlLock: boolean;
 	/** restore: false with --no-binlog */
 	binlog: boolean;
 	/** PostgreSQL: false with --no-owner */

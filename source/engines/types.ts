@@ -36,6 +36,8 @@ export interface BackupOptions {
 	/** rows per chunk; absent: adaptive; 0: never split tables */
 	chunkRows?: number;
 	noLock?: boolean;
+	/** MySQL: false with --no-ddl-lock: dumped tables are not held against DDL until their rows are read */
+	ddlLock?: boolean;
 	includeUsers?: boolean;
 	/** PostgreSQL: leave out ownership (ALTER … OWNER TO) */
 	noOwner?: boolean;

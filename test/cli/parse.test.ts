@@ -15,6 +15,15 @@ test('words and typed flags', () => {
 	assert.equal(parsed.flags.json, false);
 });
 
+test('negated switches: --no-ddl-lock, --no-binlog, --no-gtid; binlog-stream --from-backup', () => {
+	assert.equal(parseArgv(['backup', 'single', 'db']).flags.ddlLock, true);
+	assert.equal(parseArgv(['backup', 'single', 'db', '--no-ddl-lock']).flags.ddlLock, false);
+	assert.equal(parseArgv(['restore', 'a.tar', '--no-binlog']).flags.binlog, false);
+	const stream = parseArgv(['binlog-stream', '--no-gtid', '--from-backup', '/backups/shop.tar']).flags;
+	assert.equal(stream.gtid, false);
+	assert.equal(stream.fromBackup, '/backups/shop.tar');
+});
+
 for (const argv of [['--password', 'pw-flag-1'], ['--password=pw-flag-1'], ['-p', 'pw-flag-1'], ['-ppw-flag-1']]) {
 	test(`${argv.join(' ')} is refused and its value is redacted from then on`, () => {
 		assert.throws(

@@ -41,6 +41,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			workers: config.output.workers ?? cpus().length,
 			chunkRows: ctx.flags.chunkRows,
 			noLock: ctx.flags.noLock,
+			ddlLock: ctx.flags.ddlLock,
 			includeUsers: ctx.flags.includeUsers,
 			noOwner: !ctx.flags.owner,
 			noPrivileges: !ctx.flags.privileges,

@@ -51,6 +51,7 @@ export const mysqlLogicalEngine: BackupEngine = {
 				workers: Math.max(1, options.workers),
 				chunkRows: options.chunkRows,
 				noLock: options.noLock,
+				ddlLock: options.ddlLock,
 				includeUsers: options.includeUsers,
 				format: options.format,
 				compression: options.format === 'archive' ? parseCompression(options.compress) : undefined,
