@@ -1,6 +1,7 @@
 import type {MysqlConnection} from '../../core/connect.ts';
 import type {Chunk} from './chunks.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
+import {tupleEncoder} from './tuple-encoder.ts';
 import {columnReader, insertableColumns, rawBytes, rowLiteralExpression} from './values.ts';
 import {WorkError} from '../../core/errors.ts';
 
@@ -56,7 +57,7 @@ export async function writeChunk(connection: MysqlConnection, chunk: Chunk, sink
 	const statements = chunkStatements(chunk);
 	if (!statements) return {rows: 0, bytes: 0};
 	const limit = options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
-	const encoders = insertableColumns(chunk.table.columns).map((column) => columnReader(column).encode);
+	const encodeTuple = tupleEncoder(insertableColumns(chunk.table.columns));
 	const prefix = Buffer.from(statements.insertPrefix, 'utf8');
 	let pending: Buffer[] = [];
 	let pendingBytes = 0;
@@ -95,12 +96,7 @@ export async function writeChunk(connection: MysqlConnection, chunk: Chunk, sink
 			}
 			tuple = row[0];
 		} else {
-			let text = '';
-			for (let index = 0; index < encoders.length; index++) {
-				if (index > 0) text += ',';
-				text += encoders[index](row[index]);
-			}
-			tuple = Buffer.from(text, 'utf8');
+			tuple = encodeTuple(row);
 		}
 		const tupleBytes = tuple.length + 4;
 		if (pending.length > 0 && prefix.length + pendingBytes + tupleBytes > limit) await flush();

@@ -38,10 +38,14 @@ const VERBATIM = new Set([
 
 export type ValueEncoder = (raw: Buffer | null) => string;
 
+/** the form of a column's literal: the bytes as sent, quoted and escaped text, hex, or b'…' */
+export type LiteralKind = 'verbatim' | 'text' | 'binary' | 'bit';
+
 export interface ColumnReader {
 	column: ColumnInfo;
 	/** what to put in the SELECT list for this column */
 	selectExpression: string;
+	literal: LiteralKind;
 	encode: ValueEncoder;
 }
 
@@ -92,12 +96,12 @@ export function isBinaryColumn(column: ColumnInfo): boolean {
 export function columnReader(column: ColumnInfo): ColumnReader {
 	const name = quoteIdentifier(column.name);
 	if (column.dataType === 'float') {
-		return {column, selectExpression: `CAST(${name} AS DOUBLE)`, encode: verbatim};
+		return {column, selectExpression: `CAST(${name} AS DOUBLE)`, literal: 'verbatim', encode: verbatim};
 	}
-	if (VERBATIM.has(column.dataType)) return {column, selectExpression: name, encode: verbatim};
-	if (column.dataType === 'bit') return {column, selectExpression: name, encode: bit};
-	if (isBinaryColumn(column)) return {column, selectExpression: name, encode: binary};
-	return {column, selectExpression: name, encode: quotedText};
+	if (VERBATIM.has(column.dataType)) return {column, selectExpression: name, literal: 'verbatim', encode: verbatim};
+	if (column.dataType === 'bit') return {column, selectExpression: name, literal: 'bit', encode: bit};
+	if (isBinaryColumn(column)) return {column, selectExpression: name, literal: 'binary', encode: binary};
+	return {column, selectExpression: name, literal: 'text', encode: quotedText};
 }
 
 /** mysql2 typeCast: every field as the raw bytes the server sent. */
