@@ -1,17 +1,17 @@
-import {pipeline} from 'node:stream/promises';
 import type pg from 'pg';
-import pgCopyStreams from 'pg-copy-streams';
 import {connectPostgres} from '../../core/connect.ts';
-import {UsageError, WorkError} from '../../core/errors.ts';
+import {DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {OpenArchive} from '../../storage/archive/reader.ts';
 import type {ManifestDatabase} from '../../storage/archive/manifest.ts';
 import type {RestoreOptions, RestoreResult} from '../types.ts';
+import {CopyIn, copyPieces} from './copy-in.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DataTable, DdlEntry} from './ddl/types.ts';
 import {runWithDependencies} from './dependency-pool.ts';
 import {qualifiedName, quoteIdent} from './identifiers.ts';
 import {writeLargeObject} from './large-objects.ts';
+import {postDataWithTheirTables, type DataPhaseItem} from './restore-schedule.ts';
 import {selectEntries} from './restore-selection.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
 import {COPY_SESSION_STATEMENTS} from './snapshot.ts';
@@ -26,9 +26,13 @@ interface ServerError {
 	detail?: string;
 }
 
+/** A small member (the table of contents) as text. */
 async function readText(archive: OpenArchive, member: string): Promise<string> {
 	const parts: Buffer[] = [];
-	for await (const part of archive.readMember(member)) parts.push(part as Buffer);
+	for await (const piece of archive.readMemberPieces(member)) {
+		parts.push(Buffer.from(piece.data));
+		piece.release();
+	}
 	return Buffer.concat(parts).toString('utf8');
 }
 
@@ -100,10 +104,12 @@ function databaseToRestore(databases: ManifestDatabase[], options: PostgresResto
 }
 
 /**
- * Restores one database of a PostgreSQL archive: every member checked first, the target created (or
- * refused when it holds data), pre-data definitions in order, the rows with COPY FROM on every worker
- * (largest chunks first), sequence values and large objects, then post-data (indexes, constraints,
- * triggers, refreshes) in parallel as their dependencies complete.
+ * Restores one database of a PostgreSQL archive: every member checked first (on every core, before
+ * the server is touched), the target created (or refused when it holds data), pre-data definitions in
+ * order, the rows with COPY FROM on every worker (largest chunks first, read and decompressed on the
+ * archive reader's threads), each table's indexes and constraints as soon as its rows are in, sequence
+ * values and large objects, then the rest of post-data (triggers, refreshes…) in parallel as their
+ * dependencies complete.
  */
 export async function restorePostgresArchive(options: PostgresRestoreOptions, bus: EventBus): Promise<PostgresRestoreResult> {
 	const startedAt = new Date().toISOString();
@@ -164,33 +170,44 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 		const tableProgress = new Map(selection.tables.map((table) => [table, new ProgressReporter(bus, `restore ${table.schema}.${table.name}`, 'rows', tableMembers.get(`${table.schema}.${table.name}`)?.rows)]));
 		let rows = 0;
 		let bytes = 0;
-		bus.stage('data', `${chunks.length} chunk(s) of ${selection.tables.length} table(s) on ${workers.length} worker(s)`);
 		// the foreign keys are in force only with --data-only (otherwise they come in post-data): referenced tables load first
 		const referenced = options.dataOnly ? await referencedTables(first, selection.tables) : new Map<string, string[]>();
 		const chunksOf = new Map<string, string[]>();
 		for (const chunk of chunks) chunksOf.set(tableKey(chunk.table), [...(chunksOf.get(tableKey(chunk.table)) ?? []), chunk.member]);
-		const ordered = chunks.map((chunk) => ({...chunk, id: chunk.member, dependsOn: (referenced.get(tableKey(chunk.table)) ?? []).flatMap((table) => chunksOf.get(table) ?? [])}));
-		await runWithDependencies(workers, ordered, async (worker, chunk) => {
-			const {table} = chunk;
-			const copy = worker.query(pgCopyStreams.from(`COPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM STDIN`));
-			const input = archive.readMember(chunk.member);
-			input.on('data', (part: Buffer) => {
-				bytes += part.length;
-				overall.add(part.length);
-			});
+		const ordered: DataPhaseItem[] = chunks.map((chunk) => ({...chunk, kind: 'chunk', id: chunk.member, dependsOn: (referenced.get(tableKey(chunk.table)) ?? []).flatMap((table) => chunksOf.get(table) ?? [])}));
+		const postData = selection.entries.filter((entry) => entry.section === 'post-data');
+		const early = postDataWithTheirTables(postData, selection.tables, chunksOf);
+		bus.stage(
+			'data',
+			`${chunks.length} chunk(s) of ${selection.tables.length} table(s) on ${workers.length} worker(s)${early.length > 0 ? `, and ${early.length} index(es) and constraint(s) as their tables complete` : ''}`,
+		);
+		// an index or a constraint starts as soon as its tables are loaded, before the chunks still waiting
+		await runWithDependencies(workers, [...early, ...ordered], async (worker, item) => {
+			if (item.kind === 'entry') {
+				failed += await applyEntry(worker, item.entry, continueOnError, bus);
+				return;
+			}
+			const {table} = item;
+			const copy = new CopyIn(`COPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM STDIN`);
+			void worker.query(copy);
+			let copied: number;
 			try {
-				await pipeline(input, copy);
+				copied = await copyPieces(copy, archive.readMemberPieces(item.member), (count) => {
+					bytes += count;
+					overall.add(count);
+				});
 			} catch (error) {
 				const {code, message = String(error)} = (error ?? {}) as ServerError;
 				if (code === undefined || !continueOnError) {
-					throw new WorkError({code: 'COPY_FAILED', message: `${chunk.member}: COPY into ${table.schema}.${table.name} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, hint: 'The archive passed its checksums, so the target refused the rows: check its definitions (or restore with --continue-on-error).', cause: error});
+					if (error instanceof DbBackupError) throw error;
+					throw new WorkError({code: 'COPY_FAILED', message: `${item.member}: COPY into ${table.schema}.${table.name} failed: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, hint: 'The archive passed its checksums, so the target refused the rows: check its definitions (or restore with --continue-on-error).', cause: error});
 				}
 				failed += 1;
-				bus.warn(`${chunk.member}: COPY into ${table.schema}.${table.name} failed: ${message} (SQLSTATE ${code})`, {code: 'COPY_FAILED'});
+				bus.warn(`${item.member}: COPY into ${table.schema}.${table.name} failed: ${message} (SQLSTATE ${code})`, {code: 'COPY_FAILED'});
 				return;
 			}
-			rows += copy.rowCount;
-			tableProgress.get(table)?.add(copy.rowCount);
+			rows += copied;
+			tableProgress.get(table)?.add(copied);
 		});
 		for (const progress of tableProgress.values()) progress.finish();
 
@@ -200,9 +217,10 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 		}
 		for (const entry of selection.entries.filter((candidate) => candidate.section === 'data')) failed += await applyEntry(first, entry, continueOnError, bus);
 
-		const postData = selection.entries.filter((entry) => entry.section === 'post-data');
-		bus.stage('post-data', `${postData.length} definition(s) on ${workers.length} worker(s)`);
-		await runWithDependencies(workers, postData, async (worker, entry) => {
+		const applied = new Set(early.map((item) => item.id));
+		const rest = postData.filter((entry) => !applied.has(entry.id));
+		bus.stage('post-data', `${rest.length} definition(s) on ${workers.length} worker(s)`);
+		await runWithDependencies(workers, rest, async (worker, entry) => {
 			failed += await applyEntry(worker, entry, continueOnError, bus);
 		});
 		overall.finish();

@@ -1,20 +1,23 @@
 import {createHash} from 'node:crypto';
-import {createReadStream} from 'node:fs';
+import {createReadStream, statSync, type Stats} from 'node:fs';
 import {open, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable, Transform, pipeline, type TransformCallback} from 'node:stream';
 import {isDeepStrictEqual} from 'node:util';
 import {DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import {decompressStream} from '../compression.ts';
-import {MeterStream} from '../hash.ts';
 import {parseManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, sidecarPathOf} from './member-path.ts';
+import {readPieces, type MemberPiece, type MemberProblem} from './reader-threads.ts';
+import {hashFileRanges} from './range-hashes.ts';
 import {indexTar, type TarEntry} from './tar-index.ts';
 
 /** A manifest larger than this is not something dbbackup writes (it would describe millions of members). */
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
 const DAMAGED_HINT = 'The archive is damaged or incomplete; restore from another copy.';
+
+export type {MemberPiece} from './reader-threads.ts';
 
 export interface VerifyOptions {
 	/** also decompress every member and check its size before compression (slower) */
@@ -37,56 +40,81 @@ export interface OpenArchive {
 	/**
 	 * Checks every member against the manifest: present, no extras, size and SHA-256 of the stored
 	 * bytes; and the sidecar, when there is one, against the manifest. Throws an IntegrityError for the
-	 * first bad member, naming it and the archive.
+	 * first bad member in manifest order, naming it and the archive. The members are hashed on every
+	 * core when there are enough bytes to repay it.
 	 */
 	verify(options?: VerifyOptions): Promise<VerifyReport>;
 	/**
-	 * The decompressed content of member `memberPath` (as listed in the manifest). The stored bytes are
-	 * hashed as they stream; a mismatch or a corrupt compressed frame errors the stream with an
-	 * IntegrityError before it ends, so a consumer that waits for the end never takes bad data as whole.
+	 * The decompressed content of member `memberPath` (as listed in the manifest). Its stored bytes are
+	 * counted, and hashed as they stream unless verify() found them good in this process and the file is
+	 * unchanged since (same inode, size and modification time); a mismatch, a cut or a corrupt compressed
+	 * frame errors the stream with an IntegrityError before it ends, so a consumer that waits for the end
+	 * never takes bad data as whole.
 	 */
 	readMember(memberPath: string): Readable;
+	/**
+	 * The same content, checked the same way, as pieces of reused memory that the caller releases once
+	 * done with each: zstd and uncompressed members are read, checked and decompressed on a worker
+	 * thread, so streaming them costs the main thread neither copies nor garbage. The iterator throws
+	 * the member's IntegrityError in place of its end.
+	 */
+	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece>;
 }
 
 function damaged(code: string, message: string): IntegrityError {
 	return new IntegrityError({code, message, hint: DAMAGED_HINT});
 }
 
-/** Passes the stored bytes of one member through, and fails at the end unless size and SHA-256 match. */
+/**
+ * Passes the stored bytes of one member through, and fails at the end unless their size matches the
+ * manifest and, when `hashed`, their SHA-256 too.
+ */
 class StoredBytesCheck extends Transform {
-	private readonly hash = createHash('sha256');
+	private readonly hash;
 	private bytes = 0;
 
 	constructor(
 		private readonly member: ManifestMember,
 		private readonly archive: string,
+		hashed: boolean,
 	) {
 		super();
+		this.hash = hashed ? createHash('sha256') : null;
 	}
 
 	override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-		this.hash.update(chunk);
+		this.hash?.update(chunk);
 		this.bytes += chunk.length;
 		callback(null, chunk);
 	}
 
 	override _flush(callback: TransformCallback): void {
-		callback(storedBytesProblem(this.member, this.bytes, this.hash.digest('hex'), this.archive));
+		callback(storedBytesProblem(this.member, this.bytes, this.hash?.digest('hex'), this.archive));
 	}
 }
 
-function storedBytesProblem(member: ManifestMember, bytes: number, sha256: string, archive: string): IntegrityError | null {
+/** What is wrong with a member's stored bytes (`sha256` undefined: the size alone is checked), or null. */
+function storedBytesProblem(member: ManifestMember, bytes: number, sha256: string | undefined, archive: string): IntegrityError | null {
 	if (bytes !== member.bytes) {
 		return damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: ${bytes} bytes stored, the manifest says ${member.bytes} (archive ${archive})`);
 	}
-	if (sha256 !== member.sha256) {
+	if (sha256 !== undefined && sha256 !== member.sha256) {
 		return damaged('ARCHIVE_CHECKSUM_MISMATCH', `${member.path}: sha256 mismatch (archive ${archive}): expected ${member.sha256}, found ${sha256}`);
 	}
 	return null;
 }
 
+/** Which file a path names, and whether it was written since: inode, size and modification time. */
+function fileIdentity(stats: Stats): string {
+	return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+}
+
 class TarArchive implements OpenArchive {
 	private readonly byPath: Map<string, TarEntry>;
+	private readonly members: Map<string, ManifestMember>;
+	/** members whose stored bytes verify() hashed and found good, while the file was `verifiedFile` */
+	private readonly verified = new Set<string>();
+	private verifiedFile: string | undefined;
 
 	constructor(
 		readonly path: string,
@@ -94,48 +122,67 @@ class TarArchive implements OpenArchive {
 		readonly entries: TarEntry[],
 	) {
 		this.byPath = new Map(entries.map((entry) => [entry.name, entry]));
+		this.members = new Map(manifest.members.map((member) => [member.path, member]));
 	}
 
 	async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+		// what takes no reading of member data first, so that a bad archive fails before any is read
 		const listed = new Set<string>();
+		const entries: TarEntry[] = [];
 		let bytes = 0;
-		let rawBytes = 0;
 		for (const member of this.manifest.members) {
 			listed.add(member.path);
 			const entry = this.entryOf(member);
 			if (entry.size !== member.bytes) {
 				throw damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: ${entry.size} bytes in the archive, the manifest says ${member.bytes} (archive ${this.path})`);
 			}
-			if (options.deep) {
-				for await (const chunk of this.readMember(member.path)) rawBytes += (chunk as Buffer).length;
-			} else {
-				const meter = new MeterStream();
-				await new Promise<void>((resolve, reject) => {
-					pipeline(this.storedBytes(entry), meter, (error) => (error ? reject(this.readFailure(error)) : resolve()));
-					meter.resume();
-				});
-				const problem = storedBytesProblem(member, meter.bytes, meter.sha256(), this.path);
-				if (problem) throw problem;
-			}
+			entries.push(entry);
 			bytes += member.bytes;
 		}
 		const extra = this.entries.find((entry) => !listed.has(entry.name));
 		if (extra) throw damaged('ARCHIVE_MEMBER_UNEXPECTED', `${extra.name}: in the archive but not in its manifest (archive ${this.path})`);
 		await this.verifySidecar();
+
+		const before = this.currentFile();
+		const good: string[] = [];
+		let problem: IntegrityError | null = null;
+		let rawBytes = 0;
+		if (options.deep) {
+			for (const member of this.manifest.members) {
+				for await (const chunk of this.readMember(member.path)) rawBytes += (chunk as Buffer).length;
+				good.push(member.path);
+			}
+		} else {
+			let hashes;
+			try {
+				hashes = await hashFileRanges(this.path, entries.map((entry) => ({start: entry.dataOffset, size: entry.size})));
+			} catch (error) {
+				throw this.readFailure(error);
+			}
+			this.manifest.members.forEach((member, index) => {
+				const found = storedBytesProblem(member, hashes[index]!.bytes, hashes[index]!.sha256, this.path);
+				if (!found) good.push(member.path);
+				problem ??= found;
+			});
+		}
+		// a file written to while it was read proves nothing about what a later read will find
+		if (before !== undefined && before === this.currentFile()) {
+			if (this.verifiedFile !== before) this.verified.clear();
+			this.verifiedFile = before;
+			for (const memberPath of good) this.verified.add(memberPath);
+		}
+		if (problem) throw problem;
 		return {members: this.manifest.members.length, bytes, ...(options.deep ? {rawBytes} : {})};
 	}
 
 	readMember(memberPath: string): Readable {
-		const found = this.manifest.members.find((candidate) => candidate.path === memberPath);
-		if (!found) {
-			throw new UsageError({code: 'MEMBER_UNKNOWN', message: `${memberPath} is not a member of ${this.path}`, hint: 'List the members with `tar tf`.'});
-		}
-		const member = found;
+		const member = this.memberOf(memberPath);
 		const entry = this.entryOf(member);
+		const hashed = !this.isVerified(member);
 		const decompressor = decompressStream(member.compression);
 		let decompressError: unknown;
 		decompressor.once('error', (error) => (decompressError = error));
-		const stages = pipeline(this.storedBytes(entry), new StoredBytesCheck(member, this.path), decompressor, () => undefined);
+		const stages = pipeline(this.storedBytes(entry), new StoredBytesCheck(member, this.path, hashed), decompressor, () => undefined);
 		const archive = this.path;
 		const readFailure = (error: unknown) => this.readFailure(error);
 		let rawBytes = 0;
@@ -159,6 +206,55 @@ class TarArchive implements OpenArchive {
 		return Readable.from(verified(), {objectMode: false});
 	}
 
+	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece> {
+		const member = this.memberOf(memberPath);
+		const entry = this.entryOf(member);
+		if (member.compression === 'gzip') return this.piecesOf(this.readMember(memberPath));
+		const request = {
+			path: this.path,
+			start: entry.dataOffset,
+			size: entry.size,
+			compression: member.compression,
+			rawBytes: member.rawBytes,
+			...(this.isVerified(member) ? {} : {sha256: member.sha256}),
+		};
+		return readPieces(request, (problem) => this.pieceProblem(member, problem));
+	}
+
+	private async *piecesOf(stream: Readable): AsyncGenerator<MemberPiece> {
+		for await (const chunk of stream) yield {data: chunk as Buffer, release: () => undefined};
+	}
+
+	private pieceProblem(member: ManifestMember, problem: MemberProblem): DbBackupError {
+		switch (problem.kind) {
+			case 'stored-size':
+				return storedBytesProblem(member, problem.bytes, undefined, this.path)!;
+			case 'sha256':
+				return storedBytesProblem(member, member.bytes, problem.sha256, this.path)!;
+			case 'raw-size':
+				return damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: decompresses to ${problem.bytes} bytes, the manifest says ${member.rawBytes} (archive ${this.path})`);
+			case 'corrupt':
+				return damaged('ARCHIVE_MEMBER_CORRUPT', `${member.path}: the ${member.compression} data is corrupt (${problem.message}) (archive ${this.path})`);
+			case 'read': {
+				const cause: NodeJS.ErrnoException = Object.assign(new Error(problem.message), problem.code ? {code: problem.code} : {});
+				return this.readFailure(cause);
+			}
+		}
+	}
+
+	private memberOf(memberPath: string): ManifestMember {
+		const member = this.members.get(memberPath);
+		if (!member) {
+			throw new UsageError({code: 'MEMBER_UNKNOWN', message: `${memberPath} is not a member of ${this.path}`, hint: 'List the members with `tar tf`.'});
+		}
+		return member;
+	}
+
+	/** verify() found the member good, and the file has not changed since. */
+	private isVerified(member: ManifestMember): boolean {
+		return this.verified.has(member.path) && this.verifiedFile !== undefined && this.currentFile() === this.verifiedFile;
+	}
+
 	private entryOf(member: ManifestMember): TarEntry {
 		const entry = this.byPath.get(member.path);
 		if (!entry) throw damaged('ARCHIVE_MEMBER_MISSING', `${member.path}: listed in the manifest but missing from the archive (archive ${this.path})`);
@@ -168,6 +264,15 @@ class TarArchive implements OpenArchive {
 	private storedBytes(entry: TarEntry): Readable {
 		if (entry.size === 0) return Readable.from([], {objectMode: false});
 		return createReadStream(this.path, {start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1024 * 1024});
+	}
+
+	/** The archive file's identity now, or undefined when it cannot be read. */
+	private currentFile(): string | undefined {
+		try {
+			return fileIdentity(statSync(this.path));
+		} catch {
+			return undefined;
+		}
 	}
 
 	private readFailure(error: unknown): DbBackupError {
