@@ -20,14 +20,31 @@ const sessions = new Map();
 // copied out at its exact size; the input buffer goes back to its stream for the next batch.
 const work = new Uint8Array(PIECE_BYTES + Math.max(zstd.cStreamOutSize(), zstd.dStreamOutSize()));
 
+// Contexts of finished sessions, reset and reused: a context's native memory (megabytes) is freed only
+// when this thread collects garbage, which it seldom does, so a context per member piled up over a dump.
+const freeContexts = {compress: [], decompress: []};
+const FREE_CONTEXTS_KEPT = 4;
+
 function openSession(message) {
 	if (message.mode === 'compress') {
-		const ctx = new zstd.CCtx();
+		const ctx = freeContexts.compress.pop() ?? new zstd.CCtx();
+		ctx.reset(zstd.ResetDirective.sessionAndParameters);
 		ctx.setParameter(zstd.CParameter.compressionLevel, message.level);
 		ctx.setParameter(zstd.CParameter.checksumFlag, 1);
 		return {mode: 'compress', ctx, window: zstd.cStreamOutSize(), input: null, spare: null, directive: 0, inFrame: false};
 	}
-	return {mode: 'decompress', ctx: new zstd.DCtx(), window: zstd.dStreamOutSize(), input: null, spare: null, directive: 0, inFrame: false};
+	const ctx = freeContexts.decompress.pop() ?? new zstd.DCtx();
+	ctx.reset(zstd.ResetDirective.sessionOnly);
+	return {mode: 'decompress', ctx, window: zstd.dStreamOutSize(), input: null, spare: null, directive: 0, inFrame: false};
+}
+
+// Ends a session; its context is kept for the next one unless the session failed.
+function closeSession(id, failed) {
+	const session = sessions.get(id);
+	sessions.delete(id);
+	if (!session || failed || session.failure || !session.ctx) return;
+	const free = freeContexts[session.mode];
+	if (free.length < FREE_CONTEXTS_KEPT) free.push(session.ctx);
 }
 
 // Runs the session on its pending input until the input is used up (and, when ending, the frame is
@@ -67,7 +84,7 @@ function reply(id, session) {
 		session.spare = null;
 	}
 	parentPort.postMessage(message, transfer);
-	if (done && session.directive === zstd.EndDirective.end) sessions.delete(id);
+	if (done && session.directive === zstd.EndDirective.end) closeSession(id, false);
 }
 
 parentPort.on('message', (message) => {
@@ -83,12 +100,12 @@ parentPort.on('message', (message) => {
 			return;
 		}
 		if (message.op === 'close') {
-			sessions.delete(id);
+			closeSession(id, false);
 			return;
 		}
 		const session = sessions.get(id);
 		if (!session || session.failure) {
-			sessions.delete(id);
+			closeSession(id, true);
 			parentPort.postMessage({id, error: session ? session.failure : 'the zstd session is closed'});
 			return;
 		}
@@ -99,7 +116,7 @@ parentPort.on('message', (message) => {
 			reply(id, session);
 		} else if (message.op === 'end') {
 			if (session.mode === 'decompress') {
-				sessions.delete(id);
+				closeSession(id, session.inFrame);
 				if (session.inFrame) {
 					parentPort.postMessage({id, error: 'the zstd data ends in the middle of a frame'});
 					return;
@@ -114,7 +131,7 @@ parentPort.on('message', (message) => {
 			reply(id, session);
 		}
 	} catch (error) {
-		sessions.delete(id);
+		closeSession(id, true);
 		parentPort.postMessage({id, error: error instanceof Error ? error.message : String(error)});
 	}
 });

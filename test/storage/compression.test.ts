@@ -81,6 +81,30 @@ describe('round trips', () => {
 	});
 });
 
+describe('zstd contexts reused by the worker pool', () => {
+	test('sessions after a stream given up half-way, after a damaged input and after other levels start clean', async () => {
+		const data = dumpText(600_000);
+		// given up half-way: its context goes back to the pool in mid-frame
+		const abandoned = compressStream('zstd', 19);
+		abandoned.write(data.subarray(0, 300_000));
+		await sleep(50);
+		abandoned.destroy();
+		const abandonedReader = decompressStream('zstd');
+		abandonedReader.write((await squeeze('zstd', data)).subarray(0, 1000));
+		await sleep(50);
+		abandonedReader.destroy();
+		await expectFailure('zstd', randomBytes(5000));
+		for (let round = 0; round < 12; round++) {
+			const level = round % 2 === 0 ? 1 : 19;
+			const packed = await squeeze('zstd', data, level);
+			assert.deepEqual(zstd.decompress(packed), data, `round ${round}: a standard frame`);
+			assert.deepEqual(await expand('zstd', packed), data, `round ${round}: our decompressor`);
+		}
+		// a level is the session's own: a reused context does not keep the level it had
+		assert.ok((await squeeze('zstd', data, 1)).length > (await squeeze('zstd', data, 19)).length);
+	});
+});
+
 describe('off the main thread and bounded', () => {
 	test('zstd compression leaves the event loop free (timers keep firing)', async () => {
 		const data = randomBytes(16 * 1024 * 1024);
