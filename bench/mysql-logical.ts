@@ -18,7 +18,7 @@ import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
 import {ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
 import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
-import {runStep, type StepResult} from './run-step.ts';
+import {runStep, warmUpRestore, type StepResult} from './run-step.ts';
 import {mysqlStepServer, settingsLine, startBenchServer, type BenchServer} from './server.ts';
 import type {StepContext} from './steps.ts';
 import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
@@ -155,8 +155,16 @@ async function runSize(
 	const steps = [...ourDumpSteps(ctx), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
 
 	const finished = new Map<string, StepResult>();
+	let warmedUp = false;
 	for (const step of steps) {
 		if (interrupted) throw new Error('interrupted');
+		if (step.kind === 'restore' && !warmedUp) {
+			warmedUp = true;
+			const peer = peerRestoreSteps(ctx).find((candidate) => candidate.id === 'myloader')!;
+			const database = 'sbtest_warmup';
+			const args = peer.spec.args.map((arg, index, all) => (all[index - 1] === '-B' ? database : arg));
+			await warmUpRestore(peer, args, database, mysqlStepServer(admin), log);
+		}
 		finished.set(step.id, await runStep(step, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, finished));
 	}
 	await rm(workDir, {recursive: true, force: true});

@@ -12,7 +12,6 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type pg from 'pg';
 import {DbBackupError} from '../source/core/errors.ts';
-import {runCommand} from '../source/sandbox/run-command.ts';
 import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
 import {terminateRunningCommands} from './measure.ts';
@@ -25,7 +24,7 @@ import {formatPgSizeRun, PG_TABLE_NOTES} from './pg-report.ts';
 import {pgBinDir, pgStepServer, startPgBenchServer, PG_SERVER_SETTINGS, type PgBenchServer} from './pg-server.ts';
 import {PG_TIME_TARGETS, type PgSizeRun} from './pg-targets.ts';
 import {formatTargets, writeResults} from './report.ts';
-import {runStep, type StepResult, type StepServer} from './run-step.ts';
+import {runStep, warmUpRestore, type StepResult} from './run-step.ts';
 import type {StepContext} from './steps.ts';
 import {evaluateTargets} from './targets.ts';
 import {machineInfo, toolVersions} from './versions.ts';
@@ -173,7 +172,9 @@ async function runSize(
 		if (interrupted) throw new Error('interrupted');
 		if (step.kind === 'restore' && !warmedUp) {
 			warmedUp = true;
-			await warmUpRestore(ctx, bench.binDir, server);
+			const peer = pgPeerRestoreSteps(ctx, bench.binDir).find((candidate) => candidate.id === 'pg_restore')!;
+			const database = 'sbtest_warmup';
+			await warmUpRestore(peer, peer.spec.args.map((arg) => (arg.startsWith('--dbname=') ? `--dbname=${database}` : arg)), database, server, log);
 		}
 		finished.set(step.id, await runStep(step, {server, workDir, sourceRowCounts: data.rowCounts, log}, finished));
 	}
@@ -189,21 +190,6 @@ async function runSize(
 		sysbenchSeconds: data.sysbenchSeconds,
 		pgbenchSeconds: data.pgbenchSeconds,
 	};
-}
-
-/**
- * One untimed pg_restore before the timed restores, into a database dropped afterwards: the first
- * restore into this cluster was measured 1–2 s slower than the same restore later (WAL segment files
- * created rather than recycled, and what else a first bulk load pays), whichever tool ran it.
- */
-async function warmUpRestore(ctx: StepContext, binDir: string, server: StepServer): Promise<void> {
-	const warmUp = pgPeerRestoreSteps(ctx, binDir).find((step) => step.id === 'pg_restore')!;
-	const database = 'sbtest_warmup';
-	log('bench: one untimed pg_restore first, so that no timed restore is the cluster\'s first');
-	await server.resetDatabase(database, true);
-	const args = warmUp.spec.args.map((arg) => (arg.startsWith('--dbname=') ? `--dbname=${database}` : arg));
-	await runCommand(warmUp.spec.command, args, {env: {...process.env, ...warmUp.spec.env}});
-	await server.dropDatabase(database);
 }
 
 function settingsLine(settings: Record<string, string>): string {

@@ -65,6 +65,7 @@ export const TABLE_NOTES = [
 	'seconds: wall clock of the whole command. ours ÷ this: below 1.00 ours is faster (name = our step compared).',
 	'peak RSS: GNU time maximum resident set size; for a shell pipeline (mariadb-dump | gzip) it is the largest single process of the pipeline, not their sum.',
 	'output bytes: the file, or the sum of the files of a directory output. binlog MiB: how much the server binlog grew during the step.',
+	'Before the timed restores of each size, one untimed myloader runs, so that none of them is the server\'s first bulk load.',
 ];
 
 /** Writes the run's figures to bench/results/<bench>-<start time>.json; returns the file's path. */

@@ -1,5 +1,6 @@
 import {join} from 'node:path';
 import {redact} from '../source/core/redact.ts';
+import {runCommand} from '../source/sandbox/run-command.ts';
 import {measure, pathBytes} from './measure.ts';
 import {displayCommand, type Step} from './steps.ts';
 
@@ -116,4 +117,17 @@ function summarize(message: string): string {
 
 function lastLines(text: string, count: number): string {
 	return redact(text.trim().split('\n').slice(-count).join('\n'));
+}
+
+/**
+ * Runs a peer's restore once, untimed, into `database` (made empty first, dropped after), before the
+ * timed restores. The first bulk load into a freshly started server was measured 1–2 s slower than the
+ * same load later, whichever tool ran it; without this it was always ours, which runs first.
+ * `args` are the step's arguments with the target database swapped for `database`.
+ */
+export async function warmUpRestore(step: Step, args: string[], database: string, server: StepServer, log: (line: string) => void): Promise<void> {
+	log(`bench: one untimed ${step.label} first, so that no timed restore is the server's first bulk load`);
+	await server.resetDatabase(database, true);
+	await runCommand(step.spec.command, args, {env: {...process.env, ...step.spec.env}});
+	await server.dropDatabase(database);
 }
