@@ -38,8 +38,11 @@ export function findEngine(name: string, dbType?: DbType): BackupEngine {
 export function availabilityRows(env: DetectedEnvironment, context: SelectionContext = {}): EngineAvailabilityRow[] {
 	return enginesFor(env.dbType).map((engine) => ({
 		name: engine.name,
+		aliases: engine.aliases,
 		description: engine.description,
 		kind: engine.capabilities.kind,
+		dbTypes: engine.dbTypes,
+		capabilities: engine.capabilities,
 		availability: engine.checkAvailability(env, context),
 	}));
 }

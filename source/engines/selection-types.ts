@@ -1,9 +1,14 @@
-import type {Availability, EngineName} from './types.ts';
+import type {DbType} from '../core/detect/types.ts';
+import type {Availability, EngineCapabilities, EngineName} from './types.ts';
 
+/** An engine as it stands on one server: its facts and whether it can run there (reports need no registry). */
 export interface EngineAvailabilityRow {
 	name: EngineName;
+	aliases: string[];
 	description: string;
 	kind: 'logical' | 'physical';
+	dbTypes: DbType[];
+	capabilities: EngineCapabilities;
 	availability: Availability;
 }
 

@@ -113,12 +113,14 @@ export const mysqlSelection: EngineSelection = {
 	candidates: [
 		{
 			name: 'mysqldump',
+			aliases: ['logical'], dbTypes: ['mysql'], capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'logical'},
 			description: 'native logical dump',
 			kind: 'logical',
 			availability: {available: true, reasons: [], warnings: ['binlog_format is ROW: fine for PITR'], info: {}},
 		},
 		{
 			name: 'clone',
+			aliases: [], dbTypes: ['mysql'], capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
 			description: 'MySQL clone plugin',
 			kind: 'physical',
 			availability: {
@@ -131,6 +133,7 @@ export const mysqlSelection: EngineSelection = {
 		},
 		{
 			name: 'snapshot',
+			aliases: [], dbTypes: ['mysql', 'postgres'], capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
 			description: 'filesystem snapshot',
 			kind: 'physical',
 			availability: {
@@ -151,6 +154,7 @@ export const postgresNoneSelection: EngineSelection = {
 	candidates: [
 		{
 			name: 'postgres-logical',
+			aliases: ['logical'], dbTypes: ['postgres'], capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'logical'},
 			description: 'native logical dump',
 			kind: 'logical',
 			availability: {
@@ -163,6 +167,7 @@ export const postgresNoneSelection: EngineSelection = {
 		},
 		{
 			name: 'snapshot',
+			aliases: [], dbTypes: ['mysql', 'postgres'], capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
 			description: 'filesystem snapshot',
 			kind: 'physical',
 			availability: {available: false, reason: 'ext4 has no snapshots', reasons: ['ext4 has no snapshots'], warnings: [], info: {}},

@@ -1,5 +1,4 @@
 import type {EngineAvailabilityRow, EngineSelection} from '../../engines/selection-types.ts';
-import type {BackupEngine} from '../../engines/types.ts';
 
 export function renderEngineRows(target: string, rows: EngineAvailabilityRow[]): string {
 	const lines = [`Engines for ${target}`];
@@ -12,12 +11,12 @@ export function renderEngineRows(target: string, rows: EngineAvailabilityRow[]):
 	return lines.join('\n');
 }
 
-export function renderEngineDetail(engine: BackupEngine, row: EngineAvailabilityRow): string {
-	const caps = engine.capabilities;
+export function renderEngineDetail(row: EngineAvailabilityRow): string {
+	const caps = row.capabilities;
 	const lines = [
-		`Engine: ${engine.name}${engine.aliases.length > 0 ? ` (alias ${engine.aliases.join(', ')})` : ''}`,
-		`  ${engine.description}`,
-		`  Kind: ${caps.kind}; databases: ${engine.dbTypes.join(', ')}`,
+		`Engine: ${row.name}${row.aliases.length > 0 ? ` (alias ${row.aliases.join(', ')})` : ''}`,
+		`  ${row.description}`,
+		`  Kind: ${caps.kind}; databases: ${row.dbTypes.join(', ')}`,
 		`  Capabilities: backup ${caps.backup ? 'yes' : 'no'}, restore ${caps.restore ? 'yes' : 'no'}, incremental ${caps.incremental ? 'yes' : 'no'}, streaming ${caps.streaming ? 'yes' : 'no'}`,
 		`  Available: ${row.availability.available ? 'yes' : 'no'}`,
 	];

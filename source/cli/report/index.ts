@@ -1,4 +1,3 @@
-import {findEngine} from '../../engines/registry.ts';
 import type {CommandResult} from '../../services/results.ts';
 import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.ts';
 import {renderEnvironment} from './environment.ts';
@@ -14,12 +13,12 @@ export function renderResult(result: CommandResult): string {
 		case 'engine-list':
 			return renderEngineRows(result.target, result.rows);
 		case 'engine-info':
-			return renderEngineDetail(findEngine(result.engine), result.row);
+			return renderEngineDetail(result.row);
 		case 'engine-info-all':
 			return [
 				renderEnvironment(result.environment),
 				'',
-				...result.rows.map((row) => renderEngineDetail(findEngine(row.name), row)),
+				...result.rows.map((row) => renderEngineDetail(row)),
 			].join('\n');
 		case 'engine-selection':
 			return renderSelection(result.target, result.selection);
