@@ -18,7 +18,7 @@ import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
 import {ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
 import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
-import {runStep, warmUpRestore, type StepResult} from './run-step.ts';
+import {completionCode, runSteps} from './run-step.ts';
 import {mysqlStepServer, settingsLine, startBenchServer, type BenchServer} from './server.ts';
 import type {StepContext} from './steps.ts';
 import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
@@ -112,12 +112,7 @@ async function main(): Promise<number> {
 			targets,
 		});
 		process.stdout.write(`\nresults written to ${file}\n`);
-		const incomplete = runs.flatMap((run) => run.steps.filter((step) => step.status !== 'ok'));
-		if (incomplete.length > 0) {
-			log(`bench: ${incomplete.length} step(s) did not complete: ${incomplete.map((step) => step.label).join(', ')}`);
-			return 1;
-		}
-		return 0;
+		return completionCode(runs, log);
 	} finally {
 		if (!interrupted) await cleanUp();
 	}
@@ -154,21 +149,11 @@ async function runSize(
 	const peerRestores = peerRestoreSteps(ctx).filter((step) => withAllPeers || step.id === 'myloader');
 	const steps = [...ourDumpSteps(ctx), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
 
-	const finished = new Map<string, StepResult>();
-	let warmedUp = false;
-	for (const step of steps) {
-		if (interrupted) throw new Error('interrupted');
-		if (step.kind === 'restore' && !warmedUp) {
-			warmedUp = true;
-			const peer = peerRestoreSteps(ctx).find((candidate) => candidate.id === 'myloader')!;
-			const database = 'sbtest_warmup';
-			const args = peer.spec.args.map((arg, index, all) => (all[index - 1] === '-B' ? database : arg));
-			await warmUpRestore(peer, args, database, mysqlStepServer(admin), log);
-		}
-		finished.set(step.id, await runStep(step, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, finished));
-	}
+	const myloader = peerRestoreSteps(ctx).find((candidate) => candidate.id === 'myloader')!;
+	const warmUp = {step: myloader, database: 'sbtest_warmup', args: myloader.spec.args.map((arg, index, all) => (all[index - 1] === '-B' ? 'sbtest_warmup' : arg))};
+	const results = await runSteps(steps, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, warmUp, () => interrupted);
 	await rm(workDir, {recursive: true, force: true});
-	return {rowsPerTable, tables: options.tables, sourceBytes, prepareSeconds, rowCounts, steps: [...finished.values()]};
+	return {rowsPerTable, tables: options.tables, sourceBytes, prepareSeconds, rowCounts, steps: results};
 }
 
 async function sourceSize(admin: Connection): Promise<number> {

@@ -24,7 +24,7 @@ import {formatPgSizeRun, PG_TABLE_NOTES} from './pg-report.ts';
 import {pgBinDir, pgStepServer, startPgBenchServer, PG_SERVER_SETTINGS, type PgBenchServer} from './pg-server.ts';
 import {PG_TIME_TARGETS, type PgSizeRun} from './pg-targets.ts';
 import {formatTargets, writeResults} from './report.ts';
-import {runStep, warmUpRestore, type StepResult} from './run-step.ts';
+import {completionCode, runSteps} from './run-step.ts';
 import type {StepContext} from './steps.ts';
 import {evaluateTargets} from './targets.ts';
 import {machineInfo, toolVersions} from './versions.ts';
@@ -123,12 +123,7 @@ async function main(): Promise<number> {
 			targets,
 		});
 		process.stdout.write(`\nresults written to ${file}\n`);
-		const incomplete = runs.flatMap((run) => run.steps.filter((step) => step.status !== 'ok'));
-		if (incomplete.length > 0) {
-			log(`bench: ${incomplete.length} step(s) did not complete: ${incomplete.map((step) => step.label).join(', ')}`);
-			return 1;
-		}
-		return 0;
+		return completionCode(runs, log);
 	} finally {
 		if (!interrupted) await cleanUp();
 	}
@@ -165,19 +160,9 @@ async function runSize(
 		...pgPeerRestoreSteps(ctx, bench.binDir).filter(wanted),
 	];
 
-	const server = pgStepServer(bench, admin);
-	const finished = new Map<string, StepResult>();
-	let warmedUp = false;
-	for (const step of steps) {
-		if (interrupted) throw new Error('interrupted');
-		if (step.kind === 'restore' && !warmedUp) {
-			warmedUp = true;
-			const peer = pgPeerRestoreSteps(ctx, bench.binDir).find((candidate) => candidate.id === 'pg_restore')!;
-			const database = 'sbtest_warmup';
-			await warmUpRestore(peer, peer.spec.args.map((arg) => (arg.startsWith('--dbname=') ? `--dbname=${database}` : arg)), database, server, log);
-		}
-		finished.set(step.id, await runStep(step, {server, workDir, sourceRowCounts: data.rowCounts, log}, finished));
-	}
+	const pgRestore = pgPeerRestoreSteps(ctx, bench.binDir).find((candidate) => candidate.id === 'pg_restore')!;
+	const warmUp = {step: pgRestore, database: 'sbtest_warmup', args: pgRestore.spec.args.map((arg) => (arg.startsWith('--dbname=') ? '--dbname=sbtest_warmup' : arg))};
+	const results = await runSteps(steps, {server: pgStepServer(bench, admin), workDir, sourceRowCounts: data.rowCounts, log}, warmUp, () => interrupted);
 	await rm(workDir, {recursive: true, force: true});
 	return {
 		rowsPerTable,
@@ -185,7 +170,7 @@ async function runSize(
 		sourceBytes: data.sourceBytes,
 		prepareSeconds: data.sysbenchSeconds + data.pgbenchSeconds,
 		rowCounts: data.rowCounts,
-		steps: [...finished.values()],
+		steps: results,
 		pgbenchScale,
 		sysbenchSeconds: data.sysbenchSeconds,
 		pgbenchSeconds: data.pgbenchSeconds,

@@ -119,15 +119,40 @@ function lastLines(text: string, count: number): string {
 	return redact(text.trim().split('\n').slice(-count).join('\n'));
 }
 
+/** A peer's restore run once, untimed, into a scratch database: `args` name that database instead of the step's. */
+export interface WarmUpRestore {
+	step: Step;
+	args: string[];
+	database: string;
+}
+
 /**
- * Runs a peer's restore once, untimed, into `database` (made empty first, dropped after), before the
- * timed restores. The first bulk load into a freshly started server was measured 1–2 s slower than the
- * same load later, whichever tool ran it; without this it was always ours, which runs first.
- * `args` are the step's arguments with the target database swapped for `database`.
+ * Runs the steps in order (a failed step is recorded and the others go on) and returns their results.
+ * Before the first restore, `warmUp` runs once, untimed, into its scratch database (made empty, dropped
+ * after): the first bulk load into a freshly started server was measured 1–2 s slower than the same
+ * load later, whichever tool ran it, and without this it was always ours, which runs first.
  */
-export async function warmUpRestore(step: Step, args: string[], database: string, server: StepServer, log: (line: string) => void): Promise<void> {
-	log(`bench: one untimed ${step.label} first, so that no timed restore is the server's first bulk load`);
-	await server.resetDatabase(database, true);
-	await runCommand(step.spec.command, args, {env: {...process.env, ...step.spec.env}});
-	await server.dropDatabase(database);
+export async function runSteps(steps: Step[], env: StepEnvironment, warmUp: WarmUpRestore, interrupted: () => boolean): Promise<StepResult[]> {
+	const finished = new Map<string, StepResult>();
+	let warmedUp = false;
+	for (const step of steps) {
+		if (interrupted()) throw new Error('interrupted');
+		if (step.kind === 'restore' && !warmedUp) {
+			warmedUp = true;
+			env.log(`bench: one untimed ${warmUp.step.label} first, so that no timed restore is the server's first bulk load`);
+			await env.server.resetDatabase(warmUp.database, true);
+			await runCommand(warmUp.step.spec.command, warmUp.args, {env: {...process.env, ...warmUp.step.spec.env}});
+			await env.server.dropDatabase(warmUp.database);
+		}
+		finished.set(step.id, await runStep(step, env, finished));
+	}
+	return [...finished.values()];
+}
+
+/** 0 when every step of every size completed; else 1, after saying which did not. */
+export function completionCode(runs: Array<{steps: StepResult[]}>, log: (line: string) => void): number {
+	const incomplete = runs.flatMap((run) => run.steps.filter((step) => step.status !== 'ok'));
+	if (incomplete.length === 0) return 0;
+	log(`bench: ${incomplete.length} step(s) did not complete: ${incomplete.map((step) => step.label).join(', ')}`);
+	return 1;
 }
