@@ -1,5 +1,5 @@
 import type {ColumnInfo} from './catalog.ts';
-import {columnReader} from './values.ts';
+import {columnReader, ESCAPES} from './values.ts';
 
 /**
  * A row's `…` tuple text (the part between the parentheses of an INSERT's VALUES), built from the raw
@@ -16,15 +16,9 @@ const QUOTE = 0x27;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 
-/** the escape letter after the backslash for each byte that needs one, 0 for the others */
+/** the escape letter after the backslash for each byte that needs one (quoteString's escapes), 0 for the others */
 const ESCAPE = new Uint8Array(256);
-ESCAPE[0x00] = 0x30; // \0
-ESCAPE[0x0a] = 0x6e; // \n
-ESCAPE[0x0d] = 0x72; // \r
-ESCAPE[0x5c] = 0x5c; // \\
-ESCAPE[0x27] = 0x27; // \'
-ESCAPE[0x22] = 0x22; // \"
-ESCAPE[0x1a] = 0x5a; // \Z
+for (const [character, escape] of Object.entries(ESCAPES)) ESCAPE[character.charCodeAt(0)] = escape.charCodeAt(1);
 
 function escapedLength(raw: Buffer): number {
 	let length = raw.length + 2;

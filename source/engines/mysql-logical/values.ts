@@ -49,7 +49,8 @@ export interface ColumnReader {
 	encode: ValueEncoder;
 }
 
-const ESCAPES: Record<string, string> = {
+/** each character a quoted string escapes, and its escape */
+export const ESCAPES: Readonly<Record<string, string>> = {
 	'\0': '\\0',
 	'\n': '\\n',
 	'\r': '\\r',
