@@ -1,9 +1,9 @@
 import type {MysqlConnection} from '../../core/connect.ts';
 import type {Chunk} from './chunks.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
-import {tupleEncoder} from './tuple-encoder.ts';
-import {columnReader, insertableColumns, rawBytes, rowLiteralExpression} from './values.ts';
-import {WorkError} from '../../core/errors.ts';
+import {readRowPackets} from './row-packets.ts';
+import {tupleWriter} from './tuple-encoder.ts';
+import {columnReader, insertableColumns} from './values.ts';
 
 /** Largest INSERT we write; a single row larger than this gets a statement of its own. */
 export const DEFAULT_MAX_STATEMENT_BYTES = 1024 * 1024;
@@ -25,91 +25,109 @@ export interface ChunkWriteOptions {
 	onBytes?: (bytes: number) => void;
 }
 
-/**
- * The SELECT that reads one chunk, and the INSERT prefix its rows are written under (null: nothing to
- * insert). `serverFormatted`: the SELECT returns each row as its finished `…` tuple text (see
- * rowLiteralExpression); otherwise one raw field per column, encoded here.
- */
-export function chunkStatements(chunk: Chunk): {select: string; insertPrefix: string; serverFormatted: boolean} | null {
+/** The SELECT that reads one chunk (one raw field per column), and the INSERT prefix its rows are written under (null: nothing to insert). */
+export function chunkStatements(chunk: Chunk): {select: string; insertPrefix: string} | null {
 	const columns = insertableColumns(chunk.table.columns);
 	if (columns.length === 0) return null;
 	const from = qualifiedName(chunk.table.database, chunk.table.name);
 	const where = chunk.where ? ` WHERE ${chunk.where}` : '';
-	const rowLiteral = rowLiteralExpression(columns);
-	const list = rowLiteral ?? columns.map(columnReader).map((reader) => reader.selectExpression).join(', ');
 	return {
-		select: `SELECT ${list} FROM ${from}${where}`,
+		select: `SELECT ${columns.map((column) => columnReader(column).selectExpression).join(', ')} FROM ${from}${where}`,
 		insertPrefix: `INSERT INTO ${quoteIdentifier(chunk.table.name)} (${columns.map((column) => quoteIdentifier(column.name)).join(', ')}) VALUES\n`,
-		serverFormatted: rowLiteral !== null,
 	};
 }
 
-const OPEN = Buffer.from('(');
-const CLOSE = Buffer.from(')');
-const BETWEEN = Buffer.from(',\n');
+/** ",\n" between the tuples of a statement, ";\n" after its last */
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const BETWEEN_BYTES = 2;
 const END = Buffer.from(';\n');
 
 /**
  * Streams one chunk's rows from the server (inside the worker's snapshot) into multi-row INSERTs
- * written to `sink`. Memory holds one statement at most: the row stream pauses while a write is pending.
+ * written to `sink`. Each row packet is encoded straight into the statement being built (see
+ * tuple-encoder.ts). Memory holds about two statements: when a statement is finished while the one
+ * before is still being written, reading from the server pauses until that write is done.
  */
 export async function writeChunk(connection: MysqlConnection, chunk: Chunk, sink: ChunkSink, options: ChunkWriteOptions = {}): Promise<ChunkOutput> {
 	const statements = chunkStatements(chunk);
 	if (!statements) return {rows: 0, bytes: 0};
 	const limit = options.maxStatementBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
-	const encodeTuple = tupleEncoder(insertableColumns(chunk.table.columns));
+	const tuples = tupleWriter(insertableColumns(chunk.table.columns));
 	const prefix = Buffer.from(statements.insertPrefix, 'utf8');
-	let pending: Buffer[] = [];
-	let pendingBytes = 0;
+	const capacity = (rowBound: number) => Math.max(limit, prefix.length + rowBound + BETWEEN_BYTES) + END.length;
+	let out = Buffer.allocUnsafe(capacity(0));
+	let at = prefix.copy(out, 0);
+	let statementRows = 0;
 	let rows = 0;
 	let bytes = 0;
 	let unreported = 0;
+	let writesPending = 0;
+	let paused = false;
+	let sinkFailure: unknown;
+	let lastWrite: Promise<unknown> = Promise.resolve();
 
-	const flush = async () => {
-		if (pending.length === 0) return;
-		const parts: Buffer[] = [prefix];
-		for (let index = 0; index < pending.length; index++) {
-			if (index > 0) parts.push(BETWEEN);
-			parts.push(OPEN, pending[index], CLOSE);
+	const read = readRowPackets(connection, statements.select, (row, start, end) => {
+		if (sinkFailure !== undefined) throw sinkFailure;
+		const bound = tuples.bound(end - start) + BETWEEN_BYTES;
+		if (statementRows > 0 && at + bound + END.length > limit) flush();
+		if (at + bound + END.length > out.length) {
+			// one row larger than a statement: it gets a statement of its own, in a buffer its size
+			out = Buffer.allocUnsafe(capacity(bound));
+			at = prefix.copy(out, 0);
 		}
-		parts.push(END);
-		pending = [];
-		pendingBytes = 0;
-		const buffer = Buffer.concat(parts);
-		await sink.write(buffer);
-		bytes += buffer.length;
-		options.onBytes?.(buffer.length);
-	};
-
-	// the promise wrapper has no streaming API; its underlying connection does, with backpressure
-	const core = (connection as unknown as {connection: {query(options: object): {stream(options?: object): AsyncIterable<(Buffer | null)[]>}}}).connection;
-	const stream = core.query({sql: statements.select, rowsAsArray: true, typeCast: rawBytes}).stream({highWaterMark: 1024});
-	for await (const row of stream) {
-		let tuple: Buffer;
-		if (statements.serverFormatted) {
-			if (row[0] === null) {
-				throw new WorkError({
-					code: 'ROW_TOO_LARGE',
-					message: `a row of ${chunk.table.database}.${chunk.table.name} is larger than the server returns from one expression (max_allowed_packet)`,
-					hint: 'Raise max_allowed_packet on the server for the dump.',
-				});
-			}
-			tuple = row[0];
-		} else {
-			tuple = encodeTuple(row);
+		if (statementRows > 0) {
+			out[at++] = COMMA;
+			out[at++] = NEWLINE;
 		}
-		const tupleBytes = tuple.length + 4;
-		if (pending.length > 0 && prefix.length + pendingBytes + tupleBytes > limit) await flush();
-		pending.push(tuple);
-		pendingBytes += tupleBytes;
+		at = tuples.write(row, start, end, out, at);
+		statementRows += 1;
 		rows += 1;
 		unreported += 1;
 		if (unreported >= 1000) {
 			options.onRows?.(unreported);
 			unreported = 0;
 		}
+	});
+
+	function flush(): void {
+		if (statementRows === 0) return;
+		at += END.copy(out, at);
+		const statement = out.subarray(0, at);
+		out = Buffer.allocUnsafe(capacity(0));
+		at = prefix.copy(out, 0);
+		statementRows = 0;
+		if (writesPending > 0 && !paused) {
+			paused = true;
+			read.pause();
+		}
+		writesPending += 1;
+		// one write at a time, in order: a file handle must not have two writes in flight
+		lastWrite = lastWrite.then(() => (sinkFailure === undefined ? sink.write(statement) : undefined)).then(
+			() => {
+				bytes += statement.length;
+				options.onBytes?.(statement.length);
+				writesPending -= 1;
+				if (writesPending === 0 && paused) {
+					paused = false;
+					read.resume();
+				}
+			},
+			(error: unknown) => {
+				sinkFailure ??= error;
+				writesPending -= 1;
+				if (paused) {
+					paused = false;
+					read.resume();
+				}
+			},
+		);
 	}
-	await flush();
+
+	await read.done;
+	flush();
+	await lastWrite;
+	if (sinkFailure !== undefined) throw sinkFailure;
 	if (unreported > 0) options.onRows?.(unreported);
 	return {rows, bytes};
 }

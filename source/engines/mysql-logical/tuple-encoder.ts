@@ -1,102 +1,136 @@
+import {WorkError} from '../../core/errors.ts';
 import type {ColumnInfo} from './catalog.ts';
-import {columnReader, ESCAPES} from './values.ts';
+import {bitLiteral, columnReader, ESCAPES, type LiteralKind} from './values.ts';
 
 /**
- * A row's `…` tuple text (the part between the parentheses of an INSERT's VALUES), built from the raw
- * field bytes straight into one Buffer. Same literals as `columnReader`'s encoders, without turning each
- * value into a JS string and back: integers and DECIMAL/DOUBLE/YEAR are copied as sent, text is copied
- * with the bytes that need a backslash escaped (the wire text is utf8mb4, whose multi-byte sequences
- * never contain those bytes), binary becomes 0x hex. BIT keeps the string encoder (rare).
+ * A row's `(…)` tuple for an INSERT's VALUES, written straight from the text-protocol row packet (one
+ * length-encoded string or 0xFB NULL per column) into the statement being built. Same literals as
+ * `columnReader`'s encoders, without a JS value per field: integers and DECIMAL/DOUBLE/YEAR are copied as
+ * sent, text is copied with the bytes that need a backslash escaped (the wire text is utf8mb4, whose
+ * multi-byte sequences never contain those bytes), binary becomes 0x hex, BIT b'…'.
  * `test/engines/mysql-logical/tuple-encoder.test.ts` checks it against the encoders value by value.
  */
-export type TupleEncoder = (row: (Buffer | null)[]) => Buffer;
+export interface TupleWriter {
+	/** the most bytes the tuple of a row payload of `length` bytes can take */
+	bound(length: number): number;
+	/** writes the tuple of the payload `row[start, end)` into `out` at `at`; returns where it ended */
+	write(row: Buffer, start: number, end: number, out: Buffer, at: number): number;
+}
 
-const NULL = Buffer.from('NULL');
+const NULL_MARKER = 0xfb;
 const QUOTE = 0x27;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const N = 0x4e;
+const U = 0x55;
+const L = 0x4c;
+const X = 0x58;
+const ZERO = 0x30;
+const LOWER_X = 0x78;
+
+const KIND_CODES: Record<LiteralKind, number> = {verbatim: 0, text: 1, binary: 2, bit: 3};
 
 /** the escape letter after the backslash for each byte that needs one (quoteString's escapes), 0 for the others */
 const ESCAPE = new Uint8Array(256);
-for (const [character, escape] of Object.entries(ESCAPES)) ESCAPE[character.charCodeAt(0)] = escape.charCodeAt(1);
-
-function escapedLength(raw: Buffer): number {
-	let length = raw.length + 2;
-	for (let index = 0; index < raw.length; index++) if (ESCAPE[raw[index]!] !== 0) length++;
-	return length;
+for (const [character, escape] of Object.entries(ESCAPES)) {
+	const byte = character.charCodeAt(0);
+	// the text loop looks a byte up only when it is ' or below, or the backslash
+	if (byte > QUOTE && byte !== BACKSLASH) throw new Error(`tuple encoder: escaped byte ${byte} is outside the range the text loop checks`);
+	ESCAPE[byte] = escape.charCodeAt(1);
 }
 
-export function tupleEncoder(columns: ColumnInfo[]): TupleEncoder {
-	const readers = columns.map(columnReader);
-	const encoders = readers.map((reader) => reader.encode);
-	const kinds = readers.map((reader) => reader.literal);
-	const count = columns.length;
-	return (row) => {
-		let size = count - 1;
-		let others: (Buffer | undefined)[] | undefined;
-		for (let index = 0; index < count; index++) {
-			const raw = row[index] ?? null;
-			if (raw === null) {
-				size += NULL.length;
-				continue;
-			}
-			switch (kinds[index]) {
-				case 'verbatim':
-					size += raw.length;
-					break;
-				case 'text':
-					size += escapedLength(raw);
-					break;
-				case 'binary':
-					size += raw.length === 0 ? 3 : 2 + raw.length * 2;
-					break;
-				default: {
-					const text = Buffer.from(encoders[index]!(raw), 'utf8');
-					(others ??= [])[index] = text;
-					size += text.length;
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+
+/** the literal of a BIT value is at most b'' around 64 digits */
+const BIT_LITERAL_BYTES = 67;
+
+/** A row packet that does not hold the columns the SELECT named: a protocol or product bug, never the data. */
+function malformedRow(detail: string): WorkError {
+	return new WorkError({code: 'MALFORMED_ROW', message: `the server sent a row the dump cannot read: ${detail}`, hint: 'Report this with the server version; the table definition may help.'});
+}
+
+export function tupleWriter(columns: ColumnInfo[]): TupleWriter {
+	const kinds = Uint8Array.from(columns.map((column) => KIND_CODES[columnReader(column).literal]));
+	const count = kinds.length;
+	const bits = kinds.filter((kind) => kind === KIND_CODES.bit).length;
+	return {
+		// each field at most doubles (escapes, hex) plus 4 (quotes, 0x, NULL for its 1-byte marker, comma)
+		bound: (length) => 2 * length + 4 * count + bits * BIT_LITERAL_BYTES + 2,
+		write(row, start, end, out, at) {
+			let position = start;
+			out[at++] = OPEN;
+			for (let index = 0; index < count; index++) {
+				if (index > 0) out[at++] = COMMA;
+				if (position >= end) throw malformedRow(`it ends before column ${index + 1} of ${count}`);
+				const marker = row[position]!;
+				if (marker === NULL_MARKER) {
+					out[at++] = N;
+					out[at++] = U;
+					out[at++] = L;
+					out[at++] = L;
+					position += 1;
+					continue;
+				}
+				let length: number;
+				if (marker < NULL_MARKER) {
+					length = marker;
+					position += 1;
+				} else if (marker === 0xfc) {
+					length = row[position + 1]! | (row[position + 2]! << 8);
+					position += 3;
+				} else if (marker === 0xfd) {
+					length = row[position + 1]! | (row[position + 2]! << 8) | (row[position + 3]! << 16);
+					position += 4;
+				} else {
+					length = row.readUIntLE(position + 1, 6);
+					position += 9;
+				}
+				const valueEnd = position + length;
+				if (valueEnd > end) throw malformedRow(`it ends inside column ${index + 1} of ${count}`);
+				switch (kinds[index]) {
+					case 0:
+						for (; position < valueEnd; position++) out[at++] = row[position]!;
+						break;
+					case 1:
+						out[at++] = QUOTE;
+						for (; position < valueEnd; position++) {
+							const byte = row[position]!;
+							// every byte that needs an escape is ' or below, or the backslash: one compare for most text
+							const escape = byte > QUOTE && byte !== BACKSLASH ? 0 : ESCAPE[byte]!;
+							if (escape === 0) {
+								out[at++] = byte;
+							} else {
+								out[at++] = BACKSLASH;
+								out[at++] = escape;
+							}
+						}
+						out[at++] = QUOTE;
+						break;
+					case 2:
+						if (length === 0) {
+							out[at++] = X;
+							out[at++] = QUOTE;
+							out[at++] = QUOTE;
+							break;
+						}
+						out[at++] = ZERO;
+						out[at++] = LOWER_X;
+						for (; position < valueEnd; position++) {
+							const byte = row[position]!;
+							out[at++] = HEX_DIGITS[byte >> 4]!;
+							out[at++] = HEX_DIGITS[byte & 15]!;
+						}
+						break;
+					default:
+						at += out.write(bitLiteral(row.subarray(position, valueEnd)), at, 'latin1');
+						position = valueEnd;
 				}
 			}
-		}
-		const out = Buffer.allocUnsafe(size);
-		let at = 0;
-		for (let index = 0; index < count; index++) {
-			if (index > 0) out[at++] = COMMA;
-			const raw = row[index] ?? null;
-			if (raw === null) {
-				at += NULL.copy(out, at);
-				continue;
-			}
-			switch (kinds[index]) {
-				case 'verbatim':
-					at += raw.copy(out, at);
-					break;
-				case 'text': {
-					out[at++] = QUOTE;
-					let from = 0;
-					for (let position = 0; position < raw.length; position++) {
-						const escape = ESCAPE[raw[position]!]!;
-						if (escape === 0) continue;
-						at += raw.copy(out, at, from, position);
-						out[at++] = BACKSLASH;
-						out[at++] = escape;
-						from = position + 1;
-					}
-					at += raw.copy(out, at, from);
-					out[at++] = QUOTE;
-					break;
-				}
-				case 'binary':
-					if (raw.length === 0) {
-						at += out.write("X''", at, 'latin1');
-					} else {
-						at += out.write('0x', at, 'latin1');
-						at += out.write(raw.toString('hex').toUpperCase(), at, 'latin1');
-					}
-					break;
-				default:
-					at += others![index]!.copy(out, at);
-			}
-		}
-		return out;
+			if (position !== end) throw malformedRow(`${end - position} byte(s) follow its ${count} column(s)`);
+			out[at++] = CLOSE;
+			return at;
+		},
 	};
 }

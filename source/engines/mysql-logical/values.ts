@@ -2,9 +2,10 @@ import type {ColumnInfo} from './catalog.ts';
 import {quoteIdentifier} from './identifiers.ts';
 
 /**
- * Exact SQL literals from the text protocol's raw bytes. Rows are read with a typeCast that returns
- * every field as the Buffer the server sent (NULL as null), so no value passes through a JS number or
- * Date: integers and DECIMAL keep every digit, dates keep zero dates and fractions, binary stays binary.
+ * Exact SQL literals from the text protocol's raw bytes: no value passes through a JS number or Date, so
+ * integers and DECIMAL keep every digit, dates keep zero dates and fractions, binary stays binary. The
+ * dump's rows go through tuple-encoder.ts (the same literals, byte by byte); these string encoders serve
+ * chunk boundaries and the encoder's tests.
  */
 
 const SPATIAL = new Set([
@@ -113,31 +114,4 @@ export function rawBytes(field: {buffer(): Buffer | null}): Buffer | null {
 /** The columns an INSERT must name: every stored column, visible or not, but no generated one. */
 export function insertableColumns(columns: ColumnInfo[]): ColumnInfo[] {
 	return columns.filter((column) => !column.generated);
-}
-
-/** Types whose values can exceed what the server returns from one CONCAT (max_allowed_packet). */
-const UNBOUNDED = new Set(['mediumtext', 'longtext', 'mediumblob', 'longblob', 'json', ...SPATIAL]);
-const TEXT_OR_BLOB = new Set(['tinytext', 'text', 'tinyblob', 'blob']);
-/** With this many 64 KiB TEXT/BLOB columns, a row's literal (hex doubles binary) stays far below 16 MiB. */
-const MAX_BOUNDED_LOBS = 30;
-
-/**
- * The server-side form of `columnReader`: one expression per column giving the same SQL literal text,
- * NULL-safe, in utf8mb4 — so a row arrives as one ready `(…)` tuple and the dump does no per-value
- * work. Only for tables whose rows cannot exceed what CONCAT returns; null otherwise (the client-side
- * encoders are used).
- */
-export function rowLiteralExpression(columns: ColumnInfo[]): string | null {
-	if (columns.some((column) => UNBOUNDED.has(column.dataType))) return null;
-	if (columns.filter((column) => TEXT_OR_BLOB.has(column.dataType)).length > MAX_BOUNDED_LOBS) return null;
-	const parts = columns.map((column) => {
-		const name = quoteIdentifier(column.name);
-		if (column.dataType === 'float') return `COALESCE(CAST(CAST(${name} AS DOUBLE) AS CHAR), 'NULL')`;
-		if (VERBATIM.has(column.dataType)) return `COALESCE(CAST(${name} AS CHAR), 'NULL')`;
-		if (column.dataType === 'bit') return `IF(${name} IS NULL, 'NULL', CONCAT('b''', BIN(${name}), ''''))`;
-		if (isBinaryColumn(column)) return `IF(${name} IS NULL, 'NULL', IF(LENGTH(${name}) = 0, 'X''''', CONCAT('0x', HEX(${name}))))`;
-		return `CONVERT(QUOTE(${name}) USING utf8mb4)`;
-	});
-	// every part as bytes: no collation can clash, and the utf8mb4 text arrives unchanged
-	return `CONCAT_WS(_binary',', ${parts.map((part) => `CAST(${part} AS BINARY)`).join(', ')})`;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {ColumnInfo} from '../../../source/engines/mysql-logical/catalog.ts';
-import {tupleEncoder} from '../../../source/engines/mysql-logical/tuple-encoder.ts';
+import {tupleWriter} from '../../../source/engines/mysql-logical/tuple-encoder.ts';
 import {columnReader} from '../../../source/engines/mysql-logical/values.ts';
 
 function column(dataType: string, charset: string | null = null): ColumnInfo {
@@ -23,8 +23,35 @@ const columns = [
 ];
 
 /** the string encoders' tuple: what the byte encoder must equal */
-function expected(row: (Buffer | null)[]): string {
-	return columns.map((info, index) => columnReader(info).encode(row[index] ?? null)).join(',');
+function expected(row: (Buffer | null)[], of: ColumnInfo[] = columns): string {
+	return `(${of.map((info, index) => columnReader(info).encode(row[index] ?? null)).join(',')})`;
+}
+
+/** a text-protocol row packet's payload: a length-encoded string per field, 0xFB for NULL */
+function payload(row: (Buffer | null)[]): Buffer {
+	return Buffer.concat(
+		row.map((field) => {
+			if (field === null) return Buffer.from([0xfb]);
+			const length = field.length;
+			if (length < 0xfb) return Buffer.concat([Buffer.from([length]), field]);
+			if (length < 0x10000) return Buffer.concat([Buffer.from([0xfc, length & 0xff, length >> 8]), field]);
+			if (length < 0x1000000) return Buffer.concat([Buffer.from([0xfd, length & 0xff, (length >> 8) & 0xff, length >> 16]), field]);
+			const header = Buffer.alloc(9);
+			header[0] = 0xfe;
+			header.writeUIntLE(length, 1, 6);
+			return Buffer.concat([header, field]);
+		}),
+	);
+}
+
+/** the tuple the writer makes of `row`, written at an offset into a buffer of exactly its bound, from a payload at an offset */
+function encoded(of: ColumnInfo[], row: (Buffer | null)[]): string {
+	const writer = tupleWriter(of);
+	const body = payload(row);
+	const packet = Buffer.concat([Buffer.from('head'), body, Buffer.from('tail')]);
+	const out = Buffer.alloc(7 + writer.bound(body.length));
+	const end = writer.write(packet, 4, 4 + body.length, out, 7);
+	return out.subarray(7, end).toString('utf8');
 }
 
 const rows: (Buffer | null)[][] = [
@@ -46,18 +73,37 @@ const rows: (Buffer | null)[][] = [
 	[Buffer.from('1'), Buffer.from('-1'), Buffer.from('-0'), Buffer.from("''''"), Buffer.from('\n\n'), Buffer.from('1'), Buffer.alloc(0), Buffer.from('abc'), Buffer.alloc(0), Buffer.from('[]'), Buffer.from('\0')],
 ];
 
-test('the byte-level tuple encoder writes exactly what the per-value encoders write, for every literal kind, NULLs and escapes', () => {
-	const encode = tupleEncoder(columns);
-	for (const row of rows) assert.equal(encode(row).toString('utf8'), expected(row));
+test('the tuple writer writes exactly what the per-value encoders write, for every literal kind, NULLs and escapes', () => {
+	for (const row of rows) assert.equal(encoded(columns, row), expected(row));
 });
 
-test('the tuple encoder escapes every byte that needs it wherever it sits in a value', () => {
+test('the tuple writer reads every length-encoding width, and its bound holds for values that double', () => {
+	const text = column('mediumtext', 'utf8mb4');
+	const blob = column('longblob', 'binary');
+	for (const length of [0, 250, 251, 0xffff, 0x10000, 0xffffff, 0x1000000]) {
+		const quotes = Buffer.alloc(length, "'");
+		const bytes = Buffer.alloc(length, 0xab);
+		assert.equal(encoded([text, blob], [quotes, bytes]), expected([quotes, bytes], [text, blob]), `length ${length}`);
+	}
+});
+
+test('a row packet that does not hold the columns named fails with MALFORMED_ROW instead of writing a wrong tuple', () => {
+	const writer = tupleWriter([column('int'), column('int')]);
+	const out = Buffer.alloc(64);
+	const short = payload([Buffer.from('1')]);
+	assert.throws(() => writer.write(short, 0, short.length, out, 0), {code: 'MALFORMED_ROW'});
+	const long = payload([Buffer.from('1'), Buffer.from('2'), Buffer.from('3')]);
+	assert.throws(() => writer.write(long, 0, long.length, out, 0), {code: 'MALFORMED_ROW'});
+	const cut = payload([Buffer.from('1'), Buffer.from('22')]).subarray(0, 4);
+	assert.throws(() => writer.write(cut, 0, cut.length, out, 0), {code: 'MALFORMED_ROW'});
+});
+
+test('the tuple writer escapes every byte that needs it wherever it sits in a value', () => {
 	const text = column('varchar', 'utf8mb4');
-	const encode = tupleEncoder([text]);
 	for (const special of ['\0', '\n', '\r', '\\', "'", '"', '\x1a']) {
 		for (const value of [special, `${special}x`, `x${special}`, `x${special}y${special}${special}`]) {
 			const raw = Buffer.from(value, 'utf8');
-			assert.equal(encode([raw]).toString('utf8'), columnReader(text).encode(raw));
+			assert.equal(encoded([text], [raw]), `(${columnReader(text).encode(raw)})`);
 		}
 	}
 });
