@@ -212,7 +212,8 @@ export class ZstdWorkerStream extends Duplex {
 	private moreWaiting = false;
 	private released = false;
 
-	constructor(mode: 'compress' | 'decompress', level = 3) {
+	/** `level`: compress only, resolved by compression.ts (resolveLevel) */
+	constructor(mode: 'compress' | 'decompress', level = 0) {
 		super({allowHalfOpen: true});
 		this.entry = pickWorker();
 		this.entry.sessions.set(this.id, this);

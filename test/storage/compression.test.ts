@@ -175,7 +175,7 @@ describe('options', () => {
 	});
 
 	test('default and boundary levels', () => {
-		assert.equal(resolveLevel('zstd'), 3);
+		assert.equal(resolveLevel('zstd'), 1);
 		assert.equal(resolveLevel('gzip'), 6);
 		assert.equal(resolveLevel('none'), undefined);
 		assert.equal(resolveLevel('zstd', 1), 1);
