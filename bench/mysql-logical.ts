@@ -15,7 +15,7 @@ import {redact} from '../source/core/redact.ts';
 import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
-import {ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
+import {ourDumpStep, ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
 import {peerDumpSteps, peerRestoreSteps} from './peers.ts';
 import {formatSizeRun, formatTargets, TABLE_NOTES, writeResults} from './report.ts';
 import {completionCode, runSteps} from './run-step.ts';
@@ -147,7 +147,8 @@ async function runSize(
 	};
 	const peerDumps = peerDumpSteps(ctx).filter((step) => withAllPeers || step.id.startsWith('mydumper'));
 	const peerRestores = peerRestoreSteps(ctx).filter((step) => withAllPeers || step.id === 'myloader');
-	const steps = [...ourDumpSteps(ctx), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
+	// zstd at level 3 too: the default level is 1, and the size/time trade-off is shown next to it
+	const steps = [...ourDumpSteps(ctx), ourDumpStep(ctx, 'zstd', 'mysql', 3), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
 
 	const myloader = peerRestoreSteps(ctx).find((candidate) => candidate.id === 'myloader')!;
 	const warmUp = {step: myloader, database: 'sbtest_warmup', args: myloader.spec.args.map((arg, index, all) => (all[index - 1] === '-B' ? 'sbtest_warmup' : arg))};

@@ -29,31 +29,36 @@ export function ourArchive(ctx: StepContext, compression: OurCompression): strin
 
 /** Our backups through the CLI as a user runs them. */
 export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompression[] = OUR_COMPRESSIONS, dbType: OurDbType = 'mysql'): Step[] {
-	return compressions.map((compression) => {
-		const output = ourArchive(ctx, compression);
-		const args = [
-			'backup',
-			'single',
-			ctx.sourceDatabase,
-			...connectionArgs(ctx, dbType),
-			'--output',
-			output,
-			'--compress',
-			compression,
-			'--workers',
-			String(ctx.workers),
-			...(ctx.chunkRows === undefined ? [] : ['--chunk-rows', String(ctx.chunkRows)]),
-			'--yes',
-		];
-		return {
-			id: `ours-${compression}`,
-			label: `dbbackup --compress ${compression}`,
-			kind: 'dump',
-			ours: true,
-			spec: {command: OUR_CLI, args, env: passwordEnv(ctx, dbType), cwd: REPO_ROOT},
-			output,
-		};
-	});
+	return compressions.map((compression) => ourDumpStep(ctx, compression, dbType));
+}
+
+/** One backup; with `level`, at that compression level instead of the default (its own archive and step id). */
+export function ourDumpStep(ctx: StepContext, compression: OurCompression, dbType: OurDbType = 'mysql', level?: number): Step {
+	const variant = level === undefined ? compression : `${compression}-level${level}`;
+	const output = level === undefined ? ourArchive(ctx, compression) : join(ctx.workDir, `dbbackup-${variant}.tar`);
+	const args = [
+		'backup',
+		'single',
+		ctx.sourceDatabase,
+		...connectionArgs(ctx, dbType),
+		'--output',
+		output,
+		'--compress',
+		compression,
+		...(level === undefined ? [] : ['--level', String(level)]),
+		'--workers',
+		String(ctx.workers),
+		...(ctx.chunkRows === undefined ? [] : ['--chunk-rows', String(ctx.chunkRows)]),
+		'--yes',
+	];
+	return {
+		id: `ours-${variant}`,
+		label: `dbbackup --compress ${compression}${level === undefined ? '' : ` --level ${level}`}`,
+		kind: 'dump',
+		ours: true,
+		spec: {command: OUR_CLI, args, env: passwordEnv(ctx, dbType), cwd: REPO_ROOT},
+		output,
+	};
 }
 
 /**
