@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {createHash} from 'node:crypto';
+import {mkdir} from 'node:fs/promises';
 import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -29,6 +30,9 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 	const socket = join(dir, 'mariadbd.sock');
 	const pidFile = join(dir, 'mariadbd.pid');
 	const errorLog = join(dir, 'error.log');
+	// each server's own temp directory: bootstraps running side by side in a shared /tmp were seen to lose
+	// their #sql-temptable files ("Unknown table 'mysql.tmp_user_sys'")
+	const tmpdir = join(dir, 'tmp');
 	let child: ChildProcess | undefined;
 
 	const cleanUp = async () => {
@@ -46,12 +50,14 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 			'--innodb-log-file-size=16M',
 			...(options.noFsync ? ['--innodb-flush-log-at-trx-commit=2'] : []),
 		];
+		await mkdir(tmpdir);
 		log(`mariadb: initialising ${datadir}`);
 		// here and below, detached: in a session of their own the server and its helpers do not get the
 		// terminal's Ctrl-C; our caller gets it and stops the server in order
 		const installArgs = [
 			'--no-defaults',
 			`--datadir=${datadir}`,
+			`--tmpdir=${tmpdir}`,
 			...asRoot,
 			'--auth-root-authentication-method=socket',
 			// the OS user running us logs in as a MariaDB superuser of the same name over the socket
@@ -66,6 +72,7 @@ export async function startMariadb(options: StartServerOptions): Promise<Running
 			'--no-defaults',
 			...asRoot,
 			`--datadir=${datadir}`,
+			`--tmpdir=${tmpdir}`,
 			`--socket=${socket}`,
 			`--port=${port}`,
 			'--bind-address=127.0.0.1',
