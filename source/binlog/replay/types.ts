@@ -87,21 +87,11 @@ export interface ReplayPlan {
 
 export type StopReason = 'until-gtid' | 'until-position' | 'until-time' | 'end-of-binlogs';
 
-export interface ReplayResult {
+/** The plan's figures (after an apply: the transactions, rows and statements applied), and where and when. */
+export interface ReplayResult extends ReplayPlan {
 	dryRun: boolean;
 	binlogDir: string;
 	target: string;
-	flavor: BinlogFlavor;
-	files: string[];
-	start: ReplayPlan['start'];
-	stop: ReplayPlan['stop'];
-	transactions: number;
-	skippedTransactions: number;
-	rows: number;
-	statements: number;
-	bytes: number;
-	listing: TransactionSummary[];
-	statementsWithoutDatabase: number;
 	startedAt: string;
 	finishedAt: string;
 }
