@@ -2,7 +2,9 @@ import {createHash, randomBytes} from 'node:crypto';
 import {mkdtempSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import type {Readable} from 'node:stream';
+import {IntegrityError} from '../../source/core/errors.ts';
 import type {ManifestFields} from '../../source/storage/archive/writer.ts';
 
 export interface TempDir {
@@ -20,6 +22,21 @@ export async function collect(stream: Readable | AsyncIterable<Buffer | string>)
 	const chunks: Buffer[] = [];
 	for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
 	return Buffer.concat(chunks);
+}
+
+/** Runs `action` and returns the IntegrityError it must fail with: exit code 5, `code` (or a code matching the pattern), `message`. */
+export async function integrityError(action: () => Promise<unknown>, code: string | RegExp, message: RegExp): Promise<IntegrityError> {
+	try {
+		await action();
+	} catch (error) {
+		assert.ok(error instanceof IntegrityError, `expected an IntegrityError, got ${String(error)}`);
+		assert.equal(error.exitCode, 5);
+		if (typeof code === 'string') assert.equal(error.code, code, error.message);
+		else assert.match(error.code, code, error.message);
+		assert.match(error.message, message);
+		return error;
+	}
+	assert.fail(`expected ${code}`);
 }
 
 export function sha256(data: Uint8Array): string {

@@ -4,13 +4,12 @@ import {readFileSync, utimesSync, writeFileSync} from 'node:fs';
 import {open} from 'node:fs/promises';
 import {after, before, describe, test} from 'node:test';
 import tar from 'tar-stream';
-import {IntegrityError} from '../../source/core/errors.ts';
 import {compressStream, type Compression} from '../../source/storage/compression.ts';
 import {serializeManifest, type Manifest, type ManifestMember} from '../../source/storage/archive/manifest.ts';
 import {openArchive, type MemberPiece, type OpenArchive} from '../../source/storage/archive/reader.ts';
 import {indexTar} from '../../source/storage/archive/tar-index.ts';
 import {createArchiveWriter} from '../../source/storage/archive/writer.ts';
-import {collect, dumpText, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
+import {collect, dumpText, integrityError, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -52,15 +51,6 @@ async function readPieces(archive: OpenArchive, memberPath: string): Promise<Buf
 		piece.release();
 	}
 	return Buffer.concat(parts);
-}
-
-async function integrityError(action: () => Promise<unknown>, code: string | RegExp, message: RegExp): Promise<void> {
-	await assert.rejects(action(), (error: unknown) => {
-		assert.ok(error instanceof IntegrityError, `expected an IntegrityError, got ${String(error)}`);
-		assert.match(error.code, typeof code === 'string' ? new RegExp(`^${code}$`) : code);
-		assert.match(error.message, message);
-		return true;
-	});
 }
 
 function memberNamed(path: string): ManifestMember {

@@ -8,7 +8,7 @@ import {serializeManifest, type Manifest} from '../../source/storage/archive/man
 import {openArchive} from '../../source/storage/archive/reader.ts';
 import {indexTar} from '../../source/storage/archive/tar-index.ts';
 import {createArchiveWriter} from '../../source/storage/archive/writer.ts';
-import {collect, dumpText, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
+import {collect, dumpText, integrityError, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
 
 let dir: TempDir;
 let good: string;
@@ -75,9 +75,7 @@ async function tarOf(members: Array<[string, Buffer]>): Promise<Buffer> {
 	const pack = tar.pack();
 	for (const [name, data] of members) pack.entry({name, size: data.length}, data);
 	pack.finalize();
-	const chunks: Buffer[] = [];
-	for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
-	return Buffer.concat(chunks);
+	return collect(pack as AsyncIterable<Buffer>);
 }
 
 /** The good archive's stored members, as tar-stream extracts them. */
@@ -92,19 +90,6 @@ async function storedMembers(): Promise<Array<[string, Buffer]>> {
 	extract.end(goodBytes);
 	await done;
 	return members;
-}
-
-async function integrityError(action: () => Promise<unknown>, code: string, message: RegExp): Promise<IntegrityError> {
-	try {
-		await action();
-	} catch (error) {
-		assert.ok(error instanceof IntegrityError, `expected an IntegrityError, got ${String(error)}`);
-		assert.equal(error.exitCode, 5);
-		assert.equal(error.code, code, error.message);
-		assert.match(error.message, message);
-		return error;
-	}
-	assert.fail(`expected ${code}`);
 }
 
 async function openAndVerify(target: string) {
