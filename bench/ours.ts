@@ -23,8 +23,9 @@ function passwordEnv(ctx: StepContext, dbType: OurDbType): Record<string, string
 	return dbType === 'mysql' ? {MYSQL_PWD: ctx.password} : {PGPASSWORD: ctx.password};
 }
 
-export function ourArchive(ctx: StepContext, compression: OurCompression): string {
-	return join(ctx.workDir, `dbbackup-${compression}.tar`);
+/** `variant`: the compression, or `<compression>-level<N>` for a dump at a given level */
+export function ourArchive(ctx: StepContext, variant: string): string {
+	return join(ctx.workDir, `dbbackup-${variant}.tar`);
 }
 
 /** Our backups through the CLI as a user runs them. */
@@ -35,7 +36,7 @@ export function ourDumpSteps(ctx: StepContext, compressions: readonly OurCompres
 /** One backup; with `level`, at that compression level instead of the default (its own archive and step id). */
 export function ourDumpStep(ctx: StepContext, compression: OurCompression, dbType: OurDbType = 'mysql', level?: number): Step {
 	const variant = level === undefined ? compression : `${compression}-level${level}`;
-	const output = level === undefined ? ourArchive(ctx, compression) : join(ctx.workDir, `dbbackup-${variant}.tar`);
+	const output = ourArchive(ctx, variant);
 	const args = [
 		'backup',
 		'single',

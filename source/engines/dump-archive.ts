@@ -34,9 +34,9 @@ export interface DumpArchive {
 /**
  * The archive writer as a logical dump uses it: one compressing member per worker (at most one per
  * core) and one more, so that a finished member waiting its turn to be appended does not hold up its
- * worker's next chunk (4 × 1M sysbench rows, 2 workers: 0.5–1 s less per dump in paired probe runs; within
- * the bench's run-to-run noise). The memory
- * budget is split between them before members spill to temp files.
+ * worker's next chunk (4 × 1M sysbench rows, 2 workers: 0.5–1 s less per dump in paired probe runs;
+ * within the bench's run-to-run noise). The memory budget is split between them before members spill
+ * to temp files.
  */
 export async function openDumpArchive(options: DumpArchiveOptions): Promise<DumpArchive> {
 	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism())) + 1;
