@@ -146,7 +146,7 @@ async function runSize(
 		chunkRows: options.chunkRows,
 	};
 	const peerDumps = peerDumpSteps(ctx).filter((step) => withAllPeers || step.id.startsWith('mydumper'));
-	const peerRestores = peerRestoreSteps(ctx).filter((step) => withAllPeers || step.id === 'myloader');
+	const peerRestores = peerRestoreSteps(ctx).filter((step) => withAllPeers || step.id.startsWith('myloader'));
 	// zstd at level 3 too: the default level is 1, and the size/time trade-off is shown next to it
 	const steps = [...ourDumpSteps(ctx), ourDumpStep(ctx, 'zstd', 'mysql', 3), ...peerDumps, ...ourRestoreSteps(ctx, ['zstd', 'none']), ...peerRestores];
 

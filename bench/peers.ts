@@ -88,6 +88,22 @@ export function peerRestoreSteps(ctx: StepContext): Step[] {
 			createTarget: false,
 		},
 		{
+			// myloader skips the binlog unless -e: this is the like-for-like with our default restore
+			id: 'myloader-binlog',
+			label: `myloader -t ${ctx.workers} -e`,
+			kind: 'restore',
+			ours: false,
+			comparedWith: 'ours-restore-zstd',
+			spec: {
+				command: 'myloader',
+				args: [...mydumperConnectionArgs(ctx), '-t', String(ctx.workers), '-d', join(ctx.workDir, 'mydumper'), '-B', 'sbtest_r5', '-o', '-e', '-v', '1'],
+				env,
+			},
+			restores: 'mydumper',
+			targetDatabase: 'sbtest_r5',
+			createTarget: false,
+		},
+		{
 			id: 'mariadb',
 			label: 'mariadb < .sql',
 			kind: 'restore',

@@ -38,7 +38,8 @@ export interface TimeTarget {
 export const MYSQL_TIME_TARGETS: readonly TimeTarget[] = [
 	{target: 'our zstd dump ≤ 0.25 × mydumper -c time', ours: 'ours-zstd', peer: 'mydumper-c', limit: 0.25},
 	{target: "our uncompressed dump ≤ 1.2 × mydumper's time", ours: 'ours-none', peer: 'mydumper', limit: 1.2},
-	{target: "our restore (zstd archive) ≤ 1.0 × myloader's time", ours: 'ours-restore-zstd', peer: 'myloader', limit: 1.0},
+	{target: "our restore (zstd archive, binlog on) ≤ 1.0 × myloader's time (binlog off)", ours: 'ours-restore-zstd', peer: 'myloader', limit: 1.0},
+	{target: "our restore (zstd archive, binlog on) ≤ 1.0 × myloader -e's time (binlog on)", ours: 'ours-restore-zstd', peer: 'myloader-binlog', limit: 1.0},
 	{target: "our restore (--no-binlog, like myloader) ≤ 1.0 × myloader's time", ours: 'ours-restore-none', peer: 'myloader', limit: 1.0},
 ];
 

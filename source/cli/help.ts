@@ -45,6 +45,7 @@ Restore
   --drop-existing    replace a target database (or the chosen tables) that exists and is not empty; refused otherwise
   --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first
   --indexes-after-data create tables with the keys they need, load, then build the secondary indexes
+                     (default: for tables of 100,000 rows or more; --no-indexes-after-data: never)
   --no-binlog        keep the restore out of the server's binary log (replicas do not get it; needs SUPER / BINLOG ADMIN)
   --schema-only      PostgreSQL: definitions only, no rows
   --data-only        PostgreSQL: rows, sequence values and large objects only, into a database that has the tables

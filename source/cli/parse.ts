@@ -25,7 +25,8 @@ const FLAGS = {
 	tables: {type: 'string'},
 	dropExisting: {type: 'boolean', default: false},
 	continueOnError: {type: 'boolean', default: false},
-	indexesAfterData: {type: 'boolean', default: false},
+	// unset: by table size; meow reads --no-indexes-after-data as false
+	indexesAfterData: {type: 'boolean'},
 	includeUsers: {type: 'boolean', default: false},
 	chunkRows: {type: 'number'},
 	noLock: {type: 'boolean', default: false},
@@ -88,7 +89,8 @@ export interface ParsedFlags {
 	tables?: string;
 	dropExisting: boolean;
 	continueOnError: boolean;
-	indexesAfterData: boolean;
+	/** restore (MySQL): true with --indexes-after-data, false with --no-indexes-after-data, unset: by table size */
+	indexesAfterData?: boolean;
 	includeUsers: boolean;
 	chunkRows?: number;
 	noLock: boolean;

@@ -54,6 +54,7 @@ export interface RestoreOptions {
 	workers: number;
 	dropExisting?: boolean;
 	continueOnError?: boolean;
+	/** MySQL: build secondary indexes after the rows; true: every table, false: none, unset: tables of DEFER_INDEXES_MIN_ROWS rows or more */
 	indexesAfterData?: boolean;
 	includeUsers?: boolean;
 	/** false: the restore's writes stay out of the server's binary log (sql_log_bin = 0) */

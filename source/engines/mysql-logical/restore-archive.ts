@@ -8,7 +8,7 @@ import {quoteIdentifier} from './identifiers.ts';
 import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
-import {deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
+import {defersIndexes, deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {SqlScriptSplitter} from './sql-script/splitter.ts';
 import type {RestoreOptions, RestoreResult} from '../types.ts';
@@ -137,7 +137,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		await runOnWorkers(workers, tasks, async (worker, task) => {
 			await worker.use(task.database.target);
 			for (const statement of schemas.get(task)!) {
-				if (options.indexesAfterData && /^\s*CREATE\s+TABLE/i.test(statement)) {
+				if (defersIndexes(options.indexesAfterData, task.table.rows) && /^\s*CREATE\s+TABLE/i.test(statement)) {
 					const deferred = deferSecondaryIndexes(statement, task.table.name, referenced.get(task.table.name));
 					task.addIndexes = deferred.addIndexes;
 					await worker.connection.query(deferred.create);

@@ -15,6 +15,19 @@ export interface DeferredIndexes {
 	addIndexes: string | null;
 }
 
+/**
+ * Without --indexes-after-data or --no-indexes-after-data, a table's secondary indexes are built after
+ * its data when the archive holds at least this many of its rows. Below it the indexes stay in memory
+ * while rows go in, and the extra ALTER TABLE per table saves next to nothing; on 4 sysbench tables of
+ * 100,000 rows deferring was already about 8 % faster, and on 1M rows about 25 %.
+ */
+export const DEFER_INDEXES_MIN_ROWS = 100_000;
+
+/** Whether a table's secondary indexes are built after its rows: the user's choice, else by its size. */
+export function defersIndexes(choice: boolean | undefined, rows: number): boolean {
+	return choice ?? rows >= DEFER_INDEXES_MIN_ROWS;
+}
+
 /** Engines where an index built after the load gives the same table, and sooner. */
 const DEFERRING_ENGINES = new Set(['innodb', 'aria', 'myisam']);
 
@@ -231,7 +244,7 @@ function splitCreateTable(createTable: string): CreateTableParts | undefined {
 }
 
 /** SEQUENCE=1 marks a MariaDB sequence, whose ENGINE is InnoDB or Aria like any table's. */
-function defersIndexes(tail: string): boolean {
+function engineDefers(tail: string): boolean {
 	const tokens = tokenize(tail);
 	const option = (name: string) => {
 		const at = tokens.findIndex((token) => isWord(token, name));
@@ -264,7 +277,7 @@ function startsWith(columns: (string | null)[], prefix: string[]): boolean {
 export function deferSecondaryIndexes(createTable: string, tableName: string, referencedColumns: string[][] = []): DeferredIndexes {
 	const unchanged = {create: createTable, addIndexes: null};
 	const parts = splitCreateTable(createTable);
-	if (!parts || !defersIndexes(parts.tail)) return unchanged;
+	if (!parts || !engineDefers(parts.tail)) return unchanged;
 	const definitions = parts.definitions.map((text) => ({text, parsed: classify(text)}));
 	if (definitions.some(({parsed}) => parsed.kind === 'foreign-key')) return unchanged;
 

@@ -6,6 +6,7 @@ import {after, before, describe, test} from 'node:test';
 import type {Connection} from 'mysql2/promise';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
+import {DEFER_INDEXES_MIN_ROWS} from '../../../source/engines/mysql-logical/secondary-indexes.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
 import {recordingBus} from '../../harness/recording-bus.ts';
@@ -53,11 +54,11 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 	const cases = [
 		{workers: 1, chunkRows: 0, compression: 'zstd' as const, indexesAfterData: false},
 		{workers: 3, chunkRows: 0, compression: 'none' as const, indexesAfterData: true},
-		{workers: 1, chunkRows: 7, compression: 'gzip' as const, indexesAfterData: false},
+		{workers: 1, chunkRows: 7, compression: 'gzip' as const, indexesAfterData: undefined},
 		{workers: 3, chunkRows: 7, compression: 'zstd' as const, indexesAfterData: true},
 	];
 	for (const options of cases) {
-		const label = `${options.workers} worker(s), ${options.chunkRows ? `chunks of ${options.chunkRows} rows` : 'unchunked'}, ${options.compression}${options.indexesAfterData ? ', indexes after data' : ''}`;
+		const label = `${options.workers} worker(s), ${options.chunkRows ? `chunks of ${options.chunkRows} rows` : 'unchunked'}, ${options.compression}${options.indexesAfterData === undefined ? ', indexes by table size' : options.indexesAfterData ? ', indexes after data' : ''}`;
 		test(label, async () => {
 			const source = uniqueName('zoo');
 			const copy = uniqueName('copy');
@@ -99,7 +100,11 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 			assert.equal(restored.rows, 1247);
 			assert.equal(restored.failedStatements, 0);
 			assert.ok(restoreBus.events.some((event) => event.type === 'progress' && event.task === `restore ${copy}.ints` && event.done === 500));
-			if (options.indexesAfterData) assert.ok(restoreBus.events.some((event) => event.type === 'stage' && event.name === 'indexes'));
+			// by size (unset), none of the zoo's tables is large enough to defer its indexes
+			assert.equal(
+				restoreBus.events.some((event) => event.type === 'stage' && event.name === 'indexes'),
+				options.indexesAfterData === true,
+			);
 
 			const after = await fingerprint(admin, copy);
 			assert.deepEqual(fingerprintDifferences(before, after), []);
@@ -108,4 +113,26 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 			await admin.query(`DROP DATABASE \`${source}\`; DROP DATABASE \`${copy}\``);
 		});
 	}
+
+	test(`by default, a table of ${DEFER_INDEXES_MIN_ROWS.toLocaleString('en-US')} rows gets its secondary indexes after its data, and a small one keeps them`, async () => {
+		const source = uniqueName('large');
+		const copy = uniqueName('copy');
+		await admin.query(`
+CREATE DATABASE \`${source}\`; USE \`${source}\`;
+CREATE TABLE big (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(20) NOT NULL, KEY k (k), KEY kc (k, c)) ENGINE=InnoDB;
+INSERT INTO big SELECT seq, seq % 977, CONCAT('c', seq % 131) FROM seq_1_to_${DEFER_INDEXES_MIN_ROWS};
+CREATE TABLE small (id INT PRIMARY KEY, k INT, KEY k (k)) ENGINE=InnoDB;
+INSERT INTO small SELECT seq, seq % 7 FROM seq_1_to_${DEFER_INDEXES_MIN_ROWS - 1};
+`);
+		const before = await fingerprint(admin, source);
+		const output = join(dir, `${source}.tar`);
+		await dumpMysql({settings: mariadbSettings(), databases: [source], workers: 2, format: 'archive', compression: 'zstd', output}, recordingBus().bus);
+		const {bus, events} = recordingBus();
+		await mysqlLogicalEngine.restore({settings: mariadbSettings(), artifact: output, targetDb: copy, workers: 2}, bus);
+		const indexStage = events.find((event) => event.type === 'stage' && event.name === 'indexes');
+		assert.ok(indexStage && indexStage.type === 'stage');
+		assert.match(indexStage.detail ?? '', /of 1 table\(s\)/);
+		assert.deepEqual(fingerprintDifferences(before, await fingerprint(admin, copy)), []);
+		await admin.query(`DROP DATABASE \`${source}\`; DROP DATABASE \`${copy}\``);
+	});
 });

@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
-import {deferSecondaryIndexes, readReferencedColumns, splitTopLevel} from '../../../source/engines/mysql-logical/secondary-indexes.ts';
+import {DEFER_INDEXES_MIN_ROWS, defersIndexes, deferSecondaryIndexes, readReferencedColumns, splitTopLevel} from '../../../source/engines/mysql-logical/secondary-indexes.ts';
 import {mariadbConnection, uniqueName} from '../../harness/db.ts';
 
 const lines = (...definitions: string[]) => definitions.map((definition) => `  ${definition}`).join(',\n');
 const table = (body: string, tail = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci', name = '`t`') =>
 	`CREATE TABLE ${name} (\n${body}\n) ${tail}`;
+
+describe('defersIndexes: which tables build their secondary indexes after the data', () => {
+	test('--indexes-after-data: every table; --no-indexes-after-data: none; unset: tables of DEFER_INDEXES_MIN_ROWS rows or more', () => {
+		for (const rows of [0, DEFER_INDEXES_MIN_ROWS - 1, DEFER_INDEXES_MIN_ROWS, 10 * DEFER_INDEXES_MIN_ROWS]) {
+			assert.equal(defersIndexes(true, rows), true);
+			assert.equal(defersIndexes(false, rows), false);
+			assert.equal(defersIndexes(undefined, rows), rows >= DEFER_INDEXES_MIN_ROWS, `${rows} rows`);
+		}
+	});
+});
 
 describe('deferSecondaryIndexes on SHOW CREATE TABLE text', () => {
 	test('MariaDB: unique, prefix, DESC, USING BTREE, comments, spatial, IGNORED and fulltext keys move to one ALTER', () => {
