@@ -19,7 +19,7 @@ export interface DeferredIndexes {
  * Without --indexes-after-data or --no-indexes-after-data, a table's secondary indexes are built after
  * its data when the archive holds at least this many of its rows. Below it the indexes stay in memory
  * while rows go in, and the extra ALTER TABLE per table saves next to nothing; on 4 sysbench tables of
- * 100,000 rows deferring was already about 8 % faster, and on 1M rows about 25 %.
+ * 100,000 rows deferring was already about 8 % faster, and on 1M rows about 23 %.
  */
 export const DEFER_INDEXES_MIN_ROWS = 100_000;
 
