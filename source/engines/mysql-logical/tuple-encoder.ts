@@ -38,6 +38,8 @@ for (const [character, escape] of Object.entries(ESCAPES)) {
 	const byte = character.charCodeAt(0);
 	// the text loop looks a byte up only when it is ' or below, or the backslash
 	if (byte > QUOTE && byte !== BACKSLASH) throw new Error(`tuple encoder: escaped byte ${byte} is outside the range the text loop checks`);
+	// and writeText's word test must flag it
+	if (!(byte < 0x0e || byte === 0x1a || byte === 0x22 || byte === QUOTE || byte === BACKSLASH)) throw new Error(`tuple encoder: escaped byte ${byte} is not flagged by the word test`);
 	ESCAPE[byte] = escape.charCodeAt(1);
 }
 
@@ -45,6 +47,87 @@ const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
 
 /** the literal of a BIT value is at most b'' around 64 digits */
 const BIT_LITERAL_BYTES = 67;
+
+/** the last buffers seen and a DataView over each one's memory, for the 4-byte reads and writes of writeText */
+let inputMemory: ArrayBufferLike | undefined;
+let inputView: DataView | undefined;
+let outputMemory: ArrayBufferLike | undefined;
+let outputView: DataView | undefined;
+
+function viewOfInput(memory: ArrayBufferLike): DataView {
+	if (memory !== inputMemory) {
+		inputMemory = memory;
+		inputView = new DataView(memory);
+	}
+	return inputView!;
+}
+
+function viewOfOutput(memory: ArrayBufferLike): DataView {
+	if (memory !== outputMemory) {
+		outputMemory = memory;
+		outputView = new DataView(memory);
+	}
+	return outputView!;
+}
+
+/** bytes of one text field that escapes with bytes one at a time: below this, the 4-byte path is not worth setting up */
+const WORD_PATH_MIN = 8;
+
+/**
+ * Copies text `row[start, end)` to `out` at `at` with the bytes that need it escaped; returns where it
+ * ended. Four bytes at a time: a word in which no byte can need an escape is copied whole. The test
+ * flags any byte below 0x0E (NUL, \n and \r among them) or equal to 0x1A, '"', "'" or the backslash,
+ * with the "has a byte less than n" and "has a zero byte" bit tricks (exact, no borrow crosses an
+ * unflagged byte); a flagged word goes through the byte loop. Text rarely has those bytes, so most words
+ * take one read, about twenty integer operations and one write, where the byte loop took four of each.
+ */
+function writeText(row: Buffer, start: number, end: number, out: Buffer, at: number): number {
+	let position = start;
+	if (end - start >= WORD_PATH_MIN) {
+		const input = inputMemory === row.buffer ? inputView! : viewOfInput(row.buffer);
+		const output = outputMemory === out.buffer ? outputView! : viewOfOutput(out.buffer);
+		const inputBase = row.byteOffset;
+		const outputBase = out.byteOffset;
+		for (;;) {
+			while (position + 4 <= end) {
+				const word = input.getUint32(inputBase + position, true);
+				const sub = word ^ 0x1a1a1a1a;
+				const dquote = word ^ 0x22222222;
+				const quote = word ^ 0x27272727;
+				const backslash = word ^ 0x5c5c5c5c;
+				const flagged =
+					((word - 0x0e0e0e0e) & ~word) |
+					((sub - 0x01010101) & ~sub) |
+					((dquote - 0x01010101) & ~dquote) |
+					((quote - 0x01010101) & ~quote) |
+					((backslash - 0x01010101) & ~backslash);
+				if ((flagged & 0x80808080) !== 0) break;
+				output.setUint32(outputBase + at, word, true);
+				at += 4;
+				position += 4;
+			}
+			if (position + 4 > end) break;
+			at = writeTextBytes(row, position, position + 4, out, at);
+			position += 4;
+		}
+	}
+	return writeTextBytes(row, position, end, out, at);
+}
+
+function writeTextBytes(row: Buffer, start: number, end: number, out: Buffer, at: number): number {
+	for (let position = start; position < end; position++) {
+		const byte = row[position]!;
+		// every byte that needs an escape is ' or below, or the backslash: one compare for most text
+		const escape = byte > QUOTE && byte !== BACKSLASH ? 0 : ESCAPE[byte]!;
+		if (escape === 0) {
+			out[at++] = byte;
+		} else {
+			out[at++] = BACKSLASH;
+			out[at++] = escape;
+		}
+	}
+	return at;
+}
 
 /** A row packet that does not hold the columns the SELECT named: a protocol or product bug, never the data. */
 function malformedRow(detail: string): WorkError {
@@ -95,17 +178,8 @@ export function tupleWriter(columns: ColumnInfo[]): TupleWriter {
 						break;
 					case 1:
 						out[at++] = QUOTE;
-						for (; position < valueEnd; position++) {
-							const byte = row[position]!;
-							// every byte that needs an escape is ' or below, or the backslash: one compare for most text
-							const escape = byte > QUOTE && byte !== BACKSLASH ? 0 : ESCAPE[byte]!;
-							if (escape === 0) {
-								out[at++] = byte;
-							} else {
-								out[at++] = BACKSLASH;
-								out[at++] = escape;
-							}
-						}
+						at = writeText(row, position, valueEnd, out, at);
+						position = valueEnd;
 						out[at++] = QUOTE;
 						break;
 					case 2:

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import {test} from 'node:test';
 import type {ColumnInfo} from '../../../source/engines/mysql-logical/catalog.ts';
 import {tupleWriter} from '../../../source/engines/mysql-logical/tuple-encoder.ts';
-import {columnReader} from '../../../source/engines/mysql-logical/values.ts';
+import {columnReader, ESCAPES} from '../../../source/engines/mysql-logical/values.ts';
 
 function column(dataType: string, charset: string | null = null): ColumnInfo {
 	return {name: dataType, dataType, columnType: dataType, charset, generated: false, invisible: false, nullable: true};
@@ -106,4 +106,40 @@ test('the tuple writer escapes every byte that needs it wherever it sits in a va
 			assert.equal(encoded([text], [raw]), `(${columnReader(text).encode(raw)})`);
 		}
 	}
+});
+
+/** the literal of text bytes as quoteString escapes them, byte by byte (bytes 0x80 and up are copied as they are) */
+function quotedBytes(value: Buffer): Buffer {
+	const parts: Buffer[] = [Buffer.from("'")];
+	for (const byte of value) {
+		const escape = ESCAPES[String.fromCharCode(byte)];
+		parts.push(escape === undefined ? Buffer.from([byte]) : Buffer.from(escape, 'latin1'));
+	}
+	parts.push(Buffer.from("'"));
+	return Buffer.concat(parts);
+}
+
+test('text long enough for the 4-byte path: every byte value at every position and alignment is written as quoteString writes it', () => {
+	const text = column('text', 'utf8mb4');
+	const writer = tupleWriter([text]);
+	const filler = Buffer.from('abcdefghijklm');
+	for (let length = 7; length <= 13; length++) {
+		for (let at = 0; at < length; at++) {
+			for (let byte = 0; byte < 256; byte++) {
+				const value = Buffer.from(filler.subarray(0, length));
+				value[at] = byte;
+				const body = payload([value]);
+				// the payload and the output start at every offset modulo 4, so the words fall everywhere
+				const packet = Buffer.concat([Buffer.alloc(1 + ((byte + at) % 4), 0x20), body]);
+				const out = Buffer.alloc(1 + ((byte + length) % 4) + writer.bound(body.length));
+				const start = out.length - writer.bound(body.length);
+				const end = writer.write(packet, packet.length - body.length, packet.length, out, start);
+				const want = Buffer.concat([Buffer.from('('), quotedBytes(value), Buffer.from(')')]);
+				assert.ok(out.subarray(start, end).equals(want), `byte ${byte} at ${at} of ${length}: ${out.subarray(start, end).toString('latin1')}`);
+				if (byte < 0x80) assert.equal(want.toString('utf8'), `(${columnReader(text).encode(value)})`);
+			}
+		}
+	}
+	const prose = Buffer.from('Grüße, "quoted" and \'single\', a back\\slash, a tab\there,\r\nnew lines\n, NUL \0 and ^Z \x1a; emoji 😀 à la fin.', 'utf8');
+	assert.equal(encoded([text], [prose]), `(${columnReader(text).encode(prose)})`);
 });
