@@ -46,15 +46,24 @@ export function chunksBetween(table: TableInfo, columns: string[], boundaries: s
 	});
 }
 
+/**
+ * Ranges of equal width between the key's MIN and MAX (two index dives), as many as the table's rows
+ * need at chunkRows each. The rows are the server's estimate (information_schema, as mydumper uses):
+ * COUNT(*) would read a whole index of every table before the first row is dumped (about 0.5 s of
+ * server CPU on 4 × 1M rows). Only a table the server estimates at no rows is counted.
+ */
 async function integerBoundaries(connection: MysqlConnection, table: TableInfo, column: string, chunkRows: number): Promise<string[][]> {
+	const from = qualifiedName(table.database, table.name);
+	const counted = table.estimatedRows > 0 ? '' : ', COUNT(*)';
 	const [result] = await connection.query<any[]>({
-		sql: `SELECT MIN(${column}), MAX(${column}), COUNT(*) FROM ${qualifiedName(table.database, table.name)}`,
+		sql: `SELECT MIN(${column}), MAX(${column})${counted} FROM ${from}`,
 		rowsAsArray: true,
 		typeCast: (field: any) => field.string('latin1'),
 	});
-	const [min, max, count] = result[0] as [string | null, string | null, string];
+	const [min, max, count] = result[0] as [string | null, string | null, string | undefined];
 	if (min === null || max === null) return [];
-	const pieces = BigInt(Math.ceil(Number(count) / chunkRows));
+	const rows = count === undefined ? table.estimatedRows : Number(count);
+	const pieces = BigInt(Math.ceil(rows / chunkRows));
 	if (pieces <= 1n) return [];
 	const low = BigInt(min);
 	const span = BigInt(max) - low + 1n;

@@ -62,9 +62,13 @@ describe('planChunks against MariaDB', () => {
 		assert.equal(table('nokey').key, undefined);
 	});
 
-	test('integer key split by range', async () => {
+	test('integer key split by range, as many ranges as the estimated rows need', async () => {
 		// 500 sparse keys (i²·37 − 5000) in ranges of equal width: every range holds rows, but not equally many
-		await assertPartition(table('ints'), 100, 5);
+		await assertPartition({...table('ints'), estimatedRows: 500}, 100, 5);
+		// the count is the server's estimate, not COUNT(*): an estimate off by 2× gives twice the ranges
+		await assertPartition({...table('ints'), estimatedRows: 1000}, 100, 10);
+		// a table estimated at no rows is counted
+		await assertPartition({...table('ints'), estimatedRows: 0}, 100, 5);
 	});
 
 	test('composite and unicode string keys split by walking the index, exactly chunkRows per chunk', async () => {
