@@ -48,29 +48,24 @@ const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
 /** the literal of a BIT value is at most b'' around 64 digits */
 const BIT_LITERAL_BYTES = 67;
 
-/** the last buffers seen and a DataView over each one's memory, for the 4-byte reads and writes of writeText */
-let inputMemory: ArrayBufferLike | undefined;
-let inputView: DataView | undefined;
-let outputMemory: ArrayBufferLike | undefined;
-let outputView: DataView | undefined;
+/** A DataView over the memory of the last buffer it was asked about: rows arrive in the same socket chunk, statements in the same buffer. */
+class LastView {
+	private memory: ArrayBufferLike | undefined;
+	private view: DataView | undefined;
 
-function viewOfInput(memory: ArrayBufferLike): DataView {
-	if (memory !== inputMemory) {
-		inputMemory = memory;
-		inputView = new DataView(memory);
+	of(buffer: Buffer): DataView {
+		if (buffer.buffer !== this.memory) {
+			this.memory = buffer.buffer;
+			this.view = new DataView(this.memory);
+		}
+		return this.view!;
 	}
-	return inputView!;
 }
 
-function viewOfOutput(memory: ArrayBufferLike): DataView {
-	if (memory !== outputMemory) {
-		outputMemory = memory;
-		outputView = new DataView(memory);
-	}
-	return outputView!;
-}
+const inputViews = new LastView();
+const outputViews = new LastView();
 
-/** bytes of one text field that escapes with bytes one at a time: below this, the 4-byte path is not worth setting up */
+/** text fields shorter than this go straight to the byte loop: the 4-byte path is not worth setting up for them */
 const WORD_PATH_MIN = 8;
 
 /**
@@ -84,8 +79,8 @@ const WORD_PATH_MIN = 8;
 function writeText(row: Buffer, start: number, end: number, out: Buffer, at: number): number {
 	let position = start;
 	if (end - start >= WORD_PATH_MIN) {
-		const input = inputMemory === row.buffer ? inputView! : viewOfInput(row.buffer);
-		const output = outputMemory === out.buffer ? outputView! : viewOfOutput(out.buffer);
+		const input = inputViews.of(row);
+		const output = outputViews.of(out);
 		const inputBase = row.byteOffset;
 		const outputBase = out.byteOffset;
 		for (;;) {
