@@ -71,38 +71,25 @@ export function peerDumpSteps(ctx: StepContext): Step[] {
 
 export function peerRestoreSteps(ctx: StepContext): Step[] {
 	const env = {MYSQL_PWD: ctx.password};
+	const myloader = (id: string, database: string, options: string[]): Step => ({
+		id,
+		label: ['myloader', '-t', ctx.workers, ...options].join(' '),
+		kind: 'restore',
+		ours: false,
+		comparedWith: 'ours-restore-zstd',
+		spec: {
+			command: 'myloader',
+			args: [...mydumperConnectionArgs(ctx), '-t', String(ctx.workers), '-d', join(ctx.workDir, 'mydumper'), '-B', database, '-o', ...options, '-v', '1'],
+			env,
+		},
+		restores: 'mydumper',
+		targetDatabase: database,
+		createTarget: false,
+	});
 	return [
-		{
-			id: 'myloader',
-			label: `myloader -t ${ctx.workers}`,
-			kind: 'restore',
-			ours: false,
-			comparedWith: 'ours-restore-zstd',
-			spec: {
-				command: 'myloader',
-				args: [...mydumperConnectionArgs(ctx), '-t', String(ctx.workers), '-d', join(ctx.workDir, 'mydumper'), '-B', 'sbtest_r2', '-o', '-v', '1'],
-				env,
-			},
-			restores: 'mydumper',
-			targetDatabase: 'sbtest_r2',
-			createTarget: false,
-		},
-		{
-			// myloader skips the binlog unless -e: this is the like-for-like with our default restore
-			id: 'myloader-binlog',
-			label: `myloader -t ${ctx.workers} -e`,
-			kind: 'restore',
-			ours: false,
-			comparedWith: 'ours-restore-zstd',
-			spec: {
-				command: 'myloader',
-				args: [...mydumperConnectionArgs(ctx), '-t', String(ctx.workers), '-d', join(ctx.workDir, 'mydumper'), '-B', 'sbtest_r5', '-o', '-e', '-v', '1'],
-				env,
-			},
-			restores: 'mydumper',
-			targetDatabase: 'sbtest_r5',
-			createTarget: false,
-		},
+		myloader('myloader', 'sbtest_r2', []),
+		// myloader skips the binlog unless -e: this is the like-for-like with our default restore
+		myloader('myloader-binlog', 'sbtest_r5', ['-e']),
 		{
 			id: 'mariadb',
 			label: 'mariadb < .sql',
