@@ -1,11 +1,13 @@
 import {createHash, randomBytes} from 'node:crypto';
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import type {Readable} from 'node:stream';
 import {IntegrityError} from '../../source/core/errors.ts';
-import type {ManifestFields} from '../../source/storage/archive/writer.ts';
+import type {Manifest} from '../../source/storage/archive/manifest.ts';
+import {createArchiveWriter, type ManifestFields} from '../../source/storage/archive/writer.ts';
+import type {Compression} from '../../source/storage/compression.ts';
 
 export interface TempDir {
 	root: string;
@@ -68,4 +70,28 @@ export function manifestFields(overrides: Partial<ManifestFields> = {}): Manifes
 		options: {compress: 'zstd'},
 		...overrides,
 	};
+}
+
+/** A complete archive written for a test to read or damage copies of. */
+export interface SampleArchive {
+	bytes: Buffer;
+	manifest: Manifest;
+	/** member path → its content before compression */
+	contents: Map<string, Buffer>;
+}
+
+/** Writes `members` (name, content, and a codec other than the archive's zstd) into an archive at `path`, one member at a time. */
+export async function writeSampleArchive(
+	path: string,
+	members: ReadonlyArray<readonly [string, Buffer, Compression?]>,
+	fields: Partial<ManifestFields> = {},
+): Promise<SampleArchive> {
+	const writer = await createArchiveWriter({path, compression: 'zstd', concurrency: 1});
+	const contents = new Map<string, Buffer>();
+	for (const [name, data, compression] of members) {
+		const member = await writer.addMember(name, data, {compression});
+		contents.set(member.path, data);
+	}
+	const {manifest} = await writer.finish(manifestFields(fields));
+	return {bytes: readFileSync(path), manifest, contents};
 }

@@ -4,12 +4,11 @@ import {readFileSync, utimesSync, writeFileSync} from 'node:fs';
 import {open} from 'node:fs/promises';
 import {after, before, describe, test} from 'node:test';
 import tar from 'tar-stream';
-import {compressStream, type Compression} from '../../source/storage/compression.ts';
+import {compressStream} from '../../source/storage/compression.ts';
 import {serializeManifest, type Manifest, type ManifestMember} from '../../source/storage/archive/manifest.ts';
 import {openArchive, type MemberPiece, type OpenArchive} from '../../source/storage/archive/reader.ts';
 import {indexTar} from '../../source/storage/archive/tar-index.ts';
-import {createArchiveWriter} from '../../source/storage/archive/writer.ts';
-import {collect, dumpText, integrityError, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
+import {collect, dumpText, integrityError, sha256, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -19,27 +18,20 @@ let goodBytes: Buffer;
 let manifest: Manifest;
 let copies = 0;
 /** member path → its content before compression */
-const contents = new Map<string, Buffer>();
+let contents: Map<string, Buffer>;
 
 before(async () => {
 	dir = tempDir();
 	good = dir.at('good.tar');
-	const writer = await createArchiveWriter({path: good, compression: 'zstd', concurrency: 1});
 	// several slots' worth (a slot is 1 MiB), one byte, nothing, and each codec
-	const members: Array<[string, Buffer, Compression]> = [
+	({bytes: goodBytes, manifest, contents} = await writeSampleArchive(good, [
 		['data/shop/orders.00001.sql', dumpText(5 * MiB + 17), 'zstd'],
 		['data/shop/orders.00002.sql', dumpText(3 * MiB), 'none'],
 		['data/shop/orders.00003.sql', Buffer.concat([dumpText(MiB), randomBytes(2 * MiB)]), 'gzip'],
 		['data/shop/orders.00004.sql', Buffer.from('x'), 'zstd'],
 		['data/shop/orders.00005.sql', Buffer.alloc(0), 'zstd'],
 		['data/shop/orders.00006.sql', Buffer.alloc(0), 'none'],
-	];
-	for (const [name, data, compression] of members) {
-		const member = await writer.addMember(name, data, {compression});
-		contents.set(member.path, data);
-	}
-	({manifest} = await writer.finish(manifestFields()));
-	goodBytes = readFileSync(good);
+	]));
 });
 after(() => dir.remove());
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import {copyFileSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFileSync, rmSync, writeFileSync} from 'node:fs';
 import {open} from 'node:fs/promises';
 import {after, before, describe, test} from 'node:test';
 import tar from 'tar-stream';
@@ -7,37 +7,29 @@ import {IntegrityError} from '../../source/core/errors.ts';
 import {serializeManifest, type Manifest} from '../../source/storage/archive/manifest.ts';
 import {openArchive} from '../../source/storage/archive/reader.ts';
 import {indexTar} from '../../source/storage/archive/tar-index.ts';
-import {createArchiveWriter} from '../../source/storage/archive/writer.ts';
-import {collect, dumpText, integrityError, manifestFields, sha256, tempDir, type TempDir} from './helpers.ts';
+import {collect, dumpText, integrityError, sha256, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
 
 let dir: TempDir;
 let good: string;
 let goodBytes: Buffer;
 let manifest: Manifest;
 let copies = 0;
-
 /** member path → its content before compression */
-const contents = new Map<string, Buffer>();
+let contents: Map<string, Buffer>;
 
 before(async () => {
 	dir = tempDir();
 	good = dir.at('good.tar');
-	const writer = await createArchiveWriter({path: good, compression: 'zstd', concurrency: 1});
-	for (const [name, data] of [
-		['schema/shop.sql', Buffer.from('CREATE TABLE orders (id int);\n')],
-		['data/shop/orders.00001.sql', dumpText(300_000)],
-		['data/shop/orders.00002.sql', dumpText(200_000)],
-		['data/shop/orders.00003.sql', dumpText(100_000)],
-	] as const) {
-		const member = await writer.addMember(name, data);
-		contents.set(member.path, data);
-	}
-	({manifest} = await writer.finish(
-		manifestFields({
-			databases: [{name: 'shop', tables: [{name: 'orders', rows: 9, members: ['data/shop/orders.00001.sql.zst', 'data/shop/orders.00002.sql.zst', 'data/shop/orders.00003.sql.zst']}]}],
-		}),
+	({bytes: goodBytes, manifest, contents} = await writeSampleArchive(
+		good,
+		[
+			['schema/shop.sql', Buffer.from('CREATE TABLE orders (id int);\n')],
+			['data/shop/orders.00001.sql', dumpText(300_000)],
+			['data/shop/orders.00002.sql', dumpText(200_000)],
+			['data/shop/orders.00003.sql', dumpText(100_000)],
+		],
+		{databases: [{name: 'shop', tables: [{name: 'orders', rows: 9, members: ['data/shop/orders.00001.sql.zst', 'data/shop/orders.00002.sql.zst', 'data/shop/orders.00003.sql.zst']}]}]},
 	));
-	goodBytes = readFileSync(good);
 });
 after(() => dir.remove());
 
