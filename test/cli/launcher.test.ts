@@ -12,7 +12,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-launcher-'));
 after(() => rmSync(scratch, {recursive: true, force: true}));
 
-test('the dbbackup command starts node with bin/dbbackup.js, and binlog-stream with V8 set for memory, also through a symlink', async () => {
+test('the dbbackup command starts node with bin/dbbackup.js, binlog-stream with V8 set for memory and backup without incremental marking, also through a symlink', async () => {
 	const fakeBin = path.join(scratch, 'fake-node');
 	mkdirSync(fakeBin);
 	// a `node` that prints the arguments it was started with
@@ -26,7 +26,9 @@ test('the dbbackup command starts node with bin/dbbackup.js, and binlog-stream w
 	const stream = await run(linked, ['--json', 'binlog-stream', '--output', 'dir with space/'], {env});
 	assert.deepEqual(stream.stdout.trim().split('\n'), ['--max-semi-space-size=2', '--optimize-for-size', entry, '--json', 'binlog-stream', '--output', 'dir with space/']);
 	const backup = await run(linked, ['backup', 'single', 'shop'], {env});
-	assert.deepEqual(backup.stdout.trim().split('\n'), [entry, 'backup', 'single', 'shop']);
+	assert.deepEqual(backup.stdout.trim().split('\n'), ['--no-incremental-marking', entry, 'backup', 'single', 'shop']);
+	const restore = await run(linked, ['restore', 'shop.tar'], {env});
+	assert.deepEqual(restore.stdout.trim().split('\n'), [entry, 'restore', 'shop.tar']);
 });
 
 /** A copy of bin/dbbackup.js in a tree of its own, with a "bundle" and "sources" that say which ran. */
