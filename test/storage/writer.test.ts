@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import {execFileSync, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {open} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -251,6 +252,55 @@ describe('the .partial file', () => {
 		await assert.rejects(pending, WorkError);
 		await assert.rejects(writer.addMember('data/c.sql', 'x'), {code: 'ARCHIVE_WRITER_CLOSED'});
 		await assert.rejects(writer.finish(manifestFields()), {code: 'ARCHIVE_WRITER_CLOSED'});
+	});
+
+	test('the file is flushed to disk while it is written, and the archive reads back whole', async () => {
+		const where = folder('flushed');
+		const target = path.join(where, 'backup.tar');
+		const writer = await createArchiveWriter({path: target, compression: 'none', flushEveryBytes: 64 * 1024});
+		const data = [dumpText(300_000), dumpText(200_000)];
+		// counts the real calls: the flushes happen, on the real file
+		const probe = await open(path.join(where, 'probe'), 'w');
+		await probe.close();
+		rmSync(path.join(where, 'probe'));
+		const prototype = Object.getPrototypeOf(probe) as {datasync(): Promise<void>};
+		const datasync = prototype.datasync;
+		let flushes = 0;
+		prototype.datasync = function (this: unknown) {
+			flushes += 1;
+			return datasync.call(this);
+		};
+		try {
+			await writer.addMember('data/a.sql', data[0]!);
+			await writer.addMember('data/b.sql', data[1]!);
+			await writer.finish(manifestFields());
+		} finally {
+			prototype.datasync = datasync;
+		}
+		assert.ok(flushes >= 2, `${flushes} flush(es) for 500 kB written with a 64 KiB step`);
+		const archive = await openArchive(target);
+		await archive.verify({deep: true});
+		assert.deepEqual(await collect(archive.readMember('data/a.sql')), data[0]);
+		assert.deepEqual(await collect(archive.readMember('data/b.sql')), data[1]);
+	});
+
+	test('a flush that fails while writing (fault mocked: the disk cannot be made to fail here) fails the archive and leaves nothing', async () => {
+		const where = folder('flush-fails');
+		const target = path.join(where, 'backup.tar');
+		const writer = await createArchiveWriter({path: target, compression: 'none', flushEveryBytes: 64 * 1024});
+		const probe = await open(path.join(where, 'probe'), 'w');
+		await probe.close();
+		rmSync(path.join(where, 'probe'));
+		const prototype = Object.getPrototypeOf(probe) as {datasync(): Promise<void>};
+		const datasync = prototype.datasync;
+		prototype.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), {code: 'EIO'}));
+		try {
+			await writer.addMember('data/a.sql', dumpText(300_000)).catch(() => undefined);
+			await assert.rejects(writer.finish(manifestFields()), (error: unknown) => error instanceof WorkError && error.code === 'ARCHIVE_WRITE_FAILED' && /EIO/.test(error.message));
+		} finally {
+			prototype.datasync = datasync;
+		}
+		assert.deepEqual(readdirSync(where), []);
 	});
 
 	test('a writer never finished leaves only the .partial, which does not open as an archive', async () => {

@@ -16,6 +16,14 @@ import {syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
+/**
+ * The writer starts a flush of the file to disk (fdatasync, on libuv's thread pool) each time this many
+ * bytes were written since the last one, while it goes on writing. The fsync that makes the archive
+ * durable before its rename then has only the tail left: for an 800 MB archive it took 0.26 s at the end,
+ * with the dump already over.
+ */
+export const DEFAULT_FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
 export interface ArchiveWriterOptions {
 	/** the final archive path; the writer writes `<path>.partial` and renames it at the end */
 	path: string;
@@ -31,6 +39,8 @@ export interface ArchiveWriterOptions {
 	spillDir?: string;
 	/** members compressed at the same time (default: one per core); memory is about this × spillThreshold */
 	concurrency?: number;
+	/** bytes written between the flushes started while writing (default DEFAULT_FLUSH_EVERY_BYTES) */
+	flushEveryBytes?: number;
 }
 
 export interface MemberOptions {
@@ -132,6 +142,9 @@ class TarArchiveWriter implements ArchiveWriter {
 	private readonly pack = tar.pack();
 	private readonly pumped: Promise<void>;
 	private bytesWritten = 0;
+	private unflushedBytes = 0;
+	/** the flush started while writing, if one is running; it never rejects (a failure is recorded) */
+	private flushing: Promise<void> | undefined;
 	private appendTail: Promise<void> = Promise.resolve();
 	private readonly members: ManifestMember[] = [];
 	private readonly names = new Set<string>();
@@ -212,6 +225,7 @@ class TarArchiveWriter implements ArchiveWriter {
 			await this.append(() => this.appendEntry(MANIFEST_NAME, text.length, [text]));
 			this.pack.finalize();
 			await this.pumped;
+			await this.flushing;
 			this.throwIfFailed();
 			await this.file.sync();
 			await this.file.close();
@@ -250,6 +264,7 @@ class TarArchiveWriter implements ArchiveWriter {
 		this.slots.refuseWaiting(reason);
 		this.pack.destroy(reason);
 		await this.pumped;
+		await this.flushing;
 		await this.file.close().catch(() => undefined);
 		await rm(this.partialPath, {force: true});
 	}
@@ -261,18 +276,32 @@ class TarArchiveWriter implements ArchiveWriter {
 				await writeAll(this.file, chunk);
 				this.bytesWritten += chunk.length;
 				this.progress?.set(this.bytesWritten);
+				this.unflushedBytes += chunk.length;
+				if (this.unflushedBytes >= (this.options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES) && this.flushing === undefined) {
+					this.unflushedBytes = 0;
+					this.flushing = this.file.datasync().then(
+						() => {
+							this.flushing = undefined;
+						},
+						(error: unknown) => this.writeFailed(error),
+					);
+				}
 			}
 		} catch (error) {
-			if (this.failure) return;
-			this.failure = new WorkError({
-				code: 'ARCHIVE_WRITE_FAILED',
-				message: `could not write ${this.partialPath}: ${messageOf(error)}`,
-				hint: 'Check the free space and permissions of the destination.',
-				cause: error,
-			});
-			this.pack.destroy(this.failure);
-			this.stop.abort(this.failure);
+			this.writeFailed(error);
 		}
+	}
+
+	private writeFailed(error: unknown): void {
+		if (this.failure) return;
+		this.failure = new WorkError({
+			code: 'ARCHIVE_WRITE_FAILED',
+			message: `could not write ${this.partialPath}: ${messageOf(error)}`,
+			hint: 'Check the free space and permissions of the destination.',
+			cause: error,
+		});
+		this.pack.destroy(this.failure);
+		this.stop.abort(this.failure);
 	}
 
 	private async compressAndAppend(
@@ -373,7 +402,7 @@ class TarArchiveWriter implements ArchiveWriter {
 export async function createArchiveWriter(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
 	const compression = parseCompression(options.compression);
 	const level = resolveLevel(compression, options.level);
-	for (const [key, value] of [['spillThreshold', options.spillThreshold], ['concurrency', options.concurrency]] as const) {
+	for (const [key, value] of [['spillThreshold', options.spillThreshold], ['concurrency', options.concurrency], ['flushEveryBytes', options.flushEveryBytes]] as const) {
 		if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${key} must be a whole number above 0, not ${value}`);
 	}
 	const finalPath = path.resolve(options.path);
