@@ -1,5 +1,5 @@
-import {parseArgs} from 'node:util';
 import {UsageError} from '../source/core/errors.ts';
+import {parseBenchArgs} from './driver.ts';
 import {positiveInteger} from './options.ts';
 
 export interface BinlogBenchOptions {
@@ -39,29 +39,22 @@ export const BINLOG_USAGE = `Usage: node --import tsx bench/binlog-stream.ts [op
 A quick run: --rows 20000 --time 20`;
 
 export function parseBinlogBenchOptions(argv: string[]): BinlogBenchOptions | 'help' {
-	let parsed;
-	try {
-		parsed = parseArgs({
-			args: argv,
-			strict: true,
-			allowPositionals: false,
-			options: {
-				tables: {type: 'string'},
-				rows: {type: 'string'},
-				threads: {type: 'string'},
-				time: {type: 'string'},
-				'probe-interval': {type: 'string'},
-				'no-from-source': {type: 'boolean', default: false},
-				'no-peer': {type: 'boolean', default: false},
-				only: {type: 'string'},
-				'node-options': {type: 'string'},
-				help: {type: 'boolean', default: false},
-			},
-		});
-	} catch (error) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: (error as Error).message, hint: BINLOG_USAGE});
-	}
-	const {values} = parsed;
+	const values = parseBenchArgs(
+		argv,
+		{
+			tables: {type: 'string'},
+			rows: {type: 'string'},
+			threads: {type: 'string'},
+			time: {type: 'string'},
+			'probe-interval': {type: 'string'},
+			'no-from-source': {type: 'boolean', default: false},
+			'no-peer': {type: 'boolean', default: false},
+			only: {type: 'string'},
+			'node-options': {type: 'string'},
+			help: {type: 'boolean', default: false},
+		},
+		BINLOG_USAGE,
+	);
 	if (values.help) return 'help';
 	const number = (flag: string, text: string | undefined, fallback: number) =>
 		text === undefined ? fallback : positiveInteger(flag, text, BINLOG_USAGE);

@@ -12,13 +12,12 @@
  *
  *   node --import tsx bench/binlog-stream.ts [--rows N] [--tables N] [--threads N] [--time S] [--only A,B] [--no-from-source] [--no-peer]
  */
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {rm} from 'node:fs/promises';
 import {join} from 'node:path';
-import type {Connection, RowDataPacket} from 'mysql2/promise';
-import {DbBackupError} from '../source/core/errors.ts';
-import {redact, registerSecret} from '../source/core/redact.ts';
-import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import type {RowDataPacket} from 'mysql2/promise';
+import {registerSecret} from '../source/core/redact.ts';
+import {MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {benchLog, runBench} from './driver.ts';
 import {killBackgroundProcesses} from './background-process.ts';
 import {BINLOG_USAGE, parseBinlogBenchOptions, type BinlogBenchOptions, type LoadRunId} from './binlog-options.ts';
 import {createProbeTable, PROBE_DATABASE} from './binlog-probe.ts';
@@ -27,60 +26,40 @@ import {runVariant, startFreshBinlog, type RunEnvironment, type RunMode, type Va
 import {ourVariant, peerVariant, type StreamContext, type StreamVariant} from './binlog-variants.ts';
 import {REPO_ROOT, buildOurCli} from './ours.ts';
 import {formatTargets, writeResults} from './report.ts';
-import {binlogBytes, settingsLine, startBenchServer, type BenchServer} from './server.ts';
+import {binlogBytes, settingsLine, startBenchServer} from './server.ts';
 import {prepareSysbenchData, SOURCE_DATABASE} from './sysbench.ts';
-import {machineInfo, toolVersions} from './versions.ts';
+import {machineInfo} from './versions.ts';
 
 const BENCH_NEEDS: PackageNeed[] = [...MARIADB_NEEDS, {binary: 'sysbench', pkg: 'sysbench'}];
 const WORKLOAD = 'oltp_write_only';
 
-const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+const log = benchLog;
 
-/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
-let interrupted = false;
-
-async function main(): Promise<number> {
-	const options = parseBinlogBenchOptions(process.argv.slice(2));
-	if (options === 'help') {
-		process.stdout.write(`${BINLOG_USAGE}\n`);
-		return 0;
-	}
-	await ensureDebianPackages(BENCH_NEEDS, log);
-	const startedAt = new Date();
-	// read before the runs: the revision measured is the one checked out when they start
-	const tools = await toolVersions({
-		'mariadb-binlog': ['mariadb-binlog', '--version'],
-		sysbench: ['sysbench', '--version'],
-		esbuild: [join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), '--version'],
-	});
-	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-binlog-'));
-	let bench: BenchServer | undefined;
-	const connections: Connection[] = [];
-	const cleanUp = async () => {
-		killBackgroundProcesses();
-		for (const connection of connections) await connection.end().catch(() => {});
-		await bench?.server.stop();
-		await rm(workRoot, {recursive: true, force: true});
-	};
-	const onSignal = (signal: NodeJS.Signals) => {
-		if (interrupted) return;
-		interrupted = true;
-		log(`\n${signal}: stopping the streamers and the bench server…`);
-		void cleanUp().finally(() => process.exit(130));
-	};
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
-
-	try {
+runBench(
+	{
+		parse: parseBinlogBenchOptions,
+		usage: BINLOG_USAGE,
+		needs: BENCH_NEEDS,
+		tools: () => ({
+			'mariadb-binlog': ['mariadb-binlog', '--version'],
+			sysbench: ['sysbench', '--version'],
+			esbuild: [join(REPO_ROOT, 'node_modules', '.bin', 'esbuild'), '--version'],
+		}),
+		workDirPrefix: 'dbbackup-bench-binlog-',
+		stopRunning: killBackgroundProcesses,
+		stopping: 'the streamers and the bench server',
+	},
+	async ({options, startedAt, tools, workRoot, interrupted, atCleanUp}) => {
 		log(
 			`bench: ${options.tables} × ${options.rowsPerTable.toLocaleString('en-US')} rows, sysbench ${WORKLOAD} ${options.threads} threads × ${options.seconds} s per streamer, ` +
 				`probe every ${options.probeIntervalMs} ms, work dir ${workRoot}`,
 		);
 		await buildOurCli(log);
-		bench = await startBenchServer(workRoot, log);
+		const bench = await startBenchServer(workRoot, log);
+		atCleanUp(() => bench.server.stop());
 		registerSecret(bench.server.password);
 		const admin = await bench.connect();
-		connections.push(admin);
+		atCleanUp(() => admin.end().catch(() => {}));
 		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
 		log(`\nbench: sysbench ${WORKLOAD} prepare…`);
 		const prepareSeconds = await prepareSysbenchData(bench.server, admin, {
@@ -91,7 +70,7 @@ async function main(): Promise<number> {
 		});
 		await createProbeTable(admin);
 		const probeConnection = await bench.connect();
-		connections.push(probeConnection);
+		atCleanUp(() => probeConnection.end().catch(() => {}));
 		const [firstLog] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
 		const firstFile = String(firstLog[0]?.Log_name);
 		const backlogBytes = await binlogBytes(admin);
@@ -107,7 +86,7 @@ async function main(): Promise<number> {
 			log,
 		};
 		const run = async (variant: StreamVariant, mode: RunMode) => {
-			if (interrupted) throw new Error('interrupted');
+			if (interrupted()) throw new Error('interrupted');
 			const result = await runVariant(variant, env, mode);
 			await rm(variant.outputDir, {recursive: true, force: true});
 			return result;
@@ -168,10 +147,8 @@ async function main(): Promise<number> {
 			return 1;
 		}
 		return 0;
-	} finally {
-		if (!interrupted) await cleanUp();
-	}
-}
+	},
+);
 
 /** The streamers that copy sysbench prepare's binlog with no load. */
 function backlogVariants(ctx: StreamContext, options: BinlogBenchOptions, firstFile: string): StreamVariant[] {
@@ -217,16 +194,3 @@ function loadVariants(ctx: StreamContext, options: BinlogBenchOptions): [LoadRun
 function mib(bytes: number): string {
 	return (bytes / 1024 ** 2).toFixed(0);
 }
-
-main().then(
-	(code) => {
-		if (!interrupted) process.exit(code);
-	},
-	(error: unknown) => {
-		if (interrupted) return;
-		const message = error instanceof Error ? error.message : String(error);
-		log(`bench failed: ${message}`);
-		if (error instanceof DbBackupError && error.hint) log(error.hint);
-		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
-	},
-);

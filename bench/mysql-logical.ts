@@ -6,13 +6,11 @@
  *
  *   node --import tsx bench/mysql-logical.ts [--rows N] [--tables N] [--workers N] [--sizes 250000,1000000]
  */
-import {mkdir, mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {mkdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
-import {DbBackupError} from '../source/core/errors.ts';
-import {redact} from '../source/core/redact.ts';
-import {ensureDebianPackages, MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {MARIADB_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {benchLog, runBench} from './driver.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, USAGE, type BenchOptions} from './options.ts';
 import {ourDumpStep, ourDumpSteps, ourRestoreSteps, buildOurCli} from './ours.ts';
@@ -23,7 +21,7 @@ import {mysqlStepServer, settingsLine, startBenchServer, type BenchServer} from 
 import type {StepContext} from './steps.ts';
 import {countRows, prepareSysbenchData, SOURCE_DATABASE, sysbenchTables} from './sysbench.ts';
 import {evaluateTargets, MYSQL_TIME_TARGETS, type SizeRun} from './targets.ts';
-import {machineInfo, MYSQL_TOOLS, toolVersions} from './versions.ts';
+import {machineInfo, MYSQL_TOOLS} from './versions.ts';
 
 const BENCH_NEEDS: PackageNeed[] = [
 	...MARIADB_NEEDS,
@@ -36,49 +34,30 @@ const BENCH_NEEDS: PackageNeed[] = [
 	{binary: 'time', pkg: 'time'},
 ];
 
-const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+const log = benchLog;
 
-/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
-let interrupted = false;
-
-async function main(): Promise<number> {
-	const options = parseBenchOptions(process.argv.slice(2));
-	if (options === 'help') {
-		process.stdout.write(`${USAGE}\n`);
-		return 0;
-	}
-	await ensureDebianPackages(BENCH_NEEDS, log);
-	const startedAt = new Date();
-	// read before the runs: the revision measured is the one checked out when they start
-	const tools = await toolVersions(MYSQL_TOOLS);
-	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-'));
-	let bench: BenchServer | undefined;
-	let admin: Connection | undefined;
-	const cleanUp = async () => {
-		await admin?.end().catch(() => {});
-		await bench?.server.stop();
-		await rm(workRoot, {recursive: true, force: true});
-	};
-	const onSignal = (signal: NodeJS.Signals) => {
-		if (interrupted) return;
-		interrupted = true;
-		log(`\n${signal}: stopping the running command and the bench server…`);
-		terminateRunningCommands();
-		void cleanUp().finally(() => process.exit(130));
-	};
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
-
-	try {
+runBench(
+	{
+		parse: (argv) => parseBenchOptions(argv),
+		usage: USAGE,
+		needs: BENCH_NEEDS,
+		tools: () => MYSQL_TOOLS,
+		workDirPrefix: 'dbbackup-bench-',
+		stopRunning: terminateRunningCommands,
+		stopping: 'the running command and the bench server',
+	},
+	async ({options, startedAt, tools, workRoot, interrupted, atCleanUp}) => {
 		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} tables, ${options.workers} workers, work dir ${workRoot}`);
 		await buildOurCli(log);
-		bench = await startBenchServer(workRoot, log);
-		admin = await bench.connect();
+		const bench = await startBenchServer(workRoot, log);
+		atCleanUp(() => bench.server.stop());
+		const admin = await bench.connect();
+		atCleanUp(() => admin.end().catch(() => {}));
 		log(`bench: MariaDB ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
 		const runs: SizeRun[] = [];
 		for (const rowsPerTable of options.sizes) {
 			const isMain = rowsPerTable === options.sizes.at(-1);
-			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`));
+			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`), interrupted);
 			runs.push(run);
 			log(['', ...formatSizeRun(run), ''].join('\n'));
 		}
@@ -113,10 +92,8 @@ async function main(): Promise<number> {
 		});
 		process.stdout.write(`\nresults written to ${file}\n`);
 		return completionCode(runs, log);
-	} finally {
-		if (!interrupted) await cleanUp();
-	}
-}
+	},
+);
 
 async function runSize(
 	bench: BenchServer,
@@ -125,6 +102,7 @@ async function runSize(
 	rowsPerTable: number,
 	withAllPeers: boolean,
 	workDir: string,
+	interrupted: () => boolean,
 ): Promise<SizeRun> {
 	await mkdir(workDir, {recursive: true});
 	const tables = sysbenchTables(options.tables);
@@ -152,7 +130,7 @@ async function runSize(
 
 	const myloader = peerRestoreSteps(ctx).find((candidate) => candidate.id === 'myloader')!;
 	const warmUp = {step: myloader, database: 'sbtest_warmup', args: myloader.spec.args.map((arg, index, all) => (all[index - 1] === '-B' ? 'sbtest_warmup' : arg))};
-	const results = await runSteps(steps, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, warmUp, () => interrupted);
+	const results = await runSteps(steps, {server: mysqlStepServer(admin), workDir, sourceRowCounts: rowCounts, log}, warmUp, interrupted);
 	await rm(workDir, {recursive: true, force: true});
 	return {rowsPerTable, tables: options.tables, sourceBytes, prepareSeconds, rowCounts, steps: results};
 }
@@ -164,16 +142,3 @@ async function sourceSize(admin: Connection): Promise<number> {
 	);
 	return Number(rows[0]?.bytes);
 }
-
-main().then(
-	(code) => {
-		if (!interrupted) process.exit(code);
-	},
-	(error: unknown) => {
-		if (interrupted) return;
-		const message = error instanceof Error ? error.message : String(error);
-		log(`bench failed: ${message}`);
-		if (error instanceof DbBackupError && error.hint) log(error.hint);
-		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
-	},
-);

@@ -1,6 +1,6 @@
 import {cpus} from 'node:os';
-import {parseArgs} from 'node:util';
 import {UsageError} from '../source/core/errors.ts';
+import {parseBenchArgs} from './driver.ts';
 
 export interface BenchOptions {
 	/** rows per table for each run, ascending; the last (largest) gets the full comparison */
@@ -26,26 +26,19 @@ const DEFAULT_ROWS = 1_000_000;
 
 /** `usage` is the bench's own help text, shown with --help and with a bad argument. */
 export function parseBenchOptions(argv: string[], usage = USAGE): BenchOptions | 'help' {
-	let parsed;
-	try {
-		parsed = parseArgs({
-			args: argv,
-			strict: true,
-			allowPositionals: false,
-			options: {
-				rows: {type: 'string'},
-				sizes: {type: 'string'},
-				tables: {type: 'string'},
-				workers: {type: 'string'},
-				'chunk-rows': {type: 'string'},
-				'all-peers': {type: 'boolean', default: false},
-				help: {type: 'boolean', default: false},
-			},
-		});
-	} catch (error) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: (error as Error).message, hint: usage});
-	}
-	const {values} = parsed;
+	const values = parseBenchArgs(
+		argv,
+		{
+			rows: {type: 'string'},
+			sizes: {type: 'string'},
+			tables: {type: 'string'},
+			workers: {type: 'string'},
+			'chunk-rows': {type: 'string'},
+			'all-peers': {type: 'boolean', default: false},
+			help: {type: 'boolean', default: false},
+		},
+		usage,
+	);
 	if (values.help) return 'help';
 	const rows = values.rows === undefined ? DEFAULT_ROWS : positiveInteger('--rows', values.rows, usage);
 	const sizes =

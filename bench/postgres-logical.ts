@@ -7,13 +7,11 @@
  *
  *   node --import tsx bench/postgres-logical.ts [--rows N] [--tables N] [--workers N] [--sizes 250000,1000000]
  */
-import {chmod, mkdir, mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
+import {mkdir, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import type pg from 'pg';
-import {DbBackupError} from '../source/core/errors.ts';
-import {redact} from '../source/core/redact.ts';
-import {ensureDebianPackages, POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {POSTGRES_NEEDS, type PackageNeed} from '../source/sandbox/index.ts';
+import {benchLog, runBench} from './driver.ts';
 import {terminateRunningCommands} from './measure.ts';
 import {parseBenchOptions, type BenchOptions} from './options.ts';
 import {ourDumpSteps, ourRestoreSteps, PG_OUR_COMPRESSIONS, buildOurCli} from './ours.ts';
@@ -27,7 +25,7 @@ import {formatTargets, writeResults} from './report.ts';
 import {completionCode, runSteps} from './run-step.ts';
 import type {StepContext} from './steps.ts';
 import {evaluateTargets} from './targets.ts';
-import {machineInfo, toolVersions} from './versions.ts';
+import {machineInfo} from './versions.ts';
 
 const BENCH_NEEDS: PackageNeed[] = [
 	...POSTGRES_NEEDS,
@@ -38,58 +36,41 @@ const BENCH_NEEDS: PackageNeed[] = [
 	{binary: 'time', pkg: 'time'},
 ];
 
-const log = (line: string) => process.stderr.write(`${redact(line)}\n`);
+const log = benchLog;
 
-/** set by SIGINT/SIGTERM: the signal handler cleans up and exits, nothing else may start or exit */
-let interrupted = false;
-
-async function main(): Promise<number> {
-	const options = parseBenchOptions(process.argv.slice(2), PG_USAGE);
-	if (options === 'help') {
-		process.stdout.write(`${PG_USAGE}\n`);
-		return 0;
-	}
-	await ensureDebianPackages(BENCH_NEEDS, log);
-	const startedAt = new Date();
-	// read before the runs: the revision measured is the one checked out when they start
-	const binDir = pgBinDir();
-	const tools = await toolVersions({
-		pg_dump: [join(binDir, 'pg_dump'), '--version'],
-		pg_restore: [join(binDir, 'pg_restore'), '--version'],
-		psql: [join(binDir, 'psql'), '--version'],
-		pgbench: [join(binDir, 'pgbench'), '--version'],
-		sysbench: ['sysbench', '--version'],
-	});
-	const workRoot = await mkdtemp(join(tmpdir(), 'dbbackup-bench-pg-'));
-	// as root the cluster runs as the postgres OS user, which must be able to enter its sandbox dir in here
-	await chmod(workRoot, 0o711);
-	let bench: PgBenchServer | undefined;
-	let admin: pg.Client | undefined;
-	const cleanUp = async () => {
-		await admin?.end().catch(() => {});
-		await bench?.server.stop();
-		await rm(workRoot, {recursive: true, force: true});
-	};
-	const onSignal = (signal: NodeJS.Signals) => {
-		if (interrupted) return;
-		interrupted = true;
-		log(`\n${signal}: stopping the running command and the bench server…`);
-		terminateRunningCommands();
-		void cleanUp().finally(() => process.exit(130));
-	};
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
-
-	try {
+runBench(
+	{
+		parse: (argv) => parseBenchOptions(argv, PG_USAGE),
+		usage: PG_USAGE,
+		needs: BENCH_NEEDS,
+		tools: () => {
+			const binDir = pgBinDir();
+			return {
+				pg_dump: [join(binDir, 'pg_dump'), '--version'],
+				pg_restore: [join(binDir, 'pg_restore'), '--version'],
+				psql: [join(binDir, 'psql'), '--version'],
+				pgbench: [join(binDir, 'pgbench'), '--version'],
+				sysbench: ['sysbench', '--version'],
+			};
+		},
+		workDirPrefix: 'dbbackup-bench-pg-',
+		// as root the cluster runs as the postgres OS user, which must be able to enter its sandbox dir in here
+		workDirMode: 0o711,
+		stopRunning: terminateRunningCommands,
+		stopping: 'the running command and the bench server',
+	},
+	async ({options, startedAt, tools, workRoot, interrupted, atCleanUp}) => {
 		log(`bench: sizes ${options.sizes.join(', ')} rows × ${options.tables} sysbench tables, ${options.workers} workers, work dir ${workRoot}`);
 		await buildOurCli(log);
-		bench = await startPgBenchServer(workRoot, log);
-		admin = await bench.superuser('postgres');
+		const bench = await startPgBenchServer(workRoot, log);
+		atCleanUp(() => bench.server.stop());
+		const admin = await bench.superuser('postgres');
+		atCleanUp(() => admin.end().catch(() => {}));
 		log(`bench: PostgreSQL ${bench.server.version} on port ${bench.server.port}; ${settingsLine(bench.settings)}`);
 		const runs: PgSizeRun[] = [];
 		for (const rowsPerTable of options.sizes) {
 			const isMain = rowsPerTable === options.sizes.at(-1);
-			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`));
+			const run = await runSize(bench, admin, options, rowsPerTable, isMain || options.allPeersAtEverySize, join(workRoot, `rows-${rowsPerTable}`), interrupted);
 			runs.push(run);
 			log(['', ...formatPgSizeRun(run), ''].join('\n'));
 		}
@@ -124,10 +105,8 @@ async function main(): Promise<number> {
 		});
 		process.stdout.write(`\nresults written to ${file}\n`);
 		return completionCode(runs, log);
-	} finally {
-		if (!interrupted) await cleanUp();
-	}
-}
+	},
+);
 
 async function runSize(
 	bench: PgBenchServer,
@@ -136,6 +115,7 @@ async function runSize(
 	rowsPerTable: number,
 	withAllPeers: boolean,
 	workDir: string,
+	interrupted: () => boolean,
 ): Promise<PgSizeRun> {
 	await mkdir(workDir, {recursive: true});
 	const pgbenchScale = pgbenchScaleFor(rowsPerTable);
@@ -162,7 +142,7 @@ async function runSize(
 
 	const pgRestore = pgPeerRestoreSteps(ctx, bench.binDir).find((candidate) => candidate.id === 'pg_restore')!;
 	const warmUp = {step: pgRestore, database: 'sbtest_warmup', args: pgRestore.spec.args.map((arg) => (arg.startsWith('--dbname=') ? '--dbname=sbtest_warmup' : arg))};
-	const results = await runSteps(steps, {server: pgStepServer(bench, admin), workDir, sourceRowCounts: data.rowCounts, log}, warmUp, () => interrupted);
+	const results = await runSteps(steps, {server: pgStepServer(bench, admin), workDir, sourceRowCounts: data.rowCounts, log}, warmUp, interrupted);
 	await rm(workDir, {recursive: true, force: true});
 	return {
 		rowsPerTable,
@@ -182,16 +162,3 @@ function settingsLine(settings: Record<string, string>): string {
 		.map(([name, value]) => `${name}=${value}`)
 		.join(' ');
 }
-
-main().then(
-	(code) => {
-		if (!interrupted) process.exit(code);
-	},
-	(error: unknown) => {
-		if (interrupted) return;
-		const message = error instanceof Error ? error.message : String(error);
-		log(`bench failed: ${message}`);
-		if (error instanceof DbBackupError && error.hint) log(error.hint);
-		process.exit(error instanceof DbBackupError ? error.exitCode : 1);
-	},
-);
