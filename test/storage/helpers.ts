@@ -1,11 +1,13 @@
 import {createHash, randomBytes} from 'node:crypto';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {open} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import type {Readable} from 'node:stream';
 import {IntegrityError} from '../../source/core/errors.ts';
 import type {Manifest} from '../../source/storage/archive/manifest.ts';
+import {indexTar, type TarEntry} from '../../source/storage/archive/tar-index.ts';
 import {createArchiveWriter, type ManifestFields} from '../../source/storage/archive/writer.ts';
 import type {Compression} from '../../source/storage/compression.ts';
 
@@ -94,4 +96,21 @@ export async function writeSampleArchive(
 	}
 	const {manifest} = await writer.finish(manifestFields(fields));
 	return {bytes: readFileSync(path), manifest, contents};
+}
+
+/** Where each entry of the tar file `file` sits, by the reader's own index. */
+export async function tarEntries(file: string): Promise<TarEntry[]> {
+	const handle = await open(file, 'r');
+	try {
+		return (await indexTar(handle, (await handle.stat()).size, file)).entries;
+	} finally {
+		await handle.close();
+	}
+}
+
+/** The entry called `name`; the test fails when there is none. */
+export function entryNamed(entries: TarEntry[], name: string): TarEntry {
+	const entry = entries.find((candidate) => candidate.name === name);
+	assert.ok(entry, `no tar entry ${name}`);
+	return entry;
 }

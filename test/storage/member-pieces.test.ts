@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
 import {readFileSync, utimesSync, writeFileSync} from 'node:fs';
-import {open} from 'node:fs/promises';
 import {after, before, describe, test} from 'node:test';
 import tar from 'tar-stream';
 import {compressStream} from '../../source/storage/compression.ts';
 import {serializeManifest, type Manifest, type ManifestMember} from '../../source/storage/archive/manifest.ts';
 import {openArchive, type MemberPiece, type OpenArchive} from '../../source/storage/archive/reader.ts';
-import {indexTar} from '../../source/storage/archive/tar-index.ts';
-import {collect, dumpText, integrityError, sha256, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
+import {collect, dumpText, entryNamed, integrityError, sha256, tarEntries, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -51,21 +49,9 @@ function memberNamed(path: string): ManifestMember {
 	return member;
 }
 
-async function dataOffsetOf(file: string, name: string): Promise<{dataOffset: number; size: number}> {
-	const handle = await open(file, 'r');
-	try {
-		const {entries} = await indexTar(handle, (await handle.stat()).size, file);
-		const entry = entries.find((candidate) => candidate.name === name);
-		assert.ok(entry, name);
-		return entry;
-	} finally {
-		await handle.close();
-	}
-}
-
 /** A copy of the good archive with one byte of member `name` flipped, without its sidecar. */
 async function flipped(name: string): Promise<string> {
-	const {dataOffset, size} = await dataOffsetOf(good, name);
+	const {dataOffset, size} = entryNamed(await tarEntries(good), name);
 	const bytes = Buffer.from(goodBytes);
 	bytes[dataOffset + Math.floor(size / 2)]! ^= 0x01;
 	const target = dir.at(`flipped-${++copies}.tar`);
@@ -166,7 +152,7 @@ describe('readMemberPieces on damaged members: the error comes in place of the e
 		writeFileSync(target, goodBytes);
 		const archive = await openArchive(target);
 		await archive.verify();
-		const {dataOffset} = await dataOffsetOf(target, victim.path);
+		const {dataOffset} = entryNamed(await tarEntries(target), victim.path);
 		const bytes = readFileSync(target);
 		bytes[dataOffset + 10]! ^= 0x01;
 		writeFileSync(target, bytes);
@@ -205,7 +191,7 @@ describe('readMemberPieces on damaged members: the error comes in place of the e
 		const target = dir.at(`cut-${++copies}.tar`);
 		writeFileSync(target, goodBytes);
 		const archive = await openArchive(target);
-		const {dataOffset} = await dataOffsetOf(target, victim.path);
+		const {dataOffset} = entryNamed(await tarEntries(target), victim.path);
 		writeFileSync(target, goodBytes.subarray(0, dataOffset + 1000));
 		await integrityError(() => readPieces(archive, victim.path), 'ARCHIVE_SIZE_MISMATCH', new RegExp(`^${victim.path}: 1000 bytes stored, the manifest says ${victim.bytes}`));
 	});

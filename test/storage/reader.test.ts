@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import {copyFileSync, rmSync, writeFileSync} from 'node:fs';
-import {open} from 'node:fs/promises';
 import {after, before, describe, test} from 'node:test';
 import tar from 'tar-stream';
 import {IntegrityError} from '../../source/core/errors.ts';
 import {serializeManifest, type Manifest} from '../../source/storage/archive/manifest.ts';
 import {openArchive} from '../../source/storage/archive/reader.ts';
-import {indexTar} from '../../source/storage/archive/tar-index.ts';
-import {collect, dumpText, integrityError, sha256, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
+import {collect, dumpText, entryNamed, integrityError, sha256, tarEntries, tempDir, writeSampleArchive, type TempDir} from './helpers.ts';
 
 let dir: TempDir;
 let good: string;
@@ -38,28 +36,6 @@ function copy(change: (bytes: Buffer) => Buffer): string {
 	const target = dir.at(`copy-${++copies}.tar`);
 	writeFileSync(target, change(Buffer.from(goodBytes)));
 	return target;
-}
-
-interface Located {
-	name: string;
-	headerOffset: number;
-	dataOffset: number;
-	size: number;
-}
-
-async function layout(): Promise<Located[]> {
-	const file = await open(good, 'r');
-	try {
-		return (await indexTar(file, goodBytes.length, good)).entries;
-	} finally {
-		await file.close();
-	}
-}
-
-function where(entries: Located[], name: string): Located {
-	const entry = entries.find((candidate) => candidate.name === name);
-	assert.ok(entry, name);
-	return entry;
 }
 
 /** A tar of the given members (name → stored bytes) written with tar-stream directly. */
@@ -101,10 +77,10 @@ describe('a good archive', () => {
 
 	test('the index agrees with tar-stream about every member', async () => {
 		const members = await storedMembers();
-		const entries = await layout();
+		const entries = await tarEntries(good);
 		assert.deepEqual(entries.map((entry) => entry.name), members.map(([name]) => name));
 		for (const [name, data] of members) {
-			const entry = where(entries, name);
+			const entry = entryNamed(entries, name);
 			assert.equal(entry.size, data.length);
 			assert.deepEqual(goodBytes.subarray(entry.dataOffset, entry.dataOffset + entry.size), data);
 		}
@@ -118,9 +94,9 @@ describe('a good archive', () => {
 
 describe('truncation', () => {
 	test('cut inside the first header, in a member, before the manifest, in the manifest, in the end marker', async () => {
-		const entries = await layout();
-		const second = where(entries, manifest.members[1]!.path);
-		const manifestEntry = where(entries, 'manifest.json');
+		const entries = await tarEntries(good);
+		const second = entryNamed(entries, manifest.members[1]!.path);
+		const manifestEntry = entryNamed(entries, 'manifest.json');
 		const cuts: Array<[string, number, RegExp]> = [
 			['empty file', 0, /is truncated: the file is empty/],
 			['inside the first header', 100, /is truncated: the file ends inside a tar header at byte 100/],
@@ -147,9 +123,9 @@ describe('truncation', () => {
 
 describe('damage', () => {
 	test('a flipped byte inside a member: verify names the member and the archive, readMember fails', async () => {
-		const entries = await layout();
+		const entries = await tarEntries(good);
 		const victim = manifest.members[2]!;
-		const entry = where(entries, victim.path);
+		const entry = entryNamed(entries, victim.path);
 		const target = copy((bytes) => {
 			bytes[entry.dataOffset + Math.floor(entry.size / 2)]! ^= 0x01;
 			return bytes;
@@ -167,8 +143,8 @@ describe('damage', () => {
 	});
 
 	test('verify reports the first bad member when several are damaged', async () => {
-		const entries = await layout();
-		const [first, second] = [where(entries, manifest.members[1]!.path), where(entries, manifest.members[3]!.path)];
+		const entries = await tarEntries(good);
+		const [first, second] = [entryNamed(entries, manifest.members[1]!.path), entryNamed(entries, manifest.members[3]!.path)];
 		const target = copy((bytes) => {
 			bytes[second.dataOffset + 5]! ^= 0x80;
 			bytes[first.dataOffset + 5]! ^= 0x80;
@@ -178,8 +154,8 @@ describe('damage', () => {
 	});
 
 	test('a flipped byte in a header is a corrupt header', async () => {
-		const entries = await layout();
-		const entry = where(entries, manifest.members[1]!.path);
+		const entries = await tarEntries(good);
+		const entry = entryNamed(entries, manifest.members[1]!.path);
 		const target = copy((bytes) => {
 			bytes[entry.headerOffset + 10]! ^= 0x01;
 			return bytes;
