@@ -7,13 +7,12 @@ import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
 import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
 import {describeCoordinates} from './consistency.ts';
-import {dumpMysql} from './dump.ts';
-import {restoreMysqlArchive} from './restore-archive.ts';
-import {restoreMysqlScript} from './restore-script.ts';
 
 /** Privileges without which a consistent dump cannot run at all (the rest only degrade it). */
 const REQUIRED = new Set(['SELECT']);
 
+// The dump and restore code (and the driver modules it needs) load when a command runs them: every
+// command builds the engine registry, and a PostgreSQL restore or a detect should not load this engine's code.
 export const mysqlLogicalEngine: BackupEngine = {
 	name: 'mysqldump',
 	aliases: ['logical'],
@@ -44,6 +43,7 @@ export const mysqlLogicalEngine: BackupEngine = {
 	},
 
 	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const {dumpMysql} = await import('./dump.ts');
 		const result = await dumpMysql(
 			{
 				settings: options.settings,
@@ -77,6 +77,7 @@ export const mysqlLogicalEngine: BackupEngine = {
 	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
 		const artifact = await identifyArtifact(options.artifact);
 		if (artifact.kind === 'archive') {
+			const {restoreMysqlArchive} = await import('./restore-archive.ts');
 			const result = await restoreMysqlArchive({...options, archive: await openArchive(artifact.path)}, bus);
 			return {artifact: artifact.path, ...result};
 		}
@@ -87,6 +88,7 @@ export const mysqlLogicalEngine: BackupEngine = {
 				hint: 'Restore the whole script, or back up again in the archive format (the default).',
 			});
 		}
+		const {restoreMysqlScript} = await import('./restore-script.ts');
 		const result = await restoreMysqlScript({...options, artifact}, bus);
 		return {
 			artifact: artifact.path,

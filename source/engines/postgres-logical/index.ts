@@ -6,11 +6,10 @@ import {identifyArtifact} from '../../storage/artifact.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
 import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
-import {dumpPostgres} from './dump.ts';
-import {restorePostgresArchive} from './restore-archive.ts';
-import {restorePostgresScript} from './restore-script.ts';
 import {describePostgresCoordinates} from './snapshot.ts';
 
+// The dump and restore code (and the driver modules it needs) load when a command runs them: every
+// command builds the engine registry, and a MySQL restore or a detect should not load this engine's code.
 export const postgresLogicalEngine: BackupEngine = {
 	name: 'postgres-logical',
 	aliases: ['pgdump', 'logical'],
@@ -30,6 +29,7 @@ export const postgresLogicalEngine: BackupEngine = {
 	},
 
 	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const {dumpPostgres} = await import('./dump.ts');
 		const result = await dumpPostgres(
 			{
 				settings: options.settings,
@@ -61,6 +61,7 @@ export const postgresLogicalEngine: BackupEngine = {
 	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
 		const artifact = await identifyArtifact(options.artifact);
 		if (artifact.kind === 'archive') {
+			const {restorePostgresArchive} = await import('./restore-archive.ts');
 			const result = await restorePostgresArchive({...options, archive: await openArchive(artifact.path)}, bus);
 			return {artifact: artifact.path, ...result};
 		}
@@ -72,6 +73,7 @@ export const postgresLogicalEngine: BackupEngine = {
 				hint: 'Restore the whole script, or back up again in the archive format (the default).',
 			});
 		}
+		const {restorePostgresScript} = await import('./restore-script.ts');
 		const result = await restorePostgresScript({...options, artifact}, bus);
 		return {artifact: artifact.path, databases: [result.database], tables: 0, rows: result.copyRows, bytes: result.bytes, failedStatements: result.failedStatements, startedAt: result.startedAt, finishedAt: result.finishedAt};
 	},
