@@ -64,3 +64,28 @@ test('a large COPY block goes to the server as it is read: the script is pulled 
 	const check = await client.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE right(payload, 3) = ';\\.')::int AS escaped FROM big`);
 	assert.deepEqual(check.rows[0], {n: chunks * rowsPerChunk, escaped: chunks * rowsPerChunk});
 });
+
+test('COPY data from a source that reuses one buffer for every chunk arrives intact', async () => {
+	// chunks of 8,000 bytes (125 rows of 64), below the socket's 16 KiB high-water mark: a write the kernel
+	// cannot take at once is queued while write() still says "go on", so only waiting for the write itself
+	// keeps the next chunk from overwriting it; 32 MB in all, so that the socket does back up
+	const chunks = 4000;
+	const rowsPerChunk = 125;
+	const row = (n: number) => `${String(n).padStart(8, '0')}\t${`r${n}`.padEnd(54, 'x')}\n`;
+	const contents = Array.from({length: chunks}, (_, chunk) => Buffer.from(Array.from({length: rowsPerChunk}, (_, n) => row(chunk * rowsPerChunk + n)).join(''), 'latin1'));
+	const shared = Buffer.alloc(rowsPerChunk * 64);
+	const source = (async function* () {
+		// the indexes slow the server down, so that it is the side that makes the socket back up
+		yield Buffer.from('CREATE TABLE reused (id int PRIMARY KEY, payload text);\nCREATE INDEX ON reused (payload);\nCOPY reused (id, payload) FROM stdin;\n');
+		for (const content of contents) {
+			content.copy(shared);
+			yield shared;
+		}
+		yield Buffer.from('\\.\n');
+	})();
+	const result = await applyPostgresScript({client, source, bus: new EventBus(), member: 'reused.sql'});
+	assert.deepEqual(result.errors, []);
+	assert.equal(result.copyRows, chunks * rowsPerChunk);
+	const check = await client.query(`SELECT count(DISTINCT id)::int AS ids, count(*) FILTER (WHERE payload = rpad('r' || id, 54, 'x'))::int AS intact FROM reused`);
+	assert.deepEqual(check.rows[0], {ids: chunks * rowsPerChunk, intact: chunks * rowsPerChunk});
+});
