@@ -131,7 +131,8 @@ export class EventBus {
 export class ProgressReporter {
 	private done = 0;
 	private lastEmit = 0;
-	private readonly started: number;
+	private started: number;
+	private begun = false;
 	private readonly minInterval: number;
 
 	constructor(
@@ -148,6 +149,17 @@ export class ProgressReporter {
 
 	setTotal(total: number | undefined): void {
 		this.total = total;
+	}
+
+	/**
+	 * The work starts now: rate and ETA count from here, not from when the reporter was made. For
+	 * reporters made ahead of their work (one per table when the dump is planned, whose rows are read
+	 * minutes later); only the first call counts, and only before any progress.
+	 */
+	begin(): void {
+		if (this.begun || this.done > 0) return;
+		this.begun = true;
+		this.started = this.now();
 	}
 
 	add(amount: number): void {

@@ -65,6 +65,26 @@ test('progress is throttled at the source, computes rate and ETA, and finish alw
 	assert.equal(last.eta, 1); // 500 left at 500/s
 });
 
+test('a progress reporter made ahead of its work counts rate and ETA from begin(), once', () => {
+	const bus = new EventBus();
+	const events: Array<{done: number; rate: number; eta?: number}> = [];
+	bus.on('progress', (event) => events.push(event));
+	let now = 0;
+	const progress = new ProgressReporter(bus, 'rows shop.orders', 'rows', 1000, 10, () => now);
+	now = 60_000; // planned a minute before its rows are read
+	progress.begin();
+	now += 1000;
+	progress.add(500);
+	now += 500;
+	progress.begin(); // a later chunk of the same table: ignored
+	progress.add(250);
+	progress.finish();
+	const last = events.at(-1)!;
+	assert.equal(last.done, 750);
+	assert.equal(last.rate, 500); // 750 rows in the 1.5 s since begin(), not in 61.5 s
+	assert.equal(last.eta, 0.5);
+});
+
 test('redaction copies only what it changes: a nested secret is redacted without touching the emitter\'s object', () => {
 	registerSecret('nested-secret-value');
 	try {

@@ -172,6 +172,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 		bus.stage('dump', `${works.reduce((sum, work) => sum + work.chunks.length, 0)} chunk(s) of ${tables.length} table(s) on ${snapshot.workers.length} worker(s)`);
 		await runOnWorkers(snapshot.workers, orderWork(works.flatMap((work) => work.chunks)), async (worker, chunk) => {
 			const work = workOf.get(chunk.table)!;
+			work.progress.begin();
 			const target = await output.openChunk(work, chunk);
 			let rows: number;
 			try {
@@ -190,6 +191,8 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 			work.rows += rows;
 			work.remaining -= 1;
 			if (work.remaining === 0) {
+				// the total was the server's estimate; the table's count is now known
+				work.progress.setTotal(work.rows);
 				work.progress.set(work.rows);
 				work.progress.finish();
 				await output.tableComplete(work);

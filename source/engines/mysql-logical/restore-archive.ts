@@ -158,6 +158,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		bus.stage('data', `${data.length} chunk(s) of ${tasks.length} table(s) on ${workers.length} worker(s)`);
 		await runOnWorkers(workers, data, async (worker, item) => {
 			await worker.use(item.task.database.target);
+			item.task.progress.begin();
 			let seen = 0;
 			const result = await applySqlScript({
 				connection: worker.connection,

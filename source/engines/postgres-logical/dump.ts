@@ -135,11 +135,16 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 		await output.beginDatabase(database);
 		bus.stage('data', `${name}: ${works.length} chunk(s) of ${toc.tables.length} table(s) on ${workers.length} worker(s)`);
 		await runOnWorkers(workers, works, async (worker, work) => {
+			work.progress.begin();
 			const rows = await copyChunk(worker, output, database, work);
 			rowsByTable.set(work.table, (rowsByTable.get(work.table) ?? 0) + rows);
 			work.progress.add(rows);
 		});
-		for (const work of works) work.progress.finish();
+		for (const work of works) {
+			// the total was the planner's estimate; the table's count is now known
+			work.progress.setTotal(rowsByTable.get(work.table));
+			work.progress.finish();
+		}
 		for (const oid of largeObjects) await output.writeLargeObject(database, oid, readLargeObject(workers[0], oid));
 		await output.endDatabase(database);
 		for (const worker of workers) await worker.query('COMMIT');

@@ -190,6 +190,7 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 			const {table} = item;
 			const copy = new CopyIn(`COPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM STDIN`);
 			void worker.query(copy);
+			tableProgress.get(table)?.begin();
 			let copied: number;
 			try {
 				copied = await copyPieces(copy, archive.readMemberPieces(item.member), (count) => {
