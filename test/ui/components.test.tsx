@@ -66,6 +66,12 @@ describe('ProgressBar', () => {
 		);
 	});
 
+	test('a label longer than its column is cut in the middle and keeps a space before the bar', () => {
+		const {lastFrame} = render(<ProgressBar label="restore sbtest_copy.sbtest1" unit="rows" done={50} total={100} rate={10} width={10} />);
+		const frame = plain(lastFrame());
+		assert.match(frame, /^restore sbt…opy\.sbtest1 █████░░░░░  50%/);
+	});
+
 	test('rows without a total: count and rate only', () => {
 		const {lastFrame} = render(<ProgressBar unit="rows" done={12_345} rate={2_000} />);
 		assert.equal(plain(lastFrame()), '12,345 rows  2,000 rows/s');

@@ -57,7 +57,8 @@ export function ProgressBar({label, labelWidth = 24, width = 20, unit, ...input}
 	return (
 		<Box>
 			{label === undefined ? null : (
-				<Box width={labelWidth} flexShrink={0}>
+				// the padding keeps a column between a label cut to fit and its bar
+				<Box width={labelWidth} flexShrink={0} paddingRight={1}>
 					<Text wrap="truncate-middle">{label}</Text>
 				</Box>
 			)}
