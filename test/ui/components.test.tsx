@@ -7,7 +7,7 @@ import {FactRow} from '../../source/ui/components/fact-row.tsx';
 import {KeyHints} from '../../source/ui/components/key-hints.tsx';
 import {LogPane} from '../../source/ui/components/log-pane.tsx';
 import {barText, etaText, ProgressBar, progressFigures} from '../../source/ui/components/progress-bar.tsx';
-import {ProgressList, visibleTasks} from '../../source/ui/components/progress-list.tsx';
+import {ProgressBars, ProgressList, visibleTasks} from '../../source/ui/components/progress-list.tsx';
 import {plain, waitForFrame, waitForText} from './fake-controller.ts';
 
 afterEach(() => cleanup());
@@ -81,6 +81,23 @@ describe('ProgressBar', () => {
 function progress(task: string, done: number, total: number | undefined, rate = 100): EventOf<'progress'> {
 	return {type: 'progress', time: new Date().toISOString(), task, unit: 'rows', done, total, rate};
 }
+
+describe('ProgressBars', () => {
+	test('a task that has not moved for 5 s shows how long it has been idle instead of an ETA; a finished one stays done', () => {
+		const now = Date.parse('2026-11-21T12:00:00Z');
+		const at = (secondsAgo: number) => new Date(now - secondsAgo * 1000).toISOString();
+		const tasks: EventOf<'progress'>[] = [
+			{type: 'progress', time: at(1), task: 'rows shop.orders', unit: 'rows', done: 50, total: 100, rate: 10},
+			{type: 'progress', time: at(12), task: 'rows shop.lines', unit: 'rows', done: 78, total: 100, rate: 10},
+			{type: 'progress', time: at(30), task: 'rows shop.users', unit: 'rows', done: 100, total: 100, rate: 10},
+		];
+		const {lastFrame} = render(<ProgressBars tasks={tasks} now={() => now} />);
+		const lines = plain(lastFrame()).split('\n');
+		assert.match(lines[0]!, /rows shop\.orders .* ETA 5s$/);
+		assert.match(lines[1]!, /rows shop\.lines .* idle 12s$/);
+		assert.match(lines[2]!, /rows shop\.users .* done$/);
+	});
+});
 
 describe('ProgressList', () => {
 	test('one bar per task, each updated by its latest progress event', async () => {

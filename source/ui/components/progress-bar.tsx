@@ -27,10 +27,18 @@ export function progressFigures({done, total, rate, eta}: ProgressInput): Progre
 	return {fraction, eta: left === undefined ? undefined : Math.max(0, left), finished};
 }
 
-/** "ETA 1m 05s", "done", or "ETA —" while no rate is known. */
-export function etaText(figures: ProgressFigures): string | undefined {
+/** A task not finished whose last figures are this old shows how long it has been idle instead of an ETA. */
+export const IDLE_AFTER_SECONDS = 5;
+
+/**
+ * "ETA 1m 05s", "done", "ETA —" while no rate is known, or "idle 12s" once the task has not moved for
+ * IDLE_AFTER_SECONDS: a table waiting for a worker (or a stuck one) keeps the rate of its last run, and
+ * an ETA from it would be a promise nobody keeps.
+ */
+export function etaText(figures: ProgressFigures, idleSeconds = 0): string | undefined {
 	if (figures.fraction === undefined) return undefined;
 	if (figures.finished) return 'done';
+	if (idleSeconds >= IDLE_AFTER_SECONDS) return `idle ${formatDuration(idleSeconds)}`;
 	return figures.eta === undefined ? 'ETA —' : `ETA ${formatDuration(figures.eta)}`;
 }
 
@@ -44,16 +52,18 @@ interface ProgressBarProps extends ProgressInput {
 	label?: string;
 	labelWidth?: number;
 	width?: number;
+	/** seconds since these figures came */
+	idleSeconds?: number;
 }
 
 /** label [██████░░░░] 42%  1.2 GiB / 2.9 GiB  34.5 MiB/s  ETA 1m 05s */
-export function ProgressBar({label, labelWidth = 24, width = 20, unit, ...input}: ProgressBarProps) {
+export function ProgressBar({label, labelWidth = 24, width = 20, unit, idleSeconds, ...input}: ProgressBarProps) {
 	const figures = progressFigures(input);
 	const amount =
 		input.total === undefined
 			? formatQuantity(input.done, unit)
 			: `${formatQuantity(input.done, unit)} / ${formatQuantity(input.total, unit)}`;
-	const eta = etaText(figures);
+	const eta = etaText(figures, idleSeconds);
 	return (
 		<Box>
 			{label === undefined ? null : (

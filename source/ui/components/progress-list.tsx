@@ -46,8 +46,19 @@ export function useProgressTasks(bus: EventBus): ProgressEvent[] {
 	return tasks;
 }
 
-/** One bar per task, each showing the task's latest figures. */
-export function ProgressBars({tasks, limit = 8}: {tasks: ProgressEvent[]; limit?: number}) {
+/** Renders again every `intervalMs`, so that idle times grow between events. */
+function useTick(intervalMs: number): void {
+	const [, setTick] = useState(0);
+	useEffect(() => {
+		const timer = setInterval(() => setTick((tick) => tick + 1), intervalMs);
+		return () => clearInterval(timer);
+	}, [intervalMs]);
+}
+
+/** One bar per task, each showing the task's latest figures (and how long it has been idle, once it is). */
+export function ProgressBars({tasks, limit = 8, now = Date.now}: {tasks: ProgressEvent[]; limit?: number; now?: () => number}) {
+	useTick(1000);
+	const time = now();
 	if (tasks.length === 0) return null;
 	const {shown, hidden, hiddenFinished} = visibleTasks(tasks, limit);
 	return (
@@ -61,6 +72,7 @@ export function ProgressBars({tasks, limit = 8}: {tasks: ProgressEvent[]; limit?
 					total={task.total}
 					rate={task.rate}
 					eta={task.eta}
+					idleSeconds={Math.max(0, (time - Date.parse(task.time)) / 1000)}
 				/>
 			))}
 			{hidden > 0 ? (
