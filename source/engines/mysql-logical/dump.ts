@@ -168,7 +168,10 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 		await output.begin(start);
 
 		const workOf = new Map(works.map((work) => [work.table, work]));
-		const overall = new ProgressReporter(bus, 'dump', 'bytes');
+		// the whole dump in rows, against the tables' estimates until each is done: the overall bar and ETA
+		const overall = new ProgressReporter(bus, 'dump', 'rows', expectedRows(works));
+		const produced = new ProgressReporter(bus, 'dump bytes', 'bytes');
+		overall.begin();
 		bus.stage('dump', `${works.reduce((sum, work) => sum + work.chunks.length, 0)} chunk(s) of ${tables.length} table(s) on ${snapshot.workers.length} worker(s)`);
 		await runOnWorkers(snapshot.workers, orderWork(works.flatMap((work) => work.chunks)), async (worker, chunk) => {
 			const work = workOf.get(chunk.table)!;
@@ -179,8 +182,11 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 				({rows} = await readingTable(work.table, () =>
 					writeChunk(worker, chunk, target, {
 						maxStatementBytes: options.maxStatementBytes,
-						onRows: (added) => work.progress.add(added),
-						onBytes: (added) => overall.add(added),
+						onRows: (added) => {
+							work.progress.add(added);
+							overall.add(added);
+						},
+						onBytes: (added) => produced.add(added),
 					}),
 				));
 			} catch (error) {
@@ -195,6 +201,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 				work.progress.setTotal(work.rows);
 				work.progress.set(work.rows);
 				work.progress.finish();
+				overall.setTotal(expectedRows(works));
 				await output.tableComplete(work);
 			}
 		});
@@ -208,6 +215,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 		bus.stage('finish', `completing ${options.output}`);
 		const bytes = await output.finish(start);
 		overall.finish();
+		produced.finish();
 		return {
 			output: options.output,
 			bytes,
@@ -225,6 +233,11 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 	} finally {
 		await snapshot.close();
 	}
+}
+
+/** Rows the dump will have read: each finished table's count, the server's estimate for the others (at least what they have read). */
+export function expectedRows(works: Array<Pick<TableWork, 'table' | 'remaining' | 'rows'>>): number {
+	return works.reduce((sum, work) => sum + (work.remaining === 0 ? work.rows : Math.max(work.table.estimatedRows, work.rows)), 0);
 }
 
 /** Runs a read of `table`'s rows; a failure because DDL changed the table since the snapshot says so. */

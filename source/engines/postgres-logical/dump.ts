@@ -96,7 +96,13 @@ async function copyChunk(client: pg.Client, output: PostgresDumpOutput, database
  * Dumps one database: the leader exports a snapshot and reads the definitions in it, every worker joins
  * the snapshot, then the tables' chunks are copied out largest first on all workers.
  */
-async function dumpDatabase(name: string, options: PostgresDumpOptions, output: PostgresDumpOutput, rowsByTable: Map<DataTable, number>, bus: EventBus): Promise<DumpedDatabase> {
+/** The whole dump in rows: each database's tables are added at their estimates when it is planned, and corrected to their counts when it is done. */
+interface OverallRows {
+	reporter: ProgressReporter;
+	expected: number;
+}
+
+async function dumpDatabase(name: string, options: PostgresDumpOptions, output: PostgresDumpOutput, rowsByTable: Map<DataTable, number>, overall: OverallRows, bus: EventBus): Promise<DumpedDatabase> {
 	const leader = await connectPostgres({...options.settings, database: name});
 	const workers: pg.Client[] = [];
 	try {
@@ -123,15 +129,20 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 		}
 		const {blocks, blockSize} = await tableBlocks(leader, toc.tables);
 		const works: ChunkWork[] = [];
+		const estimates = new Map<DataTable, number>();
 		for (const table of toc.tables) {
 			const tableBlockCount = blocks.get(table) ?? 0;
 			const chunks = planTableChunks({table, blocks: tableBlockCount, blockSize, serverVersionNum: Number(version_num), chunkRows: options.chunkRows});
-			const progress = new ProgressReporter(bus, `${name}.${table.schema}.${table.name}`, 'rows', Math.max(0, Math.round(table.estimatedRows)) || undefined);
+			estimates.set(table, Math.max(0, Math.round(table.estimatedRows)));
+			const progress = new ProgressReporter(bus, `${name}.${table.schema}.${table.name}`, 'rows', estimates.get(table) || undefined);
 			for (const chunk of chunks) works.push({table, chunk, chunks: chunks.length, blocks: Math.ceil(tableBlockCount / chunks.length), progress});
 			rowsByTable.set(table, 0);
 		}
 		// a plain script needs each table's chunks in order; an archive goes largest first so no worker is left with a big table at the end
 		if (!output.sequential) works.sort((a, b) => b.blocks - a.blocks);
+		overall.expected += [...estimates.values()].reduce((sum, rows) => sum + rows, 0);
+		overall.reporter.setTotal(overall.expected);
+		overall.reporter.begin();
 		await output.beginDatabase(database);
 		bus.stage('data', `${name}: ${works.length} chunk(s) of ${toc.tables.length} table(s) on ${workers.length} worker(s)`);
 		await runOnWorkers(workers, works, async (worker, work) => {
@@ -139,12 +150,15 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 			const rows = await copyChunk(worker, output, database, work);
 			rowsByTable.set(work.table, (rowsByTable.get(work.table) ?? 0) + rows);
 			work.progress.add(rows);
+			overall.reporter.add(rows);
 		});
 		for (const work of works) {
 			// the total was the planner's estimate; the table's count is now known
 			work.progress.setTotal(rowsByTable.get(work.table));
 			work.progress.finish();
 		}
+		for (const [table, estimate] of estimates) overall.expected += (rowsByTable.get(table) ?? 0) - estimate;
+		overall.reporter.setTotal(overall.expected);
 		for (const oid of largeObjects) await output.writeLargeObject(database, oid, readLargeObject(workers[0], oid));
 		await output.endDatabase(database);
 		for (const worker of workers) await worker.query('COMMIT');
@@ -184,7 +198,9 @@ export async function dumpPostgres(options: PostgresDumpOptions, bus: EventBus):
 	const rowsByTable = new Map<DataTable, number>();
 	try {
 		const dumped: DumpedDatabase[] = [];
-		for (const name of names) dumped.push(await dumpDatabase(name, options, output, rowsByTable, bus));
+		const overall: OverallRows = {reporter: new ProgressReporter(bus, 'dump', 'rows', 0), expected: 0};
+		for (const name of names) dumped.push(await dumpDatabase(name, options, output, rowsByTable, overall, bus));
+		overall.reporter.finish();
 		bus.stage('finish', `writing ${options.output}`);
 		const bytes = await output.finish({startedAt, serverVersion, tables: rowsByTable});
 		return {

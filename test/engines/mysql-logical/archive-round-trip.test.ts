@@ -110,6 +110,10 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 			assert.deepEqual(fingerprintDifferences(before, after), []);
 			assert.deepEqual(after, before);
 			assert.ok(events.some((event) => event.type === 'progress' && event.task === `rows ${source}.ints` && event.done === 500));
+			// the tables' totals start as the server's estimates and end as their counts, and so does the whole dump's
+			const last = (task: string) => events.filter((event) => event.type === 'progress' && event.task === task).at(-1) as {done: number; total?: number} | undefined;
+			assert.deepEqual(last(`rows ${source}.ints`), {...last(`rows ${source}.ints`), done: 500, total: 500});
+			assert.deepEqual(last('dump'), {...last('dump'), done: 1247, total: 1247});
 			await admin.query(`DROP DATABASE \`${source}\`; DROP DATABASE \`${copy}\``);
 		});
 	}
