@@ -57,6 +57,20 @@ export async function postgresSuperuserClient(database = 'postgres'): Promise<pg
 let counter = 0;
 
 /** A name no other test (nor test process) uses, valid unquoted in MariaDB and PostgreSQL: for scratch databases. */
+/**
+ * Drops test databases as the superuser. WITH (FORCE) ends the sessions still in a database, and an
+ * autovacuum worker may be one of them: only a superuser may end that, so as the test role the drop
+ * fails now and then ("must be a member of the role whose process is being terminated").
+ */
+export async function dropPostgresDatabases(names: string[]): Promise<void> {
+	const superuser = await postgresSuperuserClient();
+	try {
+		for (const name of names) await superuser.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+	} finally {
+		await superuser.end();
+	}
+}
+
 export function uniqueName(prefix: string): string {
 	counter += 1;
 	const name = `${prefix}_${process.pid}_${counter}_${randomBytes(3).toString('hex')}`.toLowerCase();

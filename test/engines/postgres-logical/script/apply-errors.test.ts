@@ -4,7 +4,7 @@ import type pg from 'pg';
 import {EventBus, type EventOf} from '../../../../source/core/events.ts';
 import {SqlScriptError} from '../../../../source/engines/sql-script/script-error.ts';
 import {applyPostgresScript, type ApplyPostgresScriptOptions} from '../../../../source/engines/postgres-logical/script/apply.ts';
-import {postgresClient, uniqueName} from '../../../harness/db.ts';
+import {dropPostgresDatabases, postgresClient, uniqueName} from '../../../harness/db.ts';
 
 async function* chunksOf(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
 	for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
@@ -41,7 +41,7 @@ describe('applying bad PostgreSQL scripts', () => {
 
 	after(async () => {
 		for (const client of clients) await client.end().catch(() => {});
-		for (const database of databases) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+		await dropPostgresDatabases(databases);
 		await admin.end();
 	});
 

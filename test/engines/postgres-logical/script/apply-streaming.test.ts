@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type pg from 'pg';
 import {EventBus} from '../../../../source/core/events.ts';
 import {applyPostgresScript} from '../../../../source/engines/postgres-logical/script/apply.ts';
-import {postgresClient, uniqueName} from '../../../harness/db.ts';
+import {dropPostgresDatabases, postgresClient, uniqueName} from '../../../harness/db.ts';
 
 let admin: pg.Client;
 let client: pg.Client;
@@ -20,7 +20,7 @@ before(async () => {
 after(async () => {
 	await client.end();
 	await observer.end();
-	await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+	await dropPostgresDatabases([database]);
 	await admin.end();
 });
 

@@ -9,7 +9,7 @@ import {promisify} from 'node:util';
 import type pg from 'pg';
 import {EventBus, type EventOf} from '../../../../source/core/events.ts';
 import {applyPostgresScript} from '../../../../source/engines/postgres-logical/script/apply.ts';
-import {postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
+import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
 import {getTestServers} from '../../../harness/servers.ts';
 import {createFixture, describeData} from './fixture.ts';
 
@@ -85,7 +85,7 @@ describe('applying pg_dump plain scripts natively against PostgreSQL 15', () => 
 
 	after(async () => {
 		for (const client of clients) await client.end().catch(() => {});
-		for (const database of databases) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+		await dropPostgresDatabases(databases);
 		await admin.end();
 		await rm(workDir, {recursive: true, force: true});
 	});
