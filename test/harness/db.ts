@@ -3,6 +3,7 @@ import {randomBytes} from 'node:crypto';
 import mysql, {type Connection} from 'mysql2/promise';
 import pg from 'pg';
 import type {ConnectionSettings} from '../../source/core/connection-settings.ts';
+import {quoteIdent} from '../../source/engines/postgres-logical/identifiers.ts';
 import {getTestServers} from './servers.ts';
 
 export interface MariadbConnectionOptions {
@@ -65,7 +66,7 @@ let counter = 0;
 export async function dropPostgresDatabases(names: string[]): Promise<void> {
 	const superuser = await postgresSuperuserClient();
 	try {
-		for (const name of names) await superuser.query(`DROP DATABASE IF EXISTS "${name.replaceAll('"', '""')}" WITH (FORCE)`);
+		for (const name of names) await superuser.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 	} finally {
 		await superuser.end();
 	}

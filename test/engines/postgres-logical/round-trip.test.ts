@@ -9,9 +9,8 @@ import type pg from 'pg';
 import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {postgresLogicalEngine} from '../../../source/engines/postgres-logical/index.ts';
-import {quoteIdent} from '../../../source/engines/postgres-logical/identifiers.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
-import {postgresSuperuserClient, uniqueName} from '../../harness/db.ts';
+import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
 import {contentChecksums} from './checksums.ts';
 import {dumpSchema, firstDifferences} from './ddl/round-trip.ts';
@@ -62,7 +61,7 @@ describe('postgres-logical round trip of the zoo: every object kind, every commo
 	});
 
 	after(async () => {
-		for (const database of created) await superuser.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+		await dropPostgresDatabases(created);
 		await dropZooRoles(superuser, roles);
 		await superuser.end();
 		await rm(dir, {recursive: true, force: true});

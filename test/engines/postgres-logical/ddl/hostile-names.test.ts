@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 import type pg from 'pg';
-import {quoteIdent} from '../../../../source/engines/postgres-logical/identifiers.ts';
 import {readDatabaseToc} from '../../../../source/engines/postgres-logical/ddl/read-toc.ts';
-import {postgresClient, postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
+import {dropPostgresDatabases, postgresClient, postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
 import {getTestServers} from '../../../harness/servers.ts';
 import {applyEntries, createDatabaseFromToc, dumpSchema, firstDifferences, readToc} from './round-trip.ts';
 
@@ -59,7 +58,7 @@ describe('hostile identifiers', () => {
 	});
 
 	after(async () => {
-		for (const database of [source, target]) await superuser.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+		await dropPostgresDatabases([source, target]);
 		await superuser.end();
 	});
 
@@ -110,7 +109,7 @@ describe('read by a role that is not a superuser', () => {
 	});
 
 	after(async () => {
-		for (const database of [source, target]) await superuser.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+		await dropPostgresDatabases([source, target]);
 		await superuser.end();
 	});
 
@@ -149,7 +148,7 @@ describe('objects the toc does not recreate', () => {
 	});
 
 	after(async () => {
-		await superuser.query(`DROP DATABASE IF EXISTS ${source} WITH (FORCE)`);
+		await dropPostgresDatabases([source]);
 		await superuser.end();
 	});
 

@@ -3,8 +3,7 @@ import {after, before, describe, test} from 'node:test';
 import type pg from 'pg';
 import {readDatabaseToc} from '../../../../source/engines/postgres-logical/ddl/read-toc.ts';
 import type {DatabaseToc, DdlKind} from '../../../../source/engines/postgres-logical/ddl/types.ts';
-import {quoteIdent} from '../../../../source/engines/postgres-logical/identifiers.ts';
-import {postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
+import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
 import {createZoo, createZooRoles, dropZooRoles, fillZoo, type ZooRoles} from '../zoo.ts';
 import {
 	applyEntries,
@@ -52,7 +51,7 @@ describe('readDatabaseToc on the zoo', () => {
 	});
 
 	after(async () => {
-		for (const database of created) await superuser.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+		await dropPostgresDatabases(created);
 		await dropZooRoles(superuser, roles);
 		await superuser.end();
 	});

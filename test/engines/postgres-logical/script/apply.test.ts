@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import type pg from 'pg';
 import {EventBus, type EventOf} from '../../../../source/core/events.ts';
+import {quoteIdent} from '../../../../source/engines/postgres-logical/identifiers.ts';
 import {applyPostgresScript} from '../../../../source/engines/postgres-logical/script/apply.ts';
 import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../../harness/db.ts';
 import {getTestServers} from '../../../harness/servers.ts';
@@ -16,7 +17,6 @@ import {createFixture, describeData} from './fixture.ts';
 const run = promisify(execFile);
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** pg_dump (the oracle) as the superuser over the socket; returns the file it wrote. */
 async function pgDump(database: string, file: string, extra: string[] = []): Promise<string> {
