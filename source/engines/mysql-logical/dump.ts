@@ -169,7 +169,9 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 
 		const workOf = new Map(works.map((work) => [work.table, work]));
 		// the whole dump in rows, against the tables' estimates until each is done: the overall bar and ETA
-		const overall = new ProgressReporter(bus, 'dump', 'rows', expectedRows(works));
+		// kept as a running sum: recounting every table at each table's end is quadratic in the tables
+		let expected = expectedRows(works);
+		const overall = new ProgressReporter(bus, 'dump', 'rows', expected);
 		const produced = new ProgressReporter(bus, 'dump bytes', 'bytes');
 		overall.begin();
 		bus.stage('dump', `${works.reduce((sum, work) => sum + work.chunks.length, 0)} chunk(s) of ${tables.length} table(s) on ${snapshot.workers.length} worker(s)`);
@@ -194,14 +196,16 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 				throw error;
 			}
 			await target.close(rows);
+			const before = expectedRowsOf(work);
 			work.rows += rows;
 			work.remaining -= 1;
+			expected += expectedRowsOf(work) - before;
 			if (work.remaining === 0) {
 				// the total was the server's estimate; the table's count is now known
 				work.progress.setTotal(work.rows);
 				work.progress.set(work.rows);
 				work.progress.finish();
-				overall.setTotal(expectedRows(works));
+				overall.setTotal(expected);
 				await output.tableComplete(work);
 			}
 		});
@@ -235,9 +239,16 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 	}
 }
 
-/** Rows the dump will have read: each finished table's count, the server's estimate for the others (at least what they have read). */
-export function expectedRows(works: Array<Pick<TableWork, 'table' | 'remaining' | 'rows'>>): number {
-	return works.reduce((sum, work) => sum + (work.remaining === 0 ? work.rows : Math.max(work.table.estimatedRows, work.rows)), 0);
+type ExpectedRowsInput = Pick<TableWork, 'table' | 'remaining' | 'rows'>;
+
+/** Rows the dump will have read from one table: its count once finished, else the server's estimate (at least what it has read). */
+function expectedRowsOf(work: ExpectedRowsInput): number {
+	return work.remaining === 0 ? work.rows : Math.max(work.table.estimatedRows, work.rows);
+}
+
+/** Rows the dump will have read from all `works`. */
+export function expectedRows(works: ExpectedRowsInput[]): number {
+	return works.reduce((sum, work) => sum + expectedRowsOf(work), 0);
 }
 
 /** Runs a read of `table`'s rows; a failure because DDL changed the table since the snapshot says so. */
