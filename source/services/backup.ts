@@ -1,5 +1,6 @@
 import type {RowDataPacket} from 'mysql2/promise';
 import {connectMysql, connectPostgres} from '../core/connect.ts';
+import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
@@ -70,8 +71,16 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
 	const {target, engine: _requested, ...options} = request;
-	const result = await engine.backup({...options, settings: target}, bus);
-	return {engine: engine.name, result};
+	let stage = 'backup';
+	const stopWatching = bus.on('stage', (event) => (stage = event.name));
+	try {
+		const result = await engine.backup({...options, settings: target}, bus);
+		return {engine: engine.name, result};
+	} catch (error) {
+		throw isConnectionLost(error) ? connectionLostError(target, stage, error) : error;
+	} finally {
+		stopWatching();
+	}
 }
 
 /** The user databases of a MySQL/MariaDB server with their size, largest first. */

@@ -17,11 +17,9 @@ interface WirePacket {
 type QueryState = (packet: WirePacket, connection: unknown) => QueryState | null;
 interface QueryCommand {
 	row: QueryState;
-	on(event: 'end', listener: () => void): void;
-	on(event: 'error', listener: (error: Error) => void): void;
 }
 interface CoreConnection {
-	query(options: {sql: string}): QueryCommand;
+	query(options: {sql: string}, callback: (error: Error | null) => void): QueryCommand;
 	pause(): void;
 	resume(): void;
 }
@@ -45,9 +43,20 @@ export interface RowPacketRead {
 export function readRowPackets(connection: MysqlConnection, sql: string, onRow: RowPacketHandler): RowPacketRead {
 	// the promise wrapper keeps the callback connection as `.connection`
 	const core = (connection as unknown as {connection: CoreConnection}).connection;
-	const query = core.query({sql});
-	const eofRow = query.row;
 	let failure: unknown;
+	let settle!: (error: Error | null) => void;
+	const done = new Promise<void>((resolve, reject) => {
+		settle = (error) => {
+			if (error) reject(error);
+			else if (failure !== undefined) reject(failure);
+			else resolve();
+		};
+	});
+	// With a callback, mysql2 hands this command the error of a connection that dies (server killed,
+	// socket reset); a command without one only gets 'error'/'end' for the server's error packets, and a
+	// lost connection left `done` pending forever: the CLI ended with Node's exit 13, no message.
+	const query = core.query({sql}, (error) => settle(error));
+	const eofRow = query.row;
 	const row: QueryState = function (this: QueryCommand, packet, wire) {
 		if (packet.isEOF()) return eofRow.call(this, packet, wire);
 		if (failure === undefined) {
@@ -60,17 +69,5 @@ export function readRowPackets(connection: MysqlConnection, sql: string, onRow: 
 		return row;
 	};
 	query.row = row;
-	const done = new Promise<void>((resolve, reject) => {
-		let errored = false;
-		query.on('error', (error) => {
-			errored = true;
-			reject(error);
-		});
-		query.on('end', () => {
-			if (errored) return;
-			if (failure !== undefined) reject(failure);
-			else resolve();
-		});
-	});
 	return {pause: () => core.pause(), resume: () => core.resume(), done};
 }
