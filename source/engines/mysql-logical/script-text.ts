@@ -1,5 +1,6 @@
 import type {CreationContext, DatabaseCatalog, StoredObject, TableInfo} from './catalog.ts';
 import {describeCoordinates, type Coordinates, type LockMethod} from './consistency.ts';
+import {lineComment} from '../sql-script/comment.ts';
 import {quoteIdentifier} from './identifiers.ts';
 import {quoteString} from './values.ts';
 
@@ -29,22 +30,20 @@ export interface ScriptHeader {
 	startedAt: string;
 }
 
-function comment(text: string): string {
-	return text
-		.split('\n')
-		.map((line) => `-- ${line}`)
-		.join('\n');
+/** `-- database.name`, for the line above an object's statements. */
+export function objectComment(kind: string, database: string, name: string): string {
+	return lineComment(`${kind} ${database}.${name}`);
 }
 
 export function scriptHeader(header: ScriptHeader): string {
 	const {coordinates} = header;
 	const lines = [
-		comment(`dbbackup SQL dump of ${header.databases.join(', ') || '(no databases)'}`),
-		comment(`server ${header.serverVersion}, started ${header.startedAt}`),
-		comment(`snapshot: ${describeCoordinates(coordinates)} (${header.method}, writes blocked ${header.lockMs.toFixed(1)} ms)`),
+		lineComment(`dbbackup SQL dump of ${header.databases.join(', ') || '(no databases)'}`),
+		lineComment(`server ${header.serverVersion}, started ${header.startedAt}`),
+		lineComment(`snapshot: ${describeCoordinates(coordinates)} (${header.method}, writes blocked ${header.lockMs.toFixed(1)} ms)`),
 	];
-	if (coordinates.binlogFile) lines.push(comment(`binlog: ${coordinates.binlogFile} ${coordinates.binlogPosition}`));
-	if (coordinates.gtid) lines.push(comment(`GTID: ${coordinates.gtid}`));
+	if (coordinates.binlogFile) lines.push(lineComment(`binlog: ${coordinates.binlogFile} ${coordinates.binlogPosition}`));
+	if (coordinates.gtid) lines.push(lineComment(`GTID: ${coordinates.gtid}`));
 	lines.push(
 		'',
 		...LOAD_SESSION_STATEMENTS.map((statement) => `${statement};`),
@@ -68,7 +67,7 @@ export function useDatabase(name: string): string {
 }
 
 export function createTable(table: TableInfo, placement: PlacementOptions = {use: true}): string {
-	return `\n-- table ${table.database}.${table.name}\n${placement.use ? useDatabase(table.database) : ''}${table.createStatement};\n`;
+	return `\n${objectComment('table', table.database, table.name)}\n${placement.use ? useDatabase(table.database) : ''}${table.createStatement};\n`;
 }
 
 /** A delimiter that does not occur in the body (the client ends the statement at its first occurrence). */
@@ -94,12 +93,12 @@ function clientCharsetFor(context: CreationContext): string {
 /** Re-creates a view, routine, trigger or event under the session state it was created with. */
 export function createStoredObject(object: StoredObject, placement: PlacementOptions = {use: true}): string {
 	const {context} = object;
-	const lines = [`\n-- ${object.kind.toLowerCase()} ${object.database}.${object.name}`];
+	const lines = [`\n${objectComment(object.kind.toLowerCase(), object.database, object.name)}`];
 	if (placement.use) lines.push(useDatabase(object.database).trimEnd());
 	const mode = context.sqlMode;
 	lines.push(`SET sql_mode = ${quoteString(mode)};`);
 	if (context.characterSetClient) lines.push(`SET character_set_client = ${clientCharsetFor(context)};`);
-	if (context.collationConnection) lines.push(`SET collation_connection = ${context.collationConnection};`);
+	if (context.collationConnection) lines.push(`SET collation_connection = ${quoteString(context.collationConnection)};`);
 	if (context.timeZone) lines.push(`SET time_zone = ${quoteString(context.timeZone)};`);
 	const delimiter = delimiterFor(object.createStatement);
 	lines.push(`DELIMITER ${delimiter}`, `${object.createStatement}${delimiter}`, 'DELIMITER ;');

@@ -2,7 +2,7 @@ import type {RowDataPacket} from 'mysql2/promise';
 import type {MysqlConnection} from '../../core/connect.ts';
 import {WorkError} from '../../core/errors.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
-import {useDatabase, type PlacementOptions} from './script-text.ts';
+import {objectComment, useDatabase, type PlacementOptions} from './script-text.ts';
 
 /** A MariaDB SEQUENCE (10.3+): its definition and where it stands. */
 export interface SequenceInfo {
@@ -65,7 +65,7 @@ export function createSequenceScript(sequence: SequenceInfo, placement: Placemen
 		throw new Error(`sequence ${sequence.database}.${sequence.name}: unexpected position ${sequence.nextValue} round ${sequence.round}`);
 	}
 	return (
-		`\n-- sequence ${sequence.database}.${sequence.name}\n${placement.use ? useDatabase(sequence.database) : ''}${sequence.createStatement};\n` +
+		`\n${objectComment('sequence', sequence.database, sequence.name)}\n${placement.use ? useDatabase(sequence.database) : ''}${sequence.createStatement};\n` +
 		`SELECT SETVAL(${quoteIdentifier(sequence.name)}, ${sequence.nextValue}, 0, ${sequence.round});\n`
 	);
 }
