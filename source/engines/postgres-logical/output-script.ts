@@ -1,5 +1,7 @@
+import {randomInt} from 'node:crypto';
 import {rename, rm} from 'node:fs/promises';
 import type {Readable} from 'node:stream';
+import {lineComment} from '../sql-script/comment.ts';
 import {openPartialScript} from '../../storage/script-file.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DdlEntry} from './ddl/types.ts';
@@ -11,7 +13,18 @@ import {COPY_SESSION_STATEMENTS, describePostgresCoordinates} from './snapshot.t
 const LARGE_OBJECT_PIECE = 256 * 1024;
 
 function sectionText(entries: DdlEntry[]): string {
-	return entries.map((entry) => `\n-- ${entry.kind} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}\n${entry.sql.endsWith('\n') ? entry.sql : `${entry.sql}\n`}`).join('');
+	return entries.map((entry) => `\n${lineComment(`${entry.kind} ${entry.schema ? `${entry.schema}.` : ''}${entry.name}`)}\n${entry.sql.endsWith('\n') ? entry.sql : `${entry.sql}\n`}`).join('');
+}
+
+const KEY_CHARACTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A fresh key for `\restrict` (as pg_dump 15.14+ writes): between `\restrict KEY` and `\unrestrict
+ * KEY`, psql refuses every meta-command, so text that slipped out of a statement cannot run `\!` (a
+ * shell) or `\connect`. The key is random per script, so the script's content cannot guess it.
+ */
+export function restrictKey(): string {
+	return Array.from({length: 64}, () => KEY_CHARACTERS[randomInt(KEY_CHARACTERS.length)]).join('');
 }
 
 /**
@@ -23,6 +36,8 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 	const {file, partial} = await openPartialScript(path);
 	let bytes = 0;
 	let closed = false;
+	const key = restrictKey();
+	let restricted = false;
 	const write = async (text: string | Buffer) => {
 		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
 		await file.write(buffer);
@@ -34,11 +49,15 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 		sequential: true,
 
 		async beginDatabase(database) {
+			if (!restricted) {
+				await write(`\\restrict ${key}\n\n`);
+				restricted = true;
+			}
 			await write(
 				[
 					'--',
-					`-- PostgreSQL database ${database.name}, dumped by dbbackup`,
-					`-- consistent at ${describePostgresCoordinates({...database.coordinates})} (${database.coordinates.at})`,
+					lineComment(`PostgreSQL database ${database.name}, dumped by dbbackup`),
+					lineComment(`consistent at ${describePostgresCoordinates({...database.coordinates})} (${database.coordinates.at})`),
 					'-- restore into an empty database: psql -v ON_ERROR_STOP=1 -d NEW_DATABASE -f THIS_FILE',
 					'--',
 					'',
@@ -50,7 +69,7 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 		},
 
 		async writeChunk(_database, table, chunk, chunks, rows: Readable) {
-			if (chunk.index === 0) await write(`\n-- data of ${table.schema}.${table.name}\nCOPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM stdin;\n`);
+			if (chunk.index === 0) await write(`\n${lineComment(`data of ${table.schema}.${table.name}`)}\nCOPY ${qualifiedName(table.schema, table.name)}${table.columns.length > 0 ? ` (${table.columns.join(', ')})` : ''} FROM stdin;\n`);
 			for await (const block of rows) await write(block as Buffer);
 			if (chunk.index === chunks - 1) await write('\\.\n');
 		},
@@ -79,6 +98,7 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 
 		async finish() {
 			await write('\n-- dbbackup: end of dump\n');
+			if (restricted) await write(`\n\\unrestrict ${key}\n`);
 			await file.sync();
 			await file.close();
 			closed = true;

@@ -1,7 +1,8 @@
 /**
  * The psql meta-commands a pg_dump / pg_dumpall script may hold, read from one line (the `\` included,
- * the line end not). Only what a restore can honour natively is understood: `\restrict` / `\unrestrict`
- * (pg_dump 15.14+ guards its output with them; they only matter to psql) and `\connect DB`
+ * the line end not). Only what a restore can honour natively is understood: `\restrict KEY` /
+ * `\unrestrict KEY` (pg_dump 15.14+ guards its output with them: between the two, psql refuses every
+ * other meta-command, and so does our splitter), `\connect DB`
  * (pg_dump --create), and `\encoding` to UTF8 or SQL_ASCII (pg_dump sets SQL_ASCII just before a
  * \connect whose database name is not ASCII, so psql passes its bytes through; the script sets the
  * session's encoding again right after). Everything else is reported as unsupported so a script never half-applies silently.
@@ -9,12 +10,13 @@
 
 export type MetaCommand =
 	| {kind: 'skip'; command: string}
+	| {kind: 'restrict'; key: string}
+	| {kind: 'unrestrict'; key: string}
 	| {kind: 'connect'; database: string}
 	| {kind: 'unsupported'; command: string; reason: string};
 
 import {isUtf8EncodingName} from './encoding.ts';
 
-const SKIPPED = new Set(['restrict', 'unrestrict']);
 
 /** psql's argument quoting: "…" keeps case and doubles ", '…' doubles ' and takes backslash escapes. */
 function splitArguments(text: string): string[] | string {
@@ -84,7 +86,8 @@ export function parseMetaCommand(line: string): MetaCommand {
 	const match = /^\\([A-Za-z_]+|[^\sA-Za-z_])?/.exec(line);
 	const command = match?.[1] ?? '';
 	const rest = line.slice(1 + command.length);
-	if (SKIPPED.has(command)) return {kind: 'skip', command};
+	if (command === 'restrict') return {kind: 'restrict', key: rest.trim()};
+	if (command === 'unrestrict') return {kind: 'unrestrict', key: rest.trim()};
 	if (command === 'encoding') {
 		const [encoding = ''] = rest.trim().split(/\s+/);
 		if (isUtf8EncodingName(encoding) || /^sql_ascii$/i.test(encoding)) return {kind: 'skip', command};

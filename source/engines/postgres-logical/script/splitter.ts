@@ -99,7 +99,7 @@ const isIdentByte = (byte: number) => isTagByte(byte) || byte === DOLLAR;
 
 const truncatedHint = 'The script is truncated or not a PostgreSQL script; check that the file is complete.';
 const metaCommandHint =
-	'Remove the psql meta-commands from the script (a native restore follows only \\connect DATABASE and skips \\restrict / \\unrestrict), or run the script with psql.';
+	'Remove the psql meta-commands from the script (a native restore follows only \\connect DATABASE, and honours \\restrict / \\unrestrict as psql does), or run the script with psql.';
 
 function toBuffer(chunk: ScriptChunk): Buffer {
 	return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -166,6 +166,9 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 	private reopen: typeof CODE | typeof QUOTE | typeof IDENT_QUOTE = CODE;
 	private dollarTag: Buffer = Buffer.alloc(0);
 	private commentDepth = 0;
+	/** the key of the `\restrict` in force, and where it was given */
+	private restrictedKey?: string;
+	private restrictedOnLine = 0;
 	private parenDepth = 0;
 	/** BEGIN ATOMIC … END (and CASE … END inside it) of a SQL-standard function body, as psql counts them */
 	private beginDepth = 0;
@@ -301,8 +304,33 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 		if (typeof value === 'boolean') this.standardConformingStrings = value;
 	}
 
+	/** `\restrict KEY` … `\unrestrict KEY`, honoured as psql does: a key of letters and digits, the same at both ends. */
+	private restriction(kind: 'restrict' | 'unrestrict', key: string, line: number): void {
+		if (!/^[A-Za-z0-9]+$/.test(key)) this.fail(line, `\\${kind} needs a key of letters and digits, got ${JSON.stringify(key)}`, metaCommandHint);
+		if (kind === 'restrict') {
+			if (this.restrictedKey !== undefined) this.fail(line, `\\restrict again while restricted since line ${this.restrictedOnLine}`, metaCommandHint);
+			this.restrictedKey = key;
+			this.restrictedOnLine = line;
+			return;
+		}
+		if (this.restrictedKey === undefined) this.fail(line, '\\unrestrict without \\restrict', metaCommandHint);
+		if (key !== this.restrictedKey) this.fail(line, `\\unrestrict with another key than the \\restrict of line ${this.restrictedOnLine}`, 'The script was changed after it was dumped: do not restore it.');
+		this.restrictedKey = undefined;
+	}
+
 	private metaCommand(text: string, line: number, offset: number, endOffset: number): ConnectItem | undefined {
 		const command = parseMetaCommand(text);
+		if (command.kind === 'restrict' || command.kind === 'unrestrict') {
+			this.restriction(command.kind, command.key, line);
+			return undefined;
+		}
+		if (this.restrictedKey !== undefined) {
+			this.fail(
+				line,
+				`\\${command.kind === 'connect' ? 'connect' : command.command} after \\restrict (line ${this.restrictedOnLine}): the script forbids meta-commands until \\unrestrict, and psql would refuse this one too`,
+				'The script was changed after it was dumped, or it is not what it claims to be: do not restore it.',
+			);
+		}
 		if (command.kind === 'skip') return undefined;
 		if (command.kind === 'connect') {
 			return {kind: 'connect', database: command.database, line, byteOffset: this.base + offset, endOffset: this.base + endOffset};

@@ -275,6 +275,23 @@ describe('PostgreSQL script splitter', () => {
 		]);
 	});
 
+	test('attack: between \\restrict and \\unrestrict every meta-command is refused, as psql refuses it', async () => {
+		// pg_dump --create unrestricts around its \connect: that one is followed
+		assert.deepEqual(await split('\\restrict K1\nCREATE DATABASE a;\n\\unrestrict K1\n\\connect a\n\\restrict K1\nSELECT 1;\n\\unrestrict K1\n', 4), [
+			['statement', 2, 'CREATE DATABASE a'],
+			['connect', 4, 'a'],
+			['statement', 6, 'SELECT 1'],
+		]);
+		const connect = await splitError('\\restrict K1\nSELECT 1;\n\\connect victim\nDELETE FROM t;\n');
+		assert.equal(connect.line, 3);
+		assert.match(connect.message, /\\connect after \\restrict \(line 1\)/);
+		assert.match((await splitError('\\restrict K1\n\\! id\n')).message, /line 2: \\! after \\restrict/);
+		assert.match((await splitError('\\restrict K1\n\\unrestrict K2\n\\connect victim\n')).message, /line 2: \\unrestrict with another key/);
+		assert.match((await splitError('\\restrict K1\n\\restrict K2\n')).message, /line 2: \\restrict again/);
+		assert.match((await splitError('\\unrestrict K1\n')).message, /line 1: \\unrestrict without \\restrict/);
+		assert.match((await splitError('\\restrict\n')).message, /line 1: \\restrict needs a key/);
+	});
+
 	test('\\encoding UTF8 / SQL_ASCII (pg_dump writes it before a \\connect to a non-ASCII name) is skipped; other encodings are refused', async () => {
 		const script = 'SELECT 1;\n\\encoding SQL_ASCII\n\\connect -reuse-previous=on "dbname=\'base ü ""q""\'"\n\\encoding UTF8\nSELECT 2;\n';
 		assert.deepEqual(await split(script, 3), [
