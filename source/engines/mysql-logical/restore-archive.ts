@@ -5,6 +5,7 @@ import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {OpenArchive} from '../../storage/archive/reader.ts';
 import type {ManifestObjectGroup, ManifestTable} from '../../storage/archive/manifest.ts';
 import {quoteIdentifier} from './identifiers.ts';
+import {dataMemberRule, isDatabaseOptions, objectMemberRule, tableSchemaRule, usersMemberRule, type StatementRule} from './member-rules.ts';
 import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
@@ -48,15 +49,37 @@ class RestoreWorker {
 	}
 }
 
-/** The statements of a small member (schema, objects), split as the applier would. */
-async function memberStatements(archive: OpenArchive, member: string): Promise<string[]> {
+/** The statements of a small member (schema, objects), split as the applier would; every one passes `rule` before any is returned. */
+async function memberStatements(archive: OpenArchive, member: string, rule: StatementRule): Promise<string[]> {
 	const statements: string[] = [];
-	for await (const statement of new SqlScriptSplitter(archive.readMember(member) as AsyncIterable<Buffer>, {name: member})) statements.push(statement.sql);
+	for await (const statement of new SqlScriptSplitter(archive.readMember(member) as AsyncIterable<Buffer>, {name: member})) {
+		rule(statement);
+		statements.push(statement.sql);
+	}
 	return statements;
 }
 
 async function readSmallMember(archive: OpenArchive, member: string): Promise<string> {
 	return streamText(archive.readMember(member));
+}
+
+function objectGroupRule(group: ManifestObjectGroup): StatementRule {
+	return group.kind === 'users' ? usersMemberRule(group.member) : objectMemberRule(group.member, group.kind);
+}
+
+/**
+ * Reads every small member the restore will run (database, sequences, table schemas, objects) and
+ * checks each statement against what its member may hold, before anything is created: a crafted
+ * archive is refused whole, with nothing done. Data members are checked statement by statement as
+ * they load.
+ */
+async function checkSmallMembers(archive: OpenArchive, selection: ReturnType<typeof selectForRestore>): Promise<void> {
+	for (const database of selection.databases) {
+		await createDatabaseStatement(archive, database);
+		if (database.whole && database.source.sequences) await memberStatements(archive, database.source.sequences, objectMemberRule(database.source.sequences, 'sequences'));
+		for (const table of database.tables) if (table.schema) await memberStatements(archive, table.schema, tableSchemaRule(table.schema, table.name));
+	}
+	for (const group of selection.objects) await memberStatements(archive, group.member, objectGroupRule(group));
 }
 
 /** CREATE DATABASE of the source, renamed to the target (the member is what createDatabase wrote). */
@@ -65,11 +88,11 @@ async function createDatabaseStatement(archive: OpenArchive, database: SelectedD
 	if (!member) return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.target)}`;
 	const statement = (await readSmallMember(archive, member)).trim().replace(/;$/, '');
 	const prefix = `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.source.name)}`;
-	if (!statement.startsWith(prefix)) {
+	if (!statement.startsWith(prefix) || !isDatabaseOptions(statement.slice(prefix.length))) {
 		throw new IntegrityError({
 			code: 'SCHEMA_MEMBER_INVALID',
-			message: `${archive.path}: ${member} does not create database ${database.source.name}`,
-			hint: 'The archive was not written by this engine; restore from another copy.',
+			message: `${member}: holds something other than the CREATE DATABASE of ${database.source.name} (in ${archive.path})`,
+			hint: 'The archive was not written by this engine, or altered after it was made: nothing was run; restore from another copy.',
 		});
 	}
 	return `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(database.target)}${statement.slice(prefix.length)}`;
@@ -97,6 +120,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 
 	bus.stage('verify', `checking the checksums of ${manifest.members.length} member(s) of ${archive.path}`);
 	await archive.verify();
+	await checkSmallMembers(archive, selection);
 
 	const workerCount = Math.max(1, options.workers);
 	const connections: MysqlConnection[] = [];
@@ -119,7 +143,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 			await control.query(await createDatabaseStatement(archive, database));
 			if (database.whole && database.source.sequences) {
 				await control.query(`USE ${quoteIdentifier(database.target)}`);
-				for (const statement of await memberStatements(archive, database.source.sequences)) await control.query(statement);
+				for (const statement of await memberStatements(archive, database.source.sequences, objectMemberRule(database.source.sequences, 'sequences'))) await control.query(statement);
 			}
 		}
 
@@ -132,7 +156,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		);
 		// schema members are small: read them all first, so the keys other tables' foreign keys need are known
 		const schemas = new Map<TableTask, string[]>();
-		for (const task of tasks) schemas.set(task, task.table.schema ? await memberStatements(archive, task.table.schema) : []);
+		for (const task of tasks) schemas.set(task, task.table.schema ? await memberStatements(archive, task.table.schema, tableSchemaRule(task.table.schema, task.table.name)) : []);
 		const referenced = referencedColumnsFrom([...schemas.values()].flat());
 		await runOnWorkers(workers, tasks, async (worker, task) => {
 			await worker.use(task.database.target);
@@ -167,6 +191,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 				member: item.member,
 				continueOnError: options.continueOnError,
 				keepSession: true,
+				onStatement: dataMemberRule(item.member, item.task.table.name),
 				onProgress: (bytes) => {
 					overall.add(bytes - seen);
 					applied += bytes - seen;
@@ -239,6 +264,7 @@ async function applyObjects(
 			member: group.member,
 			continueOnError,
 			keepSession: true,
+			onStatement: objectGroupRule(group),
 			onProgress: () => undefined,
 		});
 		failed += result.errors.length;
