@@ -15,6 +15,7 @@ import {postDataWithTheirTables, type DataPhaseItem} from './restore-schedule.ts
 import {selectEntries} from './restore-selection.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
 import {COPY_SESSION_STATEMENTS} from './snapshot.ts';
+import {checkStoredToc} from './toc-rules.ts';
 import {parseStoredToc, type StoredToc} from './stored-toc.ts';
 
 export type PostgresRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
@@ -121,6 +122,7 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 	const source = databaseToRestore(candidates.length > 0 ? candidates : manifest.databases, options);
 	if (!source.schema) throw new UsageError({code: 'NOT_A_POSTGRES_ARCHIVE', message: `${archive.path}: database ${source.name} has no table of contents member`, hint: 'The archive was not written by the PostgreSQL engine.'});
 	const stored: StoredToc = parseStoredToc(await readText(archive, source.schema), source.schema);
+	checkStoredToc(stored, source.schema);
 	const selection = selectEntries(stored.toc, options);
 	const target = options.targetDb ?? source.name;
 	const continueOnError = options.continueOnError ?? false;
