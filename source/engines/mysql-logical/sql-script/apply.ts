@@ -15,6 +15,8 @@ const ER_EMPTY_QUERY = 1065;
 /** ER_LOCK_DEADLOCK: the server chose this statement's transaction as a deadlock victim and rolled it back. */
 const ER_LOCK_DEADLOCK = 1213;
 const DEADLOCK_RETRIES = 5;
+/** The server ended the session (killed, shutting down) or the client lost it: no statement can follow. */
+const CONNECTION_ENDED = new Set([1053, 1927, 2006, 2013]);
 const DEADLOCK_BACKOFF_MS = 50;
 
 export interface ApplySqlScriptOptions {
@@ -141,11 +143,13 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 		} catch (error) {
 			const {code = 'UNKNOWN', errno, sqlMessage, message = String(error)} = (error ?? {}) as ServerError;
 			if (errno === ER_EMPTY_QUERY) continue;
-			if (errno === undefined) {
+			// mysql2 gives a lost connection (ECONNRESET, EPIPE) a negative errno and no SQL message
+			if (errno === undefined || errno < 0 || sqlMessage === undefined || CONNECTION_ENDED.has(errno)) {
 				// not a refusal by the server (connection lost, protocol error): going on is impossible
+				const lost = CONNECTION_ENDED.has(errno ?? 0) || /^(?:ECONNRESET|EPIPE|ETIMEDOUT|PROTOCOL_CONNECTION_LOST|ECONNREFUSED)$/.test(code);
 				throw new SqlScriptError({
 					code: 'SQL_SCRIPT_ABORTED',
-					message: `${name} line ${statement.line}: the statement could not be run: ${message} (${code})`,
+					message: `${name} line ${statement.line}: ${lost ? 'lost the connection to the server' : 'the statement could not be run'}: ${message} (${code})`,
 					hint: 'Check that the server is still up and reachable, then restore again into an empty database.',
 					line: statement.line,
 					member: options.member,

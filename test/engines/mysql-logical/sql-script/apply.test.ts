@@ -254,6 +254,29 @@ describe('applying a SQL script natively against MariaDB', () => {
 		assert.equal(await scalar(admin, `SELECT COUNT(*) FROM ${database}.t`), 1);
 	});
 
+	test('a connection the server ends mid-script is named as lost, not as a refused statement to skip with --continue-on-error', async () => {
+		const database = await freshDatabase('sqlscript_lost');
+		const connection = await mariadbConnection({database});
+		const [[{id}]] = await connection.query<any[]>('SELECT CONNECTION_ID() AS id');
+		const killer = setTimeout(() => void admin.query(`KILL CONNECTION ${Number(id)}`), 300);
+		try {
+			await assert.rejects(
+				applySqlScript({connection, source: Readable.from([Buffer.from('SELECT SLEEP(5);\nSELECT 1;\n')]), bus: new EventBus(), member: 'inline.sql', continueOnError: true}),
+				(error: unknown) => {
+					assert.ok(error instanceof SqlScriptError);
+					assert.equal(error.code, 'SQL_SCRIPT_ABORTED');
+					assert.match(error.message, /^inline\.sql line 1: lost the connection to the server: /);
+					assert.match(error.hint ?? '', /still up and reachable/);
+					assert.doesNotMatch(error.hint ?? '', /continue-on-error/);
+					return true;
+				},
+			);
+		} finally {
+			clearTimeout(killer);
+			await connection.end().catch(() => undefined);
+		}
+	});
+
 	test('continueOnError counts the failing statements with their lines and applies the rest', async () => {
 		const database = await freshDatabase('sqlscript_cont');
 		const script = [
