@@ -6,6 +6,7 @@ import {quoteIdentifier} from './identifiers.ts';
 import {skipBinlog} from './restore-archive.ts';
 import {namedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
+import {PLAIN_SCRIPT_WARNING} from '../sql-script/confinement.ts';
 import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
 import {scriptUnreadable} from '../sql-script/unreadable.ts';
@@ -47,6 +48,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 				hint: 'Add --target-db NAME.',
 			});
 		}
+		bus.warn(PLAIN_SCRIPT_WARNING, {code: 'SCRIPT_NOT_CONFINED'});
 		bus.stage('restore', `applying ${options.artifact.path}${options.artifact.compression === 'none' ? '' : ` (${options.artifact.compression})`}`);
 		const result = await applySqlScript({
 			connection,

@@ -7,7 +7,9 @@ import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
 import {quoteIdent} from './identifiers.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
+import {PLAIN_SCRIPT_WARNING} from '../sql-script/confinement.ts';
 import {applyPostgresScript} from './script/apply.ts';
+import {DatabaseMap} from './script/database-map.ts';
 
 export type PostgresScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'create' | 'continueOnError'> & {artifact: ArtifactFile};
 
@@ -50,6 +52,8 @@ export async function restorePostgresScript(options: PostgresScriptRestoreOption
 		let database = targetDb;
 		const client = await connectPostgres({...options.settings, database});
 		clients.push(client);
+		const map = new DatabaseMap(targetDb, options.artifact.path, bus);
+		bus.warn(PLAIN_SCRIPT_WARNING, {code: 'SCRIPT_NOT_CONFINED'});
 		bus.stage('restore', `applying ${options.artifact.path}${options.artifact.compression === 'none' ? '' : ` (${options.artifact.compression})`} into ${targetDb}`);
 		const result = await applyPostgresScript({
 			client,
@@ -58,10 +62,13 @@ export async function restorePostgresScript(options: PostgresScriptRestoreOption
 			member: options.artifact.path,
 			continueOnError: options.continueOnError,
 			totalBytes: options.artifact.compression === 'none' ? options.artifact.bytes : undefined,
-			onConnect: async (name: string) => {
-				const next = await connectPostgres({...options.settings, database: name});
+			onStatement: (statement) => map.statement(statement),
+			onConnect: async (name: string, line: number) => {
+				const mapped = map.connect(name, line);
+				if (mapped === database) return clients[clients.length - 1]!;
+				const next = await connectPostgres({...options.settings, database: mapped});
 				clients.push(next);
-				database = name;
+				database = mapped;
 				return next;
 			},
 		}).catch(scriptUnreadable(options.artifact.path));

@@ -5,7 +5,8 @@ import {ProgressReporter, type EventBus} from '../../../core/events.ts';
 import {SqlScriptError} from '../../sql-script/script-error.ts';
 import {copyIn, CopyDataReadError} from './copy-in.ts';
 import {otherEncodingHint} from './encoding.ts';
-import {statementPrefix, type ScriptChunk} from '../../sql-script/statement.ts';
+import {statementPrefix, type ScriptChunk, type ScriptStatement} from '../../sql-script/statement.ts';
+import type {StatementAction} from './database-map.ts';
 import {PostgresScriptSplitter, type ScriptItem} from './splitter.ts';
 
 
@@ -28,7 +29,9 @@ export interface ApplyPostgresScriptOptions {
 	 * `\connect DATABASE` in the script (pg_dump --create): returns the connected client the rest of the
 	 * script runs on (the caller owns and closes both), or throws to refuse. Without it, \connect is an error.
 	 */
-	onConnect?: (database: string) => pg.Client | Promise<pg.Client>;
+	onConnect?: (database: string, line: number) => pg.Client | Promise<pg.Client>;
+	/** sees each statement (COPY included) before it is sent: it may run it, replace its text, or skip it; throwing stops the script */
+	onStatement?: (statement: ScriptStatement) => StatementAction;
 }
 
 export interface FailedStatement {
@@ -109,7 +112,7 @@ export async function applyPostgresScript(options: ApplyPostgresScriptOptions): 
 					member: options.member,
 				});
 			}
-			client = await options.onConnect(item.database);
+			client = await options.onConnect(item.database, item.line);
 			await follow(item.line);
 			progress.set(item.endOffset);
 			continue;
@@ -125,10 +128,17 @@ export async function applyPostgresScript(options: ApplyPostgresScriptOptions): 
 				member: options.member,
 			});
 		}
+		const action = options.onStatement?.(statement) ?? {run: 'as-is'};
+		if (action.run === 'skip') {
+			if (item.kind === 'copy') for await (const _ of item.data) void _;
+			progress.set(splitter.bytesConsumed);
+			continue;
+		}
+		const sql = action.run === 'text' ? action.sql : statement.sql;
 		statements += 1;
 		try {
-			if (item.kind === 'copy') copyRows += await copyIn(client, statement.sql, item.data, () => progress.set(splitter.bytesConsumed));
-			else await client.query(statement.sql);
+			if (item.kind === 'copy') copyRows += await copyIn(client, sql, item.data, () => progress.set(splitter.bytesConsumed));
+			else await client.query(sql);
 		} catch (error) {
 			if (error instanceof CopyDataReadError) throw error.reason;
 			// not a refusal by the server (connection lost, protocol error): going on is impossible
