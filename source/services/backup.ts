@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type {RowDataPacket} from 'mysql2/promise';
 import {connectMysql, connectPostgres} from '../core/connect.ts';
 import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts';
@@ -9,6 +10,7 @@ import {findEngine} from '../engines/registry.ts';
 import {selectEngine} from '../engines/selector.ts';
 import type {BackupEngine, BackupOptions, BackupResult, EngineName} from '../engines/types.ts';
 import type {Compression} from '../storage/compression.ts';
+import {removeDeadLeftovers} from '../storage/leftovers.ts';
 import {detectServer} from './environment.ts';
 
 /** The engine's options, with the server to back up and, optionally, the engine to use. */
@@ -70,6 +72,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
+	if (!/^s3:\/\//i.test(request.output)) await removeDeadLeftovers(path.dirname(path.resolve(request.output)), bus);
 	const {target, engine: _requested, ...options} = request;
 	let stage = 'backup';
 	const stopWatching = bus.on('stage', (event) => (stage = event.name));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {cleanup, render} from 'ink-testing-library';
 import {ConnectionError, WorkError} from '../../source/core/errors.ts';
 import {EventBus} from '../../source/core/events.ts';
-import {defaultBackupPath, utcStamp} from '../../source/ui/backup-path.ts';
+import {backupFileName, defaultBackupPath, utcStamp} from '../../source/storage/backup-name.ts';
 import {App} from '../../source/ui/app.tsx';
 import {estimateEta} from '../../source/ui/components/run-progress.tsx';
 import type {BackupOutcome} from '../../source/ui/controller.ts';
@@ -26,7 +26,7 @@ import {
 
 afterEach(() => cleanup());
 
-const STAMP = /\d{8}T\d{6}Z/;
+const STAMP = /\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{4}/;
 
 function openBackup(controller: FakeController, bus = new EventBus()) {
 	const instance = render(<App bus={bus} controller={controller} initialScreen="backup" />);
@@ -49,17 +49,31 @@ async function down(stdin: {write: (data: string) => void}, count: number) {
 }
 
 describe('backup path', () => {
-	test('UTC stamp without separators', () => {
-		assert.equal(utcStamp(new Date('2026-11-15T14:03:27.512Z')), '20261115T140327Z');
+	test('UTC stamp to the millisecond, without separators', () => {
+		assert.equal(utcStamp(new Date('2026-11-15T14:03:27.512Z')), '20261115T140327.512Z');
 	});
 
-	test('named after the database, a few databases, all, or a count', () => {
+	test('named after the database, a few databases, all, or a count, then the stamp and the run tag', () => {
 		const now = new Date('2026-11-15T14:03:27Z');
-		assert.equal(defaultBackupPath('/backups', ['shop'], now), '/backups/shop-20261115T140327Z.tar');
-		assert.equal(defaultBackupPath('/backups', [], now), '/backups/all-20261115T140327Z.tar');
-		assert.equal(defaultBackupPath('/b', ['a', 'b'], now), '/b/a+b-20261115T140327Z.tar');
-		assert.equal(defaultBackupPath('/b', ['a', 'b', 'c', 'd'], now), '/b/4-databases-20261115T140327Z.tar');
-		assert.equal(defaultBackupPath('/b', ['my db/x'], now), '/b/my_db_x-20261115T140327Z.tar');
+		assert.equal(defaultBackupPath('/backups', ['shop'], now, 'archive', '0a1b'), '/backups/shop-20261115T140327.000Z-0a1b.tar');
+		assert.equal(defaultBackupPath('/backups', [], now, 'sql', '0a1b'), '/backups/all-20261115T140327.000Z-0a1b.sql');
+		assert.equal(defaultBackupPath('/b', ['a', 'b'], now, 'archive', '0a1b'), '/b/a+b-20261115T140327.000Z-0a1b.tar');
+		assert.equal(defaultBackupPath('/b', ['a', 'b', 'c', 'd'], now, 'archive', '0a1b'), '/b/4-databases-20261115T140327.000Z-0a1b.tar');
+		assert.equal(defaultBackupPath('/b', ['my db/x', 'a+b'], now, 'archive', '0a1b'), '/b/my_db_x+a_b-20261115T140327.000Z-0a1b.tar');
+	});
+
+	test('attack: a database named like an option or a hidden file gives a name that starts with db_', () => {
+		const now = new Date('2026-11-15T14:03:27Z');
+		assert.equal(backupFileName(['-x'], now, 'archive', '0a1b'), 'db_-x-20261115T140327.000Z-0a1b.tar');
+		assert.equal(backupFileName(['--rsh=sh'], now, 'archive', '0a1b'), 'db_--rsh_sh-20261115T140327.000Z-0a1b.tar');
+		assert.equal(backupFileName(['.hidden'], now, 'sql', '0a1b'), 'db_.hidden-20261115T140327.000Z-0a1b.sql');
+		assert.equal(backupFileName(['-a', 'b'], now, 'archive', '0a1b'), 'db_-a+b-20261115T140327.000Z-0a1b.tar');
+	});
+
+	test('two runs in the same millisecond get two names', () => {
+		const now = new Date();
+		const names = new Set(Array.from({length: 20}, () => backupFileName(['shop'], now)));
+		assert.ok(names.size >= 19, `${names.size} distinct names of 20`);
 	});
 });
 
@@ -171,7 +185,7 @@ describe('backup form', () => {
 		await waitForText(lastFrame, 'analytics', 'Enter start');
 		stdin.write('e');
 		await waitForText(lastFrame, 'Enter keep path', 'Esc cancel edit', 'Ctrl+C quit');
-		for (let i = 0; i < 40; i++) stdin.write('\u007F');
+		for (let i = 0; i < 60; i++) stdin.write('\u007F');
 		await waitForFrame(lastFrame, (frame) => /Output\s*$/m.test(frame));
 		// one key at a time, as typed: a lone q is the frame's quit key elsewhere
 		for (const key of '/srv/q.tar') stdin.write(key);
@@ -182,7 +196,7 @@ describe('backup form', () => {
 
 		stdin.write('e');
 		await waitForText(lastFrame, 'Esc cancel edit');
-		for (let i = 0; i < 40; i++) stdin.write('\u007F');
+		for (let i = 0; i < 60; i++) stdin.write('\u007F');
 		stdin.write('/srv/quarterly.tar');
 		await waitForText(lastFrame, '/srv/quarterly.tar');
 		stdin.write(ENTER);

@@ -1,8 +1,8 @@
-import {stat} from 'node:fs/promises';
+import {mkdir, stat} from 'node:fs/promises';
 import {cpus} from 'node:os';
-import path from 'node:path';
 import {UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
+import {defaultBackupPath} from '../../storage/backup-name.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
@@ -51,7 +51,10 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 	emitResult(ctx.bus, {kind: 'backup', engine: outcome.engine, result: outcome.result});
 }
 
-/** A directory (existing, or written with a trailing /) gets `<db or all>-<UTC time>.tar|.sql` inside it. */
+/**
+ * A directory (existing, or written with a trailing /) gets a file named by defaultBackupPath inside
+ * it; a missing one is created (mode 0700: backups hold all the data), as mydumper does.
+ */
 async function outputFile(given: string, databases: string[], format: 'archive' | 'sql'): Promise<string> {
 	let directory = given.endsWith('/');
 	if (!directory) {
@@ -62,9 +65,12 @@ async function outputFile(given: string, databases: string[], format: 'archive' 
 		}
 	}
 	if (!directory) return given;
-	const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-	const name = databases.length === 1 ? databases[0] : databases.length === 0 ? 'all' : `${databases.length}-databases`;
-	return path.join(given, `${name.replace(/[^\p{L}\p{N}_.-]/gu, '_')}-${stamp}.${format === 'sql' ? 'sql' : 'tar'}`);
+	try {
+		await mkdir(given, {recursive: true, mode: 0o700});
+	} catch (error) {
+		throw new UsageError({code: 'OUTPUT_DIR_UNWRITABLE', message: `cannot create the output directory ${given}: ${(error as Error).message}`, hint: 'Check --output (or output.path) and the permissions of its parent.', cause: error});
+	}
+	return defaultBackupPath(given, databases, new Date(), format);
 }
 
 function backupDatabases(ctx: CommandContext, kind: BackupKind): string[] {

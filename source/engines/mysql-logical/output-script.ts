@@ -1,5 +1,5 @@
 import {createReadStream} from 'node:fs';
-import {mkdtemp, open, rename, rm} from 'node:fs/promises';
+import {mkdtemp, open, rm} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import {UsageError} from '../../core/errors.ts';
 import {openPartialScript} from '../../storage/script-file.ts';
@@ -18,13 +18,15 @@ export interface ScriptOutputOptions {
  * the script's own size.
  */
 export async function createScriptOutput(options: ScriptOutputOptions): Promise<DumpOutput> {
-	const {file: target, partial} = await openPartialScript(options.path);
+	const script = await openPartialScript(options.path);
+	const {file: target, partial} = script;
 	let scratch: string;
 	try {
 		scratch = await mkdtemp(join(dirname(options.path), `.${basename(options.path)}.parts-`));
 	} catch (error) {
 		await target.close();
 		await rm(partial, {force: true});
+		await script.release();
 		throw new UsageError({
 			code: 'ARTIFACT_PATH_UNWRITABLE',
 			message: `cannot make a scratch directory beside ${options.path}: ${(error as Error).message}`,
@@ -120,8 +122,9 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 			await target.sync();
 			await target.close();
 			closed = true;
-			await rename(partial, options.path);
+			await script.publish();
 			await rm(scratch, {recursive: true, force: true});
+			await script.release();
 			return bytes;
 		},
 
@@ -131,6 +134,7 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 			closed = true;
 			await rm(partial, {force: true});
 			await rm(scratch, {recursive: true, force: true});
+			await script.release();
 		},
 	};
 }

@@ -1,5 +1,5 @@
 import {randomInt} from 'node:crypto';
-import {rename, rm} from 'node:fs/promises';
+import {rm} from 'node:fs/promises';
 import type {Readable} from 'node:stream';
 import {lineComment} from '../sql-script/comment.ts';
 import {openPartialScript} from '../../storage/script-file.ts';
@@ -33,7 +33,8 @@ export function restrictKey(): string {
  * sequence values, large objects, then post-data. Written in order, so the dump runs on one connection.
  */
 export async function createPostgresScriptOutput(path: string): Promise<PostgresDumpOutput> {
-	const {file, partial} = await openPartialScript(path);
+	const script = await openPartialScript(path);
+	const {file, partial} = script;
 	let bytes = 0;
 	let closed = false;
 	const key = restrictKey();
@@ -102,7 +103,8 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 			await file.sync();
 			await file.close();
 			closed = true;
-			await rename(partial, path);
+			await script.publish();
+			await script.release();
 			return bytes;
 		},
 
@@ -110,6 +112,7 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 			if (!closed) await file.close().catch(() => undefined);
 			closed = true;
 			await rm(partial, {force: true});
+			await script.release();
 		},
 	};
 }

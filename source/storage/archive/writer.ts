@@ -1,4 +1,4 @@
-import {open, rename, rm, stat, type FileHandle} from 'node:fs/promises';
+import {rename, rm, stat, type FileHandle} from 'node:fs/promises';
 import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import {Readable} from 'node:stream';
@@ -12,7 +12,8 @@ import {Slots} from '../slots.ts';
 import {MANIFEST_FORMAT_VERSION, manifestProblems, serializeManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, memberPathProblem, partialPathOf, sidecarPathOf} from './member-path.ts';
 import {SpillBuffer} from './spill-buffer.ts';
-import {syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
+import {openPartial, partialBusy, publishFile, syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
+import {holdRunLock, type RunLock} from '../run-lock.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
@@ -89,10 +90,10 @@ async function exists(file: string): Promise<boolean> {
 	}
 }
 
-function refuseExisting(file: string): UsageError {
+function refuseExisting(file: string, what = 'already exists'): UsageError {
 	return new UsageError({
 		code: 'ARCHIVE_EXISTS',
-		message: `${file} already exists; dbbackup does not overwrite an archive`,
+		message: `${file} ${what}; dbbackup does not overwrite an archive`,
 		hint: 'Choose another output path, or move the existing archive away first.',
 	});
 }
@@ -156,6 +157,7 @@ class TarArchiveWriter implements ArchiveWriter {
 	constructor(
 		readonly path: string,
 		private readonly file: FileHandle,
+		private readonly lock: RunLock | undefined,
 		private readonly compression: Compression,
 		private readonly level: number | undefined,
 		private readonly options: ArchiveWriterOptions,
@@ -229,8 +231,10 @@ class TarArchiveWriter implements ArchiveWriter {
 			this.throwIfFailed();
 			await this.file.sync();
 			await this.file.close();
-			if (!this.options.overwrite && (await exists(this.path))) throw refuseExisting(this.path);
-			await rename(this.partialPath, this.path);
+			if (this.options.overwrite) await rename(this.partialPath, this.path);
+			else await publishFile(this.partialPath, this.path, exists).catch((error: NodeJS.ErrnoException) => {
+				throw error.code === 'EEXIST' ? refuseExisting(this.path, 'appeared while this archive was written; it was left as it is') : error;
+			});
 		} catch (error) {
 			await this.discard(error instanceof Error ? error : new Error(String(error)));
 			throw error;
@@ -247,6 +251,7 @@ class TarArchiveWriter implements ArchiveWriter {
 			});
 		}
 		await syncDirectory(path.dirname(this.path));
+		await this.lock?.release();
 		this.progress?.finish();
 		this.options.bus?.log('info', `wrote ${this.path}`, {bytes: this.bytesWritten, members: manifest.members.length});
 		return {path: this.path, bytes: this.bytesWritten, manifest};
@@ -267,6 +272,7 @@ class TarArchiveWriter implements ArchiveWriter {
 		await this.flushing;
 		await this.file.close().catch(() => undefined);
 		await rm(this.partialPath, {force: true});
+		await this.lock?.release();
 	}
 
 	/** Moves the tar stream into the `.partial` file as the appends produce it. */
@@ -409,9 +415,10 @@ export async function createArchiveWriter(options: ArchiveWriterOptions): Promis
 	if (!options.overwrite && (await exists(finalPath))) throw refuseExisting(finalPath);
 	let file: FileHandle;
 	try {
-		file = await open(partialPathOf(finalPath), 'w', 0o600);
+		file = await openPartial(partialPathOf(finalPath));
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'EEXIST') throw partialBusy(partialPathOf(finalPath), error);
 		if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EROFS') {
 			throw new UsageError({
 				code: 'ARCHIVE_PATH_UNWRITABLE',
@@ -422,5 +429,6 @@ export async function createArchiveWriter(options: ArchiveWriterOptions): Promis
 		}
 		throw error;
 	}
-	return new TarArchiveWriter(finalPath, file, compression, level, options);
+	const lock = await holdRunLock(partialPathOf(finalPath));
+	return new TarArchiveWriter(finalPath, file, lock, compression, level, options);
 }

@@ -1,7 +1,7 @@
 import {Box, Text, useInput} from 'ink';
 import {useRef, useState} from 'react';
 import {formatBytes} from '../../core/format.ts';
-import {defaultBackupPath} from '../backup-path.ts';
+import {defaultBackupPath, runTag} from '../../storage/backup-name.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
 import {FIELD_LABEL_WIDTH} from '../components/field-row.tsx';
 import {OptionRow} from '../components/option-row.tsx';
@@ -68,6 +68,7 @@ export function BackupForm({bus, controller, refresh, initial, onStart}: BackupF
 	const [compress, setCompress] = useState<Compression>(initial?.compress ?? 'zstd');
 	const [workers, setWorkers] = useState(() => initial?.workers ?? Math.min(MAX_WORKERS, Math.max(1, controller.defaultWorkers())));
 	const openedAt = useRef(new Date()).current;
+	const tag = useRef(runTag()).current;
 	const [editedOutput, setEditedOutput] = useState<string>();
 	const [editing, setEditing] = useState<string>();
 
@@ -82,7 +83,7 @@ export function BackupForm({bus, controller, refresh, initial, onStart}: BackupF
 	];
 	const at = () => Math.min(cursor.current, rows.length - 1);
 	const current = rows[at()]!;
-	const output = editedOutput ?? defaultBackupPath(controller.defaultOutputDir(), chosen, openedAt);
+	const output = editedOutput ?? defaultBackupPath(controller.defaultOutputDir(), chosen, openedAt, 'archive', tag);
 
 	useScreenKeys(
 		editing === undefined
