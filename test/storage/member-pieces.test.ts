@@ -186,6 +186,35 @@ describe('readMemberPieces on damaged members: the error comes in place of the e
 		await integrityError(() => readPieces(archive, 'data/x.sql.zst'), 'ARCHIVE_SIZE_MISMATCH', new RegExp(`decompresses to ${raw.length} bytes, the manifest says ${raw.length + 1}`));
 	});
 
+	test('attack: a decompression bomb stops as soon as it passes the size the manifest says', async () => {
+		const raw = Buffer.alloc(64 * MiB, 0x41);
+		const stored = await zstdOf(raw);
+		assert.ok(stored.length < 64 * 1024, `a ${stored.length}-byte member inflating to 64 MiB`);
+		const target = await forged({path: 'data/x.sql.zst', bytes: stored.length, rawBytes: 1000, sha256: sha256(stored), compression: 'zstd'}, stored);
+		const archive = await openArchive(target);
+		let delivered = 0;
+		await integrityError(
+			async () => {
+				for await (const piece of archive.readMemberPieces('data/x.sql.zst')) {
+					delivered += piece.data.length;
+					piece.release();
+				}
+			},
+			'ARCHIVE_SIZE_MISMATCH',
+			/decompresses to more than the 1000 bytes the manifest says/,
+		);
+		assert.ok(delivered <= 2 * MiB, `${delivered} bytes were handed out before the stop`);
+		let streamed = 0;
+		await integrityError(
+			async () => {
+				for await (const chunk of archive.readMember('data/x.sql.zst')) streamed += (chunk as Buffer).length;
+			},
+			'ARCHIVE_SIZE_MISMATCH',
+			/decompresses to more than the 1000 bytes/,
+		);
+		assert.ok(streamed <= 1000, `${streamed} bytes were streamed before the stop`);
+	});
+
 	test('the archive cut short after it was opened', async () => {
 		const victim = memberNamed('data/shop/orders.00002.sql');
 		const target = dir.at(`cut-${++copies}.tar`);

@@ -10,7 +10,7 @@ import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
 import {defersIndexes, deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
-import {applySqlScript} from './sql-script/apply.ts';
+import {applySqlScript, maxAllowedPacket} from './sql-script/apply.ts';
 import {SqlScriptSplitter} from './sql-script/splitter.ts';
 import type {RestoreOptions, RestoreResult} from '../types.ts';
 import {runOnWorkers} from '../worker-pool.ts';
@@ -49,10 +49,13 @@ class RestoreWorker {
 	}
 }
 
+/** A definition longer than this is no definition our dumps write (the server's own cap is max_allowed_packet, at most 1 GiB). */
+const SMALL_MEMBER_STATEMENT_BYTES = 64 * 1024 * 1024;
+
 /** The statements of a small member (schema, objects), split as the applier would; every one passes `rule` before any is returned. */
-async function memberStatements(archive: OpenArchive, member: string, rule: StatementRule): Promise<string[]> {
+async function memberStatements(archive: OpenArchive, member: string, rule: StatementRule, maxStatementBytes = SMALL_MEMBER_STATEMENT_BYTES): Promise<string[]> {
 	const statements: string[] = [];
-	for await (const statement of new SqlScriptSplitter(archive.readMember(member) as AsyncIterable<Buffer>, {name: member})) {
+	for await (const statement of new SqlScriptSplitter(archive.readMember(member) as AsyncIterable<Buffer>, {name: member, maxStatementBytes})) {
 		rule(statement);
 		statements.push(statement.sql);
 	}
@@ -133,6 +136,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		const dropped = await dropExisting(control, states);
 		if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
 
+		const maxStatementBytes = await maxAllowedPacket(control);
 		const workers = connections.map((connection) => new RestoreWorker(connection));
 		for (const worker of workers) {
 			for (const statement of LOAD_SESSION_STATEMENTS) await worker.connection.query(statement);
@@ -192,6 +196,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 				continueOnError: options.continueOnError,
 				keepSession: true,
 				onStatement: dataMemberRule(item.member, item.task.table.name),
+				maxStatementBytes,
 				onProgress: (bytes) => {
 					overall.add(bytes - seen);
 					applied += bytes - seen;

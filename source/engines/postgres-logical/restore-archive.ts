@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import {connectPostgres} from '../../core/connect.ts';
-import {DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
+import {DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {OpenArchive} from '../../storage/archive/reader.ts';
 import type {ManifestDatabase} from '../../storage/archive/manifest.ts';
@@ -27,8 +27,15 @@ interface ServerError {
 	detail?: string;
 }
 
+/** The largest table of contents read: one for a hundred thousand tables stays well below it. */
+const MAX_TOC_BYTES = 512 * 1024 * 1024;
+
 /** A small member (the table of contents) as text. */
 async function readText(archive: OpenArchive, member: string): Promise<string> {
+	const size = archive.manifest.members.find((candidate) => candidate.path === member)?.rawBytes ?? 0;
+	if (size > MAX_TOC_BYTES) {
+		throw new IntegrityError({code: 'TOC_TOO_LARGE', message: `${member} would decompress to ${size} bytes, more than any table of contents this tool writes (${MAX_TOC_BYTES})`, hint: 'The archive is damaged or crafted; restore from another copy.'});
+	}
 	const parts: Buffer[] = [];
 	for await (const piece of archive.readMemberPieces(member)) {
 		parts.push(Buffer.from(piece.data));

@@ -86,6 +86,8 @@ function fill(session, slot) {
 		filled += produced;
 		session.raw += produced;
 		session.pending = session.pending.subarray(consumed);
+		// a crafted member may inflate far past what the manifest promised: stop as soon as it does
+		if (session.raw > session.rawBytes) return {filled, end: true, problem: {kind: 'raw-size', bytes: session.raw}};
 		// 0: the frame is decoded and flushed. Called again without input after that, zstd answers how
 		// much the next frame's header needs, which says nothing about the frame just done.
 		if (consumed > 0) session.frameOpen = remaining !== 0;

@@ -190,6 +190,8 @@ class TarArchive implements OpenArchive {
 			try {
 				for await (const chunk of stages) {
 					rawBytes += (chunk as Buffer).length;
+					// checked as it grows: a crafted member may inflate far past what the manifest promised
+					if (rawBytes > member.rawBytes) break;
 					yield chunk as Buffer;
 				}
 			} catch (error) {
@@ -198,6 +200,10 @@ class TarArchive implements OpenArchive {
 					throw damaged('ARCHIVE_MEMBER_CORRUPT', `${member.path}: the ${member.compression} data is corrupt (${(error as Error).message}) (archive ${archive})`);
 				}
 				throw readFailure(error);
+			}
+			if (rawBytes > member.rawBytes) {
+				stages.destroy();
+				throw damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: decompresses to more than the ${member.rawBytes} bytes the manifest says (archive ${archive})`);
 			}
 			if (rawBytes !== member.rawBytes) {
 				throw damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: decompresses to ${rawBytes} bytes, the manifest says ${member.rawBytes} (archive ${archive})`);
@@ -232,7 +238,12 @@ class TarArchive implements OpenArchive {
 			case 'sha256':
 				return storedBytesProblem(member, member.bytes, problem.sha256, this.path)!;
 			case 'raw-size':
-				return damaged('ARCHIVE_SIZE_MISMATCH', `${member.path}: decompresses to ${problem.bytes} bytes, the manifest says ${member.rawBytes} (archive ${this.path})`);
+				return damaged(
+					'ARCHIVE_SIZE_MISMATCH',
+					problem.bytes > member.rawBytes
+						? `${member.path}: decompresses to more than the ${member.rawBytes} bytes the manifest says (archive ${this.path})`
+						: `${member.path}: decompresses to ${problem.bytes} bytes, the manifest says ${member.rawBytes} (archive ${this.path})`,
+				);
 			case 'corrupt':
 				return damaged('ARCHIVE_MEMBER_CORRUPT', `${member.path}: the ${member.compression} data is corrupt (${problem.message}) (archive ${this.path})`);
 			case 'read': {

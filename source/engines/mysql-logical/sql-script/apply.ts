@@ -40,6 +40,14 @@ export interface ApplySqlScriptOptions {
 	keepSession?: boolean;
 	/** attempts for a statement rolled back as a deadlock victim (default 5); only outside explicit transactions */
 	deadlockRetries?: number;
+	/** the longest statement accepted; default: the server's max_allowed_packet, asked once */
+	maxStatementBytes?: number;
+}
+
+/** The server's max_allowed_packet: no statement can be longer. */
+export async function maxAllowedPacket(connection: Connection): Promise<number> {
+	const [rows] = await connection.query('SELECT @@max_allowed_packet AS bytes');
+	return Number((rows as Array<{bytes: number | string}>)[0]?.bytes);
 }
 
 export interface FailedStatement {
@@ -109,7 +117,8 @@ async function sendStatement(connection: Connection, statement: ScriptStatement)
 export async function applySqlScript(options: ApplySqlScriptOptions): Promise<ApplySqlScriptResult> {
 	const {connection, bus, continueOnError = false} = options;
 	const name = options.member ?? 'SQL script';
-	const splitter = new SqlScriptSplitter(options.source, {name});
+	const maxStatementBytes = options.maxStatementBytes ?? (await maxAllowedPacket(connection));
+	const splitter = new SqlScriptSplitter(options.source, {name, maxStatementBytes});
 	const progress = options.onProgress ? {set: options.onProgress, finish() {}} : new ProgressReporter(bus, `restore ${name}`, 'bytes', options.totalBytes);
 	const errors: FailedStatement[] = [];
 	let statements = 0;

@@ -63,6 +63,11 @@ const clientCommandHint =
 export interface SplitterOptions {
 	/** the script's name in error messages, e.g. the archive member */
 	name?: string;
+	/**
+	 * The largest statement accepted (the server's max_allowed_packet: it would refuse a larger one);
+	 * a longer one stops the script before it fills memory (a compressed member can inflate a thousandfold).
+	 */
+	maxStatementBytes?: number;
 }
 
 /**
@@ -80,6 +85,8 @@ export class SqlScriptSplitter implements AsyncIterable<ScriptStatement> {
 	/** the current statement has begun (a byte other than whitespace or a comment was seen) */
 	private started = false;
 	private parts: Buffer[] = [];
+	private partsBytes = 0;
+	private readonly maxStatementBytes: number;
 	private line = 1;
 	/** offset in the script of the first byte of the buffer being scanned */
 	private offset = 0;
@@ -93,6 +100,7 @@ export class SqlScriptSplitter implements AsyncIterable<ScriptStatement> {
 		options: SplitterOptions = {},
 	) {
 		this.name = options.name ?? 'SQL script';
+		this.maxStatementBytes = options.maxStatementBytes ?? Number.POSITIVE_INFINITY;
 	}
 
 	/** bytes of the script scanned so far */
@@ -157,6 +165,7 @@ export class SqlScriptSplitter implements AsyncIterable<ScriptStatement> {
 		}
 		const statement = new ScriptStatement(bytes, this.statementLine, this.statementOffset, endOffset);
 		this.parts = [];
+		this.partsBytes = 0;
 		this.started = false;
 		return statement;
 	}
@@ -179,7 +188,13 @@ export class SqlScriptSplitter implements AsyncIterable<ScriptStatement> {
 		/** at least `count` bytes are there from `at`, or the script ends before */
 		const has = (at: number, count: number) => at + count <= n || eof;
 		const suspend = (at: number): number => {
-			if (this.started && at > start) this.parts.push(Buffer.from(buffer.subarray(start, at)));
+			if (this.started && at > start) {
+				this.parts.push(Buffer.from(buffer.subarray(start, at)));
+				this.partsBytes += at - start;
+				if (this.partsBytes > this.maxStatementBytes) {
+					this.fail(this.statementLine, `the statement starting on line ${this.statementLine} is longer than ${this.maxStatementBytes} bytes, the server's max_allowed_packet`, 'The script is damaged or crafted; a server would refuse this statement too.');
+				}
+			}
 			return at;
 		};
 

@@ -45,7 +45,11 @@ export type ScriptItem = StatementItem | CopyItem | ConnectItem;
 export interface SplitterOptions {
 	/** the script's name in error messages, e.g. the archive member or the file */
 	name?: string;
+	/** the largest statement accepted (default: 1 GiB, the most a server takes as one query text) */
+	maxStatementBytes?: number;
 }
+
+const SERVER_QUERY_LIMIT = 1024 * 1024 * 1024 - 1;
 
 const CODE = 0;
 const QUOTE = 1;
@@ -156,6 +160,8 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 	/** the current statement has begun (a byte other than whitespace or a comment was seen) */
 	private started = false;
 	private parts: Buffer[] = [];
+	private partsBytes = 0;
+	private readonly maxStatementBytes: number;
 	private statementLine = 0;
 	private statementOffset = 0;
 	private openedOnLine = 0;
@@ -187,6 +193,7 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 	) {
 		this.name = options.name ?? 'SQL script';
 		this.member = options.name;
+		this.maxStatementBytes = options.maxStatementBytes ?? SERVER_QUERY_LIMIT;
 	}
 
 	/** bytes of the script consumed so far */
@@ -277,6 +284,7 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 		bytes = bytes.subarray(0, length);
 		const statement = new ScriptStatement(bytes, this.statementLine, this.statementOffset, endOffset);
 		this.parts = [];
+		this.partsBytes = 0;
 		this.started = false;
 		const words = this.words;
 		if (words[0] === 'set' || words[0] === 'reset') this.followSetting(statement);
@@ -350,7 +358,13 @@ export class PostgresScriptSplitter implements AsyncIterable<ScriptItem> {
 		/** at least `count` bytes are there from `at`, or the script ends before */
 		const has = (at: number, count: number) => at + count <= n || eof;
 		const suspend = (at: number): typeof MORE => {
-			if (this.started && at > start) this.parts.push(Buffer.from(buffer.subarray(start, at)));
+			if (this.started && at > start) {
+				this.parts.push(Buffer.from(buffer.subarray(start, at)));
+				this.partsBytes += at - start;
+				if (this.partsBytes > this.maxStatementBytes) {
+					this.fail(this.statementLine, `the statement starting on line ${this.statementLine} is longer than ${this.maxStatementBytes} bytes`, 'The script is damaged or crafted; a server would refuse this statement too.');
+				}
+			}
 			this.at = at;
 			return MORE;
 		};

@@ -211,3 +211,23 @@ describe('SQL script splitter', () => {
 		assert.match(error.message, /DELIMITER without a delimiter/);
 	});
 });
+
+describe('statement length', () => {
+	test('attack: a statement longer than max_allowed_packet stops the script before it fills memory', async () => {
+		async function* endless(): AsyncGenerator<Buffer> {
+			yield Buffer.from("SELECT 1;\nINSERT INTO t VALUES ('");
+			// a decompression bomb's output: never a closing quote, never a semicolon
+			for (let i = 0; i < 1000; i++) yield Buffer.alloc(64 * 1024, 0x41);
+		}
+		const splitter = new SqlScriptSplitter(endless(), {name: 'bomb.sql', maxStatementBytes: 1024 * 1024});
+		const seen: string[] = [];
+		await assert.rejects(
+			(async () => {
+				for await (const statement of splitter) seen.push(statement.sql);
+			})(),
+			(error: unknown) => error instanceof SqlScriptError && /^bomb\.sql line 2: the statement starting on line 2 is longer than 1048576 bytes, the server's max_allowed_packet/.test(error.message),
+		);
+		assert.deepEqual(seen, ['SELECT 1']);
+		assert.ok(splitter.bytesConsumed < 4 * 1024 * 1024, `stopped after ${splitter.bytesConsumed} bytes`);
+	});
+});

@@ -351,3 +351,19 @@ describe('PostgreSQL script splitter', () => {
 		assert.match(error.message, /text after COPY … FROM stdin/);
 	});
 });
+
+describe('PostgreSQL statement length', () => {
+	test('attack: a statement longer than the limit stops the script before it fills memory', async () => {
+		async function* endless(): AsyncGenerator<Buffer> {
+			yield Buffer.from("SELECT 1;\nSELECT '");
+			for (let i = 0; i < 1000; i++) yield Buffer.alloc(64 * 1024, 0x41);
+		}
+		const splitter = new PostgresScriptSplitter(endless(), {name: 'bomb.sql', maxStatementBytes: 1024 * 1024});
+		await assert.rejects(
+			(async () => {
+				for await (const item of splitter) void item;
+			})(),
+			/bomb\.sql line 2: the statement starting on line 2 is longer than 1048576 bytes/,
+		);
+	});
+});
