@@ -11,8 +11,8 @@ import tar from 'tar-stream';
 import {MANIFEST_NAME, sidecarPathOf} from '../../source/storage/archive/member-path.ts';
 import type {Manifest} from '../../source/storage/archive/manifest.ts';
 
-/** `change` gets each member's bytes and returns new ones (or the same); the manifest is rewritten to match. */
-export async function resealArchive(from: string, to: string, change: (member: string, data: Buffer) => Buffer): Promise<Manifest> {
+/** `change` gets each member's bytes and returns new ones (or the same); the manifest is rewritten to match, then given to `editManifest`. */
+export async function resealArchive(from: string, to: string, change: (member: string, data: Buffer) => Buffer, editManifest?: (manifest: Manifest) => void): Promise<Manifest> {
 	const entries: Array<{name: string; data: Buffer}> = [];
 	const extract = tar.extract();
 	const reading = (async () => {
@@ -37,6 +37,7 @@ export async function resealArchive(from: string, to: string, change: (member: s
 		if (member) Object.assign(member, {bytes: data.length, rawBytes: data.length, sha256: createHash('sha256').update(data).digest('hex')});
 		await new Promise<void>((resolve, reject) => pack.entry({name: entry.name, size: data.length}, data, (error) => (error ? reject(error) : resolve())));
 	}
+	editManifest?.(manifest);
 	const text = `${JSON.stringify(manifest, null, '\t')}\n`;
 	await new Promise<void>((resolve, reject) => pack.entry({name: MANIFEST_NAME}, text, (error) => (error ? reject(error) : resolve())));
 	pack.finalize();

@@ -100,6 +100,12 @@ describe('manifest validation', () => {
 		expectProblem((m) => (m.databases[0].tables[0].rows = '3'), 'databases[0].tables[0].rows', /whole number/);
 		expectProblem((m) => m.databases.push({name: 'shop', tables: []}), 'databases[1].name', /repeats "shop"/);
 		expectProblem((m) => delete m.databases[0].tables, 'databases[0].tables', /must be an array/);
+		// attack: a chunk listed twice would be loaded twice
+		expectProblem(
+			(m) => m.databases[0].tables[0].members.push(m.databases[0].tables[0].members[0]),
+			`databases[0].tables[0].members[1]`,
+			/repeats "data\/.*", already listed at databases\[0\]\.tables\[0\]\.members\[0\]/,
+		);
 	});
 
 	test('times, coordinates, options', () => {

@@ -166,6 +166,8 @@ function checkMembers(check: Checker, members: unknown): Set<string> {
 function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<string>): void {
 	if (!check.array(databases, 'databases')) return;
 	const names = new Set<string>();
+	// a data member listed twice would be loaded twice
+	const dataMembers = new Map<string, string>();
 	databases.forEach((database, index) => {
 		const at = `databases[${index}]`;
 		if (!check.object(database, at)) return;
@@ -185,7 +187,13 @@ function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<str
 			check.count(table.rows, `${tableAt}.rows`);
 			if (table.schema !== undefined) checkMemberReference(check, table.schema, `${tableAt}.schema`, memberPaths);
 			if (!check.array(table.members, `${tableAt}.members`)) return;
-			table.members.forEach((path, memberIndex) => checkMemberReference(check, path, `${tableAt}.members[${memberIndex}]`, memberPaths));
+			table.members.forEach((path, memberIndex) => {
+				const field = `${tableAt}.members[${memberIndex}]`;
+				checkMemberReference(check, path, field, memberPaths);
+				const first = dataMembers.get(path as string);
+				if (first !== undefined) check.add(field, `repeats ${JSON.stringify(path)}, already listed at ${first}`);
+				else dataMembers.set(path as string, field);
+			});
 		});
 	});
 }

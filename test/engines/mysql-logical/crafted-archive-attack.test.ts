@@ -110,6 +110,17 @@ describe('attack: a crafted MySQL archive with resealed checksums stays inside -
 		assert.equal(Number(rows[0].n), 2);
 	});
 
+	test('the rows a restore reports are the rows it loaded, not what the manifest claims', async () => {
+		const member = memberOf('data');
+		const crafted = join(dir, 'more-rows.tar');
+		await resealArchive(archive, crafted, (path, data) => (path === member ? Buffer.concat([data, Buffer.from("INSERT INTO `t` (`id`, `v`) VALUES\n(3,'c'),\n(4,'d'),\n(5,'e');\n")]) : data));
+		const copy = uniqueName('crafted_rows');
+		made.push(copy);
+		const result = await runCli(['restore', crafted, '--target-db', copy, '--yes', ...connectionArgs], {env, timeoutMs});
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /1 table\(s\), 5 row\(s\)/);
+	});
+
 	for (const attack of ATTACKS) {
 		test(attack.name, async () => {
 			const member = memberOf(attack.member);

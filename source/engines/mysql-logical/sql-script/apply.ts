@@ -64,6 +64,8 @@ export interface FailedStatement {
 export interface ApplySqlScriptResult {
 	/** statements sent to the server, failed ones included */
 	statements: number;
+	/** rows the server reported as changed (for a data member: inserted) */
+	affectedRows: number;
 	errors: FailedStatement[];
 	/** bytes of the script consumed */
 	bytes: number;
@@ -78,6 +80,7 @@ interface ServerError {
 
 interface ResultHeader {
 	serverStatus?: number;
+	affectedRows?: number;
 }
 
 /** mysql2 connection internals used to send a statement's bytes unchanged; pinned with the mysql2 version. */
@@ -122,6 +125,7 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 	const progress = options.onProgress ? {set: options.onProgress, finish() {}} : new ProgressReporter(bus, `restore ${name}`, 'bytes', options.totalBytes);
 	const errors: FailedStatement[] = [];
 	let statements = 0;
+	let affectedRows = 0;
 	let bytes = 0;
 
 	if (!options.keepSession) await connection.query('SET NAMES utf8mb4');
@@ -130,6 +134,7 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 	const send = async (statement: ScriptStatement, replacement: string | undefined) => {
 		const result = (replacement === undefined ? await sendStatement(connection, statement) : (await connection.query(replacement))[0]) as ResultHeader | ResultHeader[];
 		const status = Array.isArray(result) ? undefined : result?.serverStatus;
+		if (!Array.isArray(result) && typeof result?.affectedRows === 'number') affectedRows += result.affectedRows;
 		if (typeof status === 'number') {
 			splitter.noBackslashEscapes = (status & SERVER_STATUS_NO_BACKSLASH_ESCAPES) !== 0;
 			inTransaction = (status & SERVER_STATUS_IN_TRANS) !== 0;
@@ -193,5 +198,5 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 	bytes = splitter.bytesConsumed;
 	progress.set(bytes);
 	progress.finish();
-	return {statements, errors, bytes};
+	return {statements, affectedRows, errors, bytes};
 }
