@@ -6,6 +6,7 @@ import type {OpenArchive} from '../../storage/archive/reader.ts';
 import type {ManifestObjectGroup, ManifestTable} from '../../storage/archive/manifest.ts';
 import {quoteIdentifier} from './identifiers.ts';
 import {dataMemberRule, isDatabaseOptions, objectMemberRule, tableSchemaRule, usersMemberRule, type StatementRule} from './member-rules.ts';
+import {markRestoreFinished, markRestoreStarted} from './restore-marker.ts';
 import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
@@ -146,6 +147,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		bus.stage('schema', `creating ${selection.databases.map((database) => database.target).join(', ')}`);
 		for (const database of selection.databases) {
 			await control.query(await createDatabaseStatement(archive, database));
+			await markRestoreStarted(control, database.target, archive.path);
 			if (database.whole && database.source.sequences) {
 				await control.query(`USE ${quoteIdentifier(database.target)}`);
 				for (const statement of await memberStatements(archive, database.source.sequences, objectMemberRule(database.source.sequences, 'sequences'))) await control.query(statement);
@@ -225,6 +227,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 			failedStatements += await applyObjects(workers[0], archive, selection.objects, selection.databases, options.continueOnError, bus);
 		}
 		overall.finish();
+		for (const database of selection.databases) await markRestoreFinished(control, database.target);
 		return {
 			databases: selection.databases.map((database) => database.target),
 			tables: tasks.length,

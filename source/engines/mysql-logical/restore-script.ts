@@ -3,6 +3,7 @@ import {UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
 import {quoteIdentifier} from './identifiers.ts';
+import {markRestoreFinished, markRestoreStarted} from './restore-marker.ts';
 import {skipBinlog} from './restore-archive.ts';
 import {namedDatabase} from './restore-selection.ts';
 import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
@@ -40,6 +41,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 			const dropped = await dropExisting(connection, states);
 			if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
 			await connection.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(targetDb)}`);
+			await markRestoreStarted(connection, targetDb, options.artifact.path);
 			await connection.query(`USE ${quoteIdentifier(targetDb)}`);
 		} else if (options.dropExisting) {
 			throw new UsageError({
@@ -59,6 +61,7 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 			totalBytes: options.artifact.compression === 'none' ? options.artifact.bytes : undefined,
 			onStatement: targetDb === undefined ? undefined : databaseRedirect(targetDb, options.artifact.path),
 		}).catch(scriptUnreadable(options.artifact.path));
+		if (targetDb !== undefined) await markRestoreFinished(connection, targetDb);
 		return {statements: result.statements, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
 	} finally {
 		await connection.end().catch(() => undefined);

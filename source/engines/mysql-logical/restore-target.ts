@@ -1,6 +1,7 @@
 import type {RowDataPacket} from 'mysql2/promise';
 import type {MysqlConnection} from '../../core/connect.ts';
 import {UsageError} from '../../core/errors.ts';
+import {describeUnfinished, unfinishedRestore, type UnfinishedRestore} from './restore-marker.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
 import type {SelectedDatabase} from './restore-selection.ts';
 
@@ -16,6 +17,8 @@ export interface TargetState {
 	whole: boolean;
 	/** restoring would replace something that exists */
 	destructive: boolean;
+	/** a restore into it began and did not finish */
+	unfinished?: UnfinishedRestore;
 }
 
 async function count(connection: MysqlConnection, sql: string, values: unknown[]): Promise<number> {
@@ -40,8 +43,9 @@ export async function inspectTargets(connection: MysqlConnection, databases: Sel
 			const present = new Set(rows.map((row) => String(row.name)));
 			existingTables = database.tables.map((table) => table.name).filter((table) => present.has(table));
 		}
-		const destructive = database.whole ? objects > 0 : existingTables.length > 0;
-		states.push({database: name, source: database.source.name, whole: database.whole, exists, objects, existingTables, destructive});
+		const unfinished = exists ? await unfinishedRestore(connection, name) : undefined;
+		const destructive = database.whole ? objects > 0 : existingTables.length > 0 || unfinished !== undefined;
+		states.push({database: name, source: database.source.name, whole: database.whole, exists, objects, existingTables, destructive, ...(unfinished ? {unfinished} : {})});
 	}
 	return states;
 }
@@ -52,12 +56,14 @@ export function refuseNonEmptyTargets(states: TargetState[], dropExisting: boole
 	const occupied = states.filter((state) => state.destructive);
 	if (occupied.length === 0) return;
 	const described = occupied.map((state) =>
-		state.whole
-			? `${state.database} exists and is not empty (${state.objects} object${state.objects === 1 ? '' : 's'})`
-			: `${state.database} already has ${state.existingTables.map((table) => `\`${table}\``).join(', ')}`,
+		state.unfinished
+			? describeUnfinished(state.database, state.unfinished)
+			: state.whole
+				? `${state.database} exists and is not empty (${state.objects} object${state.objects === 1 ? '' : 's'})`
+				: `${state.database} already has ${state.existingTables.map((table) => `\`${table}\``).join(', ')}`,
 	);
 	throw new UsageError({
-		code: 'TARGET_NOT_EMPTY',
+		code: occupied.some((state) => state.unfinished) ? 'RESTORE_UNFINISHED' : 'TARGET_NOT_EMPTY',
 		message: `refusing to restore over existing data: ${described.join('; ')}`,
 		hint: 'Restore into another database with --target-db NAME, or replace what is there with --drop-existing.',
 	});

@@ -15,6 +15,7 @@ import {postDataWithTheirTables, type DataPhaseItem} from './restore-schedule.ts
 import {selectEntries} from './restore-selection.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
 import {COPY_SESSION_STATEMENTS} from './snapshot.ts';
+import {markRestoreFinished, markRestoreStarted} from './restore-marker.ts';
 import {checkStoredToc} from './toc-rules.ts';
 import {parseStoredToc, type StoredToc} from './stored-toc.ts';
 
@@ -139,6 +140,8 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 	try {
 		const state = await inspectPostgresTarget(control, options.settings, target);
 		const decision = decideTarget(state, {create: options.create, clean: options.dropExisting, dataOnly: options.dataOnly});
+		let previousComment: string | null = null;
+		let finalComment: string[] = [];
 		if (decision.drop) {
 			await dropDatabase(control, target);
 			bus.warn(`--clean: dropped database ${target}`, {code: 'DROPPED_EXISTING'});
@@ -146,9 +149,12 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 		if (decision.create) {
 			bus.stage('create', `creating database ${target}`);
 			await control.query(`CREATE DATABASE ${quoteIdent(target)} ${stored.toc.database.createOptions}`);
+			previousComment = await markRestoreStarted(control, target, archive.path);
+			// the database's own comment is set last: until then the comment marks the restore unfinished
+			finalComment = stored.toc.database.postCreateSql.filter((sql) => /^\s*COMMENT\s+ON\s+DATABASE\b/i.test(sql));
 			const databaseSql = [
 				...(options.noOwner ? [] : [`ALTER DATABASE {{database}} OWNER TO ${quoteIdent(stored.toc.database.owner)};`]),
-				...stored.toc.database.postCreateSql,
+				...stored.toc.database.postCreateSql.filter((sql) => !finalComment.includes(sql)),
 			];
 			for (const sql of databaseSql) {
 				const entry: DdlEntry = {id: 'database', kind: 'owner', section: 'pre-data', name: target, sql: sql.replaceAll('{{database}}', quoteIdent(target)), dependsOn: []};
@@ -156,6 +162,7 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 				await applyEntry(control, entry, continueOnError, bus);
 			}
 		}
+		if (!decision.create) previousComment = await markRestoreStarted(control, target, archive.path);
 		const workerCount = Math.max(1, options.workers);
 		bus.stage('connect', `opening ${workerCount} connection(s) to ${target}`);
 		for (let index = 0; index < workerCount; index++) {
@@ -234,6 +241,10 @@ export async function restorePostgresArchive(options: PostgresRestoreOptions, bu
 			failed += await applyEntry(worker, entry, continueOnError, bus);
 		});
 		overall.finish();
+		await markRestoreFinished(control, target, previousComment);
+		for (const sql of finalComment) {
+			failed += await applyEntry(control, {id: 'database', kind: 'comment', section: 'post-data', name: target, sql: sql.replaceAll('{{database}}', quoteIdent(target)), dependsOn: []}, continueOnError, bus);
+		}
 		return {databases: [target], tables: selection.tables.length, rows, bytes, failedStatements: failed, startedAt, finishedAt: new Date().toISOString()};
 	} finally {
 		for (const client of [...workers, control]) await client.end().catch(() => undefined);

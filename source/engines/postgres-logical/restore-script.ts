@@ -6,6 +6,7 @@ import {readScriptArtifact, type ArtifactFile} from '../../storage/artifact.ts';
 import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
 import {quoteIdent} from './identifiers.ts';
+import {markRestoreFinished, markRestoreStarted} from './restore-marker.ts';
 import {decideTarget, dropDatabase, inspectPostgresTarget} from './restore-target.ts';
 import {PLAIN_SCRIPT_WARNING} from '../sql-script/confinement.ts';
 import {applyPostgresScript} from './script/apply.ts';
@@ -49,6 +50,7 @@ export async function restorePostgresScript(options: PostgresScriptRestoreOption
 			bus.warn(`--clean: dropped database ${targetDb}`, {code: 'DROPPED_EXISTING'});
 		}
 		if (decision.create) await control.query(`CREATE DATABASE ${quoteIdent(targetDb)}`);
+		const previousComment = await markRestoreStarted(control, targetDb, options.artifact.path);
 		let database = targetDb;
 		const client = await connectPostgres({...options.settings, database});
 		clients.push(client);
@@ -72,6 +74,7 @@ export async function restorePostgresScript(options: PostgresScriptRestoreOption
 				return next;
 			},
 		}).catch(scriptUnreadable(options.artifact.path));
+		await markRestoreFinished(control, targetDb, previousComment);
 		return {database, statements: result.statements, copyRows: result.copyRows, failedStatements: result.errors.length, bytes: result.bytes, startedAt, finishedAt: new Date().toISOString()};
 	} finally {
 		for (const client of [...clients, control]) await client.end().catch(() => undefined);

@@ -3,6 +3,7 @@ import {connectPostgres} from '../../core/connect.ts';
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {UsageError} from '../../core/errors.ts';
 import {quoteIdent} from './identifiers.ts';
+import {describeUnfinished, unfinishedRestore, type UnfinishedRestore} from './restore-marker.ts';
 
 export interface PostgresTargetState {
 	database: string;
@@ -11,6 +12,8 @@ export interface PostgresTargetState {
 	objects: number;
 	/** a few of them, for the message */
 	examples: string[];
+	/** a restore into it began and did not finish */
+	unfinished?: UnfinishedRestore;
 }
 
 const USER_OBJECTS = `
@@ -34,7 +37,8 @@ export async function inspectPostgresTarget(control: pg.Client, settings: Connec
 	const client = await connectPostgres({...settings, database});
 	try {
 		const {rows: [row]} = await client.query<{objects: number; examples: string[] | null}>(USER_OBJECTS);
-		return {database, exists: true, objects: row.objects, examples: row.examples ?? []};
+		const unfinished = await unfinishedRestore(control, database);
+		return {database, exists: true, objects: row.objects, examples: row.examples ?? [], ...(unfinished ? {unfinished} : {})};
 	} finally {
 		await client.end().catch(() => undefined);
 	}
@@ -54,10 +58,20 @@ export function decideTarget(state: PostgresTargetState, options: {create?: bool
 		if (!state.exists) {
 			throw new UsageError({code: 'TARGET_MISSING', message: `--data-only loads rows into existing tables, but database ${name} does not exist`, hint: 'Restore the definitions first (without --data-only), or name an existing database with --target-db.'});
 		}
+		if (state.unfinished) {
+			throw new UsageError({code: 'RESTORE_UNFINISHED', message: `--data-only: ${describeUnfinished(state.database, state.unfinished)}`, hint: 'Restore the definitions again with --clean first.'});
+		}
 		return {drop: false, create: false};
 	}
 	if (!state.exists) return {drop: false, create: true};
 	if (options.clean) return {drop: true, create: true};
+	if (state.unfinished) {
+		throw new UsageError({
+			code: 'RESTORE_UNFINISHED',
+			message: `refusing to restore: ${describeUnfinished(state.database, state.unfinished)}`,
+			hint: 'Replace what it holds with --clean, or restore into another database with --target-db NAME.',
+		});
+	}
 	if (options.create) {
 		throw new UsageError({code: 'TARGET_EXISTS', message: `--create: database ${name} exists already`, hint: 'Choose another name with --target-db, or replace it with --clean.'});
 	}
