@@ -16,8 +16,11 @@ const LOST_CODES = new Set([
 	'57P03',
 ]);
 
-/** node-postgres reports a dead socket with plain Errors that have no code. */
-const LOST_MESSAGES = [/^Connection terminated/, /connection error and is not queryable/, /^terminating connection due to/];
+/**
+ * node-postgres reports a dead socket with plain Errors that have no code; so does mysql2 for a command
+ * queued on a connection that has already closed.
+ */
+const LOST_MESSAGES = [/^Connection terminated/, /connection error and is not queryable/, /^terminating connection due to/, /^Can't add new command when connection is in closed state/];
 
 interface DriverError {
 	code?: unknown;
