@@ -89,8 +89,19 @@ export class WorkError extends DbBackupError {
 	}
 }
 
+/**
+ * What an AbortError was aborted by (AbortSignal reasons and stream pipelines put it in `cause`): "The
+ * operation was aborted" says nothing, its cause is the failure that stopped the work.
+ */
+export function realCause(error: unknown): unknown {
+	let current = error;
+	for (let depth = 0; depth < 8 && current instanceof Error && current.name === 'AbortError' && current.cause !== undefined; depth += 1) current = current.cause;
+	return current;
+}
+
 /** Any thrown value as a DbBackupError, so sinks and the exit path handle one shape. */
-export function toDbBackupError(error: unknown): DbBackupError {
+export function toDbBackupError(thrown: unknown): DbBackupError {
+	const error = realCause(thrown);
 	if (error instanceof DbBackupError) return error;
 	const message = error instanceof Error ? error.message : String(error);
 	return new WorkError({

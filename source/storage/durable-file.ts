@@ -70,10 +70,15 @@ export async function writeFileDurably(file: string, text: string): Promise<void
 	const partial = partialPathOf(file);
 	const handle = await openPartial(partial);
 	try {
-		await writeAll(handle, Buffer.from(text));
-		await handle.sync();
-	} finally {
-		await handle.close();
+		try {
+			await writeAll(handle, Buffer.from(text));
+			await handle.sync();
+		} finally {
+			await handle.close();
+		}
+		await rename(partial, file);
+	} catch (error) {
+		await unlink(partial).catch(() => undefined);
+		throw error;
 	}
-	await rename(partial, file);
 }

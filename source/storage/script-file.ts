@@ -1,6 +1,7 @@
 import {rm, stat, type FileHandle} from 'node:fs/promises';
 import {UsageError} from '../core/errors.ts';
 import {partialPathOf} from './archive/member-path.ts';
+import {outputWriteError} from './disk-errors.ts';
 import {openPartial, partialBusy, publishFile} from './durable-file.ts';
 import {holdRunLock, type RunLock} from './run-lock.ts';
 
@@ -33,7 +34,7 @@ export async function openPartialScript(path: string): Promise<PartialScript> {
 		file = await openPartial(partial);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw partialBusy(partial, error);
-		throw new UsageError({code: 'ARTIFACT_PATH_UNWRITABLE', message: `cannot write ${partial}: ${(error as Error).message}`, hint: 'Check that the output directory exists and is writable.', cause: error});
+		throw outputWriteError(error, partial, 'create') ?? new UsageError({code: 'ARTIFACT_PATH_UNWRITABLE', message: `cannot write ${partial}: ${(error as Error).message}`, hint: 'Check that the output directory exists and is writable.', cause: error});
 	}
 	const lock: RunLock | undefined = await holdRunLock(partial);
 	return {

@@ -17,9 +17,10 @@ const SCRUBBED = /^(MYSQL_|PG|DBBACKUP_(?!TEST_SERVERS))/;
 
 /**
  * Runs the real CLI as a child process, with a clean environment: only PATH, the given variables and a
- * HOME that is an empty temp dir unless one is given.
+ * HOME that is an empty temp dir unless one is given. With `uid`/`gid` it runs as that user (give it a
+ * `home` and `cwd` it can enter).
  */
-export async function runCli(args: string[], options: {env?: Record<string, string>; cwd?: string; home?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: {env?: Record<string, string>; cwd?: string; home?: string; timeoutMs?: number; uid?: number; gid?: number} = {}): Promise<CliResult> {
 	const scratch = options.home && options.cwd ? undefined : mkdtempSync(path.join(os.tmpdir(), 'dbbackup-cli-'));
 	const env: Record<string, string> = {};
 	for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !SCRUBBED.test(key)) env[key] = value;
@@ -27,7 +28,7 @@ export async function runCli(args: string[], options: {env?: Record<string, stri
 	delete env.NODE_TEST_CONTEXT;
 	try {
 		return await new Promise<CliResult>((resolve, reject) => {
-			const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? scratch!, env, stdio: ['ignore', 'pipe', 'pipe']});
+			const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? scratch!, env, stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid});
 			let stdout = '';
 			let stderr = '';
 			child.stdout.on('data', (chunk) => (stdout += chunk));

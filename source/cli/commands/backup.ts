@@ -1,9 +1,11 @@
 import {mkdir, stat} from 'node:fs/promises';
 import {cpus} from 'node:os';
+import path from 'node:path';
 import {UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
 import {defaultBackupPath} from '../../storage/backup-name.ts';
 import {parseCompression} from '../../storage/compression.ts';
+import {outputWriteError} from '../../storage/disk-errors.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
 
@@ -66,11 +68,29 @@ async function outputFile(given: string, databases: string[], format: 'archive' 
 	}
 	if (!directory) return given;
 	try {
-		await mkdir(given, {recursive: true, mode: 0o700});
+		await makeDirectory(given);
 	} catch (error) {
-		throw new UsageError({code: 'OUTPUT_DIR_UNWRITABLE', message: `cannot create the output directory ${given}: ${(error as Error).message}`, hint: 'Check --output (or output.path) and the permissions of its parent.', cause: error});
+		throw outputWriteError(error, given, 'create') ?? new UsageError({code: 'OUTPUT_DIR_UNWRITABLE', message: `cannot create the output directory ${given}: ${(error as Error).message}`, hint: 'Check --output (or output.path) and the permissions of its parent.', cause: error});
 	}
 	return defaultBackupPath(given, databases, new Date(), format);
+}
+
+/** mkdir -p, mode 0700; a refusal comes with its own errno. */
+async function makeDirectory(dir: string): Promise<void> {
+	try {
+		await mkdir(dir, {recursive: true, mode: 0o700});
+	} catch (error) {
+		// node's recursive mkdir reports some refusals as ENOENT (EROFS on a read-only mount, node 20):
+		// one level at a time, the first missing level fails with the real errno
+		const missing: string[] = [];
+		for (let level = path.resolve(dir); missing.length < 64; level = path.dirname(level)) {
+			if (await stat(level).then(() => true, () => false)) break;
+			missing.unshift(level);
+			if (path.dirname(level) === level) break;
+		}
+		for (const level of missing) await mkdir(level, {mode: 0o700});
+		throw error;
+	}
 }
 
 function backupDatabases(ctx: CommandContext, kind: BackupKind): string[] {

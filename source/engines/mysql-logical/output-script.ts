@@ -2,7 +2,9 @@ import {createReadStream} from 'node:fs';
 import {mkdtemp, open, rm} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import {UsageError} from '../../core/errors.ts';
+import {asOutputError, outputWriteError} from '../../storage/disk-errors.ts';
 import {openPartialScript} from '../../storage/script-file.ts';
+import {writeAll} from '../../storage/durable-file.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
 import {createSequenceScript} from './sequences.ts';
@@ -21,13 +23,14 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 	const script = await openPartialScript(options.path);
 	const {file: target, partial} = script;
 	let scratch: string;
+	const scratchPrefix = join(dirname(options.path), `.${basename(options.path)}.parts-`);
 	try {
-		scratch = await mkdtemp(join(dirname(options.path), `.${basename(options.path)}.parts-`));
+		scratch = await mkdtemp(scratchPrefix);
 	} catch (error) {
 		await target.close();
 		await rm(partial, {force: true});
 		await script.release();
-		throw new UsageError({
+		throw outputWriteError(error, `${scratchPrefix}XXXXXX`, 'create') ?? new UsageError({
 			code: 'ARTIFACT_PATH_UNWRITABLE',
 			message: `cannot make a scratch directory beside ${options.path}: ${(error as Error).message}`,
 			hint: 'Check that the output directory exists and is writable.',
@@ -38,7 +41,7 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 	let closed = false;
 	const write = async (text: string | Buffer) => {
 		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-		await target.write(buffer);
+		await writeAll(target, buffer).catch(asOutputError(partial));
 		bytes += buffer.length;
 	};
 	const fileIds = new Map<TableWork, number>();
@@ -74,9 +77,9 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 		async openChunk(work, chunk): Promise<ChunkTarget> {
 			throwIfAppendFailed();
 			const path = fileOf(work, chunk);
-			const file = await open(path, 'w', 0o600);
+			const file = await open(path, 'w', 0o600).catch(asOutputError(path));
 			return {
-				write: (buffer) => file.write(buffer),
+				write: (buffer) => writeAll(file, buffer).catch(asOutputError(path)),
 				close: () => file.close(),
 				async discard() {
 					await file.close().catch(() => undefined);
@@ -119,10 +122,10 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 
 		async finish() {
 			await write(scriptFooter());
-			await target.sync();
+			await target.sync().catch(asOutputError(partial));
 			await target.close();
 			closed = true;
-			await script.publish();
+			await script.publish().catch(asOutputError(options.path));
 			await rm(scratch, {recursive: true, force: true});
 			await script.release();
 			return bytes;

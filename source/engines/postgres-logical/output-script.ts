@@ -2,6 +2,8 @@ import {randomInt} from 'node:crypto';
 import {rm} from 'node:fs/promises';
 import type {Readable} from 'node:stream';
 import {lineComment} from '../sql-script/comment.ts';
+import {asOutputError} from '../../storage/disk-errors.ts';
+import {writeAll} from '../../storage/durable-file.ts';
 import {openPartialScript} from '../../storage/script-file.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DdlEntry} from './ddl/types.ts';
@@ -41,7 +43,7 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 	let restricted = false;
 	const write = async (text: string | Buffer) => {
 		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-		await file.write(buffer);
+		await writeAll(file, buffer).catch(asOutputError(partial));
 		bytes += buffer.length;
 	};
 	const section = (database: DumpedDatabase, name: DdlEntry['section']) => database.toc.entries.filter((entry) => entry.section === name);
@@ -100,10 +102,10 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 		async finish() {
 			await write('\n-- dbbackup: end of dump\n');
 			if (restricted) await write(`\n\\unrestrict ${key}\n`);
-			await file.sync();
+			await file.sync().catch(asOutputError(partial));
 			await file.close();
 			closed = true;
-			await script.publish();
+			await script.publish().catch(asOutputError(path));
 			await script.release();
 			return bytes;
 		},

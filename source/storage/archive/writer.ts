@@ -14,6 +14,7 @@ import {MANIFEST_NAME, memberPathProblem, partialPathOf, sidecarPathOf} from './
 import {SpillBuffer} from './spill-buffer.ts';
 import {openPartial, partialBusy, publishFile, syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
 import {holdRunLock, type RunLock} from '../run-lock.ts';
+import {outputWriteError} from '../disk-errors.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
@@ -236,8 +237,9 @@ class TarArchiveWriter implements ArchiveWriter {
 				throw error.code === 'EEXIST' ? refuseExisting(this.path, 'appeared while this archive was written; it was left as it is') : error;
 			});
 		} catch (error) {
-			await this.discard(error instanceof Error ? error : new Error(String(error)));
-			throw error;
+			const failure = error instanceof DbBackupError ? error : (outputWriteError(error, this.partialPath, 'write') ?? error);
+			await this.discard(failure instanceof Error ? failure : new Error(String(failure)));
+			throw failure;
 		}
 		this.state = 'finished';
 		try {
@@ -245,7 +247,7 @@ class TarArchiveWriter implements ArchiveWriter {
 		} catch (error) {
 			throw new WorkError({
 				code: 'SIDECAR_WRITE_FAILED',
-				message: `${this.path} is complete, but its sidecar ${sidecarPathOf(this.path)} could not be written: ${messageOf(error)}`,
+				message: `${this.path} is complete, but its sidecar ${sidecarPathOf(this.path)} could not be written: ${messageOf(outputWriteError(error, sidecarPathOf(this.path), 'write') ?? error)}`,
 				hint: 'The archive holds the same manifest; the sidecar only serves catalogs.',
 				cause: error,
 			});
@@ -300,12 +302,14 @@ class TarArchiveWriter implements ArchiveWriter {
 
 	private writeFailed(error: unknown): void {
 		if (this.failure) return;
-		this.failure = new WorkError({
-			code: 'ARCHIVE_WRITE_FAILED',
-			message: `could not write ${this.partialPath}: ${messageOf(error)}`,
-			hint: 'Check the free space and permissions of the destination.',
-			cause: error,
-		});
+		this.failure =
+			outputWriteError(error, this.partialPath, 'write') ??
+			new WorkError({
+				code: 'ARCHIVE_WRITE_FAILED',
+				message: `could not write ${this.partialPath}: ${messageOf(error)}`,
+				hint: 'Check the free space and permissions of the destination.',
+				cause: error,
+			});
 		this.pack.destroy(this.failure);
 		this.stop.abort(this.failure);
 	}
@@ -318,20 +322,33 @@ class TarArchiveWriter implements ArchiveWriter {
 		rowsOption: MemberOptions['rows'],
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
-		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, this.options.spillDir ?? path.dirname(this.path));
+		const spillDir = this.options.spillDir ?? path.dirname(this.path);
+		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillDir);
 		let appended = false;
 		try {
 			release = await this.slots.acquire();
 			this.throwIfFailed();
 			const raw = new MeterStream({sha256: false});
 			const stored = new MeterStream();
+			const input = typeof source === 'string' || source instanceof Uint8Array ? Readable.from([source]) : source;
+			// The pipeline destroys its streams with an AbortError when the writer stops; a caller waiting on
+			// its source (a COPY stream, a chunk's drain) would see that instead of why the writer stopped.
+			// Registered before the pipeline's own listener, this one gives the source the real failure first.
+			const failSource = () => {
+				if (typeof (input as Readable).destroy === 'function') (input as Readable).destroy(this.stop.signal.reason as Error);
+			};
+			this.stop.signal.addEventListener('abort', failSource, {once: true});
 			try {
-				const input = typeof source === 'string' || source instanceof Uint8Array ? Readable.from([source]) : source;
 				await pipeline(input, raw, compressStream(compression, level), stored, spill, {signal: this.stop.signal});
 			} catch (error) {
 				this.throwIfFailed();
 				if (error instanceof DbBackupError) throw error;
-				throw new WorkError({code: 'MEMBER_WRITE_FAILED', message: `${memberPath} could not be compressed: ${messageOf(error)}`, cause: error});
+				throw (
+					outputWriteError(error, spillDir, 'write') ??
+					new WorkError({code: 'MEMBER_WRITE_FAILED', message: `${memberPath} could not be compressed: ${messageOf(error)}`, cause: error})
+				);
+			} finally {
+				this.stop.signal.removeEventListener('abort', failSource);
 			}
 			const rows = typeof rowsOption === 'function' ? checkRows(memberPath, rowsOption()) : rowsOption;
 			const member: ManifestMember = {
@@ -364,7 +381,7 @@ class TarArchiveWriter implements ArchiveWriter {
 				await task();
 			} catch (error) {
 				this.throwIfFailed();
-				this.failure = new WorkError({code: 'ARCHIVE_WRITE_FAILED', message: `could not append to ${this.partialPath}: ${messageOf(error)}`, cause: error});
+				this.failure = outputWriteError(error, this.partialPath, 'write') ?? new WorkError({code: 'ARCHIVE_WRITE_FAILED', message: `could not append to ${this.partialPath}: ${messageOf(error)}`, cause: error});
 				this.pack.destroy(this.failure);
 				throw this.failure;
 			}
@@ -419,7 +436,9 @@ export async function createArchiveWriter(options: ArchiveWriterOptions): Promis
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'EEXIST') throw partialBusy(partialPathOf(finalPath), error);
-		if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR' || code === 'EROFS') {
+		const refused = outputWriteError(error, partialPathOf(finalPath), 'create');
+		if (refused) throw refused;
+		if (code === 'ENOENT' || code === 'ENOTDIR') {
 			throw new UsageError({
 				code: 'ARCHIVE_PATH_UNWRITABLE',
 				message: `cannot write ${partialPathOf(finalPath)}: ${messageOf(error)}`,
