@@ -27,6 +27,8 @@ export interface SourceServer {
 	flavor: BinlogFlavor;
 	version: string;
 	serverId: number;
+	/** @@server_uuid (MySQL); MariaDB has none */
+	serverUuid?: string;
 	/** binlog_checksum: CRC32 or NONE */
 	checksum: string;
 	/** SHOW BINARY LOGS, oldest first */
@@ -45,6 +47,11 @@ export interface ReplicaSessionOptions {
 	start?: DumpStartPoint;
 	/** ask for EOF at the end of the last binlog instead of waiting for more */
 	nonBlocking?: boolean;
+	/**
+	 * called once the server is described and before the dump is asked for: checks what the server
+	 * has and decides where to start (it wins over `start`); may throw to refuse
+	 */
+	prepare?: (source: SourceServer) => Promise<DumpStartPoint | undefined>;
 }
 
 export interface ReplicaSession {
@@ -80,7 +87,7 @@ export async function openReplicaSession(options: ReplicaSessionOptions, handler
 				hint: 'Pass --server-id N (or backup.binlog.server_id) with an id no server in the topology uses.',
 			});
 		}
-		const start = options.start ?? oldestStart(source);
+		const start = (await options.prepare?.(source)) ?? options.start ?? oldestStart(source);
 		await prepareSession(connection, source, options, start);
 		await new Promise<void>((resolve, reject) =>
 			internals.addCommand(
@@ -130,10 +137,14 @@ async function describeSource(connection: MysqlConnection): Promise<SourceServer
 	const [gtidRows] = await connection.query<RowDataPacket[]>(
 		flavor === 'mariadb' ? 'SELECT @@global.gtid_binlog_pos AS gtid' : 'SELECT @@global.gtid_executed AS gtid',
 	);
+	// SHOW VARIABLES: MariaDB has no server_uuid, and SELECT @@server_uuid would fail there
+	const [uuidRows] = await connection.query<RowDataPacket[]>("SHOW GLOBAL VARIABLES LIKE 'server_uuid'");
+	const serverUuid = uuidRows[0] ? String(uuidRows[0].Value) : undefined;
 	return {
 		flavor,
 		version,
 		serverId: Number(row.serverId),
+		...(serverUuid ? {serverUuid} : {}),
 		checksum: String(row.checksum).toUpperCase(),
 		binlogs,
 		gtidPosition: String(gtidRows[0]?.gtid ?? '').replace(/\s+/g, ''),

@@ -1,8 +1,11 @@
 import {open, stat, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
-import {WorkError} from '../../core/errors.ts';
+import {DbBackupError, WorkError} from '../../core/errors.ts';
 import {syncDirectory, writeAll} from '../../storage/durable-file.ts';
 import {BINLOG_MAGIC, FIRST_EVENT_POSITION, FORMAT_DESCRIPTION_FLAGS_OFFSET, LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
+
+/** every file of the copy: binlogs can hold passwords in plain text (ALTER USER … IDENTIFIED BY) */
+export const BINLOG_FILE_MODE = 0o600;
 
 /** The end of a complete transaction in the copy. */
 export interface Boundary {
@@ -17,6 +20,7 @@ type Item =
 	| {kind: 'data'; bytes: Buffer}
 	| {kind: 'boundary'; boundary: Boundary}
 	| {kind: 'switch'; file: string; position: number}
+	| {kind: 'finish'}
 	| {kind: 'sync'};
 
 export interface FileSinkOptions {
@@ -62,6 +66,14 @@ export class BinlogFileSink {
 		this.push({kind: 'switch', file, position});
 	}
 
+	/**
+	 * the current file is complete without a ROTATE (the server's STOP event at a clean shutdown): sync,
+	 * close, clear its in-use flag as the server does, and report it closed
+	 */
+	finishFile(): void {
+		this.push({kind: 'finish'});
+	}
+
 	append(event: Buffer): void {
 		this.queuedBytes += event.length;
 		this.push({kind: 'data', bytes: event});
@@ -104,7 +116,8 @@ export class BinlogFileSink {
 			() => {
 				this.draining = undefined;
 			},
-			(error: Error) => {
+			(cause: Error) => {
+				const error = cause instanceof DbBackupError ? cause : writeFailed(this.options.dir, this.fileName, cause);
 				this.failure = error;
 				this.draining = undefined;
 				this.options.onFailure(error);
@@ -140,6 +153,9 @@ export class BinlogFileSink {
 			if (next?.kind === 'switch') {
 				this.items.shift();
 				await this.openFile(next.file, next.position);
+			} else if (next?.kind === 'finish') {
+				this.items.shift();
+				await this.closeCurrent();
 			}
 			if (this.paused && this.queuedBytes < this.highWater / 4) {
 				this.paused = false;
@@ -166,20 +182,31 @@ export class BinlogFileSink {
 		}
 	}
 
-	private async openFile(file: string, position: number): Promise<void> {
+	private async closeCurrent(): Promise<void> {
 		const previous = this.fileName;
 		if (this.handle) {
 			await this.syncNow();
 			await this.handle.close();
 			this.handle = undefined;
 		}
-		if (previous !== undefined && previous !== file) {
+		this.fileName = undefined;
+		if (previous !== undefined) {
 			await clearInUse(path.join(this.options.dir, previous));
 			this.options.onFileClosed(previous);
 		}
+	}
+
+	private async openFile(file: string, position: number): Promise<void> {
+		if (this.fileName !== file) {
+			await this.closeCurrent();
+		} else if (this.handle) {
+			await this.syncNow();
+			await this.handle.close();
+			this.handle = undefined;
+		}
 		const full = path.join(this.options.dir, file);
 		if (position === FIRST_EVENT_POSITION) {
-			this.handle = await open(full, 'w', 0o640);
+			this.handle = await createFresh(full);
 			await writeAll(this.handle, BINLOG_MAGIC);
 			await syncDirectory(this.options.dir);
 		} else {
@@ -193,10 +220,35 @@ export class BinlogFileSink {
 			}
 			// append mode: writes go to the end whatever the handle's position
 			this.handle = await open(full, 'a');
+			// a copy made by an older version may be 0640: binlogs can hold passwords (ALTER USER … IDENTIFIED BY)
+			await this.handle.chmod(BINLOG_FILE_MODE);
 		}
 		this.fileName = file;
 		this.offset = position;
 	}
+}
+
+/**
+ * A new file of the copy, with 0600. A file already there is only replaced when it holds no more than the
+ * magic (a crash right after creating it); anything longer is not ours to overwrite.
+ */
+async function createFresh(full: string): Promise<FileHandle> {
+	try {
+		return await open(full, 'wx', BINLOG_FILE_MODE);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+	}
+	const {size} = await stat(full);
+	if (size > BINLOG_MAGIC.length) {
+		throw new WorkError({
+			code: 'BINLOG_COPY_MISMATCH',
+			message: `cannot start ${full}: a ${size}-byte file of that name is already there`,
+			hint: 'The copy in the output directory does not match what the server sends; move the file (or the directory) away and stream again.',
+		});
+	}
+	const handle = await open(full, 'w', BINLOG_FILE_MODE);
+	await handle.chmod(BINLOG_FILE_MODE);
+	return handle;
 }
 
 /** What the server does when it closes a binlog: clear the in-use flag of its format description event. */
@@ -213,4 +265,14 @@ export async function clearInUse(file: string): Promise<void> {
 	} finally {
 		await handle.close();
 	}
+}
+
+/** A write, sync or open of the copy failed (disk full, a read-only or vanished directory): named, not a bug. */
+function writeFailed(dir: string, file: string | undefined, cause: Error): WorkError {
+	return new WorkError({
+		code: 'BINLOG_WRITE_FAILED',
+		message: `writing the binlog copy ${path.join(dir, file ?? '')} failed: ${cause.message}`,
+		hint: 'Free space or fix the directory, then run binlog-stream again: it resumes from the last complete transaction.',
+		cause,
+	});
 }

@@ -1,14 +1,16 @@
 import {createReadStream, createWriteStream} from 'node:fs';
-import {readFile, rename, rm, stat} from 'node:fs/promises';
+import {chmod, readFile, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {IntegrityError} from '../../core/errors.ts';
 import {compressStream, extensionFor, type Compression} from '../../storage/compression.ts';
-import {writeFileDurably, syncDirectory} from '../../storage/durable-file.ts';
+import {syncDirectory} from '../../storage/durable-file.ts';
 import {MeterStream} from '../../storage/hash.ts';
 import {partialPathOf} from '../../storage/archive/member-path.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
+import {BINLOG_FILE_MODE} from './binlog-file-sink.ts';
+import {writeDirFile} from './dir-file.ts';
 
 export const INDEX_NAME = 'binlog-index.json';
 const INDEX_VERSION = 1;
@@ -75,7 +77,9 @@ export async function indexClosedBinlog(dir: string, name: string, compression: 
 		storedMeter = new MeterStream();
 		const target = path.join(dir, stored);
 		const partial = partialPathOf(target);
-		await pipeline(createReadStream(raw), rawMeter, compressStream(compression), storedMeter, createWriteStream(partial, {mode: 0o640, flush: true}));
+		await pipeline(createReadStream(raw), rawMeter, compressStream(compression), storedMeter, createWriteStream(partial, {mode: BINLOG_FILE_MODE, flush: true}));
+		// a .partial left by a crash keeps its old mode when written again
+		await chmod(partial, BINLOG_FILE_MODE);
 		await rename(partial, target);
 		await syncDirectory(dir);
 	}
@@ -91,7 +95,7 @@ export async function indexClosedBinlog(dir: string, name: string, compression: 
 	};
 	const index = await readBinlogIndex(dir);
 	index.files = [...index.files.filter((file) => file.name !== name), entry].sort((a, b) => compareBinlogNames(a.name, b.name));
-	await writeFileDurably(indexPath(dir), `${JSON.stringify(index, null, 2)}\n`);
+	await writeDirFile(indexPath(dir), `${JSON.stringify(index, null, 2)}\n`);
 	if (compression !== 'none') {
 		const {size} = await stat(path.join(dir, stored));
 		if (size === entry.storedSize) await rm(raw);

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {IntegrityError} from '../../core/errors.ts';
-import {writeFileDurably} from '../../storage/durable-file.ts';
+import {writeDirFile} from './dir-file.ts';
 
 export const CHECKPOINT_NAME = 'binlog-stream.checkpoint.json';
 const CHECKPOINT_VERSION = 1;
@@ -51,7 +51,7 @@ export async function readCheckpoint(dir: string): Promise<StreamCheckpoint | un
 
 export async function writeCheckpoint(dir: string, checkpoint: Omit<StreamCheckpoint, 'version' | 'updatedAt'>): Promise<void> {
 	const full: StreamCheckpoint = {version: CHECKPOINT_VERSION, ...checkpoint, updatedAt: new Date().toISOString()};
-	await writeFileDurably(checkpointPath(dir), `${JSON.stringify(full, null, 2)}\n`);
+	await writeDirFile(checkpointPath(dir), `${JSON.stringify(full, null, 2)}\n`);
 }
 
 /** A file name a server could give a binlog: no directory parts, ends in a number. */

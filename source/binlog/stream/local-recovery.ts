@@ -1,14 +1,17 @@
 import {createReadStream} from 'node:fs';
-import {open, rm, stat, truncate} from 'node:fs/promises';
+import {rm, stat, truncate} from 'node:fs/promises';
 import path from 'node:path';
+import {IntegrityError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
-import {ChecksumAlgorithm, checksumMatches, EVENT_HEADER_LENGTH, FIRST_EVENT_POSITION} from '../event/header.ts';
+import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION} from '../event/header.ts';
 import {EventType} from '../event/types.ts';
 import {listRawBinlogs, compareBinlogNames} from '../file/binlog-dir.ts';
 import {splitBinlogEvents} from '../file/event-splitter.ts';
 import type {BinlogFlavor} from '../protocol/replica-session.ts';
+import {readBinlogIndex, type IndexedBinlog} from './binlog-index.ts';
 import {readCheckpoint, type StreamCheckpoint} from './checkpoint.ts';
+import {checkOurBinlog, eventStartsAt, verifyClosedFile} from './copy-file-check.ts';
 import {TransactionTracker} from './transaction-tracker.ts';
 
 /** Where streaming continues: the end of the last complete transaction found in the copy. */
@@ -19,53 +22,148 @@ export interface ResumePoint {
 	flavor?: BinlogFlavor;
 	/** the raw file is in the directory at exactly `position` bytes (false: it is created when its first event comes) */
 	fileOnDisk: boolean;
+	/** `file` is complete (closed, or ended with the server's STOP): the server may only move on from it */
+	complete: boolean;
 	checkpoint?: StreamCheckpoint;
 }
 
 /**
- * Rebuilds the resume point after any stop, clean or not: starts at the checkpoint (or the oldest raw
- * file), walks forward over every whole, checksum-valid transaction in the copy, cuts the file after
- * the last one and removes raw files past it. What was cut is sent again by the server.
+ * What recovery would do to the copy. Nothing is changed while it is planned: the cut and the removals
+ * are made only once the server has confirmed it can send all of it again (resume-check.ts).
  */
-export async function recoverLocalCopy(dir: string, bus: EventBus): Promise<ResumePoint | undefined> {
+export interface RecoveryPlan {
+	resume: ResumePoint | undefined;
+	/** the file to cut back to the end of its last complete transaction */
+	cut?: {file: string; size: number; to: number};
+	/** raw files after the resume point (never a closed, indexed one) */
+	remove: string[];
+	/** files found complete (ended with ROTATE or STOP) but not indexed yet: to close and index */
+	complete: string[];
+	/** the oldest binlog the copy holds (raw or indexed) */
+	oldest?: string;
+}
+
+/**
+ * Works out the resume point after any stop, clean or not, without changing anything. Every raw file
+ * must be one of ours (the binlog magic and a format description, else an error naming it). Closed files
+ * the index lists are checked against its size and SHA-256 and are never cut or removed. The walk starts
+ * at the first file that is not closed: at the checkpoint when its position is an event boundary there,
+ * else at the file's start, and goes forward over every whole, checksum-valid transaction.
+ */
+export async function planRecovery(dir: string, bus: EventBus): Promise<RecoveryPlan> {
 	const checkpoint = await readCheckpoint(dir);
 	const raw = await listRawBinlogs(dir);
-	if (!checkpoint && raw.length === 0) return undefined;
+	const index = await readBinlogIndex(dir);
+	const kinds = new Map<string, Awaited<ReturnType<typeof checkOurBinlog>>>();
+	for (const name of raw) kinds.set(name, await checkOurBinlog(dir, name));
+	const indexed = new Map<string, IndexedBinlog>(index.files.map((entry) => [entry.name, entry]));
+	const known = [...new Set([...raw, ...indexed.keys()])].sort(compareBinlogNames);
+	const oldest = known[0];
+	if (!checkpoint && known.length === 0) return {resume: undefined, remove: [], complete: []};
 
-	let file = checkpoint?.file ?? raw[0]!;
-	let position = checkpoint?.position ?? FIRST_EVENT_POSITION;
-	let tracker: TransactionTracker | undefined = checkpoint ? new TransactionTracker(checkpoint.source.flavor, checkpoint.gtid) : undefined;
-	let flavor = checkpoint?.source.flavor;
+	const from = checkpoint?.file;
+	const atOrAfter = (name: string) => from === undefined || compareBinlogNames(name, from) >= 0;
+	const closed = new Set<string>();
+	for (const name of raw) {
+		const entry = indexed.get(name);
+		if (!entry) continue;
+		// files before the checkpoint's are never touched; the ones recovery could touch are checked
+		if (atOrAfter(name)) await verifyClosedFile(dir, entry);
+		closed.add(name);
+	}
+	const open = raw.filter((name) => !closed.has(name) && atOrAfter(name));
+	const before = raw.filter((name) => !closed.has(name) && !atOrAfter(name));
+	const plan: RecoveryPlan = {resume: undefined, remove: [], complete: await completeLeftovers(dir, before, bus), oldest};
 
-	if (!raw.includes(file)) {
-		// the checkpoint's file was closed (and maybe compressed) after it was written: the server goes on from there
-		const later = raw.filter((name) => compareBinlogNames(name, file) > 0);
-		await removeFiles(dir, later, bus);
-		return {file, position, gtid: checkpoint?.gtid ?? '', flavor, fileOnDisk: false, checkpoint};
+	if (open.length === 0) {
+		const lastClosed = known.filter((name) => indexed.has(name) && atOrAfter(name)).at(-1);
+		if (lastClosed !== undefined) {
+			const entry = indexed.get(lastClosed)!;
+			const atCheckpoint = checkpoint?.file === lastClosed && checkpoint.position === entry.size;
+			// the server goes on from the end of the last closed file
+			plan.resume = {file: lastClosed, position: entry.size, gtid: atCheckpoint ? checkpoint.gtid : '', flavor: checkpoint?.source.flavor, fileOnDisk: false, complete: true, checkpoint};
+		} else if (checkpoint) {
+			// the checkpoint's file is not in the copy (yet): the server sends it from there
+			plan.resume = {file: checkpoint.file, position: checkpoint.position, gtid: checkpoint.gtid, flavor: checkpoint.source.flavor, fileOnDisk: false, complete: false, checkpoint};
+		}
+		return plan;
 	}
 
+	let file = open[0]!;
+	let position = FIRST_EVENT_POSITION;
+	let gtid = '';
+	const first = kinds.get(file)!;
+	if (checkpoint?.file === file) {
+		const size = (await stat(path.join(dir, file))).size;
+		const fits = checkpoint.position === size || (checkpoint.position < size && first.kind === 'binlog' && (await eventStartsAt(dir, file, checkpoint.position, first.crc32)));
+		if (fits) {
+			position = checkpoint.position;
+			gtid = checkpoint.gtid;
+		} else {
+			bus.warn(`the checkpoint's ${file}:${checkpoint.position} is not where an event starts in the copy (${size} bytes): ${file} is read from its start instead`, {
+				code: 'BINLOG_CHECKPOINT_MISMATCH',
+			});
+		}
+	}
+	// without a GTID state to start from, the tracker takes the one the file's GTID list event records
+	let tracker: TransactionTracker | undefined = position > FIRST_EVENT_POSITION && checkpoint ? new TransactionTracker(checkpoint.source.flavor, gtid) : undefined;
+	let flavor = checkpoint?.source.flavor;
 	for (;;) {
 		const scan = await scanFile(dir, file, position, tracker);
 		tracker = scan.tracker;
 		flavor = scan.flavor ?? flavor;
-		const full = path.join(dir, file);
-		if ((await stat(full)).size > scan.boundary) {
-			bus.warn(`${file}: cut after position ${scan.boundary}, the end of the last complete transaction; the server sends the rest again`, {code: 'BINLOG_COPY_TRUNCATED'});
-			await truncate(full, scan.boundary);
+		const size = (await stat(path.join(dir, file))).size;
+		const later = raw.filter((name) => compareBinlogNames(name, file) > 0);
+		const laterClosed = later.filter((name) => closed.has(name));
+		if (scan.boundary < size) plan.cut = {file, size, to: scan.boundary};
+		const complete = scan.clean && (scan.next !== undefined || scan.endedWithStop);
+		const next = scan.next ?? (scan.endedWithStop ? later[0] : undefined);
+		if (complete) plan.complete.push(file);
+		if (complete && next !== undefined && open.includes(next)) {
+			file = next;
+			position = FIRST_EVENT_POSITION;
+			continue;
 		}
-		const next = scan.next ?? (scan.endedWithStop ? raw.find((name) => compareBinlogNames(name, file) > 0) : undefined);
-		if (scan.clean && next !== undefined) {
-			if (raw.includes(next)) {
-				file = next;
-				position = FIRST_EVENT_POSITION;
-				continue;
-			}
-			await removeFiles(dir, raw.filter((name) => compareBinlogNames(name, file) > 0), bus);
-			return {file: next, position: FIRST_EVENT_POSITION, gtid: tracker?.gtidState ?? '', flavor, fileOnDisk: false, checkpoint};
+		if (laterClosed.length > 0) {
+			throw new IntegrityError({
+				code: 'BINLOG_COPY_INCONSISTENT',
+				message: `${path.join(dir, file)} is not complete (${scan.boundary} of ${size} bytes are whole transactions) but ${laterClosed.join(', ')} after it ${laterClosed.length === 1 ? 'is' : 'are'} closed in binlog-index.json; nothing was changed`,
+				hint: 'The directory was changed by hand or by something else. Move it away and stream into a new --output directory.',
+			});
 		}
-		await removeFiles(dir, raw.filter((name) => compareBinlogNames(name, file) > 0), bus);
-		return {file, position: scan.boundary, gtid: tracker?.gtidState ?? '', flavor, fileOnDisk: true, checkpoint};
+		plan.remove = later;
+		const gtidState = tracker?.gtidState ?? '';
+		if (complete && scan.next !== undefined) {
+			plan.resume = {file: scan.next, position: FIRST_EVENT_POSITION, gtid: gtidState, flavor, fileOnDisk: false, complete: false, checkpoint};
+		} else {
+			plan.resume = {file, position: scan.boundary, gtid: gtidState, flavor, fileOnDisk: true, complete, checkpoint};
+		}
+		return plan;
 	}
+}
+
+/** Makes the planned cut and removals; only after the server confirmed it sends all of that again. */
+export async function applyRecovery(dir: string, plan: RecoveryPlan, bus: EventBus): Promise<void> {
+	if (plan.cut) {
+		const full = path.join(dir, plan.cut.file);
+		bus.warn(`${plan.cut.file}: cut after position ${plan.cut.to} (of ${plan.cut.size} bytes), the end of the last complete transaction; the server sends the rest again`, {code: 'BINLOG_COPY_TRUNCATED'});
+		await truncate(full, plan.cut.to);
+	}
+	for (const name of plan.remove) {
+		bus.warn(`${name}: removed, it comes after the resume point and the server sends it again`, {code: 'BINLOG_COPY_TRUNCATED'});
+		await rm(path.join(dir, name), {force: true});
+	}
+}
+
+/** Raw files before the checkpoint's file that a crash left unindexed: complete ones are to be closed. */
+async function completeLeftovers(dir: string, names: string[], bus: EventBus): Promise<string[]> {
+	const complete: string[] = [];
+	for (const name of names) {
+		const scan = await scanFile(dir, name, FIRST_EVENT_POSITION, undefined);
+		if (scan.clean && (scan.next !== undefined || scan.endedWithStop)) complete.push(name);
+		else bus.warn(`${name}: before the checkpoint but not complete; it is left as it is and not indexed`, {code: 'BINLOG_COPY_INCOMPLETE'});
+	}
+	return complete;
 }
 
 interface FileScan {
@@ -84,21 +182,16 @@ async function scanFile(dir: string, file: string, from: number, tracker: Transa
 	const full = path.join(dir, file);
 	const size = (await stat(full)).size;
 	const decoder = new BinlogDecoder();
-	let flavor: BinlogFlavor | undefined;
-	// the file's format description event comes first; it says whether events carry a CRC32
-	const description = await readFirstEvent(full);
-	if (description) {
-		const decoded = decoder.decode(description);
-		if (decoded.kind === 'format-description') flavor = /mariadb/i.test(decoded.serverVersion) ? 'mariadb' : 'mysql';
-	}
-	if (!flavor || (decoder.checksum === ChecksumAlgorithm.crc32 && !checksumMatches(description!))) {
-		return {boundary: FIRST_EVENT_POSITION, clean: false, endedWithStop: false, tracker, flavor};
-	}
+	const kind = await checkOurBinlog(dir, file);
+	if (kind.kind !== 'binlog') return {boundary: FIRST_EVENT_POSITION, clean: false, endedWithStop: false, tracker};
+	const flavor = kind.flavor;
 	tracker ??= new TransactionTracker(flavor);
 	let boundary = from;
 	let next: string | undefined;
 	let endedWithStop = false;
 	let clean = true;
+	// the format description says whether events carry a CRC32, wherever the walk starts
+	decoder.decode(kind.formatDescription);
 	const stream = from === FIRST_EVENT_POSITION ? createReadStream(full) : createReadStream(full, {start: from});
 	const events = splitBinlogEvents(stream, {file, startOffset: from === FIRST_EVENT_POSITION ? 0 : from, onTruncated: 'stop'});
 	try {
@@ -108,7 +201,7 @@ async function scanFile(dir: string, file: string, from: number, tracker: Transa
 				clean = step.value.trailingBytes === 0;
 				break;
 			}
-			const {event} = step.value;
+			const {event, position} = step.value;
 			if (decoder.checksum === ChecksumAlgorithm.crc32 && !checksumMatches(event)) {
 				clean = false;
 				break;
@@ -117,7 +210,7 @@ async function scanFile(dir: string, file: string, from: number, tracker: Transa
 			const verdict = tracker.observe(decoded);
 			next = decoded.kind === 'rotate' ? decoded.nextFile : undefined;
 			endedWithStop = decoded.header.type === EventType.STOP;
-			if (verdict.boundary) boundary = step.value.position + event.length;
+			if (verdict.boundary) boundary = position + event.length;
 		}
 	} catch {
 		clean = false;
@@ -129,28 +222,4 @@ async function scanFile(dir: string, file: string, from: number, tracker: Transa
 		endedWithStop = false;
 	}
 	return {boundary, clean, next, endedWithStop, tracker, flavor};
-}
-
-/** The event at position 4 (the format description), or undefined when the file is shorter than one. */
-async function readFirstEvent(full: string): Promise<Buffer | undefined> {
-	const handle = await open(full, 'r');
-	try {
-		const header = Buffer.alloc(EVENT_HEADER_LENGTH);
-		const {bytesRead} = await handle.read(header, 0, EVENT_HEADER_LENGTH, FIRST_EVENT_POSITION);
-		if (bytesRead < EVENT_HEADER_LENGTH) return undefined;
-		const size = header.readUInt32LE(9);
-		if (size < EVENT_HEADER_LENGTH || size > 64 * 1024) return undefined;
-		const event = Buffer.alloc(size);
-		const read = await handle.read(event, 0, size, FIRST_EVENT_POSITION);
-		return read.bytesRead === size ? event : undefined;
-	} finally {
-		await handle.close();
-	}
-}
-
-async function removeFiles(dir: string, names: string[], bus: EventBus): Promise<void> {
-	for (const name of names) {
-		bus.warn(`${name}: removed, it comes after the resume point and the server sends it again`, {code: 'BINLOG_COPY_TRUNCATED'});
-		await rm(path.join(dir, name), {force: true});
-	}
 }

@@ -3,20 +3,22 @@ import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {connectMysql} from '../../core/connect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
-import {ConnectionError, DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
+import {ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTIFICIAL_F, markInUse, readEventHeader, type ChecksumAlgorithmValue} from '../event/header.ts';
 import {EventType, eventTypeName} from '../event/types.ts';
-import {compareBinlogNames, listRawBinlogs} from '../file/binlog-dir.ts';
+import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {openReplicaSession, type DumpStartPoint, type ReplicaSession, type SourceServer} from '../protocol/replica-session.ts';
-import {BinlogFileSink, type Boundary} from './binlog-file-sink.ts';
-import {indexClosedBinlog, readBinlogIndex} from './binlog-index.ts';
+import {BinlogFileSink, clearInUse, type Boundary} from './binlog-file-sink.ts';
+import {indexClosedBinlog} from './binlog-index.ts';
 import {writeCheckpoint} from './checkpoint.ts';
 import {feedEntry, eventObject, filterAccepts, type EventFilter} from './feed.ts';
-import {recoverLocalCopy, type ResumePoint} from './local-recovery.ts';
+import {applyRecovery, planRecovery, type RecoveryPlan, type ResumePoint} from './local-recovery.ts';
 import {lockOutputDir} from './output-lock.ts';
+import {chooseStart, confirmWithServer} from './resume-check.ts';
+import {checkSourceIdentity, readSourceIdentity, writeSourceIdentity} from './source-identity.ts';
 import {TransactionTracker} from './transaction-tracker.ts';
 
 export interface BinlogStreamOptions {
@@ -66,8 +68,10 @@ type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
  * rotations, survives disconnects and restarts, and leaves a checkpoint at a transaction boundary.
  */
 export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
-	await mkdir(options.outputDir, {recursive: true});
-	const unlock = await lockOutputDir(options.outputDir);
+	await prepareOutputDir(options.outputDir);
+	const unlock = await lockOutputDir(options.outputDir).catch((error: unknown) => {
+		throw unusableOutput(options.outputDir, error);
+	});
 	try {
 		return await new BinlogStreamer(options, bus).run(signal);
 	} finally {
@@ -87,6 +91,9 @@ class BinlogStreamer {
 	private checkpointed: Boundary | undefined;
 	private checkpointing: Promise<void> = Promise.resolve();
 	private source: SourceServer | undefined;
+	/** a new directory records the server's identity once the first file it streams is known */
+	private identityPending = false;
+	private identityWrite: Promise<void> = Promise.resolve();
 	/**
 	 * A fresh copy always starts at the beginning of a file so that the file is complete; the feed starts
 	 * where the user asked. Set from --start-position, or from where the server placed a --start-gtid.
@@ -108,14 +115,16 @@ class BinlogStreamer {
 		let attempt = 0;
 		let everConnected = false;
 		try {
-			await this.indexLeftovers();
 			for (;;) {
 				if (signal.aborted) break;
-				const resume = await recoverLocalCopy(this.options.outputDir, this.bus);
+				// files closed by the last session are indexed (and compressed) before recovery reads the directory
+				await this.closing;
+				const plan = await planRecovery(this.options.outputDir, this.bus);
+				const resume = plan.resume;
 				this.setState('connecting');
 				let received = false;
 				try {
-					const end = await this.runSession(resume, signal, () => (received = true));
+					const end = await this.runSession(plan, signal, () => (received = true));
 					everConnected = true;
 					if (end.kind === 'stopped' || end.kind === 'end') break;
 				} catch (caught) {
@@ -151,21 +160,11 @@ class BinlogStreamer {
 		}
 	}
 
-	/** raw files a crash left closed but not yet indexed (or compressed) */
-	private async indexLeftovers(): Promise<void> {
-		const raw = await listRawBinlogs(this.options.outputDir);
-		if (raw.length < 2) return;
-		const index = await readBinlogIndex(this.options.outputDir);
-		const newest = raw.at(-1)!;
-		for (const name of raw) {
-			if (name === newest || index.files.some((file) => file.name === name && file.compression === 'none')) continue;
-			this.fileClosed(name);
-		}
-		await this.closing;
-	}
-
-	private async runSession(resume: ResumePoint | undefined, signal: AbortSignal, onReceive: () => void): Promise<SessionEnd> {
+	private async runSession(plan: RecoveryPlan, signal: AbortSignal, onReceive: () => void): Promise<SessionEnd> {
 		const {options, bus} = this;
+		const resume = plan.resume;
+		/** the copy of `file` has its last event (ROTATE or STOP): the server may only move on from it */
+		let fileComplete = resume?.complete ?? false;
 		const decoder = new BinlogDecoder();
 		let file = resume?.file;
 		let offset = resume?.position ?? 0;
@@ -237,9 +236,13 @@ class BinlogStreamer {
 					if (file !== undefined && compareBinlogNames(decoded.nextFile, file) < 0) {
 						throw gapError(`the server went back to ${decoded.nextFile} while the copy is at ${file}:${offset}`);
 					}
+					if (file !== undefined && !fileComplete) {
+						throw gapError(`the server went on to ${decoded.nextFile} but the copy of ${file} ends at ${offset} without the file's last event (ROTATE or STOP)`);
+					}
 					file = decoded.nextFile;
 					offset = decoded.position;
 					fileOpened = false;
+					fileComplete = false;
 				}
 				return;
 			}
@@ -254,7 +257,9 @@ class BinlogStreamer {
 				throw new RestartFromFileStart();
 			}
 			if (start > offset) throw gapError(`the server sent ${file}:${start} but the copy ends at ${file}:${offset}`);
+			if (fileComplete) throw gapError(`the server sent ${file}:${start}, but the copy of ${file} is complete at ${offset} bytes`);
 			if (!fileOpened) {
+				if (this.identityPending) this.recordIdentity(file);
 				sink.switchTo(file, offset);
 				fileOpened = true;
 			}
@@ -275,10 +280,18 @@ class BinlogStreamer {
 					file = decoded.nextFile;
 					offset = FIRST_EVENT_POSITION;
 					fileOpened = false;
+					fileComplete = false;
 					boundary = {...boundary, file: decoded.nextFile, position: FIRST_EVENT_POSITION};
 				}
 				this.lastBoundary = boundary;
 				sink.boundary(boundary);
+			}
+			if (header.type === EventType.STOP) {
+				// a clean shutdown ends the file without a ROTATE: it is complete as the server leaves it
+				// (STOP kept, in-use flag cleared) and closed now; the next file comes after the restart
+				sink.finishFile();
+				fileOpened = false;
+				fileComplete = true;
 			}
 			this.position = {file, pos: offset};
 			const beforeFeedStart = this.freshStart !== undefined && eventFile === this.freshStart.file && start < this.freshStart.feedFrom;
@@ -292,14 +305,14 @@ class BinlogStreamer {
 			}
 		};
 
-		const start = this.startPoint(resume);
 		session = await openReplicaSession(
 			{
 				settings: options.settings,
 				serverId: options.serverId,
 				heartbeatSeconds: options.heartbeatSeconds ?? 1,
-				start,
 				nonBlocking: options.stopAtEnd,
+				// nothing in the directory is cut before the server is known to send it all again
+				prepare: (source) => this.prepareSession(plan, source),
 			},
 			{
 				onEvent,
@@ -315,13 +328,7 @@ class BinlogStreamer {
 			throw error;
 		});
 		this.source = session.source;
-		try {
-			this.checkSourceMatches(resume);
-		} catch (error) {
-			await session.close();
-			await sink.close().catch(() => {});
-			throw error;
-		}
+		const start = session.start;
 		checksum = session.source.checksum === 'CRC32' ? ChecksumAlgorithm.crc32 : ChecksumAlgorithm.off;
 		if (start?.kind === 'position') {
 			bus.log('info', `streaming ${describeTarget(options.settings)} from ${start.file}:${start.position}`);
@@ -353,17 +360,45 @@ class BinlogStreamer {
 				if (!failed) throw error;
 			});
 			if (!failed) await this.trimToBoundary();
+			await this.identityWrite;
 			await this.checkpointing;
 			await this.writeCheckpointIfNew();
 		}
 	}
 
-	private startPoint(resume: ResumePoint | undefined): DumpStartPoint | undefined {
-		const {options} = this;
-		if (resume) {
-			if (options.useGtid && resume.flavor === 'mariadb' && resume.gtid !== '') return {kind: 'mariadb-gtid', gtid: resume.gtid};
-			return {kind: 'position', file: resume.file, position: resume.position};
+	/**
+	 * Connected, before the dump: the server must be the directory's, and able to send again whatever
+	 * recovery cuts or removes; only then is the copy cut, and the start point chosen.
+	 */
+	private async prepareSession(plan: RecoveryPlan, source: SourceServer): Promise<DumpStartPoint | undefined> {
+		const dir = this.options.outputDir;
+		this.source = source;
+		const recorded = await readSourceIdentity(dir);
+		if (recorded) checkSourceIdentity(dir, recorded, source);
+		this.checkSourceMatches(plan.resume);
+		confirmWithServer(dir, plan, source);
+		if (!recorded) {
+			if (plan.oldest !== undefined) await writeSourceIdentity(dir, source, plan.oldest, manifestHost(this.options.settings));
+			else this.identityPending = true;
 		}
+		await applyRecovery(dir, plan, this.bus);
+		for (const name of plan.complete) this.fileClosed(name);
+		return this.startPoint(plan.resume, source);
+	}
+
+	private recordIdentity(firstFile: string): void {
+		const source = this.source;
+		this.identityPending = false;
+		if (!source) return;
+		this.identityWrite = writeSourceIdentity(this.options.outputDir, source, firstFile, manifestHost(this.options.settings)).then(
+			() => {},
+			(error: Error) => this.bus.warn(`${this.options.outputDir}: the server's identity was not recorded: ${error.message}`, {code: 'BINLOG_IDENTITY_FAILED'}),
+		);
+	}
+
+	private startPoint(resume: ResumePoint | undefined, source: SourceServer): DumpStartPoint | undefined {
+		const {options} = this;
+		if (resume) return chooseStart(resume, source, options.useGtid);
 		if (this.freshStart) return {kind: 'position', file: this.freshStart.file, position: FIRST_EVENT_POSITION};
 		if (!options.start) return undefined;
 		if ('gtid' in options.start) return {kind: 'mariadb-gtid', gtid: options.start.gtid};
@@ -422,6 +457,8 @@ class BinlogStreamer {
 		this.filesClosed.push(name);
 		this.closing = this.closing.then(async () => {
 			try {
+				// a file a crash left complete but unclosed still has the in-use flag the server has cleared
+				await clearInUse(path.join(this.options.outputDir, name));
 				const entry = await indexClosedBinlog(this.options.outputDir, name, this.options.compress);
 				this.bus.log('info', `${name} closed: ${entry.size} bytes, sha256 ${entry.sha256}${entry.compression === 'none' ? '' : `, stored as ${entry.stored}`}`);
 			} catch (error) {
@@ -519,15 +556,66 @@ function gapError(detail: string): WorkError {
 /** the server still runs the dump of our previous connection (it notices the closed socket at its next write) */
 const SAME_REPLICA_ID = /same server_uuid\/server_id is already connected/i;
 
-/** ER_MASTER_FATAL_ERROR_READING_BINLOG: the server no longer has (or never had) what the copy needs next. */
+/**
+ * ER_MASTER_FATAL_ERROR_READING_BINLOG: the server cannot send what the copy needs next. Its message
+ * says why, and only some of those reasons are purged binlogs: each is named for what it is.
+ */
 function explainServerRefusal(error: unknown, resume: ResumePoint | undefined): unknown {
 	const {errno, sqlMessage} = (error ?? {}) as {errno?: number; sqlMessage?: string};
 	if (errno !== 1236 || SAME_REPLICA_ID.test(sqlMessage ?? '')) return error;
 	const where = resume ? `${resume.file}:${resume.position}${resume.gtid ? ` (GTID ${resume.gtid})` : ''}` : 'the start point';
+	const said = sqlMessage ?? (error as Error).message;
+	if (/purged|could not find first log file/i.test(said)) {
+		return new WorkError({
+			code: 'BINLOG_SOURCE_PURGED',
+			message: `the server no longer has the binlog the copy needs from ${where}: ${said}`,
+			hint: 'The server purged binlogs the copy still needs (a gap that cannot be filled). Take a new full backup and stream into a new --output directory from its coordinates.',
+			cause: error,
+		});
+	}
+	if (/gtid/i.test(said)) {
+		return new WorkError({
+			code: 'BINLOG_GTID_NOT_ON_SERVER',
+			message: `the server refused the copy's GTID position at ${where}: ${said}`,
+			hint: 'The server\'s GTID history does not contain the copy\'s (a different or diverged server, or reset binlogs). Check --host, or run with --no-gtid; else stream into a new --output directory.',
+			cause: error,
+		});
+	}
 	return new WorkError({
-		code: 'BINLOG_SOURCE_PURGED',
-		message: `the server cannot send the binlog from ${where}: ${sqlMessage ?? (error as Error).message}`,
-		hint: 'The server purged binlogs the copy still needs (a gap that cannot be filled). Take a new full backup and stream into a new --output directory from its coordinates.',
+		code: 'BINLOG_SOURCE_REFUSED',
+		message: `the server refused to send the binlog from ${where}: ${said}`,
+		hint: 'The server\'s message says why; a retry would get the same answer.',
+		cause: error,
+	});
+}
+
+/** The --output directory, made if missing; a path that cannot be one is a clear error naming it. */
+async function prepareOutputDir(dir: string): Promise<void> {
+	try {
+		await mkdir(dir, {recursive: true});
+		if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), {code: 'ENOTDIR'});
+	} catch (error) {
+		throw unusableOutput(dir, error);
+	}
+}
+
+const PATH_ERRORS: Record<string, string> = {
+	EEXIST: 'it is a file, not a directory',
+	ENOTDIR: 'it, or a directory above it, is a file, not a directory',
+	EACCES: 'permission denied',
+	EPERM: 'operation not permitted',
+	EROFS: 'the filesystem is read-only',
+	ENOENT: 'a directory above it does not exist',
+	ENOSPC: 'no space left on the device',
+};
+
+function unusableOutput(dir: string, error: unknown): unknown {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (error instanceof DbBackupError || code === undefined || !(code in PATH_ERRORS)) return error;
+	return new UsageError({
+		code: 'BINLOG_OUTPUT_UNUSABLE',
+		message: `cannot write binlogs to --output ${dir}: ${PATH_ERRORS[code]} (${code})`,
+		hint: 'Give --output a directory this user can create and write, on a writable filesystem.',
 		cause: error,
 	});
 }
