@@ -123,3 +123,19 @@ function foreign(full: string, why: string): IntegrityError {
 		hint: 'Move that file out of the --output directory (it holds only the streamed copy), then run binlog-stream again.',
 	});
 }
+
+/** offset of the format description's create timestamp: after the header, the binlog version (2) and the server version (50) */
+const CREATED_OFFSET = EVENT_HEADER_LENGTH + 2 + 50;
+
+/**
+ * True when the server's format description event of a file is the one at the start of our copy of it:
+ * same creation time, server id, server version and layout. A server resending a file from a position
+ * zeroes the event's end position and create timestamp and may change its flags, so those (and the CRC
+ * over them) are not compared. Another server's file of the same name differs at least in its time.
+ */
+export function sameFormatDescription(ours: Buffer, theirs: Buffer): boolean {
+	if (ours.length !== theirs.length || ours.length < CREATED_OFFSET + 4) return false;
+	const same = (from: number, to: number) => ours.subarray(from, to).equals(theirs.subarray(from, to));
+	// timestamp, type, server id, size | body before the create timestamp | body after it, without the CRC
+	return same(0, 13) && same(EVENT_HEADER_LENGTH, CREATED_OFFSET) && same(CREATED_OFFSET + 4, ours.length - 4);
+}

@@ -24,6 +24,8 @@ export interface ResumePoint {
 	fileOnDisk: boolean;
 	/** `file` is complete (closed, or ended with the server's STOP): the server may only move on from it */
 	complete: boolean;
+	/** the format description event of our copy of `file`, when it is in the directory raw */
+	formatDescription?: Buffer;
 	checkpoint?: StreamCheckpoint;
 }
 
@@ -54,8 +56,6 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 	const checkpoint = await readCheckpoint(dir);
 	const raw = await listRawBinlogs(dir);
 	const index = await readBinlogIndex(dir);
-	const kinds = new Map<string, Awaited<ReturnType<typeof checkOurBinlog>>>();
-	for (const name of raw) kinds.set(name, await checkOurBinlog(dir, name));
 	const indexed = new Map<string, IndexedBinlog>(index.files.map((entry) => [entry.name, entry]));
 	const known = [...new Set([...raw, ...indexed.keys()])].sort(compareBinlogNames);
 	const oldest = known[0];
@@ -63,6 +63,9 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 
 	const from = checkpoint?.file;
 	const atOrAfter = (name: string) => from === undefined || compareBinlogNames(name, from) >= 0;
+	// every file recovery could read, cut or remove must be ours; indexed files before the checkpoint are never touched
+	const kinds = new Map<string, Awaited<ReturnType<typeof checkOurBinlog>>>();
+	for (const name of raw) if (atOrAfter(name) || !indexed.has(name)) kinds.set(name, await checkOurBinlog(dir, name));
 	const closed = new Set<string>();
 	for (const name of raw) {
 		const entry = indexed.get(name);
@@ -81,7 +84,17 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 			const entry = indexed.get(lastClosed)!;
 			const atCheckpoint = checkpoint?.file === lastClosed && checkpoint.position === entry.size;
 			// the server goes on from the end of the last closed file
-			plan.resume = {file: lastClosed, position: entry.size, gtid: atCheckpoint ? checkpoint.gtid : '', flavor: checkpoint?.source.flavor, fileOnDisk: false, complete: true, checkpoint};
+			const kind = kinds.get(lastClosed);
+			plan.resume = {
+				file: lastClosed,
+				position: entry.size,
+				gtid: atCheckpoint ? checkpoint.gtid : '',
+				flavor: checkpoint?.source.flavor,
+				fileOnDisk: false,
+				complete: true,
+				checkpoint,
+				...(kind?.kind === 'binlog' ? {formatDescription: kind.formatDescription} : {}),
+			};
 		} else if (checkpoint) {
 			// the checkpoint's file is not in the copy (yet): the server sends it from there
 			plan.resume = {file: checkpoint.file, position: checkpoint.position, gtid: checkpoint.gtid, flavor: checkpoint.source.flavor, fileOnDisk: false, complete: false, checkpoint};
@@ -136,7 +149,8 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 		if (complete && scan.next !== undefined) {
 			plan.resume = {file: scan.next, position: FIRST_EVENT_POSITION, gtid: gtidState, flavor, fileOnDisk: false, complete: false, checkpoint};
 		} else {
-			plan.resume = {file, position: scan.boundary, gtid: gtidState, flavor, fileOnDisk: true, complete, checkpoint};
+			const kind = kinds.get(file);
+			plan.resume = {file, position: scan.boundary, gtid: gtidState, flavor, fileOnDisk: true, complete, checkpoint, ...(kind?.kind === 'binlog' ? {formatDescription: kind.formatDescription} : {})};
 		}
 		return plan;
 	}

@@ -19,6 +19,7 @@ import {applyRecovery, planRecovery, type RecoveryPlan, type ResumePoint} from '
 import {lockOutputDir} from './output-lock.ts';
 import {chooseStart, confirmWithServer} from './resume-check.ts';
 import {checkSourceIdentity, readSourceIdentity, writeSourceIdentity} from './source-identity.ts';
+import {sameFormatDescription} from './copy-file-check.ts';
 import {TransactionTracker} from './transaction-tracker.ts';
 
 export interface BinlogStreamOptions {
@@ -225,7 +226,17 @@ class BinlogStreamer {
 				return;
 			}
 			const decoded = decoder.decode(event);
-			if (decoded.kind === 'format-description') checksum = decoder.checksum;
+			if (decoded.kind === 'format-description') {
+				checksum = decoder.checksum;
+				// the server resends the format description of the file the copy continues: it must be that file
+				if (resume?.formatDescription && file === resume.file && !sameFormatDescription(resume.formatDescription, event)) {
+					throw new WorkError({
+						code: 'BINLOG_SOURCE_CHANGED',
+						message: `the server's ${file} is not the file copied in ${options.outputDir} (its format description event differs: another server's binlog of the same name, or binlogs reset); nothing was written`,
+						hint: 'This directory holds another server\'s binlogs. Stream this server into its own --output directory.',
+					});
+				}
+			}
 			const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0 || header.logPos === 0;
 			if (decoded.kind === 'rotate' && artificial) {
 				if (!resume && !this.freshStart && decoded.position > FIRST_EVENT_POSITION) {

@@ -366,6 +366,31 @@ describe('binlog-stream directory integrity (attacks and faults)', {timeout: 300
 			assert.deepEqual(await snapshot(dir), before, 'nothing in the directory was changed');
 		});
 
+		test('finding 4: another server with the same server_id and file names is refused by the file\'s format description, nothing written', async () => {
+			await admin.query('FLUSH BINARY LOGS');
+			const newest = (await serverBinlogs(admin)).at(-1)!;
+			// the two files of that name are created in different seconds
+			await new Promise((resolve) => setTimeout(resolve, 1100));
+			await otherAdmin.query('SET GLOBAL server_id = 1');
+			try {
+				while ((await serverBinlogs(otherAdmin)).at(-1)! !== newest) await otherAdmin.query('FLUSH BINARY LOGS');
+				await otherAdmin.query('INSERT INTO other.t VALUES (10)');
+				const dir = await tempDir();
+				await streamBinlogs(options(dir, {start: {file: newest, position: 4}}, other), recordingBus().bus, new AbortController().signal);
+				// the first server's file of that name is longer than the copy: only its content can tell them apart
+				await admin.query('INSERT INTO attack.t (v) VALUES (REPEAT("s", 100000))');
+				const before = await snapshot(dir);
+				await assert.rejects(streamBinlogs(options(dir, {useGtid: false, retries: 1}), recordingBus().bus, new AbortController().signal), (error: Error & {code?: string}) => {
+					assert.equal(error.code, 'BINLOG_SOURCE_CHANGED', error.message);
+					assert.match(error.message, new RegExp(`${newest.replace('.', '\\.')} is not the file copied`));
+					return true;
+				});
+				assert.deepEqual(await snapshot(dir), before, 'nothing was written');
+			} finally {
+				await otherAdmin.query('SET GLOBAL server_id = 2');
+			}
+		});
+
 		test('finding 9: binlogs reset on the server, or a GTID position the server never had, are named as such, not as purged', async () => {
 			const dir = await tempDir();
 			await otherAdmin.query('FLUSH BINARY LOGS');
