@@ -1,3 +1,4 @@
+import {dbTypeLabel} from './detect/describe.ts';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import {describeTarget, type ConnectionSettings} from './connection-settings.ts';
@@ -23,7 +24,7 @@ function passwordOrigin(settings: ConnectionSettings): string {
 /** Turns a driver's connect failure into one line with the host:port tried and what to do about it. */
 export function connectionFailure(settings: ConnectionSettings, error: unknown): ConnectionError {
 	const target = describeTarget(settings);
-	const server = settings.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL';
+	const server = dbTypeLabel(settings.dbType);
 	const {code, message = String(error)} = (error ?? {}) as DriverError;
 	const credentialsHint =
 		settings.dbType === 'mysql'

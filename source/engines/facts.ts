@@ -19,3 +19,8 @@ export function missingPrivileges(
 }
 
 export const GiB = 1024 ** 3;
+
+/** Coordinates as a manifest records them, for an engine with no words of its own for them: `key value, …`. */
+export function describeRecordedCoordinates(coordinates: Record<string, unknown>): string {
+	return Object.entries(coordinates).map(([key, value]) => `${key} ${String(value)}`).join(', ') || 'no coordinates recorded';
+}

@@ -16,6 +16,16 @@ export const ENGINES: readonly BackupEngine[] = [
 	streamingEngine,
 ];
 
+/**
+ * The engine that lists a server's databases and restores plain SQL scripts into it: the logical
+ * engine of its database type.
+ */
+export function logicalEngineFor(dbType: DbType): BackupEngine {
+	const engine = ENGINES.find((candidate) => candidate.dbTypes.includes(dbType) && candidate.capabilities.kind === 'logical' && candidate.listDatabases !== undefined);
+	if (!engine) throw new Error(`no logical engine is registered for ${dbType}`);
+	return engine;
+}
+
 export function enginesFor(dbType: DbType): BackupEngine[] {
 	return ENGINES.filter((engine) => engine.dbTypes.includes(dbType));
 }
@@ -35,8 +45,8 @@ export function findEngine(name: string, dbType?: DbType): BackupEngine {
 	return match;
 }
 
-export function availabilityRows(env: DetectedEnvironment, context: SelectionContext = {}): EngineAvailabilityRow[] {
-	return enginesFor(env.dbType).map((engine) => ({
+export function availabilityRows(env: DetectedEnvironment, context: SelectionContext = {}, engines: readonly BackupEngine[] = enginesFor(env.dbType)): EngineAvailabilityRow[] {
+	return engines.map((engine) => ({
 		name: engine.name,
 		aliases: engine.aliases,
 		description: engine.description,

@@ -14,6 +14,8 @@ export interface EngineAvailabilityRow {
 
 /** What `engine select` decides, with the reasons in the order the criteria were applied. */
 export interface EngineSelection {
+	/** the database type of the server the selection was made for */
+	dbType: DbType;
 	/** the first available engine in order of preference, or null when none can run */
 	engine: EngineName | null;
 	/** what the criteria prefer for this server, whether or not it can run right now */

@@ -1,25 +1,21 @@
 import type {DetectedEnvironment} from '../core/detect/types.ts';
-import {describeFlavor} from '../core/detect/describe.ts';
 import {formatBytes} from '../core/format.ts';
-import {cloneBlockers} from './clone/index.ts';
 import {GiB} from './facts.ts';
-import {availabilityRows} from './registry.ts';
+import {availabilityRows, ENGINES} from './registry.ts';
 import type {EngineSelection} from './selection-types.ts';
-import {snapshotBlockers} from './snapshot/index.ts';
-import {isObjectStoreDestination} from './streaming/index.ts';
-import type {EngineName, SelectionContext} from './types.ts';
+import type {BackupEngine, EngineName, SelectionContext, SelectionState} from './types.ts';
 
 /** Above this much data a physical copy beats a logical dump (the seed tool's rule). */
 export const PHYSICAL_THRESHOLD_BYTES = 10 * GiB;
 
 /**
- * Applies the seed's criteria in order — data size, version and flavor, clone plugin, snapshot capability,
- * cloud destination — and says in words why each one pointed where it did.
+ * Applies the seed's criteria in order — data size here, then each engine's own judgement in its
+ * selection order (version and flavor, clone plugin, snapshot capability, destination) — and says in
+ * words why each one pointed where it did. No engine is named here: an engine is one folder and one
+ * registry line.
  */
-export function selectEngine(env: DetectedEnvironment, context: SelectionContext = {}): EngineSelection {
+export function selectEngine(env: DetectedEnvironment, context: SelectionContext = {}, registered: readonly BackupEngine[] = ENGINES): EngineSelection {
 	const reasons: string[] = [];
-	const logical: EngineName = env.dbType === 'mysql' ? 'mysqldump' : 'postgres-logical';
-
 	let wantPhysical = false;
 	if (env.dataSize.known) {
 		const size = formatBytes(env.dataSize.value.totalBytes);
@@ -33,43 +29,18 @@ export function selectEngine(env: DetectedEnvironment, context: SelectionContext
 		reasons.push(`Data size is unknown (${env.dataSize.reason}): assuming a small server, a logical dump.`);
 	}
 
-	const blockedClone = cloneBlockers(env);
-	if (env.dbType === 'mysql') {
-		const flavor = env.flavor.known ? env.flavor.value : undefined;
-		const version = env.version.known ? env.version.value.text : 'unknown version';
-		if (flavor === 'mariadb') reasons.push(`Server is MariaDB ${version}: it has no clone plugin, so a physical copy can only come from a filesystem snapshot.`);
-		else reasons.push(`Server is ${describeFlavor(flavor ?? 'mysql')} ${version}.`);
-		if (flavor !== 'mariadb') {
-			reasons.push(blockedClone.length === 0 ? 'Clone plugin is ACTIVE and the user has BACKUP_ADMIN: clone can copy the server physically.' : `Clone cannot be used: ${blockedClone.join('; ')}.`);
-		}
-	} else {
-		const version = env.version.known ? env.version.value.text : 'unknown version';
-		reasons.push(`Server is PostgreSQL ${version}: physical copies come from a filesystem snapshot (no clone plugin).`);
+	const forType = registered.filter((engine) => engine.dbTypes.includes(env.dbType));
+	const engines = [...forType].sort((a, b) => a.selection.order - b.selection.order);
+	const state: SelectionState = {wantPhysical};
+	for (const engine of engines) {
+		const verdict = engine.selection.judge(env, context, state);
+		reasons.push(...verdict.reasons);
+		if (verdict.prefer) state.preferred = engine.name;
 	}
+	const preferred: EngineName = state.preferred ?? engines[engines.length - 1]!.name;
 
-	const blockedSnapshot = snapshotBlockers(env);
-	reasons.push(
-		blockedSnapshot.length === 0
-			? `The data directory can be snapshotted (${env.snapshot.known && env.snapshot.value.capable ? `${env.snapshot.value.backend} ${env.snapshot.value.target ?? ''}`.trim() : 'snapshot'}).`
-			: `No filesystem snapshot: ${blockedSnapshot.join('; ')}.`,
-	);
-
-	let preferred: EngineName = logical;
-	if (wantPhysical) {
-		if (env.dbType === 'mysql' && blockedClone.length === 0) preferred = 'clone';
-		else if (blockedSnapshot.length === 0) preferred = 'snapshot';
-		else reasons.push(`No physical engine fits this server, so ${logical} it is despite the size.`);
-	}
-
-	if (isObjectStoreDestination(context.destination)) {
-		reasons.push(`Destination ${context.destination} is an object store: stream the backup there (no local disk).`);
-		preferred = 'streaming';
-	} else {
-		reasons.push('Destination is local (no s3:// target): no streaming needed.');
-	}
-
-	const candidates = availabilityRows(env, context);
-	const order: EngineName[] = [preferred, ...(['clone', 'snapshot', logical] as EngineName[]).filter((name) => name !== preferred)];
+	const candidates = availabilityRows(env, context, forType);
+	const order = [preferred, ...engines.filter((engine) => engine.name !== preferred && engine.selection.fallback).map((engine) => engine.name)];
 	const chosen = order
 		.map((name) => candidates.find((row) => row.name === name))
 		.find((row) => row?.availability.available);
@@ -81,5 +52,5 @@ export function selectEngine(env: DetectedEnvironment, context: SelectionContext
 		const preferredRow = candidates.find((row) => row.name === preferred);
 		reasons.push(`${preferred} is not available (${preferredRow?.availability.reason}); falling back to ${chosen.name}.`);
 	}
-	return {engine: chosen?.name ?? null, preferred, reasons, candidates};
+	return {dbType: env.dbType, engine: chosen?.name ?? null, preferred, reasons, candidates};
 }

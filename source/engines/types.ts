@@ -45,10 +45,15 @@ export interface BackupOptions {
 	noPrivileges?: boolean;
 }
 
+/** What a restore writes into: a database on a running server (logical engines), or a data directory a server then starts on (physical engines). */
+export type RestoreTargetKind = 'database' | 'data-directory';
+
 export interface RestoreOptions {
 	settings: ConnectionSettings;
 	artifact: string;
 	targetDb?: string;
+	/** physical engines: the data directory to restore into (absent or empty); the server is started on it afterwards */
+	dataDirectory?: string;
 	/** `db.table` or `table` */
 	tables?: string[];
 	workers: number;
@@ -99,14 +104,58 @@ export interface RestoreResult {
 	finishedAt: string;
 }
 
-/** One engine behind one interface; one folder each under source/engines/. */
+/** A user database of a server, as the backup form and `backup all` list it. */
+export interface DatabaseSummary {
+	name: string;
+	bytes: number;
+	tables: number;
+}
+
+/** Where a restore would go and whether it would replace data; planning changes nothing. */
+export interface RestorePlan {
+	databases: Array<{source: string; target: string; exists: boolean; tables: number}>;
+	/** some target exists and is not empty: restoring needs dropExisting */
+	destructive: boolean;
+}
+
+/**
+ * The state the selector folds over the engines, in their selection order: every engine sees what the
+ * criteria asked for and what an engine before it already claimed.
+ */
+export interface SelectionState {
+	/** the data is above the physical threshold (or the size said so) */
+	wantPhysical: boolean;
+	/** the engine the criteria prefer so far */
+	preferred?: EngineName;
+}
+
+/** An engine's place in the seed's selection order and its own judgement of a server. */
+export interface SelectionPlace {
+	/** lower is judged first and tried first when the preferred engine cannot run */
+	order: number;
+	/** whether it is tried when it is not the preferred engine (an object-store destination is not a fallback) */
+	fallback: boolean;
+	/** the sentences this engine adds to the selection's reasons, and whether it claims (or takes over) the preference */
+	judge(env: DetectedEnvironment, context: SelectionContext, state: SelectionState): {reasons: string[]; prefer: boolean};
+}
+
+/** One engine behind one interface; one folder each under source/engines/, one line in registry.ts. */
 export interface BackupEngine {
 	name: EngineName;
 	aliases: string[];
 	description: string;
 	dbTypes: DbType[];
 	capabilities: EngineCapabilities;
+	selection: SelectionPlace;
+	/** what its restore writes into */
+	restoreTarget: RestoreTargetKind;
 	checkAvailability(env: DetectedEnvironment, context?: SelectionContext): Availability;
+	/** the coordinates its manifests record, in one line (GTID, binlog file:pos, LSN) */
+	describeCoordinates(coordinates: Record<string, unknown>): string;
+	/** logical engines: the user databases of a server, largest first */
+	listDatabases?(settings: ConnectionSettings): Promise<DatabaseSummary[]>;
+	/** engines that restore into databases: where a restore of `options.artifact` would go, changing nothing */
+	planRestore?(options: RestoreOptions): Promise<RestorePlan>;
 	backup(options: BackupOptions, bus: EventBus): Promise<BackupResult>;
 	restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult>;
 }

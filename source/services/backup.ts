@@ -1,14 +1,13 @@
 import path from 'node:path';
-import type {RowDataPacket} from 'mysql2/promise';
-import {connectMysql, connectPostgres} from '../core/connect.ts';
 import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
-import {SYSTEM_DATABASES} from '../engines/mysql-logical/catalog.ts';
-import {findEngine} from '../engines/registry.ts';
+import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import {selectEngine} from '../engines/selector.ts';
-import type {BackupEngine, BackupOptions, BackupResult, EngineName} from '../engines/types.ts';
+import type {BackupEngine, BackupOptions, BackupResult, DatabaseSummary, EngineName} from '../engines/types.ts';
+
+export type {DatabaseSummary} from '../engines/types.ts';
 import type {Compression} from '../storage/compression.ts';
 import {removeDeadLeftovers} from '../storage/leftovers.ts';
 import {detectServer} from './environment.ts';
@@ -24,12 +23,6 @@ export type BackupRequest = Omit<BackupOptions, 'settings' | 'compress'> & {
 export interface BackupOutcome {
 	engine: EngineName;
 	result: BackupResult;
-}
-
-export interface DatabaseSummary {
-	name: string;
-	bytes: number;
-	tables: number;
 }
 
 /** The engine that runs the backup: the one asked for (if it can run here), else the selector's pick. */
@@ -86,47 +79,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 }
 
-/** The user databases of a MySQL/MariaDB server with their size, largest first. */
+/** The user databases of a server with their size, largest first (its logical engine lists them). */
 export async function listDatabases(target: ConnectionSettings): Promise<DatabaseSummary[]> {
-	if (target.dbType === 'postgres') return listPostgresDatabases(target);
-	const connection = await connectMysql(target);
-	try {
-		const [rows] = await connection.query<RowDataPacket[]>(
-			`SELECT s.SCHEMA_NAME AS name, COUNT(t.TABLE_NAME) AS tables, COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) AS bytes
-			FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME
-			GROUP BY s.SCHEMA_NAME ORDER BY bytes DESC, name`,
-		);
-		return rows
-			.map((row) => ({name: String(row.name), tables: Number(row.tables), bytes: Number(row.bytes)}))
-			.filter((database) => !SYSTEM_DATABASES.has(database.name.toLowerCase()));
-	} finally {
-		await connection.end().catch(() => undefined);
-	}
-}
-
-/** The connectable, non-template databases of a PostgreSQL server with their size and table count, largest first. */
-async function listPostgresDatabases(target: ConnectionSettings): Promise<DatabaseSummary[]> {
-	const control = await connectPostgres({...target, database: target.database ?? 'postgres'});
-	let databases: Array<{name: string; bytes: number}>;
-	try {
-		const {rows} = await control.query<{name: string; bytes: string}>(
-			'SELECT datname AS name, pg_catalog.pg_database_size(oid) AS bytes FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 2 DESC, 1',
-		);
-		databases = rows.map((row) => ({name: row.name, bytes: Number(row.bytes)}));
-	} finally {
-		await control.end().catch(() => undefined);
-	}
-	const summaries: DatabaseSummary[] = [];
-	for (const database of databases) {
-		const client = await connectPostgres({...target, database: database.name});
-		try {
-			const {rows} = await client.query<{tables: number}>(
-				"SELECT count(*)::int AS tables FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
-			);
-			summaries.push({...database, tables: rows[0].tables});
-		} finally {
-			await client.end().catch(() => undefined);
-		}
-	}
-	return summaries;
+	return logicalEngineFor(target.dbType).listDatabases!(target);
 }

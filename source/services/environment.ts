@@ -1,3 +1,4 @@
+import {dbTypeLabel} from '../core/detect/describe.ts';
 import {connectMysql, connectPostgres, connectionSummary} from '../core/connect.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {detectMysql} from '../core/detect/mysql.ts';
@@ -8,7 +9,7 @@ import type {EventBus} from '../core/events.ts';
 /** Connects to one server, detects its environment and disconnects. */
 export async function detectServer(settings: ConnectionSettings, bus: EventBus): Promise<DetectedEnvironment> {
 	const summary = connectionSummary(settings);
-	bus.stage('connect', `${settings.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} at ${summary.target} as ${settings.user}`);
+	bus.stage('connect', `${dbTypeLabel(settings.dbType)} at ${summary.target} as ${settings.user}`);
 	if (settings.dbType === 'mysql') {
 		const conn = await connectMysql(settings);
 		try {
@@ -29,7 +30,7 @@ export async function detectServer(settings: ConnectionSettings, bus: EventBus):
 
 export function logFindings(env: DetectedEnvironment, bus: EventBus): void {
 	const version = env.version.known ? env.version.value.text : 'unknown version';
-	bus.log('info', `found ${env.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} ${version} at ${env.connection.target}`);
+	bus.log('info', `found ${dbTypeLabel(env.dbType)} ${version} at ${env.connection.target}`);
 	for (const [name, fact] of Object.entries(env)) {
 		if (fact && typeof fact === 'object' && 'known' in fact && fact.known === false) {
 			bus.log('debug', `${name} unknown: ${fact.reason}`);

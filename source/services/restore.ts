@@ -1,17 +1,13 @@
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
-import {connectMysql, connectPostgres} from '../core/connect.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {DbType} from '../core/detect/types.ts';
 import {UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
-import {describeCoordinates} from '../engines/mysql-logical/consistency.ts';
-import {namedDatabase, selectForRestore} from '../engines/mysql-logical/restore-selection.ts';
-import {inspectTargets} from '../engines/mysql-logical/restore-target.ts';
-import {findEngine} from '../engines/registry.ts';
-import {inspectPostgresTarget} from '../engines/postgres-logical/restore-target.ts';
-import {describePostgresCoordinates} from '../engines/postgres-logical/snapshot.ts';
-import type {EngineName, RestoreOptions, RestoreResult} from '../engines/types.ts';
+import {dbTypeLabel} from '../core/detect/describe.ts';
+import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/index.ts';
+import {findEngine, logicalEngineFor} from '../engines/registry.ts';
+import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
@@ -40,11 +36,7 @@ export interface ArtifactSummary {
 /** The engine's options, with the server to restore into. */
 export type RestoreRequest = Omit<RestoreOptions, 'settings'> & {target: ConnectionSettings};
 
-export interface RestorePlan {
-	databases: Array<{source: string; target: string; exists: boolean; tables: number}>;
-	/** some target exists and is not empty: restoring needs dropExisting */
-	destructive: boolean;
-}
+export type {RestorePlan} from '../engines/types.ts';
 
 export type RestoreOutcome = RestoreResult & {engine: EngineName};
 
@@ -65,7 +57,7 @@ export async function describeArtifact(file: string): Promise<ArtifactSummary> {
 		startedAt: manifest.startedAt,
 		finishedAt: manifest.finishedAt,
 		lockMs: manifest.lockMs,
-		coordinates: manifest.dbType === 'mysql' ? describeCoordinates(manifest.coordinates) : describePostgresCoordinates(manifest.coordinates),
+		coordinates: findEngine(manifest.engine, manifest.dbType).describeCoordinates(manifest.coordinates),
 		compression: compressions.join(', '),
 		databases: manifest.databases.map((database) => ({
 			name: database.name,
@@ -94,45 +86,27 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 	return summaries.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
 }
 
-/** Where a restore would go and whether it would replace data; changes nothing. */
+/** Where a restore would go and whether it would replace data; changes nothing (the engine that would restore it plans). */
 export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
-	const artifact = await identifyArtifact(request.artifact);
-	if (request.target.dbType === 'postgres') return planPostgresRestore(request, artifact);
-	const databases =
-		artifact.kind === 'archive'
-			? selectForRestore((await openArchive(artifact.path)).manifest, request).databases
-			: request.targetDb
-				? [namedDatabase(request.targetDb)]
-				: [];
-	if (databases.length === 0) return {databases: [], destructive: false};
-	const connection = await connectMysql(request.target);
-	try {
-		const states = await inspectTargets(connection, databases);
-		return {
-			databases: states.map((state) => ({source: state.source, target: state.database, exists: state.exists, tables: state.objects})),
-			destructive: states.some((state) => state.destructive),
-		};
-	} finally {
-		await connection.end().catch(() => undefined);
-	}
+	const engine = await engineForRestore(request);
+	const {target, ...options} = request;
+	if (!engine.planRestore) return {databases: [], destructive: false};
+	return engine.planRestore({...options, settings: target});
 }
 
-/** A PostgreSQL restore goes into one database: --target-db, or the archive's own. */
-async function planPostgresRestore(request: RestoreRequest, artifact: Awaited<ReturnType<typeof identifyArtifact>>): Promise<RestorePlan> {
-	const manifest = artifact.kind === 'archive' ? (await openArchive(artifact.path)).manifest : undefined;
-	const target = request.targetDb ?? (manifest?.databases.length === 1 ? manifest.databases[0].name : undefined);
-	if (!target) return {databases: [], destructive: false};
-	const control = await connectPostgres({...request.target, database: request.target.database ?? 'postgres'});
-	try {
-		const state = await inspectPostgresTarget(control, request.target, target);
-		const source = manifest?.databases.find((database) => database.name === target) ?? manifest?.databases[0];
-		return {
-			databases: [{source: source?.name ?? target, target, exists: state.exists, tables: state.objects}],
-			destructive: state.objects > 0,
-		};
-	} finally {
-		await control.end().catch(() => undefined);
+/** The engine that restores the artifact: the one that wrote an archive, the target's logical engine for a SQL script. */
+async function engineForRestore(request: RestoreRequest): Promise<BackupEngine> {
+	const artifact = await identifyArtifact(request.artifact);
+	if (artifact.kind !== 'archive') return logicalEngineFor(request.target.dbType);
+	const {manifest} = await openArchive(artifact.path);
+	if (manifest.dbType !== request.target.dbType) {
+		throw new UsageError({
+			code: 'WRONG_DB_TYPE',
+			message: `${artifact.path} is a ${manifest.dbType} backup, but the target server is ${request.target.dbType}`,
+			hint: `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`,
+		});
 	}
+	return findEngine(manifest.engine, request.target.dbType);
 }
 
 /** Restores an archive with the engine that wrote it, or a SQL script with the target's logical engine. */
@@ -141,19 +115,7 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${request.workers}`});
 	}
 	const artifact = await identifyArtifact(request.artifact);
-	let engineName: string = request.target.dbType === 'mysql' ? 'mysqldump' : 'postgres-logical';
-	if (artifact.kind === 'archive') {
-		const {manifest} = await openArchive(artifact.path);
-		if (manifest.dbType !== request.target.dbType) {
-			throw new UsageError({
-				code: 'WRONG_DB_TYPE',
-				message: `${artifact.path} is a ${manifest.dbType} backup, but the target server is ${request.target.dbType}`,
-				hint: `Restore it into a ${manifest.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} server (--db-type ${manifest.dbType}).`,
-			});
-		}
-		engineName = manifest.engine;
-	}
-	const engine = findEngine(engineName, request.target.dbType);
+	const engine = await engineForRestore(request);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
 	const {target, ...options} = request;
 	const result = await engine.restore({...options, settings: target, artifact: artifact.path}, bus);

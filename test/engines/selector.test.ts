@@ -7,6 +7,7 @@ import {snapshotEngine} from '../../source/engines/snapshot/index.ts';
 import {streamingEngine} from '../../source/engines/streaming/index.ts';
 import {mysqlLogicalEngine} from '../../source/engines/mysql-logical/index.ts';
 import {UsageError} from '../../source/core/errors.ts';
+import {availability, type BackupEngine} from '../../source/engines/types.ts';
 import {btrfsSnapshot, GiB, known, mariadbEnvironment, mysqlEnvironment, postgresEnvironment, privileges, unknown} from '../fixtures/environments.ts';
 
 describe('clone availability', () => {
@@ -95,6 +96,34 @@ describe('streaming and logical availability', () => {
 });
 
 describe('engine selection criteria', () => {
+	test('an engine answers for itself: a new one is its own object and a registry entry, the selector unchanged', () => {
+		const judged: string[] = [];
+		const copier: BackupEngine = {
+			...snapshotEngine,
+			name: 'clone',
+			description: 'a physical engine that a test adds',
+			dbTypes: ['mysql'],
+			selection: {
+				order: 5,
+				fallback: true,
+				judge(_env, _context, state) {
+					judged.push(`wantPhysical=${state.wantPhysical} preferred=${state.preferred ?? 'none'}`);
+					return {reasons: ['The test engine can copy this server.'], prefer: state.wantPhysical};
+				},
+			},
+			checkAvailability: () => availability([]),
+		};
+		const big = mysqlEnvironment({dataSize: known({totalBytes: 50 * GiB, databases: []}, 's')});
+		const selection = selectEngine(big, {}, [mysqlLogicalEngine, copier]);
+		assert.deepEqual(judged, ['wantPhysical=true preferred=none']);
+		assert.equal(selection.preferred, 'clone');
+		assert.equal(selection.engine, 'clone');
+		assert.ok(selection.reasons.includes('The test engine can copy this server.'));
+		assert.doesNotMatch(selection.reasons.join(' '), /No physical engine fits/, 'the logical engine saw the preference was taken');
+		const small = selectEngine(mysqlEnvironment(), {}, [mysqlLogicalEngine, copier]);
+		assert.equal(small.preferred, 'mysqldump');
+	});
+
 	test('small MySQL → the logical dump is preferred, size is the first reason', () => {
 		const selection = selectEngine(mysqlEnvironment());
 		assert.equal(selection.preferred, 'mysqldump');

@@ -94,9 +94,10 @@ describe('engine screen', () => {
 		assert.match(frame, /→ Pass --db-type and --host, or start the demo\./);
 	});
 
-	test('the kind of server is read from the candidates', () => {
+	test("the kind of server is the selection's database type", () => {
 		assert.equal(selectionKind(mysqlSelection), 'MySQL/MariaDB');
 		assert.equal(selectionKind(postgresNoneSelection), 'PostgreSQL');
-		assert.equal(selectionKind({...mysqlSelection, candidates: []}), 'Server');
+		// the selection says which server it was made for, even when no engine is a candidate
+		assert.equal(selectionKind({...mysqlSelection, candidates: []}), 'MySQL/MariaDB');
 	});
 });

@@ -103,6 +103,7 @@ export const postgres: PostgresEnvironment = {
 };
 
 export const mysqlSelection: EngineSelection = {
+	dbType: 'mysql',
 	engine: 'mysqldump',
 	preferred: 'mysqldump',
 	reasons: [
@@ -148,6 +149,7 @@ export const mysqlSelection: EngineSelection = {
 };
 
 export const postgresNoneSelection: EngineSelection = {
+	dbType: 'postgres',
 	engine: null,
 	preferred: 'snapshot',
 	reasons: ['Data size 48.0 MiB is at most 10 GiB.', 'No engine can run against this server now; snapshot would be the choice.'],

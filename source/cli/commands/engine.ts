@@ -1,3 +1,4 @@
+import {dbTypeLabel} from '../../core/detect/describe.ts';
 import {EngineUnavailableError, UsageError} from '../../core/errors.ts';
 import {availabilityRows, findEngine} from '../../engines/registry.ts';
 import {selectEngine} from '../../engines/selector.ts';
@@ -36,7 +37,7 @@ export async function engineCommand(ctx: CommandContext): Promise<void> {
 				if (!row) {
 					throw new UsageError({
 						code: 'ENGINE_NOT_FOR_DB_TYPE',
-						message: `engine ${engine.name} does not back up ${target.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} servers`,
+						message: `engine ${engine.name} does not back up ${dbTypeLabel(target.dbType)} servers`,
 						hint: `It serves: ${engine.dbTypes.join(', ')}.`,
 					});
 				}

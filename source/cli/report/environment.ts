@@ -1,11 +1,11 @@
 import type {DetectedEnvironment, Fact} from '../../core/detect/types.ts';
-import {describeFlavor} from '../../core/detect/describe.ts';
+import {describeFlavor, dbTypeLabel} from '../../core/detect/describe.ts';
 import {formatBytes} from '../../core/format.ts';
 
 /** The detection report as plain text (stdout of `dbbackup detect --yes`). */
 export function renderEnvironment(env: DetectedEnvironment): string {
 	const lines: string[] = [];
-	const title = env.dbType === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL';
+	const title = dbTypeLabel(env.dbType);
 	lines.push(`Database Information — ${title} at ${env.connection.target} (user ${env.connection.user})`);
 	const row = <T>(label: string, fact: Fact<T>, show: (value: T) => string) => {
 		const text = fact.known ? `${show(fact.value)}   [${fact.source}]` : `unknown — ${fact.reason}`;

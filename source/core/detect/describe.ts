@@ -2,6 +2,7 @@ import type {
 	BinlogInfo,
 	ClonePluginState,
 	DataSize,
+	DbType,
 	DetectedEnvironment,
 	FilesystemInfo,
 	GtidInfo,
@@ -15,6 +16,13 @@ import {formatBytes} from '../format.ts';
 
 const flavorNames: Record<MysqlFlavor, string> = {mysql: 'MySQL', mariadb: 'MariaDB', percona: 'Percona Server'};
 
+const dbTypeNames: Record<DbType, string> = {mysql: 'MySQL/MariaDB', postgres: 'PostgreSQL'};
+
+/** "MySQL/MariaDB" or "PostgreSQL": a server of that type whose flavor is not known or does not matter. */
+export function dbTypeLabel(dbType: DbType): string {
+	return dbTypeNames[dbType];
+}
+
 export function describeFlavor(flavor: MysqlFlavor): string {
 	return flavorNames[flavor];
 }
@@ -22,7 +30,7 @@ export function describeFlavor(flavor: MysqlFlavor): string {
 /** "MariaDB root@127.0.0.1:3306/shop" */
 export function environmentTitle(env: DetectedEnvironment): string {
 	const kind =
-		env.dbType === 'postgres' ? 'PostgreSQL' : env.flavor.known ? describeFlavor(env.flavor.value) : 'MySQL/MariaDB';
+		env.dbType === 'mysql' && env.flavor.known ? describeFlavor(env.flavor.value) : dbTypeLabel(env.dbType);
 	const {user, target, database} = env.connection;
 	return `${kind} ${user}@${target}${database ? `/${database}` : ''}`;
 }

@@ -1,5 +1,6 @@
+import {describeFlavor} from '../../core/detect/describe.ts';
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
-import {missingPrivileges, unknownReason} from '../facts.ts';
+import {describeRecordedCoordinates, missingPrivileges, unknownReason} from '../facts.ts';
 import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
 import {availability, type BackupEngine} from '../types.ts';
 
@@ -49,6 +50,30 @@ export const cloneEngine: BackupEngine = {
 	description: 'Physical copy through the MySQL clone plugin (local or from a remote donor)',
 	dbTypes: ['mysql'],
 	capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
+	restoreTarget: 'data-directory',
+	selection: {
+		order: 10,
+		fallback: true,
+		// speaks for the MySQL server's version and flavor too: clone is what they decide
+		judge(env, _context, state) {
+			if (env.dbType !== 'mysql') return {reasons: [], prefer: false};
+			const blocked = cloneBlockers(env);
+			const flavor = env.flavor.known ? env.flavor.value : undefined;
+			const version = env.version.known ? env.version.value.text : 'unknown version';
+			if (flavor === 'mariadb') {
+				return {reasons: [`Server is MariaDB ${version}: it has no clone plugin, so a physical copy can only come from a filesystem snapshot.`], prefer: false};
+			}
+			return {
+				reasons: [
+					`Server is ${describeFlavor(flavor ?? 'mysql')} ${version}.`,
+					blocked.length === 0 ? 'Clone plugin is ACTIVE and the user has BACKUP_ADMIN: clone can copy the server physically.' : `Clone cannot be used: ${blocked.join('; ')}.`,
+				],
+				prefer: state.wantPhysical && state.preferred === undefined && blocked.length === 0,
+			};
+		},
+	},
+
+	describeCoordinates: describeRecordedCoordinates,
 
 	checkAvailability(env) {
 		const reasons = cloneBlockers(env);

@@ -5,11 +5,16 @@ import {openArchive} from '../../storage/archive/reader.ts';
 import {identifyArtifact} from '../../storage/artifact.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
+import {logicalSelection} from '../logical-selection.ts';
 import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
-import {describeCoordinates} from './consistency.ts';
+import {describeCoordinates, type Coordinates} from './consistency.ts';
 
 /** Privileges without which a consistent dump cannot run at all (the rest only degrade it). */
 const REQUIRED = new Set(['SELECT']);
+
+// PITR (binlog replay) plans from a MySQL archive's selection and coordinates
+export {describeCoordinates} from './consistency.ts';
+export {selectForRestore} from './restore-selection.ts';
 
 // The dump and restore code (and the driver modules it needs) load when a command runs them: every
 // command builds the engine registry, and a PostgreSQL restore or a detect should not load this engine's code.
@@ -19,6 +24,22 @@ export const mysqlLogicalEngine: BackupEngine = {
 	description: 'Native logical dump over the MySQL protocol: consistent, parallel, chunked (no mysqldump binary)',
 	dbTypes: ['mysql'],
 	capabilities: {backup: true, restore: true, incremental: false, streaming: true, kind: 'logical'},
+	restoreTarget: 'database',
+	selection: logicalSelection('mysqldump'),
+
+	describeCoordinates(coordinates) {
+		return describeCoordinates(coordinates as Coordinates);
+	},
+
+	async listDatabases(settings) {
+		const {listMysqlDatabases} = await import('./databases.ts');
+		return listMysqlDatabases(settings);
+	},
+
+	async planRestore(options) {
+		const {planMysqlRestore} = await import('./restore-plan.ts');
+		return planMysqlRestore(options);
+	},
 
 	checkAvailability(env: DetectedEnvironment) {
 		if (env.dbType !== 'mysql') {

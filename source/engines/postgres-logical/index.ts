@@ -5,6 +5,7 @@ import {openArchive} from '../../storage/archive/reader.ts';
 import {identifyArtifact} from '../../storage/artifact.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
+import {logicalSelection} from '../logical-selection.ts';
 import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
 import {describePostgresCoordinates} from './snapshot.ts';
 
@@ -16,6 +17,22 @@ export const postgresLogicalEngine: BackupEngine = {
 	description: 'Native logical dump over the PostgreSQL protocol: exported snapshot, parallel COPY, full DDL (no pg_dump binary)',
 	dbTypes: ['postgres'],
 	capabilities: {backup: true, restore: true, incremental: false, streaming: true, kind: 'logical'},
+	restoreTarget: 'database',
+	selection: logicalSelection('postgres-logical'),
+
+	describeCoordinates(coordinates) {
+		return describePostgresCoordinates(coordinates);
+	},
+
+	async listDatabases(settings) {
+		const {listPostgresDatabases} = await import('./databases.ts');
+		return listPostgresDatabases(settings);
+	},
+
+	async planRestore(options) {
+		const {planPostgresRestore} = await import('./restore-plan.ts');
+		return planPostgresRestore(options);
+	},
 
 	checkAvailability(env: DetectedEnvironment) {
 		if (env.dbType !== 'postgres') {

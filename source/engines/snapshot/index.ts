@@ -1,5 +1,5 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
-import {missingPrivileges, unknownReason} from '../facts.ts';
+import {describeRecordedCoordinates, missingPrivileges, unknownReason} from '../facts.ts';
 import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
 import {availability, type BackupEngine} from '../types.ts';
 
@@ -31,6 +31,27 @@ export const snapshotEngine: BackupEngine = {
 	description: 'Physical copy from a btrfs, LVM or ZFS snapshot of the data directory, taken under a brief write lock',
 	dbTypes: ['mysql', 'postgres'],
 	capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
+	restoreTarget: 'data-directory',
+	selection: {
+		order: 20,
+		fallback: true,
+		// on PostgreSQL it also speaks for the server: a snapshot is its only physical copy here
+		judge(env, _context, state) {
+			const blocked = snapshotBlockers(env);
+			const reasons: string[] = [];
+			if (env.dbType === 'postgres') {
+				reasons.push(`Server is PostgreSQL ${env.version.known ? env.version.value.text : 'unknown version'}: physical copies come from a filesystem snapshot (no clone plugin).`);
+			}
+			reasons.push(
+				blocked.length === 0
+					? `The data directory can be snapshotted (${env.snapshot.known && env.snapshot.value.capable ? `${env.snapshot.value.backend} ${env.snapshot.value.target ?? ''}`.trim() : 'snapshot'}).`
+					: `No filesystem snapshot: ${blocked.join('; ')}.`,
+			);
+			return {reasons, prefer: state.wantPhysical && state.preferred === undefined && blocked.length === 0};
+		},
+	},
+
+	describeCoordinates: describeRecordedCoordinates,
 
 	checkAvailability(env) {
 		const reasons = snapshotBlockers(env);

@@ -1,3 +1,4 @@
+import {describeRecordedCoordinates} from '../facts.ts';
 import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
 import {availability, type BackupEngine, type SelectionContext} from '../types.ts';
 
@@ -13,6 +14,21 @@ export const streamingEngine: BackupEngine = {
 	description: 'A logical or physical backup streamed straight to an object store (S3), no local disk',
 	dbTypes: ['mysql', 'postgres'],
 	capabilities: {backup: true, restore: true, incremental: false, streaming: true, kind: 'logical'},
+	restoreTarget: 'database',
+	selection: {
+		order: 40,
+		fallback: false,
+		// the destination is the seed's last criterion and overrides the others
+		judge(_env, context) {
+			const objectStore = isObjectStoreDestination(context.destination);
+			return {
+				reasons: [objectStore ? `Destination ${context.destination} is an object store: stream the backup there (no local disk).` : 'Destination is local (no s3:// target): no streaming needed.'],
+				prefer: objectStore,
+			};
+		},
+	},
+
+	describeCoordinates: describeRecordedCoordinates,
 
 	checkAvailability(_env, context?: SelectionContext) {
 		const reasons: string[] = [];

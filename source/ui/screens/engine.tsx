@@ -1,3 +1,4 @@
+import {dbTypeLabel} from '../../core/detect/describe.ts';
 import {Box, Text, useInput} from 'ink';
 import type {EngineAvailabilityRow, EngineSelection} from '../../engines/selection-types.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
@@ -10,12 +11,8 @@ const NAME_WIDTH = 18;
 const KIND_WIDTH = 10;
 const AVAILABLE_WIDTH = 4;
 
-/** The selection does not name its server; its candidates tell which kind it is. */
 export function selectionKind(selection: EngineSelection): string {
-	const names = selection.candidates.map((row) => row.name);
-	if (names.includes('postgres-logical')) return 'PostgreSQL';
-	if (names.includes('mysqldump') || names.includes('clone')) return 'MySQL/MariaDB';
-	return 'Server';
+	return dbTypeLabel(selection.dbType);
 }
 
 function CandidateRow({row}: {row: EngineAvailabilityRow}) {
