@@ -92,6 +92,8 @@ class BinlogStreamer {
 	private checkpointed: Boundary | undefined;
 	private checkpointing: Promise<void> = Promise.resolve();
 	private source: SourceServer | undefined;
+	/** a GTID resume skipped part of a file: this run resumes by file and position from then on */
+	private positionOnly = false;
 	/** a new directory records the server's identity once the first file it streams is known */
 	private identityPending = false;
 	private identityWrite: Promise<void> = Promise.resolve();
@@ -130,6 +132,11 @@ class BinlogStreamer {
 					if (end.kind === 'stopped' || end.kind === 'end') break;
 				} catch (caught) {
 					if (caught instanceof RestartFromFileStart) continue;
+					if (caught instanceof ResumeByPosition) {
+						this.bus.warn(caught.message, {code: 'BINLOG_GTID_SKIPPED_FILE'});
+						this.positionOnly = true;
+						continue;
+					}
 					const error = explainServerRefusal(caught, resume);
 					if (received) attempt = 0;
 					if (signal.aborted) break;
@@ -248,6 +255,11 @@ class BinlogStreamer {
 						throw gapError(`the server went back to ${decoded.nextFile} while the copy is at ${file}:${offset}`);
 					}
 					if (file !== undefined && !fileComplete) {
+						// by GTID the server may skip what is left of a file when none of it is a transaction (it
+						// rotated between SHOW BINARY LOGS and the dump): the same copy resumed by position gets it
+						if (session?.start.kind !== 'position') {
+							throw new ResumeByPosition(`the server, resuming by GTID, went on to ${decoded.nextFile} before the end of ${file}; resuming by file and position instead`);
+						}
 						throw gapError(`the server went on to ${decoded.nextFile} but the copy of ${file} ends at ${offset} without the file's last event (ROTATE or STOP)`);
 					}
 					file = decoded.nextFile;
@@ -409,7 +421,7 @@ class BinlogStreamer {
 
 	private startPoint(resume: ResumePoint | undefined, source: SourceServer): DumpStartPoint | undefined {
 		const {options} = this;
-		if (resume) return chooseStart(resume, source, options.useGtid);
+		if (resume) return chooseStart(resume, source, options.useGtid && !this.positionOnly);
 		if (this.freshStart) return {kind: 'position', file: this.freshStart.file, position: FIRST_EVENT_POSITION};
 		if (!options.start) return undefined;
 		if ('gtid' in options.start) return {kind: 'mariadb-gtid', gtid: options.start.gtid};
@@ -547,6 +559,9 @@ class BinlogStreamer {
 
 /** A fresh copy started by GTID landed inside a file: start again at that file's beginning. */
 class RestartFromFileStart extends Error {}
+
+/** A GTID resume skipped the end of the copy's current file: start again by file and position. */
+class ResumeByPosition extends Error {}
 
 function checksumError(file: string | undefined, position: number, type: string): IntegrityError {
 	return new IntegrityError({

@@ -13,6 +13,11 @@ export class FaultProxy {
 	corruptAt: number | undefined;
 	/** while true, server→client data of existing connections is dropped (the link is silent, not closed) */
 	silent = false;
+	/**
+	 * once: a client→server packet carrying this command byte is held until `until` resolves (what the
+	 * server does in between happens before it sees the command), and the connection's later bytes after it
+	 */
+	holdCommand: {command: number; until: () => Promise<void>} | undefined;
 	port = 0;
 
 	constructor(
@@ -25,7 +30,18 @@ export class FaultProxy {
 			const upstream = net.connect(this.targetPort, this.targetHost);
 			const silentAtStart = this.silent;
 			this.sockets.add(client).add(upstream);
-			client.on('data', (chunk) => upstream.write(chunk));
+			let forwarding = Promise.resolve();
+			client.on('data', (chunk: Buffer) => {
+				const hold = this.holdCommand;
+				// a command packet: 3 bytes of length, 1 of sequence, then the command byte
+				if (hold && chunk.length > 4 && chunk[4] === hold.command) {
+					this.holdCommand = undefined;
+					forwarding = forwarding.then(hold.until);
+				}
+				forwarding = forwarding.then(() => {
+					upstream.write(chunk);
+				});
+			});
 			upstream.on('data', (chunk: Buffer) => {
 				if (this.silent && !silentAtStart) return;
 				const at = this.corruptAt;

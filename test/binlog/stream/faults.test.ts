@@ -95,6 +95,24 @@ describe('binlog-stream faults a real server cannot produce (through a fault-inj
 		}
 		await assertByteIdentical(admin, server.datadir, options.outputDir);
 	});
+
+	test('mock fault: the server rotates between SHOW BINARY LOGS and a GTID dump, and skips the rest of the file: the copy resumes by position and stays whole', async () => {
+		const proxy = new FaultProxy(server.host, server.port);
+		const {options, bus, events} = await setup(proxy, {useGtid: true});
+		try {
+			await admin.query('INSERT INTO faults.t VALUES (200, "before the rotation")');
+			// the copy ends where the server's file does: what is left of it holds no transaction
+			await streamBinlogs(options, bus, new AbortController().signal);
+			// COM_BINLOG_DUMP (0x12) of the next run reaches the server only after it has rotated
+			proxy.holdCommand = {command: 0x12, until: async () => void (await admin.query('FLUSH BINARY LOGS'))};
+			await streamBinlogs(options, bus, new AbortController().signal);
+			assert.equal(proxy.holdCommand, undefined, 'the dump was held while the server rotated');
+			assert.ok(events.some((event) => event.type === 'warning' && event.code === 'BINLOG_GTID_SKIPPED_FILE'), 'the skip was seen and resumed by position');
+		} finally {
+			await proxy.stop();
+		}
+		await assertByteIdentical(admin, server.datadir, options.outputDir);
+	});
 });
 
 async function waitFor(check: () => boolean, what: string, timeout = 30_000): Promise<void> {
