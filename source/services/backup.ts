@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
@@ -9,7 +8,7 @@ import type {BackupEngine, BackupOptions, BackupResult, DatabaseSummary, EngineN
 
 export type {DatabaseSummary} from '../engines/types.ts';
 import type {Compression} from '../storage/compression.ts';
-import {removeDeadLeftovers} from '../storage/leftovers.ts';
+import {targetFor} from '../storage/target/index.ts';
 import {detectServer} from './environment.ts';
 
 /** The engine's options, with the server to back up and, optionally, the engine to use. */
@@ -65,7 +64,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
-	if (!/^s3:\/\//i.test(request.output)) await removeDeadLeftovers(path.dirname(path.resolve(request.output)), bus);
+	if (!/^s3:\/\//i.test(request.output)) await targetFor(request.output).target.removeDeadLeftovers(bus);
 	const {target, engine: _requested, ...options} = request;
 	let stage = 'backup';
 	const stopWatching = bus.on('stage', (event) => (stage = event.name));

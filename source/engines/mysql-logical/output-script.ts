@@ -1,35 +1,36 @@
 import {createReadStream} from 'node:fs';
 import {mkdtemp, open, rm} from 'node:fs/promises';
-import {basename, dirname, join} from 'node:path';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
 import {UsageError} from '../../core/errors.ts';
 import {asOutputError, outputWriteError} from '../../storage/disk-errors.ts';
-import {openPartialScript} from '../../storage/script-file.ts';
 import {writeAll} from '../../storage/durable-file.ts';
+import {targetFor} from '../../storage/target/index.ts';
 import type {Chunk} from './chunks.ts';
 import type {ChunkTarget, DumpOutput, DumpStart, TableWork} from './dump.ts';
 import {createSequenceScript} from './sequences.ts';
 import {createDatabase, createStoredObject, createTable, scriptFooter, scriptHeader} from './script-text.ts';
 
 export interface ScriptOutputOptions {
+	/** where the script goes (a path; targetFor picks the target) */
 	path: string;
 }
 
 /**
- * One plain SQL script, as the stock `mariadb`/`mysql` client restores it. Chunks go to temp files next
- * to the output; a table's section is appended as soon as all its chunks are in, so disk use stays near
- * the script's own size.
+ * One plain SQL script, as the stock `mariadb`/`mysql` client restores it, written through the output's
+ * target. Chunks go to scratch files on the local disk, beside the output when the target is a local
+ * directory (else in the temp directory; the S3 target will revisit where they go); a table's section
+ * is appended as soon as all its chunks are in, so disk use stays near the script's own size.
  */
 export async function createScriptOutput(options: ScriptOutputOptions): Promise<DumpOutput> {
-	const script = await openPartialScript(options.path);
-	const {file: target, partial} = script;
+	const {target, name} = targetFor(options.path);
+	const script = await target.openPartial(name);
 	let scratch: string;
-	const scratchPrefix = join(dirname(options.path), `.${basename(options.path)}.parts-`);
+	const scratchPrefix = join(dirname(target.localPath(name) ?? join(tmpdir(), name)), `.${name}.parts-`);
 	try {
 		scratch = await mkdtemp(scratchPrefix);
 	} catch (error) {
-		await target.close();
-		await rm(partial, {force: true});
-		await script.release();
+		await script.abort();
 		throw outputWriteError(error, `${scratchPrefix}XXXXXX`, 'create') ?? new UsageError({
 			code: 'ARTIFACT_PATH_UNWRITABLE',
 			message: `cannot make a scratch directory beside ${options.path}: ${(error as Error).message}`,
@@ -38,10 +39,9 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 		});
 	}
 	let bytes = 0;
-	let closed = false;
 	const write = async (text: string | Buffer) => {
 		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-		await writeAll(target, buffer).catch(asOutputError(partial));
+		await script.write(buffer);
 		bytes += buffer.length;
 	};
 	const fileIds = new Map<TableWork, number>();
@@ -122,10 +122,7 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 
 		async finish() {
 			await write(scriptFooter());
-			await target.sync().catch(asOutputError(partial));
-			await target.close();
-			closed = true;
-			await script.publish().catch(asOutputError(options.path));
+			await script.commit();
 			await rm(scratch, {recursive: true, force: true});
 			await script.release();
 			return bytes;
@@ -133,11 +130,8 @@ export async function createScriptOutput(options: ScriptOutputOptions): Promise<
 
 		async abort() {
 			await appending;
-			if (!closed) await target.close().catch(() => undefined);
-			closed = true;
-			await rm(partial, {force: true});
+			await script.abort();
 			await rm(scratch, {recursive: true, force: true});
-			await script.release();
 		},
 	};
 }

@@ -1,10 +1,7 @@
 import {randomInt} from 'node:crypto';
-import {rm} from 'node:fs/promises';
 import type {Readable} from 'node:stream';
 import {lineComment} from '../sql-script/comment.ts';
-import {asOutputError} from '../../storage/disk-errors.ts';
-import {writeAll} from '../../storage/durable-file.ts';
-import {openPartialScript} from '../../storage/script-file.ts';
+import {targetFor} from '../../storage/target/index.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DdlEntry} from './ddl/types.ts';
 import {qualifiedName} from './identifiers.ts';
@@ -35,15 +32,14 @@ export function restrictKey(): string {
  * sequence values, large objects, then post-data. Written in order, so the dump runs on one connection.
  */
 export async function createPostgresScriptOutput(path: string): Promise<PostgresDumpOutput> {
-	const script = await openPartialScript(path);
-	const {file, partial} = script;
+	const {target, name} = targetFor(path);
+	const script = await target.openPartial(name);
 	let bytes = 0;
-	let closed = false;
 	const key = restrictKey();
 	let restricted = false;
 	const write = async (text: string | Buffer) => {
 		const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-		await writeAll(file, buffer).catch(asOutputError(partial));
+		await script.write(buffer);
 		bytes += buffer.length;
 	};
 	const section = (database: DumpedDatabase, name: DdlEntry['section']) => database.toc.entries.filter((entry) => entry.section === name);
@@ -102,19 +98,13 @@ export async function createPostgresScriptOutput(path: string): Promise<Postgres
 		async finish() {
 			await write('\n-- dbbackup: end of dump\n');
 			if (restricted) await write(`\n\\unrestrict ${key}\n`);
-			await file.sync().catch(asOutputError(partial));
-			await file.close();
-			closed = true;
-			await script.publish().catch(asOutputError(path));
+			await script.commit();
 			await script.release();
 			return bytes;
 		},
 
 		async abort() {
-			if (!closed) await file.close().catch(() => undefined);
-			closed = true;
-			await rm(partial, {force: true});
-			await script.release();
+			await script.abort();
 		},
 	};
 }

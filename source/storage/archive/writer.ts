@@ -1,5 +1,4 @@
-import {rename, rm, stat, type FileHandle} from 'node:fs/promises';
-import {availableParallelism} from 'node:os';
+import {availableParallelism, tmpdir} from 'node:os';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
@@ -10,24 +9,15 @@ import {compressStream, extensionFor, parseCompression, resolveLevel, type Compr
 import {MeterStream} from '../hash.ts';
 import {Slots} from '../slots.ts';
 import {MANIFEST_FORMAT_VERSION, manifestProblems, serializeManifest, type Manifest, type ManifestMember} from './manifest.ts';
-import {MANIFEST_NAME, memberPathProblem, partialPathOf, sidecarPathOf} from './member-path.ts';
+import {MANIFEST_NAME, memberPathProblem, sidecarPathOf} from './member-path.ts';
 import {SpillBuffer} from './spill-buffer.ts';
-import {openPartial, partialBusy, publishFile, syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
-import {holdRunLock, type RunLock} from '../run-lock.ts';
 import {outputWriteError} from '../disk-errors.ts';
+import {targetFor, type ArtifactTarget, type PartialArtifact} from '../target/index.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
-/**
- * The writer starts a flush of the file to disk (fdatasync, on libuv's thread pool) each time this many
- * bytes were written since the last one, while it goes on writing. The fsync that makes the archive
- * durable before its rename then has only the tail left: for an 800 MB archive it took 0.26 s at the end,
- * with the dump already over.
- */
-export const DEFAULT_FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
-
 export interface ArchiveWriterOptions {
-	/** the final archive path; the writer writes `<path>.partial` and renames it at the end */
+	/** where the archive goes (a path; targetFor picks the target); written as a partial artifact, committed at the end */
 	path: string;
 	compression: Compression;
 	/** codec level; the codec default when absent */
@@ -37,11 +27,11 @@ export interface ArchiveWriterOptions {
 	overwrite?: boolean;
 	/** stored bytes of one member held in memory before it moves to a temp file (default 64 MiB) */
 	spillThreshold?: number;
-	/** where spilled members go (default: the archive's directory); the files are unlinked at once */
+	/** where spilled members go (default: the archive's directory, or the temp directory for a target that is not local); the files are unlinked at once */
 	spillDir?: string;
 	/** members compressed at the same time (default: one per core); memory is about this × spillThreshold */
 	concurrency?: number;
-	/** bytes written between the flushes started while writing (default DEFAULT_FLUSH_EVERY_BYTES) */
+	/** bytes written between the flushes started while writing (default: the target's) */
 	flushEveryBytes?: number;
 }
 
@@ -73,30 +63,26 @@ export interface ArchiveWriter {
 	 * that fails before it is appended leaves the archive usable; a failed append makes `finish` refuse.
 	 */
 	addMember(name: string, source: MemberSource, options?: MemberOptions): Promise<ManifestMember>;
-	/** Waits for the members in progress, appends manifest.json, syncs and renames, writes the sidecar. */
+	/** Waits for the members in progress, appends manifest.json, commits the archive, writes the sidecar. */
 	finish(fields: ManifestFields): Promise<FinishedArchive>;
-	/** Stops and removes the `.partial`. Does nothing once finished. */
+	/** Stops and removes the partial archive. Does nothing once finished. */
 	abort(): Promise<void>;
 }
 
 type State = 'open' | 'finishing' | 'finished' | 'aborted';
 
-async function exists(file: string): Promise<boolean> {
-	try {
-		await stat(file);
-		return true;
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-		throw error;
+/** The target's refusals of an output, worded for an archive (ARCHIVE_EXISTS, ARCHIVE_PATH_UNWRITABLE); `what` tells when the name was found taken. */
+function inArchiveWords(error: unknown, file: string, what: string): unknown {
+	if (!(error instanceof UsageError)) return error;
+	if (error.code === 'ARTIFACT_EXISTS') {
+		return new UsageError({
+			code: 'ARCHIVE_EXISTS',
+			message: `${file} ${what}; dbbackup does not overwrite an archive`,
+			hint: 'Choose another output path, or move the existing archive away first.',
+		});
 	}
-}
-
-function refuseExisting(file: string, what = 'already exists'): UsageError {
-	return new UsageError({
-		code: 'ARCHIVE_EXISTS',
-		message: `${file} ${what}; dbbackup does not overwrite an archive`,
-		hint: 'Choose another output path, or move the existing archive away first.',
-	});
+	if (error.code === 'ARTIFACT_PATH_UNWRITABLE') return new UsageError({code: 'ARCHIVE_PATH_UNWRITABLE', message: error.message, hint: error.hint, cause: error.cause});
+	return error;
 }
 
 function checkRows(name: string, rows: number): number {
@@ -137,6 +123,7 @@ function drained(entry: NodeJS.EventEmitter): Promise<void> {
 }
 
 class TarArchiveWriter implements ArchiveWriter {
+	readonly path: string;
 	readonly partialPath: string;
 	private state: State = 'open';
 	/** set when the tar itself can no longer be trusted (a failed append or write, or an abort) */
@@ -144,9 +131,6 @@ class TarArchiveWriter implements ArchiveWriter {
 	private readonly pack = tar.pack();
 	private readonly pumped: Promise<void>;
 	private bytesWritten = 0;
-	private unflushedBytes = 0;
-	/** the flush started while writing, if one is running; it never rejects (a failure is recorded) */
-	private flushing: Promise<void> | undefined;
 	private appendTail: Promise<void> = Promise.resolve();
 	private readonly members: ManifestMember[] = [];
 	private readonly names = new Set<string>();
@@ -156,16 +140,16 @@ class TarArchiveWriter implements ArchiveWriter {
 	private readonly progress?: ProgressReporter;
 
 	constructor(
-		readonly path: string,
-		private readonly file: FileHandle,
-		private readonly lock: RunLock | undefined,
+		private readonly target: ArtifactTarget,
+		private readonly file: PartialArtifact,
 		private readonly compression: Compression,
 		private readonly level: number | undefined,
 		private readonly options: ArchiveWriterOptions,
 	) {
-		this.partialPath = partialPathOf(path);
+		this.path = target.describe(file.name);
+		this.partialPath = file.location;
 		this.slots = new Slots(options.concurrency ?? availableParallelism());
-		if (options.bus) this.progress = new ProgressReporter(options.bus, `write ${path}`, 'bytes');
+		if (options.bus) this.progress = new ProgressReporter(options.bus, `write ${this.path}`, 'bytes');
 		this.pumped = this.pump();
 	}
 
@@ -228,22 +212,18 @@ class TarArchiveWriter implements ArchiveWriter {
 			await this.append(() => this.appendEntry(MANIFEST_NAME, text.length, [text]));
 			this.pack.finalize();
 			await this.pumped;
-			await this.flushing;
 			this.throwIfFailed();
-			await this.file.sync();
-			await this.file.close();
-			if (this.options.overwrite) await rename(this.partialPath, this.path);
-			else await publishFile(this.partialPath, this.path, exists).catch((error: NodeJS.ErrnoException) => {
-				throw error.code === 'EEXIST' ? refuseExisting(this.path, 'appeared while this archive was written; it was left as it is') : error;
+			await this.file.commit().catch((error: unknown) => {
+				throw inArchiveWords(error, this.path, 'appeared while this archive was written; it was left as it is');
 			});
 		} catch (error) {
-			const failure = error instanceof DbBackupError ? error : (outputWriteError(error, this.partialPath, 'write') ?? error);
-			await this.discard(failure instanceof Error ? failure : new Error(String(failure)));
+			const failure = error instanceof DbBackupError ? error : this.writeFailure(error);
+			await this.discard(failure);
 			throw failure;
 		}
 		this.state = 'finished';
 		try {
-			await writeFileDurably(sidecarPathOf(this.path), serializeManifest(manifest));
+			await this.target.put(sidecarPathOf(this.file.name), Buffer.from(serializeManifest(manifest)));
 		} catch (error) {
 			throw new WorkError({
 				code: 'SIDECAR_WRITE_FAILED',
@@ -252,8 +232,7 @@ class TarArchiveWriter implements ArchiveWriter {
 				cause: error,
 			});
 		}
-		await syncDirectory(path.dirname(this.path));
-		await this.lock?.release();
+		await this.file.release();
 		this.progress?.finish();
 		this.options.bus?.log('info', `wrote ${this.path}`, {bytes: this.bytesWritten, members: manifest.members.length});
 		return {path: this.path, bytes: this.bytesWritten, manifest};
@@ -271,29 +250,16 @@ class TarArchiveWriter implements ArchiveWriter {
 		this.slots.refuseWaiting(reason);
 		this.pack.destroy(reason);
 		await this.pumped;
-		await this.flushing;
-		await this.file.close().catch(() => undefined);
-		await rm(this.partialPath, {force: true});
-		await this.lock?.release();
+		await this.file.abort();
 	}
 
-	/** Moves the tar stream into the `.partial` file as the appends produce it. */
+	/** Moves the tar stream into the partial archive as the appends produce it. */
 	private async pump(): Promise<void> {
 		try {
 			for await (const chunk of this.pack as AsyncIterable<Buffer>) {
-				await writeAll(this.file, chunk);
+				await this.file.write(chunk);
 				this.bytesWritten += chunk.length;
 				this.progress?.set(this.bytesWritten);
-				this.unflushedBytes += chunk.length;
-				if (this.unflushedBytes >= (this.options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES) && this.flushing === undefined) {
-					this.unflushedBytes = 0;
-					this.flushing = this.file.datasync().then(
-						() => {
-							this.flushing = undefined;
-						},
-						(error: unknown) => this.writeFailed(error),
-					);
-				}
 			}
 		} catch (error) {
 			this.writeFailed(error);
@@ -302,16 +268,23 @@ class TarArchiveWriter implements ArchiveWriter {
 
 	private writeFailed(error: unknown): void {
 		if (this.failure) return;
-		this.failure =
+		this.failure = this.writeFailure(error);
+		this.pack.destroy(this.failure);
+		this.stop.abort(this.failure);
+	}
+
+	/** A failure to write or commit the partial archive, as the one-line error the user reads. */
+	private writeFailure(error: unknown): DbBackupError {
+		if (error instanceof DbBackupError) return error;
+		return (
 			outputWriteError(error, this.partialPath, 'write') ??
 			new WorkError({
 				code: 'ARCHIVE_WRITE_FAILED',
 				message: `could not write ${this.partialPath}: ${messageOf(error)}`,
 				hint: 'Check the free space and permissions of the destination.',
 				cause: error,
-			});
-		this.pack.destroy(this.failure);
-		this.stop.abort(this.failure);
+			})
+		);
 	}
 
 	private async compressAndAppend(
@@ -322,7 +295,8 @@ class TarArchiveWriter implements ArchiveWriter {
 		rowsOption: MemberOptions['rows'],
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
-		const spillDir = this.options.spillDir ?? path.dirname(this.path);
+		const local = this.target.localPath(this.file.name);
+		const spillDir = this.options.spillDir ?? (local === undefined ? tmpdir() : path.dirname(local));
 		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillDir);
 		let appended = false;
 		try {
@@ -419,8 +393,8 @@ class TarArchiveWriter implements ArchiveWriter {
 }
 
 /**
- * Starts an archive at `options.path` (written as `<path>.partial` until `finish`). Refuses an existing
- * archive unless `overwrite`; a bad compression or level is a UsageError.
+ * Starts an archive at `options.path` (a partial artifact of its target until `finish`). Refuses an
+ * existing archive unless `overwrite`; a bad compression or level is a UsageError.
  */
 export async function createArchiveWriter(options: ArchiveWriterOptions): Promise<ArchiveWriter> {
 	const compression = parseCompression(options.compression);
@@ -428,26 +402,11 @@ export async function createArchiveWriter(options: ArchiveWriterOptions): Promis
 	for (const [key, value] of [['spillThreshold', options.spillThreshold], ['concurrency', options.concurrency], ['flushEveryBytes', options.flushEveryBytes]] as const) {
 		if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${key} must be a whole number above 0, not ${value}`);
 	}
-	const finalPath = path.resolve(options.path);
-	if (!options.overwrite && (await exists(finalPath))) throw refuseExisting(finalPath);
-	let file: FileHandle;
-	try {
-		file = await openPartial(partialPathOf(finalPath));
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'EEXIST') throw partialBusy(partialPathOf(finalPath), error);
-		const refused = outputWriteError(error, partialPathOf(finalPath), 'create');
-		if (refused) throw refused;
-		if (code === 'ENOENT' || code === 'ENOTDIR') {
-			throw new UsageError({
-				code: 'ARCHIVE_PATH_UNWRITABLE',
-				message: `cannot write ${partialPathOf(finalPath)}: ${messageOf(error)}`,
-				hint: 'Check that the output directory exists and is writable.',
-				cause: error,
-			});
-		}
-		throw error;
-	}
-	const lock = await holdRunLock(partialPathOf(finalPath));
-	return new TarArchiveWriter(finalPath, file, lock, compression, level, options);
+	const {target, name} = targetFor(options.path);
+	const file = await target
+		.openPartial(name, {replace: options.overwrite ?? false, ...(options.flushEveryBytes === undefined ? {} : {flushEveryBytes: options.flushEveryBytes})})
+		.catch((error: unknown) => {
+			throw inArchiveWords(error, target.describe(name), 'already exists');
+		});
+	return new TarArchiveWriter(target, file, compression, level, options);
 }

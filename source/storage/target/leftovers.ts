@@ -1,8 +1,9 @@
 import {lstat, readdir, rm} from 'node:fs/promises';
 import path from 'node:path';
-import type {EventBus} from '../core/events.ts';
-import {formatBytes} from '../core/format.ts';
+import type {EventBus} from '../../core/events.ts';
+import {formatBytes} from '../../core/format.ts';
 import {isRunLocked} from './run-lock.ts';
+import type {RemovedLeftover} from './types.ts';
 
 /** What a backup leaves beside artifact X while it runs: X.partial, X.meta.json.partial, .X.parts-*. */
 const ARTIFACT = String.raw`(.+\.(?:tar|sql))`;
@@ -13,11 +14,6 @@ const PATTERNS = [new RegExp(`^${ARTIFACT}\\.partial$`), new RegExp(`^${ARTIFACT
  * left alone whatever the lock says, so a run that is starting is never mistaken for a dead one.
  */
 const STARTING_GRACE_MS = 60_000;
-
-export interface RemovedLeftover {
-	path: string;
-	bytes: number;
-}
 
 function artifactOf(name: string): string | undefined {
 	for (const pattern of PATTERNS) {

@@ -1,0 +1,77 @@
+import type {Readable} from 'node:stream';
+import type {EventBus} from '../../core/events.ts';
+
+/*
+ * Where the bytes of a backup go: a local directory today, an object store next. Names are relative to
+ * the target's root (`shop-20261207T140327.512Z-3f9a.tar`, `shop-….tar.meta.json`). Every failure is a
+ * DbBackupError when its cause is known (the output refused, the name taken); other errors pass through
+ * for the caller to word.
+ */
+
+export interface ArtifactStat {
+	name: string;
+	bytes: number;
+	modifiedAt: Date;
+}
+
+export interface OpenPartialOptions {
+	/** commit replaces an artifact of that name instead of refusing (default: refuse) */
+	replace?: boolean;
+	/** bytes written between the flushes to durable storage started while writing */
+	flushEveryBytes?: number;
+}
+
+/** A removed leftover of a run that ended without finishing: where it was, and its size. */
+export interface RemovedLeftover {
+	path: string;
+	bytes: number;
+}
+
+/**
+ * An artifact being written. Nothing under its final name exists until commit; the run that opened it
+ * holds a claim on the name (no second run writes it, and no leftover sweep takes it for dead) until
+ * release or abort.
+ */
+export interface PartialArtifact {
+	/** the final name */
+	readonly name: string;
+	/** where the unfinished bytes are, for messages (the `.partial` file) */
+	readonly location: string;
+	/** Resolves once the bytes are accepted; one write at a time. A failed background flush rejects the next write. */
+	write(bytes: Uint8Array): Promise<void>;
+	/**
+	 * Makes the artifact complete under its name, atomically: it is whole and durable before it can be
+	 * seen there, and a crash leaves either nothing or all of it. An artifact that appeared under the name
+	 * meanwhile is never replaced (UsageError ARTIFACT_EXISTS, the partial removed) unless opened with
+	 * `replace`. The claim lasts until release, so what the run writes beside it (the sidecar) is covered.
+	 */
+	commit(): Promise<void>;
+	/** Removes what was written and ends the claim. After commit it only ends the claim. Never throws. */
+	abort(): Promise<void>;
+	/** Ends the run's claim on the name (after commit, and after what is written beside it). */
+	release(): Promise<void>;
+}
+
+export interface ArtifactTarget {
+	/**
+	 * Starts artifact `name` for this run alone. Refuses a name that exists (UsageError ARTIFACT_EXISTS)
+	 * unless `replace`, and one another run is writing or a dead run left (WorkError PARTIAL_EXISTS).
+	 */
+	openPartial(name: string, options?: OpenPartialOptions): Promise<PartialArtifact>;
+	/** Writes a small artifact whole, durably, replacing one of that name: a sidecar of an artifact the run just committed. */
+	put(name: string, bytes: Uint8Array): Promise<void>;
+	/** The complete artifacts whose name starts with `prefix`, in no particular order. */
+	list(prefix?: string): Promise<ArtifactStat[]>;
+	/** undefined when there is no artifact `name` */
+	stat(name: string): Promise<ArtifactStat | undefined>;
+	/** Bytes `start` up to `end` (exclusive; the end of the artifact when absent). */
+	readRange(name: string, start: number, end?: number): Readable;
+	/** Removes artifact `name`; nothing happens when there is none. */
+	delete(name: string): Promise<void>;
+	/** Where `name` is, as a user reads it in a message: a path, a URL. */
+	describe(name: string): string;
+	/** The local file of `name` for readers that open it themselves (worker threads), or undefined when the target is not local. */
+	localPath(name: string): string | undefined;
+	/** Removes, with a warning each, what runs that ended without finishing left; anything a live run holds is kept. */
+	removeDeadLeftovers(bus?: EventBus): Promise<RemovedLeftover[]>;
+}

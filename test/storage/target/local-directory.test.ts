@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
+import {readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
+import path from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {EngineUnavailableError, UsageError, WorkError} from '../../../source/core/errors.ts';
+import {isRunLocked} from '../../../source/storage/target/run-lock.ts';
+import {LocalDirectoryTarget} from '../../../source/storage/target/local-directory.ts';
+import {directoryTarget, targetFor} from '../../../source/storage/target/index.ts';
+import {collect, tempDir, type TempDir} from '../helpers.ts';
+
+let dir: TempDir;
+let count = 0;
+
+before(() => {
+	dir = tempDir();
+});
+
+after(() => dir.remove());
+
+/** A fresh directory and the local target over it. */
+function fresh(): {root: string; target: LocalDirectoryTarget} {
+	const root = dir.at(`t${count++}`);
+	mkdirSync(root);
+	return {root, target: new LocalDirectoryTarget(root)};
+}
+
+describe('a partial artifact', () => {
+	test('is a .partial file, only readable by its owner and locked by the run, until commit publishes it under its name', async () => {
+		const {root, target} = fresh();
+		const partial = await target.openPartial('a.tar');
+		assert.equal(partial.location, path.join(root, 'a.tar.partial'));
+		await partial.write(Buffer.from('hello '));
+		await partial.write(Buffer.from('world'));
+		assert.deepEqual(readdirSync(root), ['a.tar.partial']);
+		assert.equal(statSync(partial.location).mode & 0o777, 0o600);
+		assert.equal(await isRunLocked(partial.location), true);
+		await partial.commit();
+		assert.deepEqual(readdirSync(root), ['a.tar']);
+		assert.equal(readFileSync(path.join(root, 'a.tar'), 'utf8'), 'hello world');
+		// the claim lasts until release, so what is written beside it is not taken for a dead run's
+		assert.equal(await isRunLocked(path.join(root, 'a.tar')), true);
+		await partial.release();
+		assert.equal(await isRunLocked(path.join(root, 'a.tar')), false);
+	});
+
+	test('commit refuses to replace an artifact that appeared meanwhile, leaves it as it is and removes the partial', async () => {
+		const {root, target} = fresh();
+		const partial = await target.openPartial('a.tar');
+		await partial.write(Buffer.from('mine'));
+		writeFileSync(path.join(root, 'a.tar'), 'theirs');
+		await assert.rejects(partial.commit(), (error: unknown) => {
+			assert.ok(error instanceof UsageError);
+			assert.equal(error.code, 'ARTIFACT_EXISTS');
+			assert.match(error.message, /a\.tar appeared while this backup was written; it was left as it is/);
+			return true;
+		});
+		await partial.abort();
+		assert.deepEqual(readdirSync(root), ['a.tar']);
+		assert.equal(readFileSync(path.join(root, 'a.tar'), 'utf8'), 'theirs');
+	});
+
+	test('an existing name is refused at open, unless replace, which commit honours', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'a.sql'), 'old');
+		await assert.rejects(target.openPartial('a.sql'), {name: 'UsageError', code: 'ARTIFACT_EXISTS', message: `${path.join(root, 'a.sql')} already exists; dbbackup does not overwrite a backup`});
+		assert.deepEqual(readdirSync(root), ['a.sql']);
+		const partial = await target.openPartial('a.sql', {replace: true});
+		await partial.write(Buffer.from('new'));
+		await partial.commit();
+		await partial.release();
+		assert.equal(readFileSync(path.join(root, 'a.sql'), 'utf8'), 'new');
+	});
+
+	test('abort removes what was written and ends the claim; after commit it removes nothing', async () => {
+		const {root, target} = fresh();
+		const partial = await target.openPartial('a.tar');
+		await partial.write(randomBytes(10_000));
+		await partial.abort();
+		await partial.abort();
+		assert.deepEqual(readdirSync(root), []);
+		const kept = await target.openPartial('b.tar');
+		await kept.write(Buffer.from('b'));
+		await kept.commit();
+		await kept.abort();
+		assert.deepEqual(readdirSync(root), ['b.tar']);
+		assert.equal(await isRunLocked(path.join(root, 'b.tar')), false);
+	});
+
+	test('a second openPartial on the same name is refused while the first is open, and does not touch its file', async () => {
+		const {root, target} = fresh();
+		const first = await target.openPartial('a.tar');
+		await first.write(Buffer.from('first'));
+		await assert.rejects(target.openPartial('a.tar'), (error: unknown) => {
+			assert.ok(error instanceof WorkError);
+			assert.equal(error.code, 'PARTIAL_EXISTS');
+			assert.match(error.message, /a\.tar\.partial exists: another backup is writing this file/);
+			return true;
+		});
+		assert.equal(readFileSync(first.location, 'utf8'), 'first');
+		await first.commit();
+		await first.release();
+		assert.equal(readFileSync(path.join(root, 'a.tar'), 'utf8'), 'first');
+	});
+
+	test('a directory that does not exist is a UsageError naming the partial', async () => {
+		const {root} = fresh();
+		const missing = new LocalDirectoryTarget(path.join(root, 'missing'));
+		await assert.rejects(missing.openPartial('a.tar'), {name: 'UsageError', code: 'ARTIFACT_PATH_UNWRITABLE', message: /missing\/a\.tar\.partial/});
+		assert.deepEqual(readdirSync(root), []);
+	});
+});
+
+describe('reading, listing, deleting', () => {
+	test('readRange gives the bytes from start up to end, or to the end of the artifact', async () => {
+		const {root, target} = fresh();
+		const bytes = randomBytes(3 * 1024 * 1024 + 17);
+		writeFileSync(path.join(root, 'a.tar'), bytes);
+		assert.deepEqual(await collect(target.readRange('a.tar', 0)), bytes);
+		assert.deepEqual(await collect(target.readRange('a.tar', 1000, 2_000_017)), bytes.subarray(1000, 2_000_017));
+		assert.deepEqual(await collect(target.readRange('a.tar', bytes.length - 5)), bytes.subarray(bytes.length - 5));
+		assert.deepEqual(await collect(target.readRange('a.tar', 42, 42)), Buffer.alloc(0));
+	});
+
+	test('stat gives size and time, nothing for a missing name, and refuses a directory', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'a.tar'), 'abc');
+		const when = new Date('2026-12-07T14:03:27.000Z');
+		utimesSync(path.join(root, 'a.tar'), when, when);
+		assert.deepEqual(await target.stat('a.tar'), {name: 'a.tar', bytes: 3, modifiedAt: when});
+		assert.equal(await target.stat('b.tar'), undefined);
+		mkdirSync(path.join(root, 'd.tar'));
+		await assert.rejects(target.stat('d.tar'), {name: 'UsageError', code: 'ARTIFACT_UNREADABLE', message: /d\.tar is not a file/});
+	});
+
+	test('list gives the complete artifacts under a prefix: no partials, no directories', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'shop-1.tar'), 'a');
+		writeFileSync(path.join(root, 'shop-1.tar.meta.json'), '{}');
+		writeFileSync(path.join(root, 'shop-2.sql.partial'), 'unfinished');
+		writeFileSync(path.join(root, 'other.sql'), 'b');
+		mkdirSync(path.join(root, 'shop-dir'));
+		const names = async (prefix?: string) => (await target.list(prefix)).map((artifact) => artifact.name).sort();
+		assert.deepEqual(await names(), ['other.sql', 'shop-1.tar', 'shop-1.tar.meta.json']);
+		assert.deepEqual(await names('shop-'), ['shop-1.tar', 'shop-1.tar.meta.json']);
+		assert.deepEqual((await target.list('other'))[0]?.bytes, 1);
+	});
+
+	test('delete removes an artifact; a missing one is no error', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'a.tar'), 'x');
+		await target.delete('a.tar');
+		await target.delete('a.tar');
+		assert.deepEqual(readdirSync(root), []);
+	});
+
+	test('put writes a small artifact whole, replacing one of that name, and leaves no partial', async () => {
+		const {root, target} = fresh();
+		await target.put('a.tar.meta.json', Buffer.from('{"v":1}'));
+		await target.put('a.tar.meta.json', Buffer.from('{"v":2}'));
+		assert.deepEqual(readdirSync(root), ['a.tar.meta.json']);
+		assert.equal(readFileSync(path.join(root, 'a.tar.meta.json'), 'utf8'), '{"v":2}');
+	});
+
+	test('describe and localPath name the file in the directory', () => {
+		const {root, target} = fresh();
+		assert.equal(target.describe('a.tar'), path.join(root, 'a.tar'));
+		assert.equal(target.localPath('a.tar'), path.join(root, 'a.tar'));
+	});
+});
+
+describe('targetFor', () => {
+	test('a local path is the local directory target of its directory, and the file name', () => {
+		const {root} = fresh();
+		const {target, name} = targetFor(path.join(root, 'sub', '..', 'a.tar'));
+		assert.ok(target instanceof LocalDirectoryTarget);
+		assert.equal(target.root, root);
+		assert.equal(name, 'a.tar');
+		assert.equal((directoryTarget(root) as LocalDirectoryTarget).root, root);
+	});
+
+	test('an s3:// URL is refused as not built yet (exit 4)', () => {
+		for (const make of [() => targetFor('s3://bucket/backups/a.tar'), () => directoryTarget('S3://bucket/backups/')]) {
+			assert.throws(make, (error: unknown) => {
+				assert.ok(error instanceof EngineUnavailableError);
+				assert.equal(error.code, 'TARGET_NOT_BUILT');
+				assert.equal(error.exitCode, 4);
+				assert.match(error.message, /^s3:\/\/bucket\/backups\/\S*: the S3 target is not built in this version of dbbackup/i);
+				return true;
+			});
+		}
+	});
+});
