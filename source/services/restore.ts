@@ -1,4 +1,3 @@
-import {readdir} from 'node:fs/promises';
 import path from 'node:path';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {DbType} from '../core/detect/types.ts';
@@ -10,6 +9,7 @@ import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
+import {directoryTarget} from '../storage/target/index.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
 import {noStartPoint, SCRIPT_HEAD_BYTES, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
 import {parseReplayTarget} from '../binlog/replay/target.ts';
@@ -69,16 +69,17 @@ export async function describeArtifact(file: string): Promise<ArtifactSummary> {
 
 /** The backups in `dir` (archives and SQL scripts), newest first; files that cannot be read are left out. */
 export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
+	const target = directoryTarget(dir);
 	let names: string[];
 	try {
-		names = await readdir(dir);
+		names = (await target.list()).map((artifact) => artifact.name);
 	} catch (error) {
 		throw new UsageError({code: 'ARTIFACT_DIR_UNREADABLE', message: `cannot list ${dir}: ${(error as Error).message}`, cause: error});
 	}
 	const summaries: ArtifactSummary[] = [];
 	for (const name of names.filter((candidate) => ARTIFACT_NAME.test(candidate))) {
 		try {
-			summaries.push(await describeArtifact(path.join(dir, name)));
+			summaries.push(await describeArtifact(target.describe(name)));
 		} catch {
 			// a damaged or foreign file is not offered; `dbbackup verify` reports why
 		}

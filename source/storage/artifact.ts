@@ -1,15 +1,17 @@
-import {createReadStream} from 'node:fs';
-import {open} from 'node:fs/promises';
-import path from 'node:path';
 import {pipeline} from 'node:stream';
 import type {Readable} from 'node:stream';
-import {UsageError} from '../core/errors.ts';
+import {DbBackupError, UsageError} from '../core/errors.ts';
 import {decompressStream, type Compression} from './compression.ts';
+import {targetFor, type ArtifactTarget} from './target/index.ts';
+import {readBytes} from './target/read-bytes.ts';
 
 export type ArtifactKind = 'archive' | 'sql';
 
 export interface ArtifactFile {
+	/** where it is, as messages name it (target.describe(name)) */
 	path: string;
+	target: ArtifactTarget;
+	name: string;
 	kind: ArtifactKind;
 	/** for a plain script: how the whole file is compressed */
 	compression: Compression;
@@ -25,38 +27,37 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
  * script, plain or compressed whole with zstd or gzip (`mariadb-dump | zstd`).
  */
 export async function identifyArtifact(file: string): Promise<ArtifactFile> {
-	const resolved = path.resolve(file);
-	let handle;
+	const {target, name} = targetFor(file);
+	const where = target.describe(name);
+	const unreadable = (error: unknown) =>
+		error instanceof DbBackupError
+			? error
+			: new UsageError({
+					code: 'ARTIFACT_UNREADABLE',
+					message: `cannot open ${where}: ${(error as Error).message}`,
+					hint: 'Give the path of a backup made by dbbackup, or of a SQL script (plain, .gz or .zst).',
+					cause: error,
+				});
+	let stats;
+	let start: Buffer;
 	try {
-		handle = await open(resolved, 'r');
+		stats = await target.stat(name);
+		if (!stats) throw new Error('no such file');
+		if (stats.bytes === 0) throw new UsageError({code: 'ARTIFACT_EMPTY', message: `${where} is empty`, hint: 'The backup that wrote it did not finish; use another one.'});
+		start = await readBytes(target, name, 0, 512);
 	} catch (error) {
-		throw new UsageError({
-			code: 'ARTIFACT_UNREADABLE',
-			message: `cannot open ${resolved}: ${(error as Error).message}`,
-			hint: 'Give the path of a backup made by dbbackup, or of a SQL script (plain, .gz or .zst).',
-			cause: error,
-		});
+		throw unreadable(error);
 	}
-	try {
-		const stats = await handle.stat();
-		if (!stats.isFile()) throw new UsageError({code: 'ARTIFACT_UNREADABLE', message: `${resolved} is not a file`});
-		if (stats.size === 0) throw new UsageError({code: 'ARTIFACT_EMPTY', message: `${resolved} is empty`, hint: 'The backup that wrote it did not finish; use another one.'});
-		const head = Buffer.alloc(512);
-		const {bytesRead} = await handle.read(head, 0, head.length, 0);
-		const start = head.subarray(0, bytesRead);
-		const base = {path: resolved, bytes: stats.size, modifiedAt: stats.mtime};
-		if (bytesRead >= 262 && start.subarray(257, 262).toString('latin1') === 'ustar') return {...base, kind: 'archive', compression: 'none'};
-		if (start.subarray(0, 4).equals(ZSTD_MAGIC)) return {...base, kind: 'sql', compression: 'zstd'};
-		if (start.subarray(0, 2).equals(GZIP_MAGIC)) return {...base, kind: 'sql', compression: 'gzip'};
-		return {...base, kind: 'sql', compression: 'none'};
-	} finally {
-		await handle.close();
-	}
+	const base = {path: where, target, name, bytes: stats.bytes, modifiedAt: stats.modifiedAt};
+	if (start.length >= 262 && start.subarray(257, 262).toString('latin1') === 'ustar') return {...base, kind: 'archive', compression: 'none'};
+	if (start.subarray(0, 4).equals(ZSTD_MAGIC)) return {...base, kind: 'sql', compression: 'zstd'};
+	if (start.subarray(0, 2).equals(GZIP_MAGIC)) return {...base, kind: 'sql', compression: 'gzip'};
+	return {...base, kind: 'sql', compression: 'none'};
 }
 
 /** The decompressed text of a SQL script artifact; a corrupt or cut compressed file errors the stream. */
 export function readScriptArtifact(artifact: ArtifactFile): Readable {
-	const raw = createReadStream(artifact.path, {highWaterMark: 1024 * 1024});
+	const raw = artifact.target.readRange(artifact.name, 0);
 	if (artifact.compression === 'none') return raw;
 	const decompress = decompressStream(artifact.compression);
 	return pipeline(raw, decompress, () => undefined) as unknown as Readable;

@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto';
-import {createReadStream, statSync, type Stats} from 'node:fs';
-import {open, readFile} from 'node:fs/promises';
-import path from 'node:path';
+import {statSync, type Stats} from 'node:fs';
+import {open} from 'node:fs/promises';
 import {Readable, Transform, pipeline, type TransformCallback} from 'node:stream';
 import {isDeepStrictEqual} from 'node:util';
 import {DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
@@ -10,7 +9,10 @@ import {parseManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, sidecarPathOf} from './member-path.ts';
 import {readPieces, type MemberPiece, type MemberProblem} from './reader-threads.ts';
 import {hashFileRanges} from './range-hashes.ts';
-import {indexTar, type TarEntry} from './tar-index.ts';
+import {indexTar, type PositionedReader, type TarEntry} from './tar-index.ts';
+import {hashRangesOf, rangeReader} from './target-reads.ts';
+import {targetFor, type ArtifactTarget} from '../target/index.ts';
+import {readBytes} from '../target/read-bytes.ts';
 
 /** A manifest larger than this is not something dbbackup writes (it would describe millions of members). */
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
@@ -33,6 +35,7 @@ export interface VerifyReport {
 }
 
 export interface OpenArchive {
+	/** where the archive is, as messages name it */
 	path: string;
 	manifest: Manifest;
 	/** the tar entries other than the manifest, in archive order */
@@ -47,15 +50,15 @@ export interface OpenArchive {
 	/**
 	 * The decompressed content of member `memberPath` (as listed in the manifest). Its stored bytes are
 	 * counted, and hashed as they stream unless verify() found them good in this process and the file is
-	 * unchanged since (same inode, size and modification time); a mismatch, a cut or a corrupt compressed
+	 * unchanged since (a local file: same inode, size and modification time); a mismatch, a cut or a corrupt compressed
 	 * frame errors the stream with an IntegrityError before it ends, so a consumer that waits for the end
 	 * never takes bad data as whole.
 	 */
 	readMember(memberPath: string): Readable;
 	/**
 	 * The same content, checked the same way, as pieces of reused memory that the caller releases once
-	 * done with each: zstd and uncompressed members are read, checked and decompressed on a worker
-	 * thread, so streaming them costs the main thread neither copies nor garbage. The iterator throws
+	 * done with each: zstd and uncompressed members of a local archive are read, checked and decompressed
+	 * on a worker thread, so streaming them costs the main thread neither copies nor garbage. The iterator throws
 	 * the member's IntegrityError in place of its end.
 	 */
 	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece>;
@@ -115,12 +118,18 @@ class TarArchive implements OpenArchive {
 	/** members whose stored bytes verify() hashed and found good, while the file was `verifiedFile` */
 	private readonly verified = new Set<string>();
 	private verifiedFile: string | undefined;
+	readonly path: string;
+	/** the archive's file, when its target is a local directory: read by path on worker threads */
+	private readonly localPath: string | undefined;
 
 	constructor(
-		readonly path: string,
+		private readonly target: ArtifactTarget,
+		private readonly name: string,
 		readonly manifest: Manifest,
 		readonly entries: TarEntry[],
 	) {
+		this.path = target.describe(name);
+		this.localPath = target.localPath(name);
 		this.byPath = new Map(entries.map((entry) => [entry.name, entry]));
 		this.members = new Map(manifest.members.map((member) => [member.path, member]));
 	}
@@ -154,8 +163,9 @@ class TarArchive implements OpenArchive {
 			}
 		} else {
 			let hashes;
+			const ranges = entries.map((entry) => ({start: entry.dataOffset, size: entry.size}));
 			try {
-				hashes = await hashFileRanges(this.path, entries.map((entry) => ({start: entry.dataOffset, size: entry.size})));
+				hashes = this.localPath === undefined ? await hashRangesOf(this.target, this.name, ranges) : await hashFileRanges(this.localPath, ranges);
 			} catch (error) {
 				throw this.readFailure(error);
 			}
@@ -215,9 +225,9 @@ class TarArchive implements OpenArchive {
 	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece> {
 		const member = this.memberOf(memberPath);
 		const entry = this.entryOf(member);
-		if (member.compression === 'gzip') return this.piecesOf(this.readMember(memberPath));
+		if (member.compression === 'gzip' || this.localPath === undefined) return this.piecesOf(this.readMember(memberPath));
 		const request = {
-			path: this.path,
+			path: this.localPath,
 			start: entry.dataOffset,
 			size: entry.size,
 			compression: member.compression,
@@ -274,13 +284,14 @@ class TarArchive implements OpenArchive {
 
 	private storedBytes(entry: TarEntry): Readable {
 		if (entry.size === 0) return Readable.from([], {objectMode: false});
-		return createReadStream(this.path, {start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1024 * 1024});
+		return this.target.readRange(this.name, entry.dataOffset, entry.dataOffset + entry.size);
 	}
 
-	/** The archive file's identity now, or undefined when it cannot be read. */
+	/** The archive file's identity now, or undefined when it cannot be read or is not a local file (then no read skips its hash). */
 	private currentFile(): string | undefined {
+		if (this.localPath === undefined) return undefined;
 		try {
-			return fileIdentity(statSync(this.path));
+			return fileIdentity(statSync(this.localPath));
 		} catch {
 			return undefined;
 		}
@@ -292,59 +303,68 @@ class TarArchive implements OpenArchive {
 	}
 
 	private async verifySidecar(): Promise<void> {
-		const sidecar = sidecarPathOf(this.path);
+		const sidecar = sidecarPathOf(this.name);
 		let text: string;
 		try {
-			text = await readFile(sidecar, 'utf8');
+			if ((await this.target.stat(sidecar)) === undefined) return;
+			text = (await readBytes(this.target, sidecar)).toString('utf8');
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
 			throw this.readFailure(error);
 		}
-		const copy = parseManifest(text, sidecar);
+		const copy = parseManifest(text, this.target.describe(sidecar));
 		if (!isDeepStrictEqual(copy, this.manifest)) {
-			throw damaged('SIDECAR_MISMATCH', `${sidecar} does not match the manifest inside ${this.path}`);
+			throw damaged('SIDECAR_MISMATCH', `${this.target.describe(sidecar)} does not match the manifest inside ${this.path}`);
 		}
 	}
 }
 
 /**
- * Opens the archive at `archivePath`: indexes its tar headers (no data is read), reads and validates
- * manifest.json, which must be the last member. A cut, a corrupt header or a missing or invalid
- * manifest is an IntegrityError naming the archive.
+ * Opens the archive at `archivePath` (a path; targetFor picks the target): indexes its tar headers (no
+ * data is read), reads and validates manifest.json, which must be the last member. A cut, a corrupt
+ * header or a missing or invalid manifest is an IntegrityError naming the archive.
  */
-export async function openArchive(archivePath: string): Promise<OpenArchive> {
-	const resolved = path.resolve(archivePath);
-	let file;
+export function openArchive(archivePath: string): Promise<OpenArchive> {
+	const {target, name} = targetFor(archivePath);
+	return openArchiveIn(target, name);
+}
+
+/** Opens archive `name` of `target`, as openArchive does. */
+export async function openArchiveIn(target: ArtifactTarget, name: string): Promise<OpenArchive> {
+	const where = target.describe(name);
+	const unreadable = (error: unknown) => new UsageError({code: 'ARCHIVE_UNREADABLE', message: `cannot open ${where}: ${(error as Error).message}`, cause: error});
+	const stats = await target.stat(name);
+	if (!stats) throw unreadable(new Error('no such file'));
+	// a local archive is read through one descriptor; one positioned read per tar header
+	const local = target.localPath(name);
+	let file: PositionedReader & {close?(): Promise<void>};
 	try {
-		file = await open(resolved, 'r');
+		file = local === undefined ? rangeReader(target, name) : await open(local, 'r');
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-			throw new UsageError({code: 'ARCHIVE_UNREADABLE', message: `cannot open ${resolved}: ${(error as Error).message}`, cause: error});
-		}
+		if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw unreadable(error);
 		throw error;
 	}
 	try {
-		const {size} = await file.stat();
-		const index = await indexTar(file, size, resolved);
+		const index = await indexTar(file, stats.bytes, where);
 		const last = index.entries[index.entries.length - 1];
 		if (!last || last.name !== MANIFEST_NAME) {
 			const elsewhere = index.entries.some((entry) => entry.name === MANIFEST_NAME);
 			throw elsewhere
-				? damaged('ARCHIVE_MANIFEST_NOT_LAST', `${resolved}: manifest.json is not the last member (something was appended after it)`)
-				: damaged('ARCHIVE_NO_MANIFEST', `${resolved} has no manifest.json: it is incomplete or not a dbbackup archive`);
+				? damaged('ARCHIVE_MANIFEST_NOT_LAST', `${where}: manifest.json is not the last member (something was appended after it)`)
+				: damaged('ARCHIVE_NO_MANIFEST', `${where} has no manifest.json: it is incomplete or not a dbbackup archive`);
 		}
-		if (last.size > MAX_MANIFEST_BYTES) throw damaged('MANIFEST_INVALID', `${resolved}: manifest.json is ${last.size} bytes, too large to be a manifest`);
+		if (last.size > MAX_MANIFEST_BYTES) throw damaged('MANIFEST_INVALID', `${where}: manifest.json is ${last.size} bytes, too large to be a manifest`);
 		const text = Buffer.alloc(last.size);
 		let done = 0;
 		while (done < last.size) {
 			const {bytesRead} = await file.read(text, done, last.size - done, last.dataOffset + done);
-			if (bytesRead === 0) throw damaged('ARCHIVE_TRUNCATED', `${resolved} is truncated inside manifest.json`);
+			if (bytesRead === 0) throw damaged('ARCHIVE_TRUNCATED', `${where} is truncated inside manifest.json`);
 			done += bytesRead;
 		}
-		const manifest = parseManifest(text.toString('utf8'), `${resolved} (manifest.json)`);
-		return new TarArchive(resolved, manifest, index.entries.slice(0, -1));
+		const manifest = parseManifest(text.toString('utf8'), `${where} (manifest.json)`);
+		return new TarArchive(target, name, manifest, index.entries.slice(0, -1));
 	} finally {
-		await file.close();
+		await file.close?.();
 	}
 }

@@ -1,4 +1,3 @@
-import type {FileHandle} from 'node:fs/promises';
 import {IntegrityError} from '../../core/errors.ts';
 
 /*
@@ -9,6 +8,11 @@ import {IntegrityError} from '../../core/errors.ts';
 const BLOCK = 512;
 /** pax records and GNU long names larger than this are not something dbbackup writes */
 const MAX_META_BYTES = 1024 * 1024;
+
+/** What the index reads through: positioned reads, as a FileHandle does them. */
+export interface PositionedReader {
+	read(buffer: Buffer, offset: number, length: number, position: number): Promise<{bytesRead: number}>;
+}
 
 export interface TarEntry {
 	name: string;
@@ -83,7 +87,7 @@ function parsePax(data: Buffer): Map<string, string> {
 	return records;
 }
 
-async function readExactly(file: FileHandle, position: number, length: number): Promise<Buffer> {
+async function readExactly(file: PositionedReader, position: number, length: number): Promise<Buffer> {
 	const buffer = Buffer.alloc(length);
 	let done = 0;
 	while (done < length) {
@@ -103,7 +107,7 @@ function padded(size: number): number {
  * a distinct IntegrityError naming `archive`: cut short, a corrupt header, not a tar at all, an entry
  * type dbbackup never writes, a member name that appears twice.
  */
-export async function indexTar(file: FileHandle, fileSize: number, archive: string): Promise<TarIndex> {
+export async function indexTar(file: PositionedReader, fileSize: number, archive: string): Promise<TarIndex> {
 	if (fileSize === 0) throw truncated(archive, 'the file is empty');
 	const entries: TarEntry[] = [];
 	const seen = new Set<string>();
