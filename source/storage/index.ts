@@ -35,5 +35,6 @@ export {
 	type MemberOptions,
 	type MemberSource,
 } from './archive/writer.ts';
-export {openArchive, type OpenArchive, type VerifyOptions, type VerifyReport} from './archive/reader.ts';
+export {openArchive, openArchiveIn, type OpenArchive, type VerifyOptions, type VerifyReport} from './archive/reader.ts';
 export {identifyArtifact, readScriptArtifact, type ArtifactFile, type ArtifactKind} from './artifact.ts';
+export {directoryTarget, targetFor, type ArtifactLocation, type ArtifactStat, type ArtifactTarget, type OpenPartialOptions, type PartialArtifact} from './target/index.ts';
