@@ -231,8 +231,9 @@ class TarArchiveWriter implements ArchiveWriter {
 				hint: 'The archive holds the same manifest; the sidecar only serves catalogs.',
 				cause: error,
 			});
+		} finally {
+			await this.file.release();
 		}
-		await this.file.release();
 		this.progress?.finish();
 		this.options.bus?.log('info', `wrote ${this.path}`, {bytes: this.bytesWritten, members: manifest.members.length});
 		return {path: this.path, bytes: this.bytesWritten, manifest};
