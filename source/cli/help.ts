@@ -35,7 +35,7 @@ Backup (mysqldump engine)
   --include-users    also dump accounts, roles and grants (restored only with --include-users)
 
 Backup and restore (postgres-logical engine)
-  --chunk-rows N     rows per chunk (default: ctid block ranges of about 32 MiB, so one big table dumps on every worker; 0: whole tables)
+  --chunk-rows N     rows per chunk (default: ctid block ranges of about 16 MiB, so one big table dumps on every worker; 0: whole tables)
   --no-owner         leave out ownership (ALTER … OWNER TO); restored objects belong to the restoring role
   --no-privileges    leave out grants and default privileges
 

@@ -1,3 +1,4 @@
+import {parseFilePosition} from '../binlog/file-position.ts';
 import {UsageError} from '../core/errors.ts';
 import type {Config} from '../core/config/types.ts';
 import {parseDuration} from '../core/config/duration.ts';
@@ -132,16 +133,6 @@ async function backupStartPoint(artifactPath: string): Promise<ReplayStart> {
 		});
 	}
 	return start;
-}
-
-/** `mariadb-bin.000042:1234` */
-export function parseFilePosition(text: string, flag: string): {file: string; position: number} {
-	const match = /^(.+):(\d+)$/.exec(text);
-	const position = match ? Number(match[2]) : Number.NaN;
-	if (!match || !Number.isSafeInteger(position) || position < 4) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `${flag} ${text}: use FILE:POSITION, e.g. mariadb-bin.000042:1234 (position 4 or more)`});
-	}
-	return {file: match[1]!, position};
 }
 
 export function parseEventFilter(databases: string | undefined, tables: string | undefined): EventFilter | undefined {

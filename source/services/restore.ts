@@ -81,7 +81,7 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 		try {
 			summaries.push(await describeArtifact(target.describe(name)));
 		} catch {
-			// a damaged or foreign file is not offered; `dbbackup verify` reports why
+			// a damaged or foreign file is not offered; `dbbackup restore FILE` says why
 		}
 	}
 	return summaries.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));

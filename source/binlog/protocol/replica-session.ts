@@ -7,7 +7,9 @@ import {binlogDumpGtidPayload, binlogDumpPayload, registerReplicaPayload, type M
 import {DumpCommand, SimpleCommand, type DumpCommandHandlers} from './dump-command.ts';
 import {coreConnection} from './mysql2-internals.ts';
 
-export type BinlogFlavor = 'mariadb' | 'mysql';
+import {binlogFlavorOf, type BinlogFlavor} from '../flavor.ts';
+
+export type {BinlogFlavor} from '../flavor.ts';
 
 /** Where the server starts sending. */
 export type DumpStartPoint =
@@ -124,7 +126,7 @@ async function describeSource(connection: MysqlConnection): Promise<SourceServer
 	);
 	const row = rows[0]!;
 	const version = String(row.version);
-	const flavor: BinlogFlavor = /mariadb/i.test(`${version} ${row.comment}`) ? 'mariadb' : 'mysql';
+	const flavor: BinlogFlavor = binlogFlavorOf(`${version} ${row.comment}`);
 	if (Number(row.logBin) !== 1) {
 		throw new WorkError({
 			code: 'BINLOG_OFF',

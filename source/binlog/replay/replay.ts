@@ -14,6 +14,7 @@ import {EventSelection} from './event-selection.ts';
 import {planReplay, type PlannedReplay} from './plan.ts';
 import {connectForReplay} from './replay-connection.ts';
 import {TransactionWalk} from './transaction-walk.ts';
+import {binlogFlavorOf} from '../flavor.ts';
 import type {BinlogFlavor, ReplayRequest, ReplayResult} from './types.ts';
 
 export {planReplay, type PlannedReplay} from './plan.ts';
@@ -110,7 +111,7 @@ async function refuseOtherFlavor(connection: Connection, flavor: BinlogFlavor): 
 	const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');
 	const version = rows[0]?.version;
 	const text = Buffer.isBuffer(version) ? version.toString('latin1') : String(version);
-	const target: BinlogFlavor = /mariadb/i.test(text) ? 'mariadb' : 'mysql';
+	const target: BinlogFlavor = binlogFlavorOf(text);
 	if (target === flavor) return;
 	const name = (value: BinlogFlavor) => (value === 'mariadb' ? 'MariaDB' : 'MySQL');
 	throw new UsageError({

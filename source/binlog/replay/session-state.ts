@@ -4,7 +4,8 @@
  * mariadb-binlog's output does it.
  */
 import type {QueryEvent} from '../event/decoded.ts';
-import type {BinlogFlavor} from './types.ts';
+import {atLeast as versionAtLeast, parseMysqlVersion} from '../../core/detect/version.ts';
+import {binlogFlavorOf, type BinlogFlavor} from '../flavor.ts';
 
 /** Bits of the QUERY event's flags2 (the server's OPTION_* session flags) and what they switch. */
 const FLAGS2 = {
@@ -29,12 +30,12 @@ export interface SourceVersion {
 }
 
 export function sourceVersion(serverVersion: string): SourceVersion {
-	const match = /^(\d+)\.(\d+)/.exec(serverVersion);
-	return {flavor: /mariadb/i.test(serverVersion) ? 'mariadb' : 'mysql', major: Number(match?.[1] ?? 0), minor: Number(match?.[2] ?? 0)};
+	const version = parseMysqlVersion(serverVersion);
+	return {flavor: binlogFlavorOf(serverVersion), major: version?.major ?? 0, minor: version?.minor ?? 0};
 }
 
 function atLeast(version: SourceVersion, major: number, minor: number): boolean {
-	return version.major > major || (version.major === major && version.minor >= minor);
+	return versionAtLeast({text: '', patch: 0, ...version}, major, minor);
 }
 
 const on = (value: boolean) => (value ? '1' : '0');

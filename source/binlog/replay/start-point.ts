@@ -5,7 +5,7 @@
  */
 import {UsageError} from '../../core/errors.ts';
 import {parseMariadbGtidList, parseMysqlGtidSet} from '../event/gtid.ts';
-import {parseFilePosition} from './target.ts';
+import {parseFilePosition} from '../file-position.ts';
 import type {ReplayStart} from './types.ts';
 
 export function startFromManifest(coordinates: Record<string, unknown>, takenAt: string, artifact: string): ReplayStart {

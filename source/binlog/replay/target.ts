@@ -10,6 +10,7 @@ import {UsageError} from '../../core/errors.ts';
 import {mysqlGtidSetContains, parseMariadbGtidList, parseMysqlGtidSet} from '../event/gtid.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {targetBeforeBackup} from './errors.ts';
+import {parseFilePosition} from '../file-position.ts';
 import type {BinlogFlavor, ReplayStart, ReplayTarget} from './types.ts';
 
 export interface TargetFlags {
@@ -80,16 +81,6 @@ function parseUntilGtid(text: string): string {
 		message: `--until-gtid ${text}: name one transaction, MariaDB domain-server-sequence (0-1-42) or MySQL uuid:n`,
 		hint: 'Read it from the server (SELECT @@gtid_binlog_pos, or @@gtid_executed on MySQL) or from `restore --dry-run`.',
 	});
-}
-
-/** `mariadb-bin.000042:1234` */
-export function parseFilePosition(text: string, flag: string): {file: string; position: number} {
-	const match = /^(.+\.\d+):(\d+)$/.exec(text.trim());
-	const position = match ? Number(match[2]) : Number.NaN;
-	if (!match || !Number.isSafeInteger(position) || position < 4) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `${flag} ${text}: use FILE:POSITION, e.g. mariadb-bin.000042:1234 (position 4 or more)`});
-	}
-	return {file: match[1]!, position};
 }
 
 export function gtidFlavor(gtid: string): BinlogFlavor {

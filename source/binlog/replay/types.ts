@@ -1,7 +1,9 @@
 /** The shapes shared by the replay's modules: where it starts, where it stops, what it did. */
 import type {EventFilter} from '../stream/feed.ts';
 
-export type BinlogFlavor = 'mariadb' | 'mysql';
+import type {BinlogFlavor} from '../flavor.ts';
+
+export type {BinlogFlavor};
 
 /** Where the replay starts: the backup's coordinates, or what the user gave for a script backup. */
 export interface ReplayStart {

@@ -7,7 +7,7 @@ import {IntegrityError} from '../../core/errors.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {BINLOG_MAGIC, ChecksumAlgorithm, checksumMatches, EVENT_HEADER_LENGTH, FIRST_EVENT_POSITION} from '../event/header.ts';
 import {EventType} from '../event/types.ts';
-import type {BinlogFlavor} from '../protocol/replica-session.ts';
+import type {BinlogFlavor} from '../flavor.ts';
 import type {IndexedBinlog} from './binlog-index.ts';
 
 /** What the first bytes of a file named like a binlog say about it. */

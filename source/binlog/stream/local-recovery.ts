@@ -8,7 +8,7 @@ import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION} from '../event
 import {EventType} from '../event/types.ts';
 import {listRawBinlogs, compareBinlogNames} from '../file/binlog-dir.ts';
 import {splitBinlogEvents} from '../file/event-splitter.ts';
-import type {BinlogFlavor} from '../protocol/replica-session.ts';
+import type {BinlogFlavor} from '../flavor.ts';
 import {readBinlogIndex, type IndexedBinlog} from './binlog-index.ts';
 import {readCheckpoint, type StreamCheckpoint} from './checkpoint.ts';
 import {checkOurBinlog, eventStartsAt, verifyClosedFile} from './copy-file-check.ts';

@@ -2,7 +2,8 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {IntegrityError, WorkError} from '../../core/errors.ts';
 import {writeDirFile} from './dir-file.ts';
-import type {BinlogFlavor, SourceServer} from '../protocol/replica-session.ts';
+import type {BinlogFlavor} from '../flavor.ts';
+import type {SourceServer} from '../protocol/replica-session.ts';
 
 export const IDENTITY_NAME = 'binlog-stream.source.json';
 const IDENTITY_VERSION = 1;

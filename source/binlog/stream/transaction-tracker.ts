@@ -1,7 +1,7 @@
 import type {DecodedEvent} from '../event/decoded.ts';
 import {addMysqlGtid, advanceMariadbPosition, formatMariadbGtidList, formatMysqlGtidSet, parseMariadbGtidList, parseMysqlGtidSet, type MariadbGtid} from '../event/gtid.ts';
 import type {MysqlGtidSid} from '../protocol/commands.ts';
-import type {BinlogFlavor} from '../protocol/replica-session.ts';
+import type {BinlogFlavor} from '../flavor.ts';
 
 export interface EventVerdict {
 	/** the position after this event ends a transaction (or a standalone event) */

@@ -1,5 +1,6 @@
 import {describeFlavor} from '../../core/detect/describe.ts';
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
+import {atLeast} from '../../core/detect/version.ts';
 import {describeRecordedCoordinates, missingPrivileges, unknownReason} from '../facts.ts';
 import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
 import {availability, type BackupEngine} from '../types.ts';
@@ -9,11 +10,6 @@ const PLANNED = 'MySQL clone plugin engine';
 /** The clone plugin exists from MySQL 8.0.17 on. */
 export const CLONE_MIN_VERSION = {major: 8, minor: 0, patch: 17};
 
-function versionAtLeast(v: {major: number; minor: number; patch: number}, min: typeof CLONE_MIN_VERSION): boolean {
-	if (v.major !== min.major) return v.major > min.major;
-	if (v.minor !== min.minor) return v.minor > min.minor;
-	return v.patch >= min.patch;
-}
 
 /** Every reason the clone plugin cannot serve this server; empty when it can. */
 export function cloneBlockers(env: DetectedEnvironment): string[] {
@@ -25,7 +21,7 @@ export function cloneBlockers(env: DetectedEnvironment): string[] {
 	const flavorUnknown = unknownReason('the server flavor', env.flavor);
 	if (flavorUnknown) reasons.push(flavorUnknown);
 	if (env.version.known) {
-		if (!versionAtLeast(env.version.value, CLONE_MIN_VERSION)) {
+		if (!atLeast(env.version.value, CLONE_MIN_VERSION.major, CLONE_MIN_VERSION.minor, CLONE_MIN_VERSION.patch)) {
 			reasons.push(`server version ${env.version.value.text} is older than 8.0.17, the first with the clone plugin`);
 		}
 	} else {

@@ -4,7 +4,7 @@ import {qualifiedName, quoteIdentifier} from './identifiers.ts';
 
 /**
  * What must be equal between a database and its restored copy: every object's definition (its SHOW
- * CREATE row) and every table's rows. Used by the round-trip checks (the demo, `verify --restore-test`)
+ * CREATE row) and every table's rows. Used by the round-trip checks (the demo; `verify --restore-test` when it is built)
  * and the tests; two fingerprints compare with deepEqual or, for words a user reads, with
  * `fingerprintDifferences`.
  */

@@ -10,6 +10,7 @@
  */
 import {IntegrityError} from '../../core/errors.ts';
 import type {ManifestObjectKind} from '../../storage/archive/manifest.ts';
+import {isDigit} from '../sql-script/bytes.ts';
 import {statementPrefix, type ScriptStatement} from '../sql-script/statement.ts';
 import {isName, isWord, tokenize, type Token} from './sql-script/tokens.ts';
 
@@ -67,23 +68,20 @@ function isWordByte(byte: number): boolean {
 	return (byte >= 0x30 && byte <= 0x39) || (lower >= 0x61 && lower <= 0x7a) || byte === 0x5f || byte === 0x2e;
 }
 
-function isDigit(byte: number | undefined): boolean {
-	return byte !== undefined && byte >= 0x30 && byte <= 0x39;
-}
 
 /** The end of `digits[.digits][e[+-]digits]` at `at` when a delimiter follows it, else undefined (the slow path decides). */
 function numberEnd(bytes: Buffer, at: number): number | undefined {
 	let i = at;
-	while (isDigit(bytes[i])) i += 1;
+	while (i < bytes.length && isDigit(bytes[i]!)) i += 1;
 	if (bytes[i] === 0x2e) {
 		i += 1;
-		while (isDigit(bytes[i])) i += 1;
+		while (i < bytes.length && isDigit(bytes[i]!)) i += 1;
 	}
 	if ((bytes[i]! | 0x20) === 0x65) {
 		i += 1;
 		if (bytes[i] === 0x2b || bytes[i] === 0x2d) i += 1;
-		if (!isDigit(bytes[i])) return undefined;
-		while (isDigit(bytes[i])) i += 1;
+		if (i >= bytes.length || !isDigit(bytes[i]!)) return undefined;
+		while (i < bytes.length && isDigit(bytes[i]!)) i += 1;
 	}
 	const next = bytes[i];
 	return next === undefined || next === 0x2c || next === 0x29 || SPACE.has(next) ? i : undefined;

@@ -22,7 +22,7 @@ export function dataMemberName(database: string, table: string, chunk: number): 
 }
 
 /**
- * The archive of ARCHITECTURE.md: `schema/<db>.sql`, `schema/<db>/<table>.sql`, one member per chunk in
+ * The archive (readme, "Architecture"): `schema/<db>.sql`, `schema/<db>/<table>.sql`, one member per chunk in
  * `data/<db>/<table>.<chunk>.sql`, and `post/` members for views, routines, triggers and events, none of
  * them naming the database (restore may rename it). Members compress in parallel as workers stream rows.
  */

@@ -1,25 +1,19 @@
 import type {RowDataPacket} from 'mysql2/promise';
 import type {MysqlConnection} from '../../core/connect.ts';
+import type {ServerVersion as CoreServerVersion} from '../../core/detect/types.ts';
+import {parseMysqlVersion} from '../../core/detect/version.ts';
 
-export interface ServerVersion {
+/** The server's version, and whether it is MariaDB (whose version numbers mean other features). */
+export interface ServerVersion extends CoreServerVersion {
 	mariadb: boolean;
-	major: number;
-	minor: number;
-	patch: number;
-	/** as SELECT VERSION() gives it */
-	text: string;
 }
 
 export function parseServerVersion(text: string): ServerVersion {
-	const match = /^(\d+)\.(\d+)\.(\d+)/.exec(text);
-	const [major, minor, patch] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
-	return {mariadb: /mariadb/i.test(text), major, minor, patch, text};
+	const version = parseMysqlVersion(text) ?? {text, major: 0, minor: 0, patch: 0};
+	return {...version, text, mariadb: /mariadb/i.test(text)};
 }
 
-/** true when the server's version is at least major.minor */
-export function atLeast(version: ServerVersion, major: number, minor: number): boolean {
-	return version.major > major || (version.major === major && version.minor >= minor);
-}
+export {atLeast} from '../../core/detect/version.ts';
 
 export async function readServerVersion(connection: MysqlConnection): Promise<ServerVersion> {
 	const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');

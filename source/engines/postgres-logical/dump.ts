@@ -21,7 +21,7 @@ export interface PostgresDumpOptions {
 	/** empty: every database that accepts connections, templates left out */
 	databases: string[];
 	workers: number;
-	/** rows per chunk; unset: adaptive (ctid block ranges of about 32 MiB); 0: never split */
+	/** rows per chunk; unset: adaptive (ctid block ranges of about 16 MiB (ADAPTIVE_CHUNK_BYTES)); 0: never split */
 	chunkRows?: number;
 	format: 'sql' | 'archive';
 	compression?: Compression;

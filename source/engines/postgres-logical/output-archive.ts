@@ -22,7 +22,7 @@ export function largeObjectMemberName(database: string, oid: number): string {
 }
 
 /**
- * The archive of ARCHITECTURE.md for PostgreSQL: per database a table of contents (`schema/<db>.toc.json`,
+ * The archive (readme, "Architecture") for PostgreSQL: per database a table of contents (`schema/<db>.toc.json`,
  * every definition with its section and dependencies), the rows as COPY text, one member per chunk in
  * `data/<db>/<schema>.<table>.<chunk>.copy`, and large objects in `blobs/<db>/<oid>.bin`.
  */

@@ -5,6 +5,7 @@
  * across chunks needs no care: every byte the splitter looks at is ASCII.
  * Only the statement being read and a few bytes of look-ahead are held in memory.
  */
+import {isDigit, isLetter, isSpace} from '../../sql-script/bytes.ts';
 import {SqlScriptError} from '../../sql-script/script-error.ts';
 import {ScriptStatement, type ScriptChunk} from '../../sql-script/statement.ts';
 
@@ -53,9 +54,7 @@ const LONGEST_COMMAND = 'delimiter'.length;
 /** mariadb-dump ≥ 10.5.25 starts its scripts with this line, read only by the mariadb client (no shell escapes). */
 const SANDBOX_COMMENT = Buffer.from('/*M!999999\\- enable the sandbox mode */');
 
-const isSpace = (byte: number) => byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
-const isLetter = (byte: number) => (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
-const isWordByte = (byte: number) => isLetter(byte) || (byte >= 0x30 && byte <= 0x39) || byte === 0x5f;
+const isWordByte = (byte: number) => isLetter(byte) || isDigit(byte) || byte === 0x5f;
 
 const clientCommandHint =
 	'The script uses a command of the mysql client; remove it (statements end with ; or the current DELIMITER) and run the rest.';

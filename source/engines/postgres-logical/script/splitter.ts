@@ -5,6 +5,7 @@
  * Only the statement being read and a few bytes of look-ahead are held in memory; COPY data is passed
  * on as slices of the source's chunks, never gathered.
  */
+import {isDigit, isLetter, isSpace} from '../../sql-script/bytes.ts';
 import {SqlScriptError} from '../../sql-script/script-error.ts';
 import {ScriptStatement, type ScriptChunk} from '../../sql-script/statement.ts';
 import {isUtf8EncodingName, otherEncodingHint} from './encoding.ts';
@@ -93,9 +94,6 @@ const LONGEST_KEPT_WORD = 64;
 
 const MORE = Symbol('more input needed');
 
-const isSpace = (byte: number) => byte === SPACE || (byte >= TAB && byte <= CARRIAGE_RETURN);
-const isLetter = (byte: number) => (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
-const isDigit = (byte: number) => byte >= 0x30 && byte <= 0x39;
 /** bytes ≥ 0x80 are letters to PostgreSQL's lexer (parts of multibyte characters) */
 const isIdentStart = (byte: number) => isLetter(byte) || byte === 0x5f || byte >= 0x80;
 const isTagByte = (byte: number) => isIdentStart(byte) || isDigit(byte);
