@@ -3,20 +3,27 @@
 // `npm test`). bin/dbbackup.js runs the bundle while it is newer than every source file it was built
 // from, and the TypeScript sources through tsx otherwise, so an edit never runs stale code.
 // Dependencies stay external: they load from node_modules as they are, native zstd binding included.
-// Each command is its own chunk, loaded when that command runs.
-import {copyFile, mkdir, rm, stat, writeFile} from 'node:fs/promises';
+// Each command is its own chunk, loaded when that command runs. The worker threads' entries
+// (source/storage/workers/*-worker.ts) are entries of their own, next to main.js, where
+// source/storage/workers/pool.ts looks for them.
+import {copyFile, mkdir, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
+const workers = 'source/storage/workers';
+const workerEntries = (await readdir(join(root, workers))).filter((file) => file.endsWith('-worker.ts'));
 
 await rm(dist, {recursive: true, force: true});
 await mkdir(dist, {recursive: true});
 const result = await build({
 	absWorkingDir: root,
-	entryPoints: {main: 'source/cli/main.ts'},
+	entryPoints: {
+		main: 'source/cli/main.ts',
+		...Object.fromEntries(workerEntries.map((file) => [file.replace(/\.ts$/, ''), `${workers}/${file}`])),
+	},
 	outdir: dist,
 	bundle: true,
 	splitting: true,

@@ -1,7 +1,7 @@
 import {PassThrough, type Duplex} from 'node:stream';
 import zlib from 'node:zlib';
 import {UsageError} from '../core/errors.ts';
-import {ZstdWorkerStream} from './zstd-pool.ts';
+import {ZstdWorkerStream} from './zstd-stream.ts';
 
 /** How each archive member is compressed. lz4 is named in the CLI but has no codec in this version. */
 export type Compression = 'zstd' | 'gzip' | 'none';
@@ -76,7 +76,7 @@ export function extensionFor(kind: Compression): string {
 
 /**
  * A through stream that compresses what is written to it. zlib works on libuv's thread pool and zstd
- * on the worker threads of zstd-pool.ts, so several streams compress on several cores.
+ * on the worker threads of zstd-stream.ts, so several streams compress on several cores.
  */
 export function compressStream(kind: Compression, level?: number): Duplex {
 	const resolved = resolveLevel(kind, level);
