@@ -1,6 +1,6 @@
 import meow from 'meow';
 import {registerSecret} from '../core/redact.ts';
-import {UsageError} from '../core/errors.ts';
+import {badFlagUse, UsageError} from '../core/errors.ts';
 import {HELP} from './help.ts';
 import {PASSWORD_SOURCES} from '../core/credentials/password-sources.ts';
 
@@ -192,19 +192,18 @@ export function parseArgv(argv: string[]): ParsedCommand {
 	for (const name of ['port', 'level', 'workers', 'chunkRows'] as const) {
 		const value = flags[name];
 		if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-			throw new UsageError({
-				code: 'BAD_FLAG_VALUE',
-				message: `--${kebab(name)} must be a whole number, got "${argvValue(argv, kebab(name))}"`,
-				hint: `For example --${kebab(name)} ${name === 'port' ? 3306 : name === 'chunkRows' ? 100000 : 4}.`,
-			});
+			throw badFlagUse(
+				`--${kebab(name)} must be a whole number, got "${argvValue(argv, kebab(name))}"`,
+				`For example --${kebab(name)} ${name === 'port' ? 3306 : name === 'chunkRows' ? 100000 : 4}.`,
+			);
 		}
 	}
 	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target', 'targetDb', 'tables'] as const) {
 		if (Array.isArray(flags[name])) {
-			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--${kebab(name)} was given more than once`, hint: 'Give it once.'});
+			throw badFlagUse(`--${kebab(name)} was given more than once`, 'Give it once.');
 		}
 		if (flags[name] === '') {
-			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--${kebab(name)} needs a value`, hint: 'Run `dbbackup --help`.'});
+			throw badFlagUse(`--${kebab(name)} needs a value`, 'Run `dbbackup --help`.');
 		}
 	}
 	return {words: cli.input.map(String), flags};

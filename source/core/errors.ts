@@ -1,4 +1,7 @@
+import type {ErrorCode} from './error-codes.ts';
 import {redact} from './redact.ts';
+
+export type {ErrorCode} from './error-codes.ts';
 
 /** Exit codes documented in the CLI reference (readme, "Exit codes"). */
 export const ExitCode = {
@@ -12,7 +15,7 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export interface ErrorDetails {
-	code: string;
+	code: ErrorCode;
 	message: string;
 	hint?: string;
 	cause?: unknown;
@@ -20,7 +23,7 @@ export interface ErrorDetails {
 
 /** Base of every error the product raises on purpose: a stable code, a message, a hint for the user. */
 export class DbBackupError extends Error {
-	readonly code: string;
+	readonly code: ErrorCode;
 	readonly hint?: string;
 	readonly exitCode: ExitCodeValue;
 
@@ -110,4 +113,51 @@ export function toDbBackupError(thrown: unknown): DbBackupError {
 		hint: 'This is a bug or an unhandled condition; run again with --json and report the events.',
 		cause: error,
 	});
+}
+
+/*
+ * Factories for the errors raised from many places, so that each reads the same wherever it comes from.
+ * A code raised from one place keeps its `new XxxError({code, ...})` there.
+ */
+
+/** A flag whose value cannot be used, as `FLAG VALUE: PROBLEM` (`--retries -1: use a whole number`). Exit 2. */
+export function badFlagValue(flag: string, value: string | number, problem: string, hint?: string): UsageError {
+	return new UsageError({code: 'BAD_FLAG_VALUE', message: `${flag} ${value}: ${problem}`, hint});
+}
+
+/** Flags that cannot be used as given, when no single value is at fault: given twice, together, or empty. Exit 2. */
+export function badFlagUse(message: string, hint?: string): UsageError {
+	return new UsageError({code: 'BAD_FLAG_VALUE', message, hint});
+}
+
+/** The words after the command are missing or wrong; the hint is the command's usage. Exit 2. */
+export function badArguments(message: string, usage: string): UsageError {
+	return new UsageError({code: 'BAD_ARGUMENTS', message, hint: usage});
+}
+
+/** A word after the command that it does not take: `unexpected argument "WORD"` and what it adds. Exit 2. */
+export function unexpectedArgument(word: string | undefined, usage: string, detail = ''): UsageError {
+	return badArguments(`unexpected argument "${word}"${detail}`, usage);
+}
+
+/** A backup of the other database type than the command needs: `ARTIFACT is a DBTYPE backup` and why that is wrong. Exit 2. */
+export function wrongDbType(artifact: string, dbType: string, problem: string, hint?: string): UsageError {
+	return new UsageError({code: 'WRONG_DB_TYPE', message: `${artifact} is a ${dbType} backup${problem}`, hint});
+}
+
+const ANOTHER_SERVERS_BINLOGS = "This directory holds another server's binlogs. Stream this server into its own --output directory.";
+
+/** A binlog-stream output directory that copies another server than the one connected to. Exit 1. */
+export function binlogSourceChanged(message: string, hint = ANOTHER_SERVERS_BINLOGS): WorkError {
+	return new WorkError({code: 'BINLOG_SOURCE_CHANGED', message, hint});
+}
+
+/** A throwaway server (sandbox) that did not start. Exit 1. */
+export function sandboxStartFailed(message: string, cause?: unknown): WorkError {
+	return new WorkError({code: 'SANDBOX_START_FAILED', message, cause});
+}
+
+/** Programs a throwaway server needs that are not installed. Exit 1. */
+export function packagesMissing(message: string, hint?: string): WorkError {
+	return new WorkError({code: 'MISSING_PACKAGES', message, hint});
 }

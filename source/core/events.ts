@@ -1,3 +1,4 @@
+import type {ErrorCode} from './error-codes.ts';
 import {redact, redactValue} from './redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -16,7 +17,7 @@ export interface EventPayloads {
 		eta?: number;
 	};
 	log: {level: LogLevel; message: string; fields?: Record<string, unknown>};
-	warning: {message: string; code?: string; hint?: string};
+	warning: {message: string; code?: ErrorCode; hint?: string};
 	/** kind names what `data` is: 'detect', 'engine-list', 'engine-info', 'engine-selection', 'backup', ... */
 	result: {kind: string; data: unknown};
 	error: {code: string; message: string; hint?: string; exitCode: number};
@@ -115,7 +116,7 @@ export class EventBus {
 		this.emit('log', {level, message: redact(message), fields});
 	}
 
-	warn(message: string, extra: {code?: string; hint?: string} = {}): void {
+	warn(message: string, extra: {code?: ErrorCode; hint?: string} = {}): void {
 		this.emit('warning', {message, ...extra});
 	}
 

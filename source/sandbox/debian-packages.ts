@@ -1,6 +1,6 @@
 import {accessSync, constants, existsSync, unlinkSync, writeFileSync} from 'node:fs';
 import {delimiter, join} from 'node:path';
-import {WorkError} from '../core/errors.ts';
+import {packagesMissing, type WorkError} from '../core/errors.ts';
 import {runCommand} from './run-command.ts';
 
 /** A binary the sandbox runs, and the Debian package that ships it. */
@@ -88,11 +88,7 @@ export function installCommandLine(packages: string[]): string {
 export function missingPackagesError(unmet: PackageNeed[]): WorkError {
 	const packages = packagesOf(unmet);
 	const command = installCommandLine(packages);
-	return new WorkError({
-		code: 'MISSING_PACKAGES',
-		message: `Missing ${unmet.map((need) => need.binary).join(', ')} (Debian packages ${packages.join(', ')}). Install them with:\n  ${command}`,
-		hint: `Run: ${command}`,
-	});
+	return packagesMissing(`Missing ${unmet.map((need) => need.binary).join(', ')} (Debian packages ${packages.join(', ')}). Install them with:\n  ${command}`, `Run: ${command}`);
 }
 
 /**
@@ -119,11 +115,7 @@ export async function ensureDebianPackages(
 	}
 	const stillUnmet = unmetNeeds(needs, deps.which);
 	if (stillUnmet.length > 0) {
-		throw new WorkError({
-			code: 'MISSING_PACKAGES',
-			message: `apt-get installed ${packages.join(' ')} but ${stillUnmet.map((need) => need.binary).join(', ')} is still not found`,
-			hint: 'Check the apt-get output above.',
-		});
+		throw packagesMissing(`apt-get installed ${packages.join(' ')} but ${stillUnmet.map((need) => need.binary).join(', ')} is still not found`, 'Check the apt-get output above.');
 	}
 }
 

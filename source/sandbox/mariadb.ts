@@ -5,7 +5,7 @@ import {userInfo} from 'node:os';
 import {join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
-import {WorkError} from '../core/errors.ts';
+import {sandboxStartFailed} from '../core/errors.ts';
 import {isRoot, requireBinary} from './debian-packages.ts';
 import {freePort} from './free-port.ts';
 import {logTail} from './log-tail.ts';
@@ -173,10 +173,7 @@ async function waitForSocket(
 ): Promise<Connection> {
 	const deadline = Date.now() + timeoutMs;
 	const failure = async (why: string) =>
-		new WorkError({
-			code: 'SANDBOX_START_FAILED',
-			message: `mariadbd ${why}. Last lines of ${errorLog}:\n${await logTail(errorLog)}`,
-		});
+		sandboxStartFailed(`mariadbd ${why}. Last lines of ${errorLog}:\n${await logTail(errorLog)}`);
 	for (;;) {
 		const spawnError = spawnFailure();
 		if (spawnError) throw await failure(`could not be started (${spawnError.message})`);

@@ -2,7 +2,7 @@ import {appendFile, chown, mkdir, readFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import pg from 'pg';
-import {WorkError} from '../core/errors.ts';
+import {packagesMissing, sandboxStartFailed} from '../core/errors.ts';
 import {isRoot, locateBinary, requireBinary} from './debian-packages.ts';
 import {freePort} from './free-port.ts';
 import {logTail} from './log-tail.ts';
@@ -35,7 +35,7 @@ export async function startPostgres(options: StartServerOptions): Promise<Runnin
 	const run = async (command: string, args: string[]) => {
 		if (!asRoot) return runCommand(command, args, {cwd: dir, detached: true});
 		const runuser = locateBinary('runuser');
-		if (runuser === undefined) throw new WorkError({code: 'MISSING_PACKAGES', message: 'runuser (util-linux) not found'});
+		if (runuser === undefined) throw packagesMissing('runuser (util-linux) not found');
 		return runCommand(runuser, ['-u', POSTGRES_OS_USER, '--', command, ...args], {cwd: dir, detached: true});
 	};
 	const stopCluster = async (mode: 'fast' | 'immediate') => {
@@ -95,14 +95,10 @@ export async function startPostgres(options: StartServerOptions): Promise<Runnin
 		try {
 			await run(pgCtl, ['start', '-D', datadir, '-l', serverLog, '-w', '-t', String(timeoutSeconds), '-s']);
 		} catch (error) {
-			throw new WorkError({
-				code: 'SANDBOX_START_FAILED',
-				message: `PostgreSQL did not start: ${(error as Error).message}\nLast lines of ${serverLog}:\n${await logTail(serverLog)}`,
-				cause: error,
-			});
+			throw sandboxStartFailed(`PostgreSQL did not start: ${(error as Error).message}\nLast lines of ${serverLog}:\n${await logTail(serverLog)}`, error);
 		}
 		const pid = await readPostmasterPid(datadir);
-		if (pid === undefined) throw new WorkError({code: 'SANDBOX_START_FAILED', message: `no pid in ${datadir}/postmaster.pid`});
+		if (pid === undefined) throw sandboxStartFailed(`no pid in ${datadir}/postmaster.pid`);
 
 		const password = randomPassword();
 		const admin = new pg.Client({host: socketDir, port, user: POSTGRES_SUPERUSER, database: 'postgres'});

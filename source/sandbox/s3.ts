@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process';
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {WorkError} from '../core/errors.ts';
+import {sandboxStartFailed} from '../core/errors.ts';
 import {terminate} from './process-exit.ts';
 import {lastLines} from './run-command.ts';
 import {createSandboxDir, removeSandboxDir} from './sandbox-dir.ts';
@@ -41,7 +41,7 @@ export async function startS3(options: Pick<StartServerOptions, 'log' | 'baseDir
 				options.startTimeoutMs ?? 30_000,
 			);
 			const failure = (why: string) =>
-				new WorkError({code: 'SANDBOX_START_FAILED', message: `s3rver ${why}${stderr ? `:\n${lastLines(stderr, 25)}` : ''}`});
+				sandboxStartFailed(`s3rver ${why}${stderr ? `:\n${lastLines(stderr, 25)}` : ''}`);
 			child.stdout.on('data', (chunk: Buffer) => {
 				stdout += chunk.toString('utf8');
 				const match = /^S3RVER_READY (\d+)$/m.exec(stdout);

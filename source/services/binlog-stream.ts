@@ -1,5 +1,5 @@
 import {parseFilePosition} from '../binlog/file-position.ts';
-import {UsageError} from '../core/errors.ts';
+import {badFlagUse, badFlagValue, UsageError, wrongDbType} from '../core/errors.ts';
 import type {Config} from '../core/config/types.ts';
 import {parseDuration} from '../core/config/duration.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
@@ -56,17 +56,17 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 	}
 	const serverId = request.serverId ?? binlog.server_id;
 	if (!Number.isSafeInteger(serverId) || serverId < 1 || serverId > 4_294_967_295) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--server-id ${serverId} is not a server id (1 to 4294967295)`, hint: BINLOG_STREAM_USAGE});
+		throw badFlagValue('--server-id', serverId, 'not a server id (1 to 4294967295)', BINLOG_STREAM_USAGE);
 	}
 	const sync = request.sync ?? 'interval';
 	if (sync !== 'always' && sync !== 'interval') {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--sync ${sync}: use always (fsync every commit) or interval (every checkpoint interval)`, hint: BINLOG_STREAM_USAGE});
+		throw badFlagValue('--sync', sync, 'use always (fsync every commit) or interval (every checkpoint interval)', BINLOG_STREAM_USAGE);
 	}
 	let checkpointIntervalSeconds = binlog.checkpoint_interval;
 	if (request.checkpointInterval !== undefined) {
 		const parsed = parseDuration(request.checkpointInterval);
 		if (parsed === undefined || parsed < 0.1 || parsed > 86_400) {
-			throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--checkpoint-interval ${request.checkpointInterval} is not a duration from 0.1 s to 1 day (500ms, 30s, 2m)`, hint: BINLOG_STREAM_USAGE});
+			throw badFlagValue('--checkpoint-interval', request.checkpointInterval, 'not a duration from 0.1 s to 1 day (500ms, 30s, 2m)', BINLOG_STREAM_USAGE);
 		}
 		checkpointIntervalSeconds = parsed;
 	}
@@ -79,13 +79,13 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 		request.fromBackup !== undefined && '--from-backup',
 	].filter((flag) => flag !== false);
 	if (startFlags.length > 1) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `${startFlags.join(' and ')} cannot be given together: each says where a new directory starts`, hint: BINLOG_STREAM_USAGE});
+		throw badFlagUse(`${startFlags.join(' and ')} cannot be given together: each says where a new directory starts`, BINLOG_STREAM_USAGE);
 	}
 	if (request.startPosition !== undefined) start = parseFilePosition(request.startPosition, '--start-position');
 	if (request.startGtid !== undefined) start = {gtid: request.startGtid};
 	const retries = request.retries ?? 0;
 	if (!Number.isSafeInteger(retries) || retries < 0) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `--retries ${retries}: use a whole number (0 retries forever)`, hint: BINLOG_STREAM_USAGE});
+		throw badFlagValue('--retries', retries, 'use a whole number (0 retries forever)', BINLOG_STREAM_USAGE);
 	}
 	return {
 		settings,
@@ -120,7 +120,7 @@ async function backupStartPoint(artifactPath: string): Promise<ReplayStart> {
 	if (artifact.kind === 'archive') {
 		const {manifest} = await openArchive(artifact.path);
 		if (manifest.dbType !== 'mysql') {
-			throw new UsageError({code: 'WRONG_DB_TYPE', message: `--from-backup ${artifact.path} is a ${manifest.dbType} backup; binlog-stream copies MySQL/MariaDB binary logs`});
+			throw wrongDbType(`--from-backup ${artifact.path}`, manifest.dbType, '; binlog-stream copies MySQL/MariaDB binary logs');
 		}
 		return startFromManifest(manifest.coordinates, manifest.startedAt, artifact.path);
 	}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {DbType} from '../core/detect/types.ts';
-import {UsageError} from '../core/errors.ts';
+import {badFlagUse, badFlagValue, UsageError, wrongDbType} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {dbTypeLabel} from '../core/detect/describe.ts';
 import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/index.ts';
@@ -101,11 +101,7 @@ async function engineForRestore(request: RestoreRequest): Promise<BackupEngine> 
 	if (artifact.kind !== 'archive') return logicalEngineFor(request.target.dbType);
 	const {manifest} = await openArchive(artifact.path);
 	if (manifest.dbType !== request.target.dbType) {
-		throw new UsageError({
-			code: 'WRONG_DB_TYPE',
-			message: `${artifact.path} is a ${manifest.dbType} backup, but the target server is ${request.target.dbType}`,
-			hint: `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`,
-		});
+		throw wrongDbType(artifact.path, manifest.dbType, `, but the target server is ${request.target.dbType}`, `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`);
 	}
 	return findEngine(manifest.engine, request.target.dbType);
 }
@@ -170,24 +166,24 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 	if (artifact.kind === 'archive') {
 		const {manifest} = await openArchive(artifact.path);
 		if (manifest.dbType !== 'mysql') {
-			throw new UsageError({code: 'WRONG_DB_TYPE', message: `${artifact.path} is a ${manifest.dbType} backup; --binlogs replays MySQL/MariaDB binary logs`});
+			throw wrongDbType(artifact.path, manifest.dbType, '; --binlogs replays MySQL/MariaDB binary logs');
 		}
 		if (fromFlags) {
-			throw new UsageError({
-				code: 'BAD_FLAG_VALUE',
-				message: `${fromFlags.source} is for SQL script backups: ${artifact.path} records its own coordinates (${describeCoordinates(manifest.coordinates)})`,
-				hint: 'Leave it out; the replay starts where the backup was taken.',
-			});
+			throw badFlagUse(
+				`${fromFlags.source} is for SQL script backups: ${artifact.path} records its own coordinates (${describeCoordinates(manifest.coordinates)})`,
+				'Leave it out; the replay starts where the backup was taken.',
+			);
 		}
 		const selection = selectForRestore(manifest, request);
 		const restored = selection.databases.map((database) => database.source.name);
 		const unknown = (wanted ?? []).filter((name) => !restored.includes(name));
 		if (unknown.length > 0) {
-			throw new UsageError({
-				code: 'BAD_FLAG_VALUE',
-				message: `--databases ${unknown.join(', ')}: not restored from this backup (it restores ${restored.join(', ') || 'nothing'})`,
-				hint: 'The replay applies changes only to databases the restore creates.',
-			});
+			throw badFlagValue(
+				'--databases',
+				unknown.join(', '),
+				`not restored from this backup (it restores ${restored.join(', ') || 'nothing'})`,
+				'The replay applies changes only to databases the restore creates.',
+			);
 		}
 		const tables = selection.databases.filter((database) => !database.whole).flatMap((database) => database.tables.map((table) => `${database.source.name}.${table.name}`));
 		const renames = new Map(selection.databases.filter((database) => database.target !== database.source.name).map((database) => [database.source.name, database.target]));
@@ -204,10 +200,7 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 	let renames: Map<string, string> | undefined;
 	if (request.targetDb !== undefined) {
 		if (wanted?.length !== 1) {
-			throw new UsageError({
-				code: 'BAD_FLAG_VALUE',
-				message: `--target-db ${request.targetDb} with a SQL script: name the script's database with --databases, so that the replay knows which database to redirect`,
-			});
+			throw badFlagUse(`--target-db ${request.targetDb} with a SQL script: name the script's database with --databases, so that the replay knows which database to redirect`);
 		}
 		renames = new Map([[wanted[0]!, request.targetDb]]);
 	}

@@ -401,7 +401,7 @@ describe('refusals', () => {
 	test('a source that fails rejects its member only; the archive still finishes without it', async () => {
 		const target = path.join(folder('failing-source'), 'backup.tar');
 		const writer = await createArchiveWriter({path: target, compression: 'zstd'});
-		const lost = new ConnectionError({code: 'LOST', message: 'server went away', target: 'db1'});
+		const lost = new ConnectionError({code: 'CONNECTION_LOST', message: 'server went away', target: 'db1'});
 		await assert.rejects(
 			writer.addMember('data/a.sql', (async function* () {
 				yield 'partial row';

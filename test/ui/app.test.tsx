@@ -215,7 +215,7 @@ describe('demo', () => {
 		const controller = new FakeController({configured: false});
 		controller.demoAnswer = async () => {
 			throw new ConnectionError({
-				code: 'DEMO_PACKAGES_MISSING',
+				code: 'MISSING_PACKAGES',
 				message: 'mariadb-server is not installed',
 				hint: 'Run: apt-get install mariadb-server',
 				target: 'demo',
@@ -226,7 +226,7 @@ describe('demo', () => {
 		await waitForText(lastFrame, '❯ Start demo');
 		stdin.write(ENTER);
 		const frame = await waitForText(lastFrame, 'mariadb-server is not installed', 'Run: apt-get install mariadb-server');
-		assert.match(frame, /DEMO_PACKAGES_MISSING/);
+		assert.match(frame, /MISSING_PACKAGES/);
 		assert.match(frame, /dbbackup › Demo/);
 	});
 });

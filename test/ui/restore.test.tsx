@@ -245,7 +245,7 @@ describe('restore: target and confirmation', () => {
 		const controller = new FakeController();
 		controller.planAnswer = async () => ({databases: [{source: 'shop', target: 'shop', exists: false, tables: 0}], destructive: false});
 		controller.restoreAnswer = async () => {
-			throw new WorkError({code: 'RESTORE_FAILED', message: 'shop.orders: duplicate key at chunk 3', hint: 'Restore into an empty database.'});
+			throw new WorkError({code: 'SQL_STATEMENT_FAILED', message: 'shop.orders: duplicate key at chunk 3', hint: 'Restore into an empty database.'});
 		};
 		const {lastFrame, stdin} = openRestore(controller);
 		await pickNewest(lastFrame, stdin);
@@ -253,6 +253,6 @@ describe('restore: target and confirmation', () => {
 		await waitForText(lastFrame, 'Enter restore');
 		stdin.write(ENTER);
 		const frame = await waitForText(lastFrame, 'duplicate key at chunk 3', 'Restore into an empty database.', 'Esc home');
-		assert.match(frame, /RESTORE_FAILED/);
+		assert.match(frame, /SQL_STATEMENT_FAILED/);
 	});
 });

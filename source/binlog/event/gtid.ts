@@ -3,7 +3,7 @@
  * position. MySQL: "uuid:1-5:7,uuid2:1-3" sets, held as MysqlGtidSid intervals with an exclusive end
  * (as the binary set on the wire has them).
  */
-import {UsageError} from '../../core/errors.ts';
+import {type ErrorCode, UsageError} from '../../core/errors.ts';
 import type {MysqlGtidSid} from '../protocol/commands.ts';
 import type {MariadbGtid} from './decoded.ts';
 
@@ -15,7 +15,7 @@ const UINT64_MAX = (1n << 64n) - 1n;
 /** MySQL's GNO_END: transaction numbers are 1 … 2^63 − 2 */
 const MYSQL_GNO_MAX = (1n << 63n) - 2n;
 
-function invalidGtid(code: string, what: string, item: string, text: string, hint: string): UsageError {
+function invalidGtid(code: ErrorCode, what: string, item: string, text: string, hint: string): UsageError {
 	return new UsageError({code, message: `${what} ${JSON.stringify(item)} in ${JSON.stringify(text)}`, hint});
 }
 

@@ -5,7 +5,7 @@
  */
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {DecodedEvent} from '../event/decoded.ts';
-import {UsageError} from '../../core/errors.ts';
+import {badFlagUse, UsageError} from '../../core/errors.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {readCheckpoint} from '../stream/checkpoint.ts';
 import {locateBinlogs, type BinlogCatalog} from './binlog-files.ts';
@@ -66,7 +66,7 @@ export async function planReplay(request: ReplayRequest, bus: EventBus): Promise
 		if (!checkedFlavor && walk.flavor) {
 			checkedFlavor = true;
 			if (target.kind === 'gtid' && gtidFlavor(target.gtid) !== walk.flavor) {
-				throw new UsageError({code: 'BAD_FLAG_VALUE', message: `${target.text} is a ${gtidFlavor(target.gtid) === 'mariadb' ? 'MariaDB' : 'MySQL'} GTID, but the binlogs come from a ${walk.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} server`});
+				throw badFlagUse(`${target.text} is a ${gtidFlavor(target.gtid) === 'mariadb' ? 'MariaDB' : 'MySQL'} GTID, but the binlogs come from a ${walk.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} server`);
 			}
 		}
 		if (!transaction) continue;

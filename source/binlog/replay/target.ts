@@ -6,7 +6,7 @@
  * - time: the transactions whose commit event is before TIME (whole seconds, as the events carry them;
  *   like mysqlbinlog --stop-datetime, the first transaction at or after TIME stops the replay).
  */
-import {UsageError} from '../../core/errors.ts';
+import {badFlagUse, badFlagValue} from '../../core/errors.ts';
 import {mysqlGtidSetContains, parseMariadbGtidList, parseMysqlGtidSet} from '../event/gtid.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {targetBeforeBackup} from './errors.ts';
@@ -24,7 +24,7 @@ const UNTIL_HINT = 'Give one of --until TIME, --until-position FILE:POS or --unt
 export function parseReplayTarget(flags: TargetFlags): ReplayTarget {
 	const given = (['until', 'untilPosition', 'untilGtid'] as const).filter((name) => flags[name] !== undefined);
 	if (given.length > 1) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: `only one stop condition at a time: got ${given.map(flagName).join(' and ')}`, hint: UNTIL_HINT});
+		throw badFlagUse(`only one stop condition at a time: got ${given.map(flagName).join(' and ')}`, UNTIL_HINT);
 	}
 	if (flags.until !== undefined) return {kind: 'time', epochMs: parseUntilTime(flags.until), text: `--until ${flags.until}`};
 	if (flags.untilPosition !== undefined) {
@@ -54,10 +54,7 @@ export function parseUntilTime(text: string): number {
 		epochMs = Date.parse(text.trim());
 	}
 	if (!Number.isFinite(epochMs)) {
-		throw new UsageError({
-			code: 'BAD_FLAG_VALUE',
-			message: `--until ${text}: not a time; use ISO 8601 (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00) or 'YYYY-MM-DD HH:MM:SS' in local time`,
-		});
+		throw badFlagValue('--until', text, "not a time; use ISO 8601 (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00) or 'YYYY-MM-DD HH:MM:SS' in local time");
 	}
 	return epochMs;
 }
@@ -76,11 +73,12 @@ function parseUntilGtid(text: string): string {
 			return `${set[0]!.uuid}:${intervals[intervals.length - 1]!.end - 1n}`;
 		}
 	}
-	throw new UsageError({
-		code: 'BAD_FLAG_VALUE',
-		message: `--until-gtid ${text}: name one transaction, MariaDB domain-server-sequence (0-1-42) or MySQL uuid:n`,
-		hint: 'Read it from the server (SELECT @@gtid_binlog_pos, or @@gtid_executed on MySQL) or from `restore --dry-run`.',
-	});
+	throw badFlagValue(
+		'--until-gtid',
+		text,
+		'name one transaction, MariaDB domain-server-sequence (0-1-42) or MySQL uuid:n',
+		'Read it from the server (SELECT @@gtid_binlog_pos, or @@gtid_executed on MySQL) or from `restore --dry-run`.',
+	);
 }
 
 export function gtidFlavor(gtid: string): BinlogFlavor {
@@ -115,11 +113,7 @@ export function gtidIn(gtid: string, state: string): boolean {
 export function compareSameSeries(a: string, b: string): number {
 	const base = (name: string) => name.slice(0, name.lastIndexOf('.'));
 	if (base(a) !== base(b)) {
-		throw new UsageError({
-			code: 'BAD_FLAG_VALUE',
-			message: `--until-position ${a}: not a file of the binlog series the backup started in (${b})`,
-			hint: `Name a file ${base(b)}.NNNNNN.`,
-		});
+		throw badFlagValue('--until-position', a, `not a file of the binlog series the backup started in (${b})`, `Name a file ${base(b)}.NNNNNN.`);
 	}
 	return compareBinlogNames(a, b);
 }

@@ -1,4 +1,4 @@
-import {WorkError} from '../../core/errors.ts';
+import {binlogSourceChanged, WorkError} from '../../core/errors.ts';
 import {parseMariadbGtidList} from '../event/gtid.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import type {DumpStartPoint, SourceServer} from '../protocol/replica-session.ts';
@@ -33,11 +33,7 @@ export function confirmWithServer(dir: string, plan: RecoveryPlan, source: Sourc
 				hint: 'The copy in this directory cannot continue from this server. Take a new full backup and stream into a new --output directory.',
 			});
 		}
-		throw new WorkError({
-			code: 'BINLOG_SOURCE_CHANGED',
-			message: `the copy in ${dir} is at ${where}, but this server's binlogs are ${newest === undefined ? 'none' : `${oldest} … ${newest}`}: another server's binlog series`,
-			hint: 'This directory holds another server\'s binlogs. Stream this server into its own --output directory.',
-		});
+		throw binlogSourceChanged(`the copy in ${dir} is at ${where}, but this server's binlogs are ${newest === undefined ? 'none' : `${oldest} … ${newest}`}: another server's binlog series`);
 	}
 	if (onServer.size < resume.position) {
 		throw new WorkError({

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {IntegrityError, WorkError} from '../../core/errors.ts';
+import {binlogSourceChanged, IntegrityError} from '../../core/errors.ts';
 import {writeDirFile} from './dir-file.ts';
 import type {BinlogFlavor} from '../flavor.ts';
 import type {SourceServer} from '../protocol/replica-session.ts';
@@ -73,11 +73,10 @@ export function checkSourceIdentity(dir: string, recorded: SourceIdentity, sourc
 		(recorded.serverUuid !== undefined && source.serverUuid !== undefined && recorded.serverUuid !== source.serverUuid) ||
 		(source.binlogs.length > 0 && baseName(recorded.firstFile) !== baseName(source.binlogs[0]!.name));
 	if (!differs) return;
-	throw new WorkError({
-		code: 'BINLOG_SOURCE_CHANGED',
-		message: `${identityPath(dir)} records ${describeIdentity(recorded)}, but this server is ${describeIdentity({...source, firstFile: source.binlogs[0]?.name})}`,
-		hint: 'This directory holds another server\'s binlogs. Stream this server into its own --output directory (or point --host at the server the directory copies).',
-	});
+	throw binlogSourceChanged(
+		`${identityPath(dir)} records ${describeIdentity(recorded)}, but this server is ${describeIdentity({...source, firstFile: source.binlogs[0]?.name})}`,
+		'This directory holds another server\'s binlogs. Stream this server into its own --output directory (or point --host at the server the directory copies).',
+	);
 }
 
 function describeIdentity(identity: {flavor: BinlogFlavor; serverId: number; serverUuid?: string; firstFile?: string}): string {

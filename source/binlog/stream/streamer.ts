@@ -3,7 +3,7 @@ import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {connectMysql} from '../../core/connect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
-import {ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
+import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
@@ -237,11 +237,9 @@ class BinlogStreamer {
 				checksum = decoder.checksum;
 				// the server resends the format description of the file the copy continues: it must be that file
 				if (resume?.formatDescription && file === resume.file && !sameFormatDescription(resume.formatDescription, event)) {
-					throw new WorkError({
-						code: 'BINLOG_SOURCE_CHANGED',
-						message: `the server's ${file} is not the file copied in ${options.outputDir} (its format description event differs: another server's binlog of the same name, or binlogs reset); nothing was written`,
-						hint: 'This directory holds another server\'s binlogs. Stream this server into its own --output directory.',
-					});
+					throw binlogSourceChanged(
+						`the server's ${file} is not the file copied in ${options.outputDir} (its format description event differs: another server's binlog of the same name, or binlogs reset); nothing was written`,
+					);
 				}
 			}
 			const artificial = (header.flags & LOG_EVENT_ARTIFICIAL_F) !== 0 || header.logPos === 0;
@@ -433,11 +431,7 @@ class BinlogStreamer {
 		const previous = resume?.checkpoint?.source;
 		if (!previous || !this.source) return;
 		if (previous.serverId !== this.source.serverId || previous.flavor !== this.source.flavor) {
-			throw new WorkError({
-				code: 'BINLOG_SOURCE_CHANGED',
-				message: `the copy in ${this.options.outputDir} comes from ${previous.flavor} server id ${previous.serverId}, but this server is ${this.source.flavor} server id ${this.source.serverId}`,
-				hint: 'Stream a different server into its own --output directory.',
-			});
+			throw binlogSourceChanged(`the copy in ${this.options.outputDir} comes from ${previous.flavor} server id ${previous.serverId}, but this server is ${this.source.flavor} server id ${this.source.serverId}`);
 		}
 	}
 

@@ -1,7 +1,7 @@
 import {mkdir, stat} from 'node:fs/promises';
 import {cpus} from 'node:os';
 import path from 'node:path';
-import {UsageError} from '../../core/errors.ts';
+import {badArguments, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
 import {defaultBackupPath} from '../../storage/backup-name.ts';
 import {parseCompression} from '../../storage/compression.ts';
@@ -99,14 +99,14 @@ function backupDatabases(ctx: CommandContext, kind: BackupKind): string[] {
 	switch (mode) {
 		case 'single':
 			if (names.length === 1) return names;
-			throw new UsageError({code: 'BAD_ARGUMENTS', message: names.length === 0 ? 'backup single needs a database name' : `unexpected argument "${names[1]}"`, hint: USAGE});
+			throw names.length === 0 ? badArguments('backup single needs a database name', USAGE) : unexpectedArgument(names[1], USAGE);
 		case 'multiple':
 			if (names.length > 0) return [...new Set(names)];
-			throw new UsageError({code: 'BAD_ARGUMENTS', message: 'backup multiple needs one or more database names', hint: USAGE});
+			throw badArguments('backup multiple needs one or more database names', USAGE);
 		case 'all':
 			if (names.length === 0) return [];
-			throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${names[0]}": backup all takes every user database`, hint: USAGE});
+			throw unexpectedArgument(names[0], USAGE, ': backup all takes every user database');
 		default:
-			throw new UsageError({code: 'BAD_ARGUMENTS', message: mode ? `unknown backup mode "${mode}"` : 'backup needs a mode: single, multiple or all', hint: USAGE});
+			throw badArguments(mode ? `unknown backup mode "${mode}"` : 'backup needs a mode: single, multiple or all', USAGE);
 	}
 }

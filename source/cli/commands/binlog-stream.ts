@@ -1,5 +1,5 @@
 import {streamBinlogs} from '../../binlog/stream/streamer.ts';
-import {UsageError} from '../../core/errors.ts';
+import {unexpectedArgument} from '../../core/errors.ts';
 import {emitResult} from '../../services/results.ts';
 import {BINLOG_STREAM_USAGE, resolveBinlogStream, type BinlogStreamRequest} from '../../services/binlog-stream.ts';
 import type {CommandContext} from '../context.ts';
@@ -28,7 +28,7 @@ export function binlogStreamRequest(flags: ParsedFlags): BinlogStreamRequest {
 /** `binlog-stream`: runs until Ctrl+C / SIGTERM (or, with --stop-at-end, until caught up), then stops cleanly. */
 export async function binlogStreamCommand(ctx: CommandContext): Promise<void> {
 	const [, ...rest] = ctx.words;
-	if (rest.length > 0) throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${rest[0]}"`, hint: BINLOG_STREAM_USAGE});
+	if (rest.length > 0) throw unexpectedArgument(rest[0], BINLOG_STREAM_USAGE);
 	const options = await resolveBinlogStream(
 		binlogStreamRequest(ctx.flags),
 		ctx.loaded.config,

@@ -1,5 +1,5 @@
 import {dbTypeLabel} from '../../core/detect/describe.ts';
-import {EngineUnavailableError, UsageError} from '../../core/errors.ts';
+import {EngineUnavailableError, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {availabilityRows, findEngine} from '../../engines/registry.ts';
 import {selectEngine} from '../../engines/selector.ts';
 import type {SelectionContext} from '../../engines/types.ts';
@@ -14,7 +14,7 @@ export function selectionContext(ctx: CommandContext): SelectionContext {
 export async function engineCommand(ctx: CommandContext): Promise<void> {
 	const [, sub, name, ...rest] = ctx.words;
 	if (rest.length > 0 || (sub !== 'info' && name !== undefined)) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: `unexpected argument "${rest[0] ?? name}" to engine ${sub}`, hint: 'Usage: dbbackup engine list | info [NAME] | select'});
+		throw unexpectedArgument(rest[0] ?? name, 'Usage: dbbackup engine list | info [NAME] | select', ` to engine ${sub}`);
 	}
 	if (sub === 'info' && name !== undefined) findEngine(name);
 	let noneAvailable = false;

@@ -1,5 +1,5 @@
 import {cpus} from 'node:os';
-import {UsageError} from '../../core/errors.ts';
+import {badArguments, badFlagUse, unexpectedArgument} from '../../core/errors.ts';
 import {runPointInTimeRestore, runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
 import type {CommandContext} from '../context.ts';
@@ -15,24 +15,20 @@ const REPLAY_FLAGS = ['until', 'untilPosition', 'untilGtid', 'startPosition', 's
 export async function restoreCommand(ctx: CommandContext): Promise<void> {
 	const [, artifact, ...rest] = ctx.words;
 	if (!artifact || rest.length > 0) {
-		throw new UsageError({code: 'BAD_ARGUMENTS', message: artifact ? `unexpected argument "${rest[0]}"` : 'restore needs the backup file to restore', hint: USAGE});
+		throw artifact ? unexpectedArgument(rest[0], USAGE) : badArguments('restore needs the backup file to restore', USAGE);
 	}
 	const tables = ctx.flags.tables
 		?.split(',')
 		.map((name) => name.trim())
 		.filter((name) => name.length > 0);
 	if (ctx.flags.tables !== undefined && (!tables || tables.length === 0)) {
-		throw new UsageError({code: 'BAD_FLAG_VALUE', message: '--tables needs one or more table names', hint: USAGE});
+		throw badFlagUse('--tables needs one or more table names', USAGE);
 	}
 	const {flags} = ctx;
 	if (flags.binlogs === undefined) {
 		const stray = REPLAY_FLAGS.find((name) => flags[name] !== undefined) ?? (flags.dryRun ? 'dryRun' : undefined);
 		if (stray) {
-			throw new UsageError({
-				code: 'BAD_ARGUMENTS',
-				message: `--${stray.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} belongs to a point-in-time restore: give --binlogs DIR as well`,
-				hint: USAGE,
-			});
+			throw badArguments(`--${stray.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} belongs to a point-in-time restore: give --binlogs DIR as well`, USAGE);
 		}
 	}
 	const request = {

@@ -1,4 +1,4 @@
-import {ConfigError} from '../errors.ts';
+import {ConfigError, type ErrorCode} from '../errors.ts';
 import {registerSecret} from '../redact.ts';
 import {isPasswordKey, PASSWORD_SOURCES} from '../credentials/password-sources.ts';
 import {checkValue, showValue} from './check-value.ts';
@@ -40,7 +40,7 @@ class FileValidator {
 		this.#locator = options.text === undefined ? NO_LOCATION : textLocator(options.text, prefix);
 	}
 
-	fail(code: string, path: KeyPath, part: 'key' | 'value', message: string, hint?: string): never {
+	fail(code: ErrorCode, path: KeyPath, part: 'key' | 'value', message: string, hint?: string): never {
 		const line = this.#locator.line(path, part);
 		const where = line === undefined ? this.#file : `${this.#file}:${line}`;
 		throw new ConfigError({code, message: `${where}: ${message}`, hint, file: this.#file, key: path.length > 0 ? showPath(path) : undefined, line});

@@ -1,0 +1,291 @@
+/**
+ * Every code the product raises: the `code` of a DbBackupError (errors.ts) and of a bus warning
+ * (events.ts). Scripts read these from `--json` and tests assert on them, so they are part of the
+ * interface: a typo, or a new code that is not written down here, fails `tsc`. Add a code to the group
+ * of the layer that raises it; a code shared by layers stays in the group where it started.
+ */
+export type ErrorCode =
+	| GeneralCode
+	| CliCode
+	| ConfigCode
+	| ConnectionCode
+	| ServiceCode
+	| EngineCode
+	| MysqlLogicalCode
+	| PostgresLogicalCode
+	| RestoreCode
+	| BinlogEventCode
+	| BinlogProtocolCode
+	| BinlogStreamCode
+	| BinlogReplayCode
+	| SandboxCode
+	| StorageCode;
+
+/** Anything thrown that was not a DbBackupError (toDbBackupError): a bug or an unhandled condition. */
+type GeneralCode = 'UNEXPECTED';
+
+/** The command line: commands, arguments and flags (source/cli). Exit 2 unless said otherwise. */
+type CliCode =
+	| 'UNKNOWN_COMMAND'
+	| 'UNKNOWN_FLAG'
+	| 'BAD_FLAG_VALUE'
+	| 'BAD_ARGUMENTS'
+	| 'PASSWORD_FLAG_REFUSED'
+	| 'NO_SERVER'
+	| 'BAD_TARGET'
+	| 'MISSING_OUTPUT'
+	| 'OUTPUT_DIR_UNWRITABLE'
+	| 'ENGINE_NOT_FOR_DB_TYPE';
+
+/** Configuration files, environment variables and credential files (source/core/config, core/credentials). */
+type ConfigCode =
+	| 'CONFIG_NOT_FOUND'
+	| 'CONFIG_LOAD'
+	| 'CONFIG_SYNTAX'
+	| 'CONFIG_NOT_MAPPING'
+	| 'CONFIG_UNKNOWN_KEY'
+	| 'CONFIG_BAD_VALUE'
+	| 'CONFIG_BAD_ENV'
+	| 'CONFIG_PASSWORD'
+	| 'MYCNF_READ'
+	| 'MYCNF_SYNTAX'
+	| 'BAD_PORT';
+
+/** Reaching the server, and losing it mid-work (source/core/connect.ts, core/connection-lost.ts). */
+type ConnectionCode =
+	| 'CONNECTION_REFUSED'
+	| 'CONNECTION_TIMEOUT'
+	| 'CONNECTION_FAILED'
+	| 'CONNECTION_LOST'
+	| 'HOST_NOT_FOUND'
+	| 'SOCKET_NOT_FOUND'
+	| 'ACCESS_DENIED'
+	| 'UNKNOWN_DATABASE';
+
+/** The services behind the commands: backup, restore, binlog-stream, the demo (source/services). */
+type ServiceCode =
+	| 'BAD_DB_TYPE'
+	| 'BAD_WORKERS'
+	| 'BAD_CHUNK_ROWS'
+	| 'ENGINE_UNAVAILABLE'
+	| 'NO_ENGINE_AVAILABLE'
+	| 'WRONG_DB_TYPE'
+	| 'ARTIFACT_DIR_UNREADABLE'
+	| 'REPLAY_NEEDS_MYSQL'
+	| 'REPLAY_S3_UNSUPPORTED'
+	| 'BINLOG_DB_TYPE'
+	| 'BINLOG_OUTPUT_MISSING'
+	| 'BINLOG_S3_NOT_BUILT'
+	| 'BACKUP_HAS_NO_COORDINATES'
+	| 'DEMO_COPY_DIFFERS';
+
+/** The engine registry (source/engines/registry.ts, engines/not-built.ts). */
+type EngineCode = 'UNKNOWN_ENGINE' | 'ENGINE_NOT_BUILT';
+
+/** The MySQL/MariaDB logical engine: dump and restore (source/engines/mysql-logical). */
+type MysqlLogicalCode =
+	// dump: catalog, consistency, locks, rows, accounts, output
+	| 'OBJECT_NOT_READABLE'
+	| 'UNSUPPORTED_TABLE_TYPE'
+	| 'SHOW_CREATE_FAILED'
+	| 'LOCK_FAILED'
+	| 'NOT_IN_SNAPSHOT'
+	| 'SNAPSHOT_MOVED'
+	| 'TABLE_LOCK_FAILED'
+	| 'TABLE_CHANGED_DURING_DUMP'
+	| 'TABLES_NEED_ARCHIVE'
+	| 'MALFORMED_ROW'
+	| 'ACCOUNT_NOT_READABLE'
+	| 'USERS_NOT_READABLE'
+	| 'ARTIFACT_PATH_UNWRITABLE'
+	// restore
+	| 'WRONG_ARCHIVE_KIND'
+	| 'SCHEMA_MEMBER_INVALID'
+	| 'NO_BINLOG_DENIED'
+	| 'DROP_NEEDS_TARGET'
+	| 'BAD_TARGET_DB'
+	| 'TABLE_AMBIGUOUS'
+	| 'TABLE_NOT_IN_ARCHIVE'
+	| 'TARGET_DB_NEEDS_ONE_DATABASE';
+
+/** The PostgreSQL logical engine: dump and restore (source/engines/postgres-logical). */
+type PostgresLogicalCode =
+	// dump
+	| 'PG_UNSUPPORTED_OBJECTS'
+	| 'PG_DDL_DEPENDENCY_CYCLE'
+	| 'DEPENDENCY_CYCLE'
+	| 'SQL_FORMAT_ONE_DATABASE'
+	| 'OPTION_NEEDS_ARCHIVE'
+	// restore
+	| 'NOT_A_POSTGRES_ARCHIVE'
+	| 'TOC_INVALID'
+	| 'TOC_UNREADABLE'
+	| 'TOC_TOO_LARGE'
+	| 'SEVERAL_DATABASES'
+	| 'CONFLICTING_OPTIONS'
+	| 'UNKNOWN_TABLE'
+	| 'TARGET_DB_REQUIRED'
+	| 'TARGET_EXISTS'
+	| 'TARGET_MISSING'
+	| 'COPY_FAILED';
+
+/** Restoring, shared by both logical engines: target databases, members, SQL scripts (source/engines/*). */
+type RestoreCode =
+	| 'TARGET_NOT_EMPTY'
+	| 'RESTORE_UNFINISHED'
+	| 'DROPPED_EXISTING'
+	| 'MEMBER_STATEMENT_REFUSED'
+	| 'SQL_STATEMENT_FAILED'
+	| 'SQL_SCRIPT_ABORTED'
+	| 'SQL_SCRIPT_SYNTAX'
+	| 'SQL_SCRIPT_CONNECT'
+	| 'SQL_SCRIPT_ENCODING'
+	| 'SCRIPT_UNREADABLE'
+	| 'SCRIPT_NOT_CONFINED'
+	| 'SCRIPT_LEAVES_TARGET'
+	| 'SCRIPT_HAS_SEVERAL_DATABASES'
+	| 'SCRIPT_STATEMENT_SKIPPED';
+
+/** Binlog events, GTIDs and binlog files as bytes (source/binlog/event, binlog/file). */
+type BinlogEventCode =
+	| 'BINLOG_EVENT_MALFORMED'
+	| 'BINLOG_TABLE_MAP_MISSING'
+	| 'BINLOG_COLUMN_TYPE_UNSUPPORTED'
+	| 'MARIADB_GTID_INVALID'
+	| 'MYSQL_GTID_INVALID'
+	| 'BINLOG_NOT_A_BINLOG'
+	| 'BINLOG_EVENT_SIZE'
+	| 'BINLOG_TRUNCATED';
+
+/** The replica session: asking the server for its binlogs (source/binlog/protocol). */
+type BinlogProtocolCode =
+	| 'BINLOG_OFF'
+	| 'BINLOG_NONE'
+	| 'BINLOG_PRIVILEGES'
+	| 'BINLOG_GTID_FLAVOR'
+	| 'BINLOG_SERVER_ID_CLASH';
+
+/** binlog-stream: the continuous copy, its output directory, checkpoints and resuming (source/binlog/stream). */
+type BinlogStreamCode =
+	// the connection and the server's series
+	| 'BINLOG_SOURCE_REFUSED'
+	| 'BINLOG_SOURCE_CHANGED'
+	| 'BINLOG_SOURCE_PURGED'
+	| 'BINLOG_SOURCE_RESET'
+	| 'BINLOG_GTID_NOT_ON_SERVER'
+	| 'BINLOG_GTID_SKIPPED_FILE'
+	| 'BINLOG_CONNECTION_SILENT'
+	| 'BINLOG_SERVER_ENDED'
+	| 'BINLOG_RECONNECTING'
+	| 'BINLOG_RECONNECT_GAVE_UP'
+	| 'BINLOG_CHECKSUM'
+	| 'BINLOG_GAP'
+	// the output directory and its files
+	| 'BINLOG_OUTPUT_UNUSABLE'
+	| 'BINLOG_OUTPUT_LOCKED'
+	| 'BINLOG_LOCK_FAILED'
+	| 'BINLOG_NO_FILE'
+	| 'BINLOG_WRITE_FAILED'
+	| 'BINLOG_ROTATE_FAILED'
+	| 'BINLOG_INDEX_INVALID'
+	| 'BINLOG_INDEX_FAILED'
+	| 'BINLOG_IDENTITY_INVALID'
+	| 'BINLOG_IDENTITY_FAILED'
+	| 'BINLOG_FOREIGN_FILE'
+	| 'BINLOG_CLOSED_FILE_CHANGED'
+	// checkpoints and resuming from the local copy
+	| 'BINLOG_CHECKPOINT_INVALID'
+	| 'BINLOG_CHECKPOINT_FAILED'
+	| 'BINLOG_CHECKPOINT_MISMATCH'
+	| 'BINLOG_COPY_MISMATCH'
+	| 'BINLOG_COPY_INCOMPLETE'
+	| 'BINLOG_COPY_INCONSISTENT'
+	| 'BINLOG_COPY_TRUNCATED'
+	| 'BINLOG_COPY_UNRECOVERABLE';
+
+/** Point-in-time recovery: reading the copied binlogs and replaying them (source/binlog/replay). */
+type BinlogReplayCode =
+	// the files
+	| 'BINLOG_DIR_UNREADABLE'
+	| 'BINLOG_FILE_MISSING'
+	| 'BINLOG_SIZE_MISMATCH'
+	| 'BINLOG_SHA256_MISMATCH'
+	| 'BINLOG_CHECKSUM_MISMATCH'
+	| 'BINLOG_NO_FORMAT_DESCRIPTION'
+	| 'BINLOG_SERIES_AMBIGUOUS'
+	| 'BINLOG_EVENT_UNSUPPORTED'
+	| 'BINLOG_INCIDENT'
+	// the plan: where it starts and stops
+	| 'REPLAY_NEEDS_START'
+	| 'BINLOG_START_NOT_AT_BOUNDARY'
+	| 'BINLOG_TARGET_NOT_FOUND'
+	| 'BINLOG_TARGET_NOT_REACHED'
+	| 'BINLOG_TARGET_BEFORE_BACKUP'
+	| 'BINLOG_TARGET_MAYBE_BEFORE_BACKUP'
+	| 'BINLOG_INCOMPLETE_TRANSACTION'
+	| 'BINLOG_STATEMENT_WITHOUT_DATABASE'
+	| 'BINLOG_STATEMENT_NAMES_DATABASE'
+	// applying
+	| 'REPLAY_WRONG_FLAVOR'
+	| 'REPLAY_NEEDS_PRIVILEGE'
+	| 'REPLAY_DRIVER_NOT_BINARY'
+	| 'BINLOG_APPLY_FAILED'
+	| 'BINLOG_EXPECTED_ERROR_MISSING'
+	| 'BINLOG_PSEUDO_THREAD_ID_DENIED'
+	| 'BINLOG_REPLAY_COUNT_DIFFERS';
+
+/** Throwaway servers for the demo, tests and --restore-test (source/sandbox). */
+type SandboxCode = 'MISSING_PACKAGES' | 'SANDBOX_START_FAILED' | 'COMMAND_FAILED';
+
+/**
+ * Artifacts, archives, compression, disk errors and artifact targets (source/storage). Being restructured
+ * separately: these call sites still write their codes inline, the union only checks them.
+ */
+type StorageCode =
+	// artifacts and targets
+	| 'ARTIFACT_EMPTY'
+	| 'ARTIFACT_UNREADABLE'
+	| 'ARTIFACT_EXISTS'
+	| 'ARTIFACT_NOT_OPEN'
+	| 'PARTIAL_EXISTS'
+	| 'LEFTOVERS_REMOVED'
+	| 'TARGET_NOT_BUILT'
+	// writing an archive
+	| 'ARCHIVE_EXISTS'
+	| 'ARCHIVE_PATH_UNWRITABLE'
+	| 'ARCHIVE_WRITER_CLOSED'
+	| 'ARCHIVE_WRITE_FAILED'
+	| 'ARCHIVE_ABORTED'
+	| 'MEMBER_NAME_INVALID'
+	| 'MEMBER_REPEATED'
+	| 'MEMBER_ROWS_INVALID'
+	| 'MEMBER_WRITE_FAILED'
+	| 'SIDECAR_WRITE_FAILED'
+	| 'MANIFEST_INVALID'
+	// reading an archive (exit 5 where the bytes are wrong)
+	| 'ARCHIVE_UNREADABLE'
+	| 'ARCHIVE_READ_FAILED'
+	| 'ARCHIVE_NOT_TAR'
+	| 'ARCHIVE_HEADER_CORRUPT'
+	| 'ARCHIVE_TRUNCATED'
+	| 'ARCHIVE_ENTRY_UNEXPECTED'
+	| 'ARCHIVE_NO_MANIFEST'
+	| 'ARCHIVE_MANIFEST_NOT_LAST'
+	| 'ARCHIVE_MEMBER_MISSING'
+	| 'ARCHIVE_MEMBER_REPEATED'
+	| 'ARCHIVE_MEMBER_UNEXPECTED'
+	| 'ARCHIVE_MEMBER_CORRUPT'
+	| 'ARCHIVE_SIZE_MISMATCH'
+	| 'ARCHIVE_CHECKSUM_MISMATCH'
+	| 'SIDECAR_MISMATCH'
+	| 'MEMBER_UNKNOWN'
+	// compression
+	| 'COMPRESSION_UNKNOWN'
+	| 'COMPRESSION_UNAVAILABLE'
+	| 'COMPRESSION_LEVEL_INVALID'
+	// disks
+	| 'DISK_FULL'
+	| 'DISK_QUOTA_EXCEEDED'
+	| 'OUTPUT_READ_ONLY'
+	| 'OUTPUT_PERMISSION_DENIED'
+	| 'OUTPUT_NOT_PERMITTED';
