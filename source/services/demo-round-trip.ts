@@ -5,7 +5,7 @@ import {connectMysql} from '../core/connect.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {WorkError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
-import {fingerprintDatabase, fingerprintDifferences} from '../engines/mysql-logical/fingerprint.ts';
+import {fingerprintDatabase, fingerprintDifferences} from '../engines/mysql-logical/index.ts';
 import {runBackup} from './backup.ts';
 import {runRestore} from './restore.ts';
 

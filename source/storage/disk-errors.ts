@@ -1,3 +1,4 @@
+import type {ErrorCode} from '../core/error-codes.ts';
 import {readFileSync, realpathSync} from 'node:fs';
 import path from 'node:path';
 import {mountContaining, parseMountinfo} from '../core/detect/mounts.ts';
@@ -57,8 +58,8 @@ export function outputWriteError(error: unknown, file: string, stage: OutputStag
 	if (!code) return undefined;
 	const removed = stage === 'write' ? ' The unfinished backup was removed.' : '';
 	const directory = path.dirname(file);
-	const work = (details: {code: string; message: string; hint: string}) => new WorkError({...details, cause: error});
-	const refused = (details: {code: string; message: string; hint: string}) => (stage === 'create' ? new UsageError({...details, cause: error}) : work(details));
+	const work = (details: {code: ErrorCode; message: string; hint: string}) => new WorkError({...details, cause: error});
+	const refused = (details: {code: ErrorCode; message: string; hint: string}) => (stage === 'create' ? new UsageError({...details, cause: error}) : work(details));
 	switch (code) {
 		case 'ENOSPC': {
 			const mount = mountPointOf(file);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import {createWriteStream} from 'node:fs';
-import {mkdtemp, open, readFile, readdir, rm, stat, truncate, writeFile} from 'node:fs/promises';
+import {mkdtemp, open, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {pipeline} from 'node:stream/promises';

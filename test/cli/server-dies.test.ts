@@ -10,7 +10,7 @@ import {startMariadb, startPostgres} from '../../source/sandbox/index.ts';
 import type {RunningMariadb, RunningPostgres} from '../../source/sandbox/types.ts';
 import {jsonLines, runCli, type CliResult} from './run-cli.ts';
 
-const timeoutMs = 120_000;
+const timeoutMs = 60_000;
 const log = () => undefined;
 
 /** Waits until the run's `.partial` exists in `dir`: the dump has begun. */
@@ -27,7 +27,7 @@ async function partialAppeared(dir: string, deadline = Date.now() + 60_000): Pro
  * to read); returns the CLI's result.
  */
 async function backupWhileServerDies(args: string[], env: Record<string, string>, dir: string, pid: number): Promise<CliResult> {
-	const running = runCli(args, {env, timeoutMs: 60_000});
+	const running = runCli(args, {env, timeoutMs});
 	await partialAppeared(dir);
 	await sleep(300);
 	process.kill(pid, 'SIGKILL');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {cleanup, render} from 'ink-testing-library';
 import {ConnectionError, WorkError} from '../../source/core/errors.ts';
 import {EventBus} from '../../source/core/events.ts';
-import {backupFileName, defaultBackupPath, utcStamp} from '../../source/storage/backup-name.ts';
+import {backupFileName, defaultBackupPath, utcStamp} from '../../source/core/backup-name.ts';
 import {App} from '../../source/ui/app.tsx';
 import {estimateEta} from '../../source/ui/components/run-progress.tsx';
 import type {BackupOutcome} from '../../source/ui/controller.ts';

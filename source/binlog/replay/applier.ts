@@ -14,7 +14,7 @@ import {LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
 import {binaryText, bytesAsText, quoteName} from './binary-text.ts';
 import {binlogStatement, formatKey, renameTableMap, withStatementEnd} from './binlog-statement.ts';
 import {intvarStatement, randStatement, userVarStatement, type CollationName} from './context-events.ts';
-import {EventSelection, statementKind} from './event-selection.ts';
+import {type EventSelection, statementKind} from './event-selection.ts';
 import type {SequencedEvent} from './event-sequence.ts';
 import {SessionState, sessionValues, sourceVersion, timestampValue} from './session-state.ts';
 import type {WalkItem} from './transaction-walk.ts';

@@ -11,7 +11,7 @@ import {LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
 import {ReplayApplier} from './applier.ts';
 import {binlogStatement} from './binlog-statement.ts';
 import {EventSelection} from './event-selection.ts';
-import {planReplay, type PlannedReplay} from './plan.ts';
+import type {PlannedReplay} from './plan.ts';
 import {connectForReplay} from './replay-connection.ts';
 import {TransactionWalk} from './transaction-walk.ts';
 import {binlogFlavorOf} from '../flavor.ts';

@@ -3,7 +3,7 @@ import {cpus} from 'node:os';
 import path from 'node:path';
 import {badArguments, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
-import {defaultBackupPath} from '../../storage/backup-name.ts';
+import {defaultBackupPath} from '../../core/backup-name.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {outputWriteError} from '../../storage/disk-errors.ts';
 import {emitResult} from '../../services/results.ts';

@@ -12,6 +12,8 @@ import {describeCoordinates, type Coordinates} from './consistency.ts';
 /** Privileges without which a consistent dump cannot run at all (the rest only degrade it). */
 const REQUIRED = new Set(['SELECT']);
 
+// the demo's round trip compares a database with its restored copy
+export {fingerprintDatabase, fingerprintDifferences} from './fingerprint.ts';
 // PITR (binlog replay) plans from a MySQL archive's selection and coordinates
 export {describeCoordinates} from './consistency.ts';
 export {selectForRestore} from './restore-selection.ts';

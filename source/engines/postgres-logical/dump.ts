@@ -67,7 +67,7 @@ async function listDatabases(client: pg.Client, asked: string[]): Promise<string
 	return asked;
 }
 
-async function openSession(settings: ConnectionSettings, database: string, encoding: string): Promise<pg.Client> {
+async function openSession(settings: ConnectionSettings, database: string): Promise<pg.Client> {
 	const client = await connectPostgres({...settings, database});
 	for (const statement of COPY_SESSION_STATEMENTS) await client.query(statement);
 	return client;
@@ -123,7 +123,7 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 		const workerCount = output.sequential ? 1 : Math.max(1, options.workers);
 		bus.stage('connect', `${name}: ${workerCount} worker(s) joining the snapshot`);
 		for (let index = 0; index < workerCount; index++) {
-			const worker = await openSession(options.settings, name, encoding);
+			const worker = await openSession(options.settings, name);
 			workers.push(worker);
 			await joinSnapshot(worker, coordinates.snapshot);
 		}

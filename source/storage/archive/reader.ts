@@ -1,3 +1,4 @@
+import type {ErrorCode} from '../../core/error-codes.ts';
 import {createHash} from 'node:crypto';
 import {statSync, type Stats} from 'node:fs';
 import {open} from 'node:fs/promises';
@@ -64,7 +65,7 @@ export interface OpenArchive {
 	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece>;
 }
 
-function damaged(code: string, message: string): IntegrityError {
+function damaged(code: ErrorCode, message: string): IntegrityError {
 	return new IntegrityError({code, message, hint: DAMAGED_HINT});
 }
 

@@ -1,3 +1,4 @@
+import type {ErrorCode} from '../../core/error-codes.ts';
 import {IntegrityError} from '../../core/errors.ts';
 
 /*
@@ -30,7 +31,7 @@ export interface TarIndex {
 	endOffset: number;
 }
 
-function integrity(code: string, message: string): IntegrityError {
+function integrity(code: ErrorCode, message: string): IntegrityError {
 	return new IntegrityError({code, message, hint: 'The archive is damaged or incomplete; restore from another copy.'});
 }
 

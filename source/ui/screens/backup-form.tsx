@@ -1,7 +1,7 @@
 import {Box, Text, useInput} from 'ink';
 import {useRef, useState} from 'react';
 import {formatBytes} from '../../core/format.ts';
-import {defaultBackupPath, runTag} from '../../storage/backup-name.ts';
+import {defaultBackupPath, runTag} from '../../core/backup-name.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
 import {FIELD_LABEL_WIDTH} from '../components/field-row.tsx';
 import {OptionRow} from '../components/option-row.tsx';

@@ -220,7 +220,7 @@ describe('decoding the harness MariaDB binlog (real server, every column type)',
 	const {mariadb} = getTestServers();
 	const database = uniqueName('binlog_decode');
 	let connection: Connection;
-	let events: DecodedEvent[] = [];
+	const events: DecodedEvent[] = [];
 	let segmentsRead: Segment[] = [];
 	/** @@last_gtid after each statement that wrote, in order */
 	const gtids: string[] = [];

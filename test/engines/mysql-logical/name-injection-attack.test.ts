@@ -54,7 +54,7 @@ function hostileSchema(): string[] {
 	const columns = payloads.map(([key, name]) => `${q(name)} varchar(80) DEFAULT ${quoteString(name)} COMMENT ${quoteString(`${key}: ${name}`)}`);
 	statements.push(`CREATE TABLE ${q('cols')} (id int PRIMARY KEY, ${columns.join(', ')}) COMMENT ${quoteString(PAYLOADS.lf!)}`);
 	statements.push(`INSERT INTO ${q('cols')} (id) VALUES (1), (2)`);
-	for (const [key, name] of payloads) {
+	for (const [, name] of payloads) {
 		statements.push(`CREATE TABLE ${q(name)} (${q(`k ${name}`)} int PRIMARY KEY, v text)`);
 		statements.push(`INSERT INTO ${q(name)} VALUES (1, ${quoteString(name)})`);
 		statements.push(`CREATE INDEX ${q(`i${name}`)} ON ${q('cols')} (${q(name)})`);
