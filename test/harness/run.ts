@@ -2,7 +2,8 @@
  * `npm test`: starts MariaDB, PostgreSQL and s3rver once (in parallel), hands their coordinates to the
  * test processes in DBBACKUP_TEST_SERVERS, runs node's test runner over the given files (default: every
  * test/**\/*.test.ts(x)), and stops the servers at the end whatever happened.
- *   node --import tsx test/harness/run.ts [test files...]
+ *   node --import tsx test/harness/run.ts [--unit | --servers] [test files...]
+ * --unit runs only the files that need no server (and starts none); --servers only the others.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
 import {readdirSync} from 'node:fs';
@@ -11,6 +12,7 @@ import {fileURLToPath} from 'node:url';
 import {DbBackupError} from '../../source/core/errors.ts';
 import {ensureDebianPackages, startSandbox, type PackageNeed, type Sandbox} from '../../source/sandbox/index.ts';
 import {TEST_SERVERS_ENV, type TestServers} from './servers.ts';
+import {needsServers} from './test-kinds.ts';
 
 const began = performance.now();
 
@@ -80,11 +82,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const exitCodeForSignal = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
 
+function runTests(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+	return new Promise<number>((resolve) => {
+		tests = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {stdio: 'inherit', env});
+		tests.on('error', (error) => {
+			say(`could not run the tests: ${error.message}`);
+			resolve(1);
+		});
+		tests.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? exitCodeForSignal(signal) : 1)));
+	});
+}
+
 async function main(): Promise<number> {
-	const files = process.argv.length > 2 ? process.argv.slice(2) : findTestFiles();
+	const args = process.argv.slice(2);
+	const kind = args[0] === '--unit' || args[0] === '--servers' ? args.shift() : undefined;
+	const given = args.length > 0 ? args : findTestFiles();
+	const files = kind === undefined ? given : given.filter((file) => needsServers(join(process.cwd(), file)) === (kind === '--servers'));
 	if (files.length === 0) {
 		say('no test files found');
 		return 1;
+	}
+	if (kind === '--unit') {
+		say(`${files.length} unit test file(s), no servers`);
+		return runTests(files, process.env);
 	}
 	try {
 		await ensureDebianPackages(TEST_TOOL_NEEDS, say);
@@ -103,17 +123,7 @@ async function main(): Promise<number> {
 		return exitCodeForSignal(interruptedBy);
 	}
 
-	const code = await new Promise<number>((resolve) => {
-		tests = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
-			stdio: 'inherit',
-			env: {...process.env, [TEST_SERVERS_ENV]: JSON.stringify(coordinates(sandbox!))},
-		});
-		tests.on('error', (error) => {
-			say(`could not run the tests: ${error.message}`);
-			resolve(1);
-		});
-		tests.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? exitCodeForSignal(signal) : 1)));
-	});
+	const code = await runTests(files, {...process.env, [TEST_SERVERS_ENV]: JSON.stringify(coordinates(sandbox!))});
 	const stopped = await stopServers();
 	if (interruptedBy) return exitCodeForSignal(interruptedBy);
 	return code === 0 && !stopped ? 1 : code;

@@ -277,7 +277,9 @@ describe('the .partial file', () => {
 		} finally {
 			prototype.datasync = datasync;
 		}
-		assert.ok(flushes >= 2, `${flushes} flush(es) for 500 kB written with a 64 KiB step`);
+		// at least one: a flush still running when the next 64 KiB are written is not doubled, so on a busy
+		// disk (a loaded CI machine) one flush may cover the whole 500 kB; without flushing there are none
+		assert.ok(flushes >= 1, `${flushes} flush(es) for 500 kB written with a 64 KiB step`);
 		const archive = await openArchive(target);
 		await archive.verify({deep: true});
 		assert.deepEqual(await collect(archive.readMember('data/a.sql')), data[0]);
