@@ -23,7 +23,7 @@ Output
   --yes, -y          never prompt; plain progress lines on stderr, results on stdout
   --json             one JSON object per event on stdout
   --config FILE      configuration file (otherwise .dbbackuprc, dbbackup.config.*, package.json#dbbackup are searched)
-  --output PATH  --format archive|sql  --compress zstd|lz4|gzip|none  --level N  --workers N
+  --output PATH  --format archive|sql  --compress zstd|gzip|none  --level N  --workers N
   --engine NAME      mysqldump (alias logical), postgres-logical, clone, snapshot, streaming
   --target URL       backup destination; s3://… selects streaming
   --output DIR/      a directory gets <db>-<UTC time>.tar (or .sql) inside it

@@ -1,3 +1,4 @@
+import type {Compression} from '../core/compression-names.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
@@ -31,7 +32,7 @@ export interface BackupOptions {
 	output: string;
 	workers: number;
 	format: 'archive' | 'sql';
-	compress: 'zstd' | 'lz4' | 'gzip' | 'none';
+	compress: Compression;
 	level?: number;
 	/** rows per chunk; absent: adaptive; 0: never split tables */
 	chunkRows?: number;

@@ -3,10 +3,9 @@ import zlib from 'node:zlib';
 import {UsageError} from '../core/errors.ts';
 import {ZstdWorkerStream} from './zstd-stream.ts';
 
-/** How each archive member is compressed. lz4 is named in the CLI but has no codec in this version. */
-export type Compression = 'zstd' | 'gzip' | 'none';
+import {COMPRESSIONS, type Compression} from '../core/compression-names.ts';
 
-export const COMPRESSIONS: readonly Compression[] = ['zstd', 'gzip', 'none'];
+export {COMPRESSIONS, type Compression};
 
 export interface LevelRange {
 	min: number;

@@ -1,3 +1,4 @@
+import {COMPRESSIONS} from '../compression-names.ts';
 /**
  * Every configuration key, declared once: its type, the values or range it accepts and a one-line
  * description. The validator, the environment table, the example file and the readme all read this
@@ -36,7 +37,7 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 
 	{key: 'output.path', type: 'string', description: 'file or directory the backup is written to'},
 	{key: 'output.format', type: 'enum', values: ['archive', 'sql'], description: 'archive (parallel, checksummed tar) or sql (one plain script for mysql / psql)'},
-	{key: 'output.compress', type: 'enum', values: ['zstd', 'lz4', 'gzip', 'none'], description: 'compression of every archive member'},
+	{key: 'output.compress', type: 'enum', values: [...COMPRESSIONS], description: 'compression of every archive member'},
 	{key: 'output.level', type: 'integer', min: 1, max: 22, description: 'compression level (gzip 1-9, zstd 1-22); the codec default when not set'},
 	{key: 'output.workers', type: 'integer', min: 1, max: 256, description: 'parallel workers for dump and restore (number of CPUs when not set)'},
 

@@ -1,3 +1,4 @@
+import type {Compression} from '../compression-names.ts';
 import type {DbType} from '../detect/types.ts';
 
 /**
@@ -16,7 +17,7 @@ export interface Config {
 	output: {
 		path?: string;
 		format: 'archive' | 'sql';
-		compress: 'zstd' | 'lz4' | 'gzip' | 'none';
+		compress: Compression;
 		level?: number;
 		workers?: number;
 	};
