@@ -2,6 +2,7 @@ import type {DbType} from '../../core/detect/types.ts';
 import {IntegrityError} from '../../core/errors.ts';
 import {COMPRESSIONS, type Compression} from '../compression.ts';
 import {memberPathProblem} from './member-path.ts';
+import {stagesProblem, type MemberStage} from './member-stages.ts';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
@@ -14,7 +15,10 @@ export interface ManifestMember {
 	rawBytes: number;
 	/** hex SHA-256 of the stored bytes */
 	sha256: string;
+	/** the compression stage, also in `stages`; kept for readers that predate stages */
 	compression: Compression;
+	/** what was applied to the bytes on the way in, in order; absent in archives written before stages were recorded */
+	stages?: MemberStage[];
 	rows?: number;
 }
 
@@ -159,6 +163,10 @@ function checkMembers(check: Checker, members: unknown): Set<string> {
 			check.add(`${at}.compression`, `must be one of ${COMPRESSIONS.join(', ')}`);
 		}
 		if (member.rows !== undefined) check.count(member.rows, `${at}.rows`);
+		if (member.stages !== undefined) {
+			const problem = stagesProblem(member.stages, member.compression);
+			if (problem) check.add(`${at}.stages`, problem);
+		}
 	});
 	return paths;
 }

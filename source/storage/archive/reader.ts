@@ -5,7 +5,7 @@ import {open} from 'node:fs/promises';
 import {Readable, Transform, pipeline, type TransformCallback} from 'node:stream';
 import {isDeepStrictEqual} from 'node:util';
 import {DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
-import {decompressStream} from '../compression.ts';
+import {decodingStream, stagesOf, threadCodec} from './member-stages.ts';
 import {parseManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, sidecarPathOf} from './member-path.ts';
 import {readPieces, type MemberPiece, type MemberProblem} from './reader-threads.ts';
@@ -190,10 +190,10 @@ class TarArchive implements OpenArchive {
 		const member = this.memberOf(memberPath);
 		const entry = this.entryOf(member);
 		const hashed = !this.isVerified(member);
-		const decompressor = decompressStream(member.compression);
+		const decoder = decodingStream(stagesOf(member));
 		let decompressError: unknown;
-		decompressor.once('error', (error) => (decompressError = error));
-		const stages = pipeline(this.storedBytes(entry), new StoredBytesCheck(member, this.path, hashed), decompressor, () => undefined);
+		decoder.once('error', (error) => (decompressError = error));
+		const stages = pipeline(this.storedBytes(entry), new StoredBytesCheck(member, this.path, hashed), decoder, () => undefined);
 		const archive = this.path;
 		const readFailure = (error: unknown) => this.readFailure(error);
 		let rawBytes = 0;
@@ -226,12 +226,13 @@ class TarArchive implements OpenArchive {
 	readMemberPieces(memberPath: string): AsyncIterable<MemberPiece> {
 		const member = this.memberOf(memberPath);
 		const entry = this.entryOf(member);
-		if (member.compression === 'gzip' || this.localPath === undefined) return this.piecesOf(this.readMember(memberPath));
+		const codec = threadCodec(stagesOf(member));
+		if (codec === undefined || this.localPath === undefined) return this.piecesOf(this.readMember(memberPath));
 		const request = {
 			path: this.localPath,
 			start: entry.dataOffset,
 			size: entry.size,
-			compression: member.compression,
+			compression: codec,
 			rawBytes: member.rawBytes,
 			...(this.isVerified(member) ? {} : {sha256: member.sha256}),
 		};

@@ -5,7 +5,8 @@ import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
-import {compressStream, extensionFor, parseCompression, resolveLevel, type Compression} from '../compression.ts';
+import {extensionFor, parseCompression, resolveLevel, type Compression} from '../compression.ts';
+import {compressionOf, encodingStream, stagesFor} from './member-stages.ts';
 import {MeterStream} from '../hash.ts';
 import {Slots} from '../slots.ts';
 import {MANIFEST_FORMAT_VERSION, manifestProblems, serializeManifest, type Manifest, type ManifestMember} from './manifest.ts';
@@ -296,6 +297,7 @@ class TarArchiveWriter implements ArchiveWriter {
 		rowsOption: MemberOptions['rows'],
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
+		const stages = stagesFor(compression, level);
 		const local = this.target.localPath(this.file.name);
 		const spillDir = this.options.spillDir ?? (local === undefined ? tmpdir() : path.dirname(local));
 		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillDir);
@@ -314,7 +316,7 @@ class TarArchiveWriter implements ArchiveWriter {
 			};
 			this.stop.signal.addEventListener('abort', failSource, {once: true});
 			try {
-				await pipeline(input, raw, compressStream(compression, level), stored, spill, {signal: this.stop.signal});
+				await pipeline(input, raw, encodingStream(stages), stored, spill, {signal: this.stop.signal});
 			} catch (error) {
 				this.throwIfFailed();
 				if (error instanceof DbBackupError) throw error;
@@ -331,7 +333,8 @@ class TarArchiveWriter implements ArchiveWriter {
 				bytes: stored.bytes,
 				rawBytes: raw.bytes,
 				sha256: stored.sha256(),
-				compression,
+				compression: compressionOf(stages),
+				stages,
 				...(rows === undefined ? {} : {rows}),
 			};
 			await this.append(async () => {
