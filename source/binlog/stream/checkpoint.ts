@@ -1,7 +1,6 @@
-import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {IntegrityError} from '../../core/errors.ts';
-import {writeDirFile} from './dir-file.ts';
+import {readDirFile, writeDirFile} from './dir-file.ts';
 
 export const CHECKPOINT_NAME = 'binlog-stream.checkpoint.json';
 const CHECKPOINT_VERSION = 1;
@@ -28,20 +27,8 @@ export function checkpointPath(dir: string): string {
 
 export async function readCheckpoint(dir: string): Promise<StreamCheckpoint | undefined> {
 	const file = checkpointPath(dir);
-	let text: string;
-	try {
-		text = await readFile(file, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-	let parsed: Partial<StreamCheckpoint>;
-	try {
-		parsed = JSON.parse(text) as Partial<StreamCheckpoint>;
-	} catch (error) {
-		throw badCheckpoint(file, `it is not JSON (${(error as Error).message})`);
-	}
-	if (parsed.version !== CHECKPOINT_VERSION) throw badCheckpoint(file, `its version is ${String(parsed.version)}, expected ${CHECKPOINT_VERSION}`);
+	const parsed = await readDirFile<StreamCheckpoint>(file, CHECKPOINT_VERSION, badCheckpoint);
+	if (!parsed) return undefined;
 	if (typeof parsed.file !== 'string' || !isBinlogName(parsed.file)) throw badCheckpoint(file, 'its "file" is not a binlog file name');
 	if (!Number.isSafeInteger(parsed.position) || parsed.position! < 4) throw badCheckpoint(file, 'its "position" is not a file offset of 4 or more');
 	if (typeof parsed.gtid !== 'string') throw badCheckpoint(file, 'its "gtid" is not a string');

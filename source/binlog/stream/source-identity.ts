@@ -1,7 +1,6 @@
-import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {binlogSourceChanged, IntegrityError} from '../../core/errors.ts';
-import {writeDirFile} from './dir-file.ts';
+import {readDirFile, writeDirFile} from './dir-file.ts';
 import type {BinlogFlavor} from '../flavor.ts';
 import type {SourceServer} from '../protocol/replica-session.ts';
 
@@ -31,20 +30,8 @@ export function identityPath(dir: string): string {
 
 export async function readSourceIdentity(dir: string): Promise<SourceIdentity | undefined> {
 	const file = identityPath(dir);
-	let text: string;
-	try {
-		text = await readFile(file, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-		throw error;
-	}
-	let parsed: Partial<SourceIdentity>;
-	try {
-		parsed = JSON.parse(text) as Partial<SourceIdentity>;
-	} catch (error) {
-		throw badIdentity(file, `it is not JSON (${(error as Error).message})`);
-	}
-	if (parsed.version !== IDENTITY_VERSION) throw badIdentity(file, `its version is ${String(parsed.version)}, expected ${IDENTITY_VERSION}`);
+	const parsed = await readDirFile<SourceIdentity>(file, IDENTITY_VERSION, badIdentity);
+	if (!parsed) return undefined;
 	if (parsed.flavor !== 'mariadb' && parsed.flavor !== 'mysql') throw badIdentity(file, 'its "flavor" is neither mariadb nor mysql');
 	if (!Number.isSafeInteger(parsed.serverId)) throw badIdentity(file, 'its "serverId" is not a number');
 	if (typeof parsed.firstFile !== 'string') throw badIdentity(file, 'its "firstFile" is missing');

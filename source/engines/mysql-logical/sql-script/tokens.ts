@@ -17,31 +17,9 @@ export interface Token {
 	end: number;
 }
 
-const WORD = /[A-Za-z0-9_$\u0080-\uffff]/u;
+import {readQuoted} from '../../sql-script/quoted.ts';
 
-function quoted(sql: string, from: number, quote: string): {text: string; end: number} | undefined {
-	let text = '';
-	let i = from + 1;
-	while (i < sql.length) {
-		const char = sql[i]!;
-		if (char === quote) {
-			if (sql[i + 1] === quote) {
-				text += quote;
-				i += 2;
-				continue;
-			}
-			return {text, end: i + 1};
-		}
-		if (char === '\\' && quote !== '`' && i + 1 < sql.length) {
-			text += sql[i + 1];
-			i += 2;
-			continue;
-		}
-		text += char;
-		i += 1;
-	}
-	return undefined;
-}
+const WORD = /[A-Za-z0-9_$\u0080-\uffff]/u;
 
 /** The statement's tokens, or a sentence saying why it cannot be read (an unterminated quote or comment). */
 export function tokenize(sql: string): Token[] | string {
@@ -77,7 +55,7 @@ export function tokenize(sql: string): Token[] | string {
 			continue;
 		}
 		if (char === '`' || char === "'" || char === '"') {
-			const read = quoted(sql, i, char);
+			const read = readQuoted(sql, i, char, char !== '`');
 			if (!read) return `an unterminated ${char} quote`;
 			tokens.push({kind: char === '`' ? 'identifier' : 'string', text: read.text, start: i, end: read.end});
 			i = read.end;

@@ -15,32 +15,10 @@ export interface PgToken {
 	end: number;
 }
 
+import {readQuoted} from '../../sql-script/quoted.ts';
+
 const WORD_START = /[A-Za-z_\u0080-\uffff]/u;
 const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/u;
-
-function closeQuote(sql: string, from: number, quote: string, backslashEscapes: boolean): {text: string; end: number} | undefined {
-	let text = '';
-	let i = from;
-	while (i < sql.length) {
-		const char = sql[i]!;
-		if (char === quote) {
-			if (sql[i + 1] === quote) {
-				text += quote;
-				i += 2;
-				continue;
-			}
-			return {text, end: i + 1};
-		}
-		if (backslashEscapes && char === '\\' && i + 1 < sql.length) {
-			text += sql[i + 1];
-			i += 2;
-			continue;
-		}
-		text += char;
-		i += 1;
-	}
-	return undefined;
-}
 
 /** The text's tokens, or a sentence saying why it cannot be read. */
 export function tokenizePostgres(sql: string): PgToken[] | string {
@@ -78,7 +56,7 @@ export function tokenizePostgres(sql: string): PgToken[] | string {
 		const prefixed = /^(?:[Ee]|[Uu]&|[Bb]|[Xx]|[Nn])(?=')/.exec(sql.slice(i, i + 3));
 		if (char === "'" || prefixed) {
 			const open = i + (prefixed ? prefixed[0].length : 0);
-			const read = closeQuote(sql, open + 1, "'", prefixed?.[0].toUpperCase() === 'E');
+			const read = readQuoted(sql, open, "'", prefixed?.[0].toUpperCase() === 'E');
 			if (!read) return 'an unterminated string';
 			tokens.push({kind: 'string', text: read.text, start: i, end: read.end});
 			i = read.end;
@@ -87,7 +65,7 @@ export function tokenizePostgres(sql: string): PgToken[] | string {
 		const unicodeIdentifier = /^[Uu]&(?=")/.exec(sql.slice(i, i + 3));
 		if (char === '"' || unicodeIdentifier) {
 			const open = i + (unicodeIdentifier ? 2 : 0);
-			const read = closeQuote(sql, open + 1, '"', false);
+			const read = readQuoted(sql, open, '"', false);
 			if (!read) return 'an unterminated quoted identifier';
 			tokens.push({kind: 'identifier', text: read.text, start: i, end: read.end});
 			i = read.end;
