@@ -34,7 +34,7 @@ export async function lockOutputDir(dir: string): Promise<() => Promise<void>> {
 	});
 	if (!outcome.locked) {
 		if (outcome.status === LOCK_BUSY_STATUS) {
-			const holder = (await readFile(file, 'utf8').catch(() => '')).trim();
+			const holder = await holderPid(file);
 			throw new UsageError({
 				code: 'BINLOG_OUTPUT_LOCKED',
 				message: `another binlog-stream${/^\d+$/.test(holder) ? ` (pid ${holder})` : ''} holds the lock on ${file}`,
@@ -62,6 +62,18 @@ export async function lockOutputDir(dir: string): Promise<() => Promise<void>> {
 		child.stdin.end();
 		await exited;
 	};
+}
+
+/**
+ * The pid the holder wrote, for the refusal message. A holder writes it just after it takes the lock, so
+ * one that took it a moment ago may not have yet: look again for a short while before naming nobody.
+ */
+async function holderPid(file: string): Promise<string> {
+	for (let attempt = 0; ; attempt++) {
+		const holder = (await readFile(file, 'utf8').catch(() => '')).trim();
+		if (/^\d+$/.test(holder) || attempt >= 10) return holder;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
 }
 
 /** the holder's pid, for the refusal message; the file itself (its inode) stays, as flock needs */
