@@ -1,5 +1,6 @@
 /** Row-level comparison of PostgreSQL databases for round-trip tests. */
 import type pg from 'pg';
+import {postgresSuperuserClient} from '../../harness/db.ts';
 
 /**
  * Every table's and materialized view's row count and an md5 of its rows in a stable order, every
@@ -29,4 +30,14 @@ export async function contentChecksums(client: pg.Client): Promise<Record<string
 	);
 	for (const object of objects) sums[`large object ${object.oid}`] = object.sum;
 	return sums;
+}
+
+/** contentChecksums of a database of the test server, read as the superuser. */
+export async function databaseChecksums(database: string): Promise<Record<string, string>> {
+	const client = await postgresSuperuserClient(database);
+	try {
+		return await contentChecksums(client);
+	} finally {
+		await client.end();
+	}
 }

@@ -17,7 +17,7 @@ import {quoteIdent, quoteLiteral} from '../../../source/engines/postgres-logical
 import {runCli} from '../../cli/run-cli.ts';
 import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
-import {contentChecksums} from './checksums.ts';
+import {databaseChecksums} from './checksums.ts';
 import {dumpSchema, firstDifferences} from './ddl/round-trip.ts';
 
 const run = promisify(execFile);
@@ -87,15 +87,6 @@ async function databases(client: pg.Client): Promise<string[]> {
 	return rows.map((row) => String(row.datname)).sort();
 }
 
-async function checksumsOf(database: string): Promise<Record<string, string>> {
-	const client = await postgresSuperuserClient(database);
-	try {
-		return await contentChecksums(client);
-	} finally {
-		await client.end();
-	}
-}
-
 describe('attack: object names that inject SQL or psql commands into PostgreSQL dumps', () => {
 	let admin: pg.Client;
 	let dir: string;
@@ -163,7 +154,7 @@ describe('attack: object names that inject SQL or psql commands into PostgreSQL 
 		const expected = await dumpSchema(database);
 		const actual = await dumpSchema(copy);
 		assert.ok(actual === expected, firstDifferences(expected, actual));
-		assert.deepEqual(await checksumsOf(copy), await checksumsOf(database));
+		assert.deepEqual(await databaseChecksums(copy), await databaseChecksums(database));
 	}
 
 	for (const format of ['archive', 'sql'] as const) {

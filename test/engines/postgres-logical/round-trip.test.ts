@@ -12,7 +12,7 @@ import {postgresLogicalEngine} from '../../../source/engines/postgres-logical/in
 import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
-import {contentChecksums} from './checksums.ts';
+import {databaseChecksums} from './checksums.ts';
 import {dumpSchema, firstDifferences} from './ddl/round-trip.ts';
 import {createZoo, createZooRoles, dropZooRoles, fillZoo, type ZooRoles} from './zoo.ts';
 
@@ -22,15 +22,6 @@ const run = promisify(execFile);
 function superuserSettings(): ConnectionSettings {
 	const {postgres} = getTestServers();
 	return {dbType: 'postgres', socket: postgres.socketDir, port: postgres.port, user: postgres.superuser};
-}
-
-async function checksumsOf(database: string): Promise<Record<string, string>> {
-	const client = await postgresSuperuserClient(database);
-	try {
-		return await contentChecksums(client);
-	} finally {
-		await client.end();
-	}
 }
 
 describe('postgres-logical round trip of the zoo: every object kind, every common type, hostile names', () => {
@@ -56,7 +47,7 @@ describe('postgres-logical round trip of the zoo: every object kind, every commo
 			await zoo.end();
 		}
 		schema = await dumpSchema(source);
-		contents = await checksumsOf(source);
+		contents = await databaseChecksums(source);
 		assert.ok(Object.keys(contents).length > 10, `the zoo has relations: ${Object.keys(contents).join(', ')}`);
 	});
 
@@ -70,7 +61,7 @@ describe('postgres-logical round trip of the zoo: every object kind, every commo
 	async function assertSameAsSource(copy: string): Promise<void> {
 		const restored = await dumpSchema(copy);
 		assert.ok(restored === schema, `pg_dump --schema-only differs:\n${firstDifferences(schema, restored)}`);
-		assert.deepEqual(await checksumsOf(copy), contents);
+		assert.deepEqual(await databaseChecksums(copy), contents);
 	}
 
 	for (const workers of [1, 3]) {
@@ -108,10 +99,10 @@ describe('postgres-logical round trip of the zoo: every object kind, every commo
 		// the script runs in an existing database, as with pg_dump -Fp; its database-level settings are ours to give
 		await superuser.query(`CREATE DATABASE ${viaPsql} TEMPLATE template0`);
 		await run('/usr/lib/postgresql/15/bin/psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', postgres.socketDir, '-p', String(postgres.port), '-U', postgres.superuser, '-d', viaPsql, '-f', output], {maxBuffer: 64 * 1024 * 1024});
-		assert.deepEqual(await checksumsOf(viaPsql), contents);
+		assert.deepEqual(await databaseChecksums(viaPsql), contents);
 		const ours = uniqueName('pg_zoo_script');
 		created.push(ours);
 		await postgresLogicalEngine.restore({settings: superuserSettings(), artifact: output, targetDb: ours, workers: 1}, new EventBus());
-		assert.deepEqual(await checksumsOf(ours), contents);
+		assert.deepEqual(await databaseChecksums(ours), contents);
 	});
 });
