@@ -1,11 +1,7 @@
-import {open, stat, type FileHandle} from 'node:fs/promises';
-import path from 'node:path';
+import {open} from 'node:fs/promises';
 import {DbBackupError, WorkError} from '../../core/errors.ts';
-import {syncDirectory, writeAll} from '../../storage/durable-file.ts';
+import type {AppendableArtifact, AppendableTarget} from '../../storage/target/types.ts';
 import {BINLOG_MAGIC, FIRST_EVENT_POSITION, FORMAT_DESCRIPTION_FLAGS_OFFSET, LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
-
-/** every file of the copy: binlogs can hold passwords in plain text (ALTER USER … IDENTIFIED BY) */
-export const BINLOG_FILE_MODE = 0o600;
 
 /** The end of a complete transaction in the copy. */
 export interface Boundary {
@@ -24,7 +20,8 @@ type Item =
 	| {kind: 'sync'};
 
 export interface FileSinkOptions {
-	dir: string;
+	/** the output directory: every file of the copy is an appendable artifact of it, 0600 (binlogs can hold passwords) */
+	target: AppendableTarget;
 	/** fsync as soon as a transaction is complete (group commit: one fsync per drained batch) */
 	syncEveryCommit: boolean;
 	/** queued bytes above which the source is paused, and below a quarter of which it resumes */
@@ -49,7 +46,7 @@ export class BinlogFileSink {
 	private paused = false;
 	private draining: Promise<void> | undefined;
 	private failure: Error | undefined;
-	private handle: FileHandle | undefined;
+	private handle: AppendableArtifact | undefined;
 	private fileName: string | undefined;
 	private offset = 0;
 	private written: Boundary | undefined;
@@ -117,7 +114,7 @@ export class BinlogFileSink {
 				this.draining = undefined;
 			},
 			(cause: Error) => {
-				const error = cause instanceof DbBackupError ? cause : writeFailed(this.options.dir, this.fileName, cause);
+				const error = isSinkError(cause) ? cause : writeFailed(this.options.target, this.fileName, cause);
 				this.failure = error;
 				this.draining = undefined;
 				this.options.onFailure(error);
@@ -167,7 +164,7 @@ export class BinlogFileSink {
 	private async write(batch: Buffer[]): Promise<void> {
 		if (!this.handle) throw new WorkError({code: 'BINLOG_NO_FILE', message: 'an event arrived before the server named the binlog file it belongs to'});
 		const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch);
-		await writeAll(this.handle, bytes);
+		await this.handle.write(bytes);
 		this.offset += bytes.length;
 		this.queuedBytes -= bytes.length;
 		this.unsynced = true;
@@ -191,7 +188,7 @@ export class BinlogFileSink {
 		}
 		this.fileName = undefined;
 		if (previous !== undefined) {
-			await clearInUse(path.join(this.options.dir, previous));
+			await clearInUse(localFile(this.options.target, previous));
 			this.options.onFileClosed(previous);
 		}
 	}
@@ -204,13 +201,13 @@ export class BinlogFileSink {
 			await this.handle.close();
 			this.handle = undefined;
 		}
-		const full = path.join(this.options.dir, file);
+		const {target} = this.options;
+		const full = target.describe(file);
 		if (position === FIRST_EVENT_POSITION) {
-			this.handle = await createFresh(full);
-			await writeAll(this.handle, BINLOG_MAGIC);
-			await syncDirectory(this.options.dir);
+			this.handle = await createFresh(target, file);
+			await this.handle.write(BINLOG_MAGIC);
 		} else {
-			const size = await stat(full).then((info) => info.size, () => -1);
+			const size = await target.stat(file).then((info) => info?.bytes ?? -1, () => -1);
 			if (size !== position) {
 				throw new WorkError({
 					code: 'BINLOG_COPY_MISMATCH',
@@ -218,10 +215,8 @@ export class BinlogFileSink {
 					hint: 'The copy in the output directory does not match the resume point; move the directory away and stream again.',
 				});
 			}
-			// append mode: writes go to the end whatever the handle's position
-			this.handle = await open(full, 'a');
-			// a copy made by an older version may be 0640: binlogs can hold passwords (ALTER USER … IDENTIFIED BY)
-			await this.handle.chmod(BINLOG_FILE_MODE);
+			// appended at its end; a copy made by an older version may be 0640, openAppend makes it 0600
+			this.handle = await target.openAppend(file, {create: 'existing'});
 		}
 		this.fileName = file;
 		this.offset = position;
@@ -229,26 +224,34 @@ export class BinlogFileSink {
 }
 
 /**
- * A new file of the copy, with 0600. A file already there is only replaced when it holds no more than the
- * magic (a crash right after creating it); anything longer is not ours to overwrite.
+ * A new file of the copy (0600, as every artifact). A file already there is only replaced when it holds no
+ * more than the magic (a crash right after creating it); anything longer is not ours to overwrite.
  */
-async function createFresh(full: string): Promise<FileHandle> {
+async function createFresh(target: AppendableTarget, file: string): Promise<AppendableArtifact> {
 	try {
-		return await open(full, 'wx', BINLOG_FILE_MODE);
+		return await target.openAppend(file, {create: 'new'});
 	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+		if ((error as {code?: unknown}).code !== 'ARTIFACT_EXISTS') throw error;
 	}
-	const {size} = await stat(full);
+	const size = (await target.stat(file))?.bytes ?? 0;
 	if (size > BINLOG_MAGIC.length) {
 		throw new WorkError({
 			code: 'BINLOG_COPY_MISMATCH',
-			message: `cannot start ${full}: a ${size}-byte file of that name is already there`,
+			message: `cannot start ${target.describe(file)}: a ${size}-byte file of that name is already there`,
 			hint: 'The copy in the output directory does not match what the server sends; move the file (or the directory) away and stream again.',
 		});
 	}
-	const handle = await open(full, 'w', BINLOG_FILE_MODE);
-	await handle.chmod(BINLOG_FILE_MODE);
-	return handle;
+	return target.openAppend(file, {create: 'existing', truncateTo: 0});
+}
+
+/**
+ * The local file of `name`. Clearing the in-use flag rewrites one byte in place, which only a local file
+ * allows: an object-store target will clear it in the copy it uploads when the file closes (S3 issue).
+ */
+export function localFile(target: AppendableTarget, name: string): string {
+	const file = target.localPath(name);
+	if (file === undefined) throw new Error(`${target.describe(name)}: clearing a closed binlog's in-use flag needs a local output directory`);
+	return file;
 }
 
 /** What the server does when it closes a binlog: clear the in-use flag of its format description event. */
@@ -267,11 +270,21 @@ export async function clearInUse(file: string): Promise<void> {
 	}
 }
 
-/** A write, sync or open of the copy failed (disk full, a read-only or vanished directory): named, not a bug. */
-function writeFailed(dir: string, file: string | undefined, cause: Error): WorkError {
+/** The sink's own refusals (BINLOG_COPY_MISMATCH, BINLOG_NO_FILE) are reported as they are. */
+function isSinkError(error: unknown): error is DbBackupError {
+	return error instanceof DbBackupError && error.code.startsWith('BINLOG_');
+}
+
+/**
+ * A write, sync or open of the copy failed (disk full, a read-only or vanished directory): named, not a
+ * bug. The target words a disk-level refusal itself (DISK_FULL …); it stays the cause, and the message
+ * keeps the system's words as before.
+ */
+function writeFailed(target: AppendableTarget, file: string | undefined, cause: Error): WorkError {
+	const reason = cause instanceof DbBackupError && cause.cause instanceof Error ? cause.cause : cause;
 	return new WorkError({
 		code: 'BINLOG_WRITE_FAILED',
-		message: `writing the binlog copy ${path.join(dir, file ?? '')} failed: ${cause.message}`,
+		message: `writing the binlog copy ${target.describe(file ?? '')} failed: ${reason.message}`,
 		hint: 'Free space or fix the directory, then run binlog-stream again: it resumes from the last complete transaction.',
 		cause,
 	});

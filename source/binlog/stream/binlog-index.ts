@@ -1,16 +1,14 @@
-import {createReadStream, createWriteStream} from 'node:fs';
-import {chmod, readFile, rename, rm, stat} from 'node:fs/promises';
+import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {IntegrityError} from '../../core/errors.ts';
 import {compressStream, extensionFor, type Compression} from '../../storage/compression.ts';
-import {syncDirectory} from '../../storage/durable-file.ts';
-import {MeterStream} from '../../storage/hash.ts';
 import {partialPathOf} from '../../storage/archive/member-path.ts';
+import {MeterStream} from '../../storage/hash.ts';
+import type {PartialArtifact} from '../../storage/target/types.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
-import {BINLOG_FILE_MODE} from './binlog-file-sink.ts';
-import {writeDirFile} from './dir-file.ts';
+import {binlogTarget, readDirText, writeDirFile, type BinlogDir} from './dir-file.ts';
 
 export const INDEX_NAME = 'binlog-index.json';
 const INDEX_VERSION = 1;
@@ -39,15 +37,10 @@ export function indexPath(dir: string): string {
 	return path.join(dir, INDEX_NAME);
 }
 
-export async function readBinlogIndex(dir: string): Promise<BinlogIndex> {
-	const file = indexPath(dir);
-	let text: string;
-	try {
-		text = await readFile(file, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {version: INDEX_VERSION, files: []};
-		throw error;
-	}
+export async function readBinlogIndex(dir: BinlogDir): Promise<BinlogIndex> {
+	const file = binlogTarget(dir).describe(INDEX_NAME);
+	const text = await readDirText(dir, INDEX_NAME);
+	if (text === undefined) return {version: INDEX_VERSION, files: []};
 	try {
 		const parsed = JSON.parse(text) as BinlogIndex;
 		if (parsed.version !== INDEX_VERSION || !Array.isArray(parsed.files)) throw new Error(`version ${String(parsed.version)}`);
@@ -61,27 +54,43 @@ export async function readBinlogIndex(dir: string): Promise<BinlogIndex> {
 	}
 }
 
+/** A sink that writes what it is given into `partial`, one write at a time (its backpressure). */
+function partialWriter(partial: PartialArtifact): Writable {
+	return new Writable({
+		write: (chunk: Buffer, _encoding, done) => {
+			partial.write(chunk).then(() => done(), done);
+		},
+	});
+}
+
 /**
- * Records a closed file: hashes it and, when asked, compresses it beside itself (through a `.partial`,
- * checked by size) and removes the raw file. Safe to run again after a crash half-way.
+ * Records a closed file: hashes it and, when asked, compresses it beside itself (through the target's
+ * partial artifact, committed in place of any earlier attempt, and checked by size) and removes the raw
+ * file. Safe to run again after a crash half-way.
  */
-export async function indexClosedBinlog(dir: string, name: string, compression: Compression): Promise<IndexedBinlog> {
-	const raw = path.join(dir, name);
+export async function indexClosedBinlog(dir: BinlogDir, name: string, compression: Compression): Promise<IndexedBinlog> {
+	const target = binlogTarget(dir);
 	const rawMeter = new MeterStream();
 	const stored = compression === 'none' ? name : `${name}${extensionFor(compression)}`;
 	let storedMeter: MeterStream;
 	if (compression === 'none') {
-		await pipeline(createReadStream(raw), rawMeter, new Writable({write: (_chunk, _encoding, done) => done()}));
+		await pipeline(target.readRange(name, 0), rawMeter, new Writable({write: (_chunk, _encoding, done) => done()}));
 		storedMeter = rawMeter;
 	} else {
 		storedMeter = new MeterStream();
-		const target = path.join(dir, stored);
-		const partial = partialPathOf(target);
-		await pipeline(createReadStream(raw), rawMeter, compressStream(compression), storedMeter, createWriteStream(partial, {mode: BINLOG_FILE_MODE, flush: true}));
-		// a .partial left by a crash keeps its old mode when written again
-		await chmod(partial, BINLOG_FILE_MODE);
-		await rename(partial, target);
-		await syncDirectory(dir);
+		// a crash half-way leaves a `.partial` of the compressed file: on a local target, a dead leftover
+		// (the streamer holds the directory's lock) that would make the partial's exclusive create refuse
+		const local = target.localPath(stored);
+		if (local !== undefined) await rm(partialPathOf(local), {force: true});
+		const partial = await target.openPartial(stored, {replace: true});
+		try {
+			await pipeline(target.readRange(name, 0), rawMeter, compressStream(compression), storedMeter, partialWriter(partial));
+			await partial.commit();
+		} catch (error) {
+			await partial.abort();
+			throw error;
+		}
+		await partial.release();
 	}
 	const entry: IndexedBinlog = {
 		name,
@@ -93,12 +102,12 @@ export async function indexClosedBinlog(dir: string, name: string, compression: 
 		storedSha256: storedMeter.sha256(),
 		closedAt: new Date().toISOString(),
 	};
-	const index = await readBinlogIndex(dir);
+	const index = await readBinlogIndex(target);
 	index.files = [...index.files.filter((file) => file.name !== name), entry].sort((a, b) => compareBinlogNames(a.name, b.name));
-	await writeDirFile(indexPath(dir), `${JSON.stringify(index, null, 2)}\n`);
+	await writeDirFile(target, INDEX_NAME, `${JSON.stringify(index, null, 2)}\n`);
 	if (compression !== 'none') {
-		const {size} = await stat(path.join(dir, stored));
-		if (size === entry.storedSize) await rm(raw);
+		const info = await target.stat(stored);
+		if (info?.bytes === entry.storedSize) await target.delete(name);
 	}
 	return entry;
 }

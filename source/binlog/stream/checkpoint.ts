@@ -1,6 +1,5 @@
-import path from 'node:path';
 import {IntegrityError} from '../../core/errors.ts';
-import {readDirFile, writeDirFile} from './dir-file.ts';
+import {binlogTarget, readDirFile, writeDirFile, type BinlogDir} from './dir-file.ts';
 
 export const CHECKPOINT_NAME = 'binlog-stream.checkpoint.json';
 const CHECKPOINT_VERSION = 1;
@@ -21,13 +20,9 @@ export interface StreamCheckpoint {
 	updatedAt: string;
 }
 
-export function checkpointPath(dir: string): string {
-	return path.join(dir, CHECKPOINT_NAME);
-}
-
-export async function readCheckpoint(dir: string): Promise<StreamCheckpoint | undefined> {
-	const file = checkpointPath(dir);
-	const parsed = await readDirFile<StreamCheckpoint>(file, CHECKPOINT_VERSION, badCheckpoint);
+export async function readCheckpoint(dir: BinlogDir): Promise<StreamCheckpoint | undefined> {
+	const file = binlogTarget(dir).describe(CHECKPOINT_NAME);
+	const parsed = await readDirFile<StreamCheckpoint>(dir, CHECKPOINT_NAME, CHECKPOINT_VERSION, badCheckpoint);
 	if (!parsed) return undefined;
 	if (typeof parsed.file !== 'string' || !isBinlogName(parsed.file)) throw badCheckpoint(file, 'its "file" is not a binlog file name');
 	if (!Number.isSafeInteger(parsed.position) || parsed.position! < 4) throw badCheckpoint(file, 'its "position" is not a file offset of 4 or more');
@@ -36,9 +31,9 @@ export async function readCheckpoint(dir: string): Promise<StreamCheckpoint | un
 	return parsed as StreamCheckpoint;
 }
 
-export async function writeCheckpoint(dir: string, checkpoint: Omit<StreamCheckpoint, 'version' | 'updatedAt'>): Promise<void> {
+export async function writeCheckpoint(dir: BinlogDir, checkpoint: Omit<StreamCheckpoint, 'version' | 'updatedAt'>): Promise<void> {
 	const full: StreamCheckpoint = {version: CHECKPOINT_VERSION, ...checkpoint, updatedAt: new Date().toISOString()};
-	await writeDirFile(checkpointPath(dir), `${JSON.stringify(full, null, 2)}\n`);
+	await writeDirFile(dir, CHECKPOINT_NAME, `${JSON.stringify(full, null, 2)}\n`);
 }
 
 /** A file name a server could give a binlog: no directory parts, ends in a number. */

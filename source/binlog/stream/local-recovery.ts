@@ -1,5 +1,5 @@
 import {createReadStream} from 'node:fs';
-import {rm, stat, truncate} from 'node:fs/promises';
+import {stat} from 'node:fs/promises';
 import path from 'node:path';
 import {IntegrityError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
@@ -9,6 +9,7 @@ import {EventType} from '../event/types.ts';
 import {listRawBinlogs, compareBinlogNames} from '../file/binlog-dir.ts';
 import {splitBinlogEvents} from '../file/event-splitter.ts';
 import type {BinlogFlavor} from '../flavor.ts';
+import type {AppendableTarget} from '../../storage/target/types.ts';
 import {readBinlogIndex, type IndexedBinlog} from './binlog-index.ts';
 import {readCheckpoint, type StreamCheckpoint} from './checkpoint.ts';
 import {checkOurBinlog, eventStartsAt, verifyClosedFile} from './copy-file-check.ts';
@@ -51,6 +52,10 @@ export interface RecoveryPlan {
  * the index lists are checked against its size and SHA-256 and are never cut or removed. The walk starts
  * at the first file that is not closed: at the checkpoint when its position is an event boundary there,
  * else at the file's start, and goes forward over every whole, checksum-valid transaction.
+ *
+ * The plan reads the directory's files by their local paths (a listing of raw binlogs, seeks into them
+ * in copy-file-check.ts): recovery runs where the copy is. The S3 issue gives it the object-store
+ * meaning (the active file's uploaded prefix); the changes it plans are made through the target.
  */
 export async function planRecovery(dir: string, bus: EventBus): Promise<RecoveryPlan> {
 	const checkpoint = await readCheckpoint(dir);
@@ -156,16 +161,15 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 	}
 }
 
-/** Makes the planned cut and removals; only after the server confirmed it sends all of that again. */
-export async function applyRecovery(dir: string, plan: RecoveryPlan, bus: EventBus): Promise<void> {
+/** Makes the planned cut and removals, through the target; only after the server confirmed it sends all of that again. */
+export async function applyRecovery(target: AppendableTarget, plan: RecoveryPlan, bus: EventBus): Promise<void> {
 	if (plan.cut) {
-		const full = path.join(dir, plan.cut.file);
 		bus.warn(`${plan.cut.file}: cut after position ${plan.cut.to} (of ${plan.cut.size} bytes), the end of the last complete transaction; the server sends the rest again`, {code: 'BINLOG_COPY_TRUNCATED'});
-		await truncate(full, plan.cut.to);
+		await (await target.openAppend(plan.cut.file, {create: 'existing', truncateTo: plan.cut.to})).close();
 	}
 	for (const name of plan.remove) {
 		bus.warn(`${name}: removed, it comes after the resume point and the server sends it again`, {code: 'BINLOG_COPY_TRUNCATED'});
-		await rm(path.join(dir, name), {force: true});
+		await target.delete(name);
 	}
 }
 

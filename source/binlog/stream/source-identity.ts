@@ -1,6 +1,5 @@
-import path from 'node:path';
 import {binlogSourceChanged, IntegrityError} from '../../core/errors.ts';
-import {readDirFile, writeDirFile} from './dir-file.ts';
+import {binlogTarget, readDirFile, writeDirFile, type BinlogDir} from './dir-file.ts';
 import type {BinlogFlavor} from '../flavor.ts';
 import type {SourceServer} from '../protocol/replica-session.ts';
 
@@ -24,13 +23,9 @@ export interface SourceIdentity {
 	recordedAt: string;
 }
 
-export function identityPath(dir: string): string {
-	return path.join(dir, IDENTITY_NAME);
-}
-
-export async function readSourceIdentity(dir: string): Promise<SourceIdentity | undefined> {
-	const file = identityPath(dir);
-	const parsed = await readDirFile<SourceIdentity>(file, IDENTITY_VERSION, badIdentity);
+export async function readSourceIdentity(dir: BinlogDir): Promise<SourceIdentity | undefined> {
+	const file = binlogTarget(dir).describe(IDENTITY_NAME);
+	const parsed = await readDirFile<SourceIdentity>(dir, IDENTITY_NAME, IDENTITY_VERSION, badIdentity);
 	if (!parsed) return undefined;
 	if (parsed.flavor !== 'mariadb' && parsed.flavor !== 'mysql') throw badIdentity(file, 'its "flavor" is neither mariadb nor mysql');
 	if (!Number.isSafeInteger(parsed.serverId)) throw badIdentity(file, 'its "serverId" is not a number');
@@ -38,7 +33,7 @@ export async function readSourceIdentity(dir: string): Promise<SourceIdentity | 
 	return parsed as SourceIdentity;
 }
 
-export async function writeSourceIdentity(dir: string, source: SourceServer, firstFile: string, host: string): Promise<SourceIdentity> {
+export async function writeSourceIdentity(dir: BinlogDir, source: SourceServer, firstFile: string, host: string): Promise<SourceIdentity> {
 	const identity: SourceIdentity = {
 		version: IDENTITY_VERSION,
 		flavor: source.flavor,
@@ -48,12 +43,12 @@ export async function writeSourceIdentity(dir: string, source: SourceServer, fir
 		host,
 		recordedAt: new Date().toISOString(),
 	};
-	await writeDirFile(identityPath(dir), `${JSON.stringify(identity, null, 2)}\n`);
+	await writeDirFile(dir, IDENTITY_NAME, `${JSON.stringify(identity, null, 2)}\n`);
 	return identity;
 }
 
 /** Refuses a server that is not the one the directory records: the uuid where both have one, else the flavor and server id, and the binlog base name. */
-export function checkSourceIdentity(dir: string, recorded: SourceIdentity, source: SourceServer): void {
+export function checkSourceIdentity(dir: BinlogDir, recorded: SourceIdentity, source: SourceServer): void {
 	const differs =
 		recorded.flavor !== source.flavor ||
 		recorded.serverId !== source.serverId ||
@@ -61,7 +56,7 @@ export function checkSourceIdentity(dir: string, recorded: SourceIdentity, sourc
 		(source.binlogs.length > 0 && baseName(recorded.firstFile) !== baseName(source.binlogs[0]!.name));
 	if (!differs) return;
 	throw binlogSourceChanged(
-		`${identityPath(dir)} records ${describeIdentity(recorded)}, but this server is ${describeIdentity({...source, firstFile: source.binlogs[0]?.name})}`,
+		`${binlogTarget(dir).describe(IDENTITY_NAME)} records ${describeIdentity(recorded)}, but this server is ${describeIdentity({...source, firstFile: source.binlogs[0]?.name})}`,
 		'This directory holds another server\'s binlogs. Stream this server into its own --output directory (or point --host at the server the directory copies).',
 	);
 }

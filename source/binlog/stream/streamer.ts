@@ -1,17 +1,18 @@
-import {mkdir, stat, truncate} from 'node:fs/promises';
-import path from 'node:path';
+import {mkdir, stat} from 'node:fs/promises';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {connectMysql} from '../../core/connect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
+import type {AppendableTarget} from '../../storage/target/types.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTIFICIAL_F, markInUse, readEventHeader, type ChecksumAlgorithmValue} from '../event/header.ts';
 import {EventType, eventTypeName} from '../event/types.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {openReplicaSession, type DumpStartPoint, type ReplicaSession, type SourceServer} from '../protocol/replica-session.ts';
-import {BinlogFileSink, clearInUse, type Boundary} from './binlog-file-sink.ts';
+import {BinlogFileSink, clearInUse, localFile, type Boundary} from './binlog-file-sink.ts';
 import {indexClosedBinlog} from './binlog-index.ts';
 import {writeCheckpoint} from './checkpoint.ts';
 import {feedEntry, eventObject, filterAccepts, type EventFilter} from './feed.ts';
@@ -70,11 +71,12 @@ type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
  */
 export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
 	await prepareOutputDir(options.outputDir);
+	// the lock is a flock on a local file (output-lock.ts); an object-store target will need its own claim
 	const unlock = await lockOutputDir(options.outputDir).catch((error: unknown) => {
 		throw unusableOutput(options.outputDir, error);
 	});
 	try {
-		return await new BinlogStreamer(options, bus).run(signal);
+		return await new BinlogStreamer(options, new LocalDirectoryTarget(options.outputDir), bus).run(signal);
 	} finally {
 		await unlock();
 	}
@@ -110,6 +112,8 @@ class BinlogStreamer {
 
 	constructor(
 		private readonly options: BinlogStreamOptions,
+		/** the output directory: the copy, its checkpoint, index and identity are written through it */
+		private readonly target: AppendableTarget,
 		private readonly bus: EventBus,
 	) {}
 
@@ -197,7 +201,7 @@ class BinlogStreamer {
 		};
 
 		const sink = new BinlogFileSink({
-			dir: options.outputDir,
+			target: this.target,
 			syncEveryCommit: options.sync === 'always',
 			onPause: () => session?.pause(),
 			onResume: () => session?.resume(),
@@ -394,15 +398,15 @@ class BinlogStreamer {
 	private async prepareSession(plan: RecoveryPlan, source: SourceServer): Promise<DumpStartPoint | undefined> {
 		const dir = this.options.outputDir;
 		this.source = source;
-		const recorded = await readSourceIdentity(dir);
-		if (recorded) checkSourceIdentity(dir, recorded, source);
+		const recorded = await readSourceIdentity(this.target);
+		if (recorded) checkSourceIdentity(this.target, recorded, source);
 		this.checkSourceMatches(plan.resume);
 		confirmWithServer(dir, plan, source);
 		if (!recorded) {
-			if (plan.oldest !== undefined) await writeSourceIdentity(dir, source, plan.oldest, manifestHost(this.options.settings));
+			if (plan.oldest !== undefined) await writeSourceIdentity(this.target, source, plan.oldest, manifestHost(this.options.settings));
 			else this.identityPending = true;
 		}
-		await applyRecovery(dir, plan, this.bus);
+		await applyRecovery(this.target, plan, this.bus);
 		for (const name of plan.complete) this.fileClosed(name);
 		return this.startPoint(plan.resume, source);
 	}
@@ -411,7 +415,7 @@ class BinlogStreamer {
 		const source = this.source;
 		this.identityPending = false;
 		if (!source) return;
-		this.identityWrite = writeSourceIdentity(this.options.outputDir, source, firstFile, manifestHost(this.options.settings)).then(
+		this.identityWrite = writeSourceIdentity(this.target, source, firstFile, manifestHost(this.options.settings)).then(
 			() => {},
 			(error: Error) => this.bus.warn(`${this.options.outputDir}: the server's identity was not recorded: ${error.message}`, {code: 'BINLOG_IDENTITY_FAILED'}),
 		);
@@ -439,9 +443,8 @@ class BinlogStreamer {
 	private async trimToBoundary(): Promise<void> {
 		const boundary = this.lastBoundary;
 		if (!boundary) return;
-		const full = path.join(this.options.outputDir, boundary.file);
-		const size = await stat(full).then((info) => info.size, () => undefined);
-		if (size !== undefined && size > boundary.position) await truncate(full, boundary.position);
+		const size = await this.target.stat(boundary.file).then((info) => info?.bytes, () => undefined);
+		if (size !== undefined && size > boundary.position) await (await this.target.openAppend(boundary.file, {create: 'existing', truncateTo: boundary.position})).close();
 	}
 
 	private onDurable(boundary: Boundary): void {
@@ -460,7 +463,7 @@ class BinlogStreamer {
 	private async writeCheckpointIfNew(): Promise<void> {
 		const boundary = this.durable;
 		if (!boundary || !this.source || boundary === this.checkpointed) return;
-		await writeCheckpoint(this.options.outputDir, {
+		await writeCheckpoint(this.target, {
 			file: boundary.file,
 			position: boundary.position,
 			gtid: boundary.gtid,
@@ -475,8 +478,8 @@ class BinlogStreamer {
 		this.closing = this.closing.then(async () => {
 			try {
 				// a file a crash left complete but unclosed still has the in-use flag the server has cleared
-				await clearInUse(path.join(this.options.outputDir, name));
-				const entry = await indexClosedBinlog(this.options.outputDir, name, this.options.compress);
+				await clearInUse(localFile(this.target, name));
+				const entry = await indexClosedBinlog(this.target, name, this.options.compress);
 				this.bus.log('info', `${name} closed: ${entry.size} bytes, sha256 ${entry.sha256}${entry.compression === 'none' ? '' : `, stored as ${entry.stored}`}`);
 			} catch (error) {
 				this.bus.warn(`${name}: closed, but not indexed${this.options.compress === 'none' ? '' : ' or compressed'}: ${(error as Error).message}; the raw file stays`, {

@@ -3,7 +3,7 @@ import {EngineUnavailableError} from '../../core/errors.ts';
 import {LocalDirectoryTarget} from './local-directory.ts';
 import type {ArtifactTarget} from './types.ts';
 
-export type {ArtifactStat, ArtifactTarget, OpenPartialOptions, PartialArtifact, RemovedLeftover} from './types.ts';
+export type {AppendableArtifact, AppendableTarget, ArtifactStat, ArtifactTarget, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from './types.ts';
 
 export interface ArtifactLocation {
 	target: ArtifactTarget;

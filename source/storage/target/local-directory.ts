@@ -1,15 +1,15 @@
-import {createReadStream, type Stats} from 'node:fs';
-import {link, readdir, rename, rm, stat, unlink, type FileHandle} from 'node:fs/promises';
+import {constants, createReadStream, type Stats} from 'node:fs';
+import {link, open, readdir, rename, rm, stat, unlink, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {partialPathOf} from '../archive/member-path.ts';
-import {outputWriteError} from '../disk-errors.ts';
+import {asOutputError, outputWriteError} from '../disk-errors.ts';
 import {openPartial, syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
 import {removeDeadLeftovers} from './leftovers.ts';
 import {holdRunLock, type RunLock} from './run-lock.ts';
-import type {ArtifactStat, ArtifactTarget, OpenPartialOptions, PartialArtifact, RemovedLeftover} from './types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from './types.ts';
 
 /**
  * A flush of the file to disk (fdatasync, on libuv's thread pool) starts each time this many bytes were
@@ -165,8 +165,38 @@ class LocalPartialArtifact implements PartialArtifact {
 	}
 }
 
+/** every artifact, appendable ones included: binlogs can hold passwords (ALTER USER … IDENTIFIED BY) */
+const ARTIFACT_MODE = 0o600;
+
+/** A file of the directory opened in append mode (O_APPEND: every write lands at its end). */
+class LocalAppendableArtifact implements AppendableArtifact {
+	private closed = false;
+
+	constructor(
+		readonly name: string,
+		private readonly file: string,
+		private readonly handle: FileHandle,
+		public size: number,
+	) {}
+
+	async write(bytes: Uint8Array): Promise<void> {
+		await writeAll(this.handle, bytes).catch(asOutputError(this.file));
+		this.size += bytes.length;
+	}
+
+	async sync(): Promise<void> {
+		await this.handle.sync().catch(asOutputError(this.file));
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		await this.handle.close().catch(asOutputError(this.file));
+	}
+}
+
 /** The artifacts of one local directory. */
-export class LocalDirectoryTarget implements ArtifactTarget {
+export class LocalDirectoryTarget implements AppendableTarget {
 	readonly root: string;
 
 	constructor(root: string) {
@@ -189,6 +219,34 @@ export class LocalDirectoryTarget implements ArtifactTarget {
 		}
 		const lock = await holdRunLock(partial);
 		return new LocalPartialArtifact(name, final, partial, file, lock, options.flushEveryBytes ?? DEFAULT_FLUSH_EVERY_BYTES, options.replace ?? false);
+	}
+
+	async openAppend(name: string, options: OpenAppendOptions): Promise<AppendableArtifact> {
+		const file = this.describe(name);
+		let handle: FileHandle;
+		try {
+			// 'existing' must not create: O_APPEND without O_CREAT
+			handle = await open(file, options.create === 'new' ? 'ax' : constants.O_WRONLY | constants.O_APPEND, ARTIFACT_MODE);
+		} catch (error) {
+			if (options.create === 'new' && errnoOf(error) === 'EEXIST') throw refuseExisting(file, 'already exists');
+			if (options.create === 'existing' && errnoOf(error) === 'ENOENT') throw new WorkError({code: 'ARTIFACT_MISSING', message: `${file} does not exist`, cause: error});
+			throw outputWriteError(error, file, 'create') ?? error;
+		}
+		try {
+			// a file written by an older version (or created under a loose umask) is made 0600 like the rest
+			await handle.chmod(ARTIFACT_MODE);
+			let {size} = await handle.stat();
+			if (options.truncateTo !== undefined && options.truncateTo !== size) {
+				if (options.truncateTo > size) throw new RangeError(`cannot cut ${file} to ${options.truncateTo} bytes: it has ${size}`);
+				await handle.truncate(options.truncateTo);
+				size = options.truncateTo;
+			}
+			if (options.create === 'new') await syncDirectory(this.root);
+			return new LocalAppendableArtifact(name, file, handle, size);
+		} catch (error) {
+			await handle.close().catch(() => undefined);
+			throw outputWriteError(error, file, 'write') ?? error;
+		}
 	}
 
 	async put(name: string, bytes: Uint8Array): Promise<void> {

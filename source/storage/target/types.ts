@@ -52,7 +52,40 @@ export interface PartialArtifact {
 	release(): Promise<void>;
 }
 
+export interface OpenAppendOptions {
+	/**
+	 * 'new': the artifact must not exist (UsageError ARTIFACT_EXISTS); it is created empty, its name
+	 * durable before this resolves. 'existing': it must exist (WorkError ARTIFACT_MISSING); writes go
+	 * to its end.
+	 */
+	create: 'new' | 'existing';
+	/** with 'existing': first cut the artifact to this many bytes (no more than it has) */
+	truncateTo?: number;
+}
+
+/**
+ * An artifact that grows in place for as long as it is open (a binlog file being copied), visible
+ * under its name from the start: unlike a partial, what is synced stays there, complete or not. Only
+ * one writer appends to a name at a time; the caller holds that claim (the binlog directory's lock).
+ */
+export interface AppendableArtifact {
+	readonly name: string;
+	/** its bytes so far: the size it was opened at (after truncateTo) plus what was written */
+	readonly size: number;
+	/** Appends; resolves once the bytes are accepted (backpressure). One write at a time. */
+	write(bytes: Uint8Array): Promise<void>;
+	/** Resolves once everything written so far is durable. */
+	sync(): Promise<void>;
+	/** Ends the writing, without a sync of its own (sync first to have the tail durable). */
+	close(): Promise<void>;
+}
+
 export interface ArtifactTarget {
+	/**
+	 * Opens artifact `name` to append to it, 0600 (optional: targets that cannot grow an artifact in
+	 * place lack it). A disk-level refusal is outputWriteError's one-line error; others pass through.
+	 */
+	openAppend?(name: string, options: OpenAppendOptions): Promise<AppendableArtifact>;
 	/**
 	 * Starts artifact `name` for this run alone. Refuses a name that exists (UsageError ARTIFACT_EXISTS)
 	 * unless `replace`, and one another run is writing or a dead run left (WorkError PARTIAL_EXISTS).
@@ -75,3 +108,6 @@ export interface ArtifactTarget {
 	/** Removes, with a warning each, what runs that ended without finishing left; anything a live run holds is kept. */
 	removeDeadLeftovers(bus?: EventBus): Promise<RemovedLeftover[]>;
 }
+
+/** A target that can grow artifacts in place (binlog streaming writes to one). */
+export type AppendableTarget = ArtifactTarget & Required<Pick<ArtifactTarget, 'openAppend'>>;

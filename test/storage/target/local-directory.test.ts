@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
-import {readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
+import {chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {EngineUnavailableError, UsageError, WorkError} from '../../../source/core/errors.ts';
@@ -188,6 +188,75 @@ describe('targetFor', () => {
 				assert.match(error.message, /^s3:\/\/bucket\/backups\/\S*: the S3 target is not built in this version of dbbackup/i);
 				return true;
 			});
+		}
+	});
+});
+
+describe('an appendable artifact', () => {
+	test('is created 0600 under its name, grows with each write, and its size follows', async () => {
+		const {root, target} = fresh();
+		const file = await target.openAppend('log.000001', {create: 'new'});
+		assert.equal(file.size, 0);
+		assert.deepEqual(readdirSync(root), ['log.000001'], 'visible under its name from the start, no .partial');
+		assert.equal(statSync(path.join(root, 'log.000001')).mode & 0o777, 0o600);
+		await file.write(Buffer.from('abc'));
+		await file.sync();
+		await file.write(Buffer.from('def'));
+		assert.equal(file.size, 6);
+		await file.close();
+		await file.close();
+		assert.equal(readFileSync(path.join(root, 'log.000001'), 'utf8'), 'abcdef');
+		assert.equal((await target.stat('log.000001'))?.bytes, 6);
+	});
+
+	test('create new refuses a name that exists; create existing requires one', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'taken'), 'x');
+		await assert.rejects(target.openAppend('taken', {create: 'new'}), (error: Error) => error instanceof UsageError && error.code === 'ARTIFACT_EXISTS');
+		assert.equal(readFileSync(path.join(root, 'taken'), 'utf8'), 'x', 'left as it is');
+		await assert.rejects(target.openAppend('missing', {create: 'existing'}), (error: Error) => error instanceof WorkError && error.code === 'ARTIFACT_MISSING');
+		assert.deepEqual(readdirSync(root), ['taken'], 'nothing created');
+	});
+
+	test('an existing artifact is appended to at its end and made 0600', async () => {
+		const {root, target} = fresh();
+		const full = path.join(root, 'log.000002');
+		writeFileSync(full, 'head', {mode: 0o640});
+		const file = await target.openAppend('log.000002', {create: 'existing'});
+		assert.equal(file.size, 4);
+		assert.equal(statSync(full).mode & 0o777, 0o600);
+		await file.write(Buffer.from('+tail'));
+		assert.equal(file.size, 9);
+		await file.close();
+		assert.equal(readFileSync(full, 'utf8'), 'head+tail');
+	});
+
+	test('truncateTo cuts an existing artifact before appending, and never extends one', async () => {
+		const {root, target} = fresh();
+		const full = path.join(root, 'log.000003');
+		writeFileSync(full, 'complete|torn');
+		const file = await target.openAppend('log.000003', {create: 'existing', truncateTo: 9});
+		assert.equal(file.size, 9);
+		assert.equal(readFileSync(full, 'utf8'), 'complete|');
+		await file.write(Buffer.from('next'));
+		await file.close();
+		assert.equal(readFileSync(full, 'utf8'), 'complete|next');
+		await assert.rejects(target.openAppend('log.000003', {create: 'existing', truncateTo: 100}), RangeError);
+		assert.equal(readFileSync(full, 'utf8'), 'complete|next', 'unchanged');
+		await (await target.openAppend('log.000003', {create: 'existing', truncateTo: 0})).close();
+		assert.equal(statSync(full).size, 0);
+	});
+
+	test('a refused write is the one-line disk error naming the file', async () => {
+		const {root, target} = fresh();
+		const file = await target.openAppend('log.000004', {create: 'new'});
+		await file.close();
+		chmodSync(root, 0o500);
+		try {
+			if (process.getuid?.() === 0) return; // root writes anyway
+			await assert.rejects(target.openAppend('log.000005', {create: 'new'}), (error: Error & {code?: string}) => error.code === 'OUTPUT_PERMISSION_DENIED' && error.message.includes('log.000005'));
+		} finally {
+			chmodSync(root, 0o700);
 		}
 	});
 });
