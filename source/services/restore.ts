@@ -8,7 +8,7 @@ import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/in
 import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
 import {openArchive} from '../storage/archive/reader.ts';
-import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
+import {identifyArtifact, readScriptHead, type ArtifactFile} from '../storage/artifact.ts';
 import {directoryTarget} from '../storage/target/index.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
 import {noStartPoint, SCRIPT_HEAD_BYTES, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
@@ -89,21 +89,20 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 
 /** Where a restore would go and whether it would replace data; changes nothing (the engine that would restore it plans). */
 export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
-	const engine = await engineForRestore(request);
+	const engine = await engineForRestore(await identifyArtifact(request.artifact), request.target);
 	const {target, ...options} = request;
 	if (!engine.planRestore) return {databases: [], destructive: false};
 	return engine.planRestore({...options, settings: target});
 }
 
 /** The engine that restores the artifact: the one that wrote an archive, the target's logical engine for a SQL script. */
-async function engineForRestore(request: RestoreRequest): Promise<BackupEngine> {
-	const artifact = await identifyArtifact(request.artifact);
-	if (artifact.kind !== 'archive') return logicalEngineFor(request.target.dbType);
+async function engineForRestore(artifact: ArtifactFile, target: ConnectionSettings): Promise<BackupEngine> {
+	if (artifact.kind !== 'archive') return logicalEngineFor(target.dbType);
 	const {manifest} = await openArchive(artifact.path);
-	if (manifest.dbType !== request.target.dbType) {
-		throw wrongDbType(artifact.path, manifest.dbType, `, but the target server is ${request.target.dbType}`, `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`);
+	if (manifest.dbType !== target.dbType) {
+		throw wrongDbType(artifact.path, manifest.dbType, `, but the target server is ${target.dbType}`, `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`);
 	}
-	return findEngine(manifest.engine, request.target.dbType);
+	return findEngine(manifest.engine, target.dbType);
 }
 
 /** Restores an archive with the engine that wrote it, or a SQL script with the target's logical engine. */
@@ -112,7 +111,7 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${request.workers}`});
 	}
 	const artifact = await identifyArtifact(request.artifact);
-	const engine = await engineForRestore(request);
+	const engine = await engineForRestore(artifact, request.target);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
 	const {target, ...options} = request;
 	const result = await engine.restore({...options, settings: target, artifact: artifact.path}, bus);

@@ -72,19 +72,31 @@ function objectGroupRule(group: ManifestObjectGroup): StatementRule {
 	return group.kind === 'users' ? usersMemberRule(group.member) : objectMemberRule(group.member, group.kind);
 }
 
+/** The small members' statements, read and checked once, before anything is created. */
+interface CheckedMembers {
+	/** per restored database, its CREATE DATABASE renamed to the target */
+	createDatabase: Map<SelectedDatabase, string>;
+	/** per schema or sequences member, its statements */
+	statements: Map<string, string[]>;
+}
+
 /**
  * Reads every small member the restore will run (database, sequences, table schemas, objects) and
  * checks each statement against what its member may hold, before anything is created: a crafted
- * archive is refused whole, with nothing done. Data members are checked statement by statement as
- * they load.
+ * archive is refused whole, with nothing done. The schema and sequences statements are kept for the
+ * restore to run; object members are small and run later through the applier, which checks them
+ * again as it sends them. Data members are checked statement by statement as they load.
  */
-async function checkSmallMembers(archive: OpenArchive, selection: ReturnType<typeof selectForRestore>): Promise<void> {
+async function checkSmallMembers(archive: OpenArchive, selection: ReturnType<typeof selectForRestore>): Promise<CheckedMembers> {
+	const checked: CheckedMembers = {createDatabase: new Map(), statements: new Map()};
 	for (const database of selection.databases) {
-		await createDatabaseStatement(archive, database);
-		if (database.whole && database.source.sequences) await memberStatements(archive, database.source.sequences, objectMemberRule(database.source.sequences, 'sequences'));
-		for (const table of database.tables) if (table.schema) await memberStatements(archive, table.schema, tableSchemaRule(table.schema, table.name));
+		checked.createDatabase.set(database, await createDatabaseStatement(archive, database));
+		const sequences = database.source.sequences;
+		if (database.whole && sequences) checked.statements.set(sequences, await memberStatements(archive, sequences, objectMemberRule(sequences, 'sequences')));
+		for (const table of database.tables) if (table.schema) checked.statements.set(table.schema, await memberStatements(archive, table.schema, tableSchemaRule(table.schema, table.name)));
 	}
 	for (const group of selection.objects) await memberStatements(archive, group.member, objectGroupRule(group));
+	return checked;
 }
 
 /** CREATE DATABASE of the source, renamed to the target (the member is what createDatabase wrote). */
@@ -125,7 +137,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 
 	bus.stage('verify', `checking the checksums of ${manifest.members.length} member(s) of ${archive.path}`);
 	await archive.verify();
-	await checkSmallMembers(archive, selection);
+	const checked = await checkSmallMembers(archive, selection);
 
 	const workerCount = Math.max(1, options.workers);
 	const connections: MysqlConnection[] = [];
@@ -146,11 +158,11 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		}
 		bus.stage('schema', `creating ${selection.databases.map((database) => database.target).join(', ')}`);
 		for (const database of selection.databases) {
-			await control.query(await createDatabaseStatement(archive, database));
+			await control.query(checked.createDatabase.get(database)!);
 			await markRestoreStarted(control, database.target, archive.path);
 			if (database.whole && database.source.sequences) {
 				await control.query(`USE ${quoteIdentifier(database.target)}`);
-				for (const statement of await memberStatements(archive, database.source.sequences, objectMemberRule(database.source.sequences, 'sequences'))) await control.query(statement);
+				for (const statement of checked.statements.get(database.source.sequences)!) await control.query(statement);
 			}
 		}
 
@@ -164,7 +176,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		);
 		// schema members are small: read them all first, so the keys other tables' foreign keys need are known
 		const schemas = new Map<TableTask, string[]>();
-		for (const task of tasks) schemas.set(task, task.table.schema ? await memberStatements(archive, task.table.schema, tableSchemaRule(task.table.schema, task.table.name)) : []);
+		for (const task of tasks) schemas.set(task, task.table.schema ? checked.statements.get(task.table.schema)! : []);
 		const referenced = referencedColumnsFrom([...schemas.values()].flat());
 		await runOnWorkers(workers, tasks, async (worker, task) => {
 			await worker.use(task.database.target);
@@ -277,6 +289,8 @@ async function applyObjects(
 			continueOnError,
 			keepSession: true,
 			onStatement: objectGroupRule(group),
+			// the bound checkSmallMembers read it with (and saves asking the server once per group)
+			maxStatementBytes: SMALL_MEMBER_STATEMENT_BYTES,
 			onProgress: () => undefined,
 		});
 		failed += result.errors.length;
