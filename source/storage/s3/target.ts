@@ -1,0 +1,302 @@
+import type {Readable} from 'node:stream';
+import {
+	AbortMultipartUploadCommand,
+	DeleteObjectCommand,
+	HeadBucketCommand,
+	HeadObjectCommand,
+	ListMultipartUploadsCommand,
+	ListObjectsV2Command,
+	ListPartsCommand,
+	type MultipartUpload,
+} from '@aws-sdk/client-s3';
+import {UsageError, WorkError} from '../../core/errors.ts';
+import type {EventBus} from '../../core/events.ts';
+import {formatBytes} from '../../core/format.ts';
+import type {ArtifactStat, ArtifactTarget, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import {createS3Connection, type S3Connection} from './client.ts';
+import {downloadRange} from './download.ts';
+import {s3Error, type S3ErrorContext} from './errors.ts';
+import {httpStatusOf, s3CodeOf, withRetries, type RetryOptions} from './retry.ts';
+import type {S3Settings} from './settings.ts';
+import {appearedMeanwhile, putObject} from './put-object.ts';
+import {MultipartUploader, type UploadedPart, type UploaderStats} from './uploader.ts';
+import {formatS3Url, parseS3Url} from './url.ts';
+
+/** An unfinished multipart upload older than this is a dead run's: no backup runs for a day between two parts. */
+export const DEAD_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
+
+const CONTENT_TYPES: Record<string, string> = {'.tar': 'application/x-tar', '.json': 'application/json', '.sql': 'application/sql'};
+
+function contentTypeOf(name: string): string {
+	const extension = /\.[a-z]+$/i.exec(name)?.[0].toLowerCase() ?? '';
+	return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+function isNotFound(error: unknown): boolean {
+	const code = s3CodeOf(error);
+	return code === 'NotFound' || code === 'NoSuchKey' || httpStatusOf(error) === 404;
+}
+
+function refuseExisting(url: string): UsageError {
+	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} already exists; dbbackup does not overwrite a backup`, hint: 'Choose another output name, or move the existing object away first.'});
+}
+
+export interface S3TargetOptions {
+	/** retries of every request (tests shorten the backoff) */
+	retry?: Omit<RetryOptions, 'signal' | 'onRetry'>;
+	/** the settings' partSize and workers, unless given here */
+	partSize?: number;
+	workers?: number;
+	/** called with each part S3 accepted, for a resume journal */
+	onPart?: (name: string, part: UploadedPart) => void;
+}
+
+/** A multipart upload that becomes the object at commit. */
+class S3PartialArtifact implements PartialArtifact {
+	private state: 'open' | 'committed' | 'removed' = 'open';
+
+	constructor(
+		readonly name: string,
+		readonly location: string,
+		private readonly url: string,
+		private readonly uploader: MultipartUploader,
+		private readonly target: S3Target,
+		private readonly replace: boolean,
+	) {}
+
+	write(bytes: Uint8Array): Promise<void> {
+		return this.uploader.write(bytes);
+	}
+
+	async commit(): Promise<void> {
+		if (this.state !== 'open') throw new WorkError({code: 'ARTIFACT_NOT_OPEN', message: `cannot commit ${this.location}: it was already ${this.state}`});
+		// a conditional Complete (If-None-Match) is atomic where the server has it; this look covers the rest
+		if (!this.replace && (await this.target.stat(this.name)) !== undefined) {
+			this.state = 'removed';
+			await this.uploader.abort();
+			throw appearedMeanwhile(this.url);
+		}
+		try {
+			await this.uploader.complete({ifAbsent: !this.replace});
+		} catch (error) {
+			this.state = 'removed';
+			throw error;
+		}
+		this.state = 'committed';
+	}
+
+	async abort(): Promise<void> {
+		if (this.state !== 'open') return;
+		this.state = 'removed';
+		await this.uploader.abort();
+	}
+
+	/** Nothing is held: S3 has no lock to release. */
+	async release(): Promise<void> {}
+
+	stats(): UploaderStats {
+		return this.uploader.stats();
+	}
+}
+
+/**
+ * The objects under one prefix of a bucket (`s3://bucket/prefix/`), as artifacts named relative to it.
+ * It lists like a directory: only the objects directly under the prefix. Partials are multipart uploads;
+ * there is no lock, so two runs writing one name are told apart at commit (ARTIFACT_EXISTS).
+ */
+export class S3Target implements ArtifactTarget {
+	readonly connection: S3Connection;
+	readonly bucket: string;
+	/** '' or ending in '/' */
+	readonly prefix: string;
+
+	constructor(
+		connection: S3Connection,
+		bucket: string,
+		prefix: string,
+		private readonly options: S3TargetOptions = {},
+	) {
+		this.connection = connection;
+		this.bucket = bucket;
+		this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+	}
+
+	keyOf(name: string): string {
+		return `${this.prefix}${name}`;
+	}
+
+	describe(name: string): string {
+		return formatS3Url(this.bucket, this.keyOf(name));
+	}
+
+	/** The prefix as a URL, for messages about the whole target. */
+	get url(): string {
+		return formatS3Url(this.bucket, this.prefix);
+	}
+
+	/** Fails fast, with the mapped error (bucket missing, access denied, unreachable, no credentials), before any work starts. */
+	async checkBucket(): Promise<void> {
+		await this.request(() => this.connection.client.send(new HeadBucketCommand({Bucket: this.bucket})), {url: this.url, action: 'use', missing: 'bucket'});
+	}
+
+	async openPartial(name: string, options: OpenPartialOptions = {}): Promise<PartialArtifact> {
+		const url = this.describe(name);
+		const replace = options.replace ?? false;
+		if (!replace && (await this.stat(name)) !== undefined) throw refuseExisting(url);
+		const uploader = new MultipartUploader({
+			connection: this.connection,
+			bucket: this.bucket,
+			key: this.keyOf(name),
+			contentType: contentTypeOf(name),
+			partSize: this.options.partSize,
+			workers: this.options.workers,
+			retry: this.options.retry,
+			onPart: this.options.onPart && ((part) => this.options.onPart!(name, part)),
+		});
+		return new S3PartialArtifact(name, `${url} (multipart upload, not yet complete)`, url, uploader, this, replace);
+	}
+
+	/** One PutObject with Content-MD5, retried; replaces an object of that name. */
+	async put(name: string, bytes: Uint8Array): Promise<void> {
+		await this.mapped(() => putObject(this.connection, this.bucket, this.keyOf(name), bytes, {contentType: contentTypeOf(name), retry: this.options.retry}), {url: this.describe(name), action: 'upload'});
+	}
+
+	async list(prefix = ''): Promise<ArtifactStat[]> {
+		const found: ArtifactStat[] = [];
+		let token: string | undefined;
+		do {
+			const page = await this.request(
+				() => this.connection.client.send(new ListObjectsV2Command({Bucket: this.bucket, Prefix: this.keyOf(prefix), Delimiter: '/', ContinuationToken: token})),
+				{url: this.url, action: 'list'},
+			);
+			for (const object of page.Contents ?? []) {
+				const name = (object.Key ?? '').slice(this.prefix.length);
+				if (name === '') continue;
+				found.push({name, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0)});
+			}
+			token = page.IsTruncated ? page.NextContinuationToken : undefined;
+		} while (token);
+		return found;
+	}
+
+	async stat(name: string): Promise<ArtifactStat | undefined> {
+		try {
+			const head = await withRetries(() => this.connection.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.keyOf(name)})), this.options.retry);
+			return {name, bytes: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? new Date(0)};
+		} catch (error) {
+			if (isNotFound(error)) return undefined;
+			throw s3Error(error, {url: this.describe(name), action: 'look up', endpoint: this.connection.endpoint});
+		}
+	}
+
+	readRange(name: string, start: number, end?: number): Readable {
+		return downloadRange(this.connection, this.bucket, this.keyOf(name), start, end, this.options.retry);
+	}
+
+	async delete(name: string): Promise<void> {
+		await this.request(() => this.connection.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key: this.keyOf(name)})), {url: this.describe(name), action: 'delete'});
+	}
+
+	localPath(): undefined {
+		return undefined;
+	}
+
+	/**
+	 * Aborts the multipart uploads under the prefix that were started more than a day ago (a run that
+	 * ended without finishing), with a warning each. Servers without ListMultipartUploads (s3rver) have
+	 * nothing to sweep.
+	 */
+	async removeDeadLeftovers(bus?: EventBus): Promise<RemovedLeftover[]> {
+		let uploads: MultipartUpload[];
+		try {
+			uploads = await this.multipartUploads();
+		} catch (error) {
+			if (s3CodeOf(error) === 'NotImplemented') return [];
+			throw s3Error(error, {url: this.url, action: 'list the unfinished uploads under', endpoint: this.connection.endpoint});
+		}
+		const removed: RemovedLeftover[] = [];
+		const now = Date.now();
+		for (const upload of uploads) {
+			const key = upload.Key ?? '';
+			const name = key.slice(this.prefix.length);
+			if (!key.startsWith(this.prefix) || name === '' || name.includes('/') || upload.UploadId === undefined) continue;
+			if (upload.Initiated === undefined || now - upload.Initiated.getTime() < DEAD_UPLOAD_AGE_MS) continue;
+			const url = this.describe(name);
+			const bytes = await this.uploadedBytes(key, upload.UploadId);
+			const size = bytes === undefined ? '' : `${formatBytes(bytes)}, `;
+			try {
+				await withRetries(() => this.connection.client.send(new AbortMultipartUploadCommand({Bucket: this.bucket, Key: key, UploadId: upload.UploadId})), this.options.retry);
+			} catch (error) {
+				// another sweep took it first
+				if (s3CodeOf(error) === 'NoSuchUpload') continue;
+				bus?.warn(`could not abort the unfinished upload of ${url}, left by a backup that is no longer running: ${s3Error(error, {url, action: 'abort the upload of', endpoint: this.connection.endpoint}).message}`);
+				continue;
+			}
+			removed.push({path: url, bytes: bytes ?? 0});
+			bus?.warn(`removed the unfinished upload of ${url} (${size}started ${upload.Initiated.toISOString()}), left by a backup that is no longer running`, {code: 'LEFTOVERS_REMOVED'});
+		}
+		return removed;
+	}
+
+	private async multipartUploads(): Promise<MultipartUpload[]> {
+		const uploads: MultipartUpload[] = [];
+		let keyMarker: string | undefined;
+		let uploadIdMarker: string | undefined;
+		do {
+			const page = await withRetries(
+				() => this.connection.client.send(new ListMultipartUploadsCommand({Bucket: this.bucket, Prefix: this.prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker})),
+				this.options.retry,
+			);
+			uploads.push(...(page.Uploads ?? []));
+			keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+			uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+		} while (keyMarker !== undefined);
+		return uploads;
+	}
+
+	/** The bytes an unfinished upload holds, for the warning; undefined where the server cannot list parts. */
+	private async uploadedBytes(key: string, uploadId: string): Promise<number | undefined> {
+		let bytes = 0;
+		let marker: string | undefined;
+		try {
+			do {
+				const page = await this.connection.client.send(new ListPartsCommand({Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker}));
+				for (const part of page.Parts ?? []) bytes += part.Size ?? 0;
+				marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+			} while (marker !== undefined);
+		} catch {
+			return undefined;
+		}
+		return bytes;
+	}
+
+	/** `send`, retried, its failure mapped to the one-line error */
+	private request<T>(send: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
+		return this.mapped(() => withRetries(send, this.options.retry), context);
+	}
+
+	private async mapped<T>(run: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
+		try {
+			return await run();
+		} catch (error) {
+			throw s3Error(error, {...context, endpoint: this.connection.endpoint});
+		}
+	}
+}
+
+/** The target and name of the object at `url` (`s3://bucket/dir/name.tar`: the target over `s3://bucket/dir/`). */
+export function s3TargetFor(url: string, settings: S3Settings, options?: S3TargetOptions): {target: S3Target; name: string} {
+	const {bucket, key} = parseS3Url(url);
+	const slash = key.lastIndexOf('/');
+	const name = key.slice(slash + 1);
+	if (name === '') {
+		throw new UsageError({code: 'S3_URL_INVALID', message: `${url}: names a prefix, not an object`, hint: 'End the URL with the backup file name (s3://BUCKET/PATH/NAME), or give the prefix where a directory is expected.'});
+	}
+	return {target: new S3Target(createS3Connection(settings), bucket, key.slice(0, slash + 1), options), name};
+}
+
+/** The target whose root is the prefix `url` (`s3://bucket/dir/`; a missing final slash is added). */
+export function s3DirectoryTarget(url: string, settings: S3Settings, options?: S3TargetOptions): S3Target {
+	const {bucket, key} = parseS3Url(url);
+	return new S3Target(createS3Connection(settings), bucket, key, options);
+}
