@@ -17,6 +17,8 @@ import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
 import {describeArtifact, listArtifacts, planRestore, runRestore} from '../services/restore.ts';
+import {storageOptionsFor} from '../services/storage-options.ts';
+import {isObjectStoreUrl, type StorageOptions} from '../storage/target/index.ts';
 import type {
 	AppController,
 	BackupChoices,
@@ -30,6 +32,7 @@ import type {
 /** The directory new backups go to: output.path itself when it names a directory, else the directory it is in; else `cwd`. */
 export function outputDirectory(outputPath: string | undefined, cwd: string): string {
 	if (!outputPath) return cwd;
+	if (isObjectStoreUrl(outputPath)) return outputPath.slice(0, outputPath.lastIndexOf('/') + 1);
 	const absolute = path.resolve(cwd, outputPath);
 	const namesDirectory = /[/\\]$/.test(outputPath) || (existsSync(absolute) && statSync(absolute).isDirectory());
 	return namesDirectory ? absolute : path.dirname(absolute);
@@ -147,23 +150,28 @@ export class CliAppController implements AppController {
 	}
 
 	backup({dbType, ...choices}: BackupChoices) {
-		return this.track(() => runBackup({...choices, target: this.targetFor({dbType})}, this.bus), true);
+		return this.track(async () => runBackup({...choices, storage: await this.storage('write'), target: this.targetFor({dbType})}, this.bus), true);
 	}
 
 	listArtifacts(dir: string = this.outputDir) {
-		return this.track(() => listArtifacts(dir), false);
+		return this.track(async () => listArtifacts(dir, await this.storage('read')), false);
 	}
 
 	describeArtifact(file: string) {
-		return this.track(() => describeArtifact(file), false);
+		return this.track(async () => describeArtifact(file, await this.storage('read')), false);
 	}
 
 	planRestore({dbType, ...choices}: RestoreChoices) {
-		return this.track(() => planRestore({...choices, target: this.targetFor({dbType})}), true);
+		return this.track(async () => planRestore({...choices, storage: await this.storage('read'), target: this.targetFor({dbType})}), true);
 	}
 
 	restore({dbType, ...choices}: RestoreChoices) {
-		return this.track(() => runRestore({...choices, target: this.targetFor({dbType})}, this.bus), true);
+		return this.track(async () => runRestore({...choices, storage: await this.storage('read'), target: this.targetFor({dbType})}, this.bus), true);
+	}
+
+	/** S3 settings and the encryption key from the configuration, for one action (a missing key is that action's error). */
+	private storage(purpose: 'write' | 'read'): Promise<StorageOptions> {
+		return storageOptionsFor(this.binlog.config ?? defaultConfig(), purpose, this.bus);
 	}
 
 	binlogOutputDir(): string | undefined {

@@ -10,7 +10,7 @@ Usage
   $ dbbackup backup all              back up every user database
   $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too)
   $ dbbackup physical-backup         physical (or logical) backup to --output FILE (--engine clone|snapshot|mysqldump)
-  $ dbbackup stream-backup           stream a backup to --target s3://bucket/path
+  $ dbbackup stream-backup           the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
   $ dbbackup binlog-stream           copy the server's binary logs into --output DIR/ continuously (byte-identical files, checkpoint, reconnects)
   $ dbbackup demo                    throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
 
@@ -24,9 +24,20 @@ Output
   --json             one JSON object per event on stdout
   --config FILE      configuration file (otherwise .dbbackuprc, dbbackup.config.*, package.json#dbbackup are searched)
   --output PATH  --format archive|sql  --compress zstd|gzip|none  --level N  --workers N
-  --engine NAME      mysqldump (alias logical), postgres-logical, clone, snapshot, streaming
-  --target URL       backup destination; s3://… selects streaming
-  --output DIR/      a directory gets <db>-<UTC time>.tar (or .sql) inside it
+  --engine NAME      mysqldump (alias logical), postgres-logical, clone, snapshot
+  --output DIR/      a directory gets <db>-<UTC time>-<tag>.tar (or .sql) inside it
+  --output s3://bucket/prefix/   written straight to S3 (an object named like the file above; a URL not ending in / names the object)
+
+Object storage (S3; credentials from the AWS chain: AWS_ACCESS_KEY_ID…, ~/.aws/credentials, AWS_PROFILE; never flags)
+  --target URL       stream-backup's destination (same as --output s3://…)
+  --part-size BYTES  multipart part size at the start (default 10 MiB; parts grow so 10,000 cover 5 TiB)
+  --workers N        stream-backup: parts uploaded at once (backup.streaming.workers; default 4)
+  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS
+  Endpoint, region and path-style: s3.* config keys, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION
+
+Client-side encryption (any artifact, local or S3; AES-256-GCM in 64 KiB segments)
+  --encrypt          encrypt what is written; the key: --encryption-key-file F (32 bytes raw, base64 or hex),
+                     else DBBACKUP_ENCRYPTION_KEY, else DBBACKUP_PASSPHRASE (scrypt). Reading needs the same key.
 
 Backup (mysqldump engine)
   --chunk-rows N     rows per chunk of a table with a usable key (default: about 16 MiB of data; 0: whole tables)

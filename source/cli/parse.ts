@@ -21,6 +21,14 @@ const FLAGS = {
 	workers: {type: 'number'},
 	engine: {type: 'string'},
 	target: {type: 'string'},
+	// object stores: part size, upload parallelism, S3 server-side encryption, storage class
+	partSize: {type: 'number'},
+	encryption: {type: 'string'},
+	sseKmsKeyId: {type: 'string'},
+	storageClass: {type: 'string'},
+	// client-side encryption; the key itself is never a flag
+	encrypt: {type: 'boolean'},
+	encryptionKeyFile: {type: 'string'},
 	targetDb: {type: 'string'},
 	tables: {type: 'string'},
 	dropExisting: {type: 'boolean', default: false},
@@ -84,6 +92,12 @@ export interface ParsedFlags {
 	workers?: number;
 	engine?: string;
 	target?: string;
+	partSize?: number;
+	encryption?: string;
+	sseKmsKeyId?: string;
+	storageClass?: string;
+	encrypt?: boolean;
+	encryptionKeyFile?: string;
 	targetDb?: string;
 	/** comma-separated db.table or table names */
 	tables?: string;
@@ -189,7 +203,7 @@ export function parseArgv(argv: string[]): ParsedCommand {
 	}
 
 	const flags = cli.flags as unknown as ParsedFlags;
-	for (const name of ['port', 'level', 'workers', 'chunkRows'] as const) {
+	for (const name of ['port', 'level', 'workers', 'chunkRows', 'partSize'] as const) {
 		const value = flags[name];
 		if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
 			throw badFlagUse(
@@ -198,7 +212,7 @@ export function parseArgv(argv: string[]): ParsedCommand {
 			);
 		}
 	}
-	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target', 'targetDb', 'tables'] as const) {
+	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target', 'targetDb', 'tables', 'encryption', 'sseKmsKeyId', 'storageClass', 'encryptionKeyFile'] as const) {
 		if (Array.isArray(flags[name])) {
 			throw badFlagUse(`--${kebab(name)} was given more than once`, 'Give it once.');
 		}

@@ -49,6 +49,12 @@ function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
 		'output.level': flags.level,
 		'output.workers': flags.workers,
 		'backup.engine': flags.engine,
+		'output.encrypt': flags.encrypt,
+		'output.encryption_key_file': flags.encryptionKeyFile,
+		'backup.streaming.part_size': flags.partSize,
+		's3.server_side_encryption': flags.encryption,
+		's3.sse_kms_key_id': flags.sseKmsKeyId,
+		's3.storage_class': flags.storageClass,
 	};
 	return Object.fromEntries(Object.entries(map).filter(([, value]) => value !== undefined));
 }

@@ -26,16 +26,19 @@ function subject(databases: string[]): string {
 }
 
 /**
- * `<db>-<UTC stamp>-<tag>.tar|.sql`; `databases` empty means every database. A name that would start with
+ * `<db>-<UTC stamp>-<tag>.tar|.sql`; `databases` empty means every database; an encrypted backup is
+ * `encrypted-<UTC stamp>-<tag>…`, so that its name does not tell its databases. A name that would start with
  * `-` (read as an option by ls, tar, rm) or `.` (hidden) gets `db_` in front: `db_-x-….tar`.
  */
-export function backupFileName(databases: string[], now: Date, format: 'archive' | 'sql' = 'archive', tag: string = runTag()): string {
-	let name = subject(databases);
+export function backupFileName(databases: string[], now: Date, format: 'archive' | 'sql' = 'archive', tag: string = runTag(), encrypted = false): string {
+	let name = encrypted ? 'encrypted' : subject(databases);
 	if (/^[-.]/.test(name)) name = `db_${name}`;
 	return `${name}-${utcStamp(now)}-${tag}.${format === 'sql' ? 'sql' : 'tar'}`;
 }
 
 /** `<dir>/<backupFileName>`: the one naming rule of the command line and the terminal app. */
-export function defaultBackupPath(dir: string, databases: string[], now: Date, format: 'archive' | 'sql' = 'archive', tag?: string): string {
-	return path.join(dir, backupFileName(databases, now, format, tag));
+export function defaultBackupPath(dir: string, databases: string[], now: Date, format: 'archive' | 'sql' = 'archive', tag?: string, encrypted = false): string {
+	const name = backupFileName(databases, now, format, tag, encrypted);
+	// an s3:// prefix is a URL: path.join would fold its "//"
+	return /^s3:\/\//i.test(dir) ? `${dir.replace(/\/?$/, '/')}${name}` : path.join(dir, name);
 }

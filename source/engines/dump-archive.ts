@@ -3,6 +3,7 @@ import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import {createArchiveWriter, type ArchiveWriter} from '../storage/archive/writer.ts';
 import type {Compression} from '../storage/compression.ts';
+import type {StorageOptions} from '../storage/target/index.ts';
 
 /** Compressed members held in memory at once, all together, before they spill to a temp file. */
 const MEMORY_BUDGET = 64 * 1024 * 1024;
@@ -10,6 +11,7 @@ const MIB = 1024 * 1024;
 
 export interface DumpArchiveOptions {
 	path: string;
+	storage?: StorageOptions;
 	compression: Compression;
 	level?: number;
 	workers: number;
@@ -42,6 +44,7 @@ export async function openDumpArchive(options: DumpArchiveOptions): Promise<Dump
 	const concurrency = Math.max(1, Math.min(options.workers, availableParallelism())) + 1;
 	const writer = await createArchiveWriter({
 		path: options.path,
+		storage: options.storage,
 		compression: options.compression,
 		level: options.level,
 		bus: options.bus,

@@ -5,15 +5,13 @@ import {mysqlLogicalEngine} from './mysql-logical/index.ts';
 import {postgresLogicalEngine} from './postgres-logical/index.ts';
 import type {EngineAvailabilityRow} from './selection-types.ts';
 import {snapshotEngine} from './snapshot/index.ts';
-import {streamingEngine} from './streaming/index.ts';
-import type {BackupEngine, SelectionContext} from './types.ts';
+import {availability, isObjectStoreDestination, type Availability, type BackupEngine, type SelectionContext} from './types.ts';
 
 export const ENGINES: readonly BackupEngine[] = [
 	mysqlLogicalEngine,
 	postgresLogicalEngine,
 	cloneEngine,
 	snapshotEngine,
-	streamingEngine,
 ];
 
 /**
@@ -53,6 +51,12 @@ export function availabilityRows(env: DetectedEnvironment, context: SelectionCon
 		kind: engine.capabilities.kind,
 		dbTypes: engine.dbTypes,
 		capabilities: engine.capabilities,
-		availability: engine.checkAvailability(env, context),
+		availability: withDestination(engine, engine.checkAvailability(env, context), context),
 	}));
+}
+
+/** An engine that writes only to local disk cannot take an object-store destination, whatever else it can do. */
+function withDestination(engine: BackupEngine, verdict: Availability, context: SelectionContext): Availability {
+	if (engine.capabilities.streaming || !isObjectStoreDestination(context.destination)) return verdict;
+	return availability([...verdict.reasons, `${engine.name} writes to local disk only; it cannot stream to ${context.destination}`], verdict.warnings, verdict.info);
 }

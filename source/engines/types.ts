@@ -3,7 +3,9 @@ import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 
-export type EngineName = 'mysqldump' | 'postgres-logical' | 'clone' | 'snapshot' | 'streaming';
+import type {StorageOptions} from '../storage/target/index.ts';
+
+export type EngineName = 'mysqldump' | 'postgres-logical' | 'clone' | 'snapshot';
 
 export interface Availability {
 	available: boolean;
@@ -20,6 +22,7 @@ export interface EngineCapabilities {
 	backup: boolean;
 	restore: boolean;
 	incremental: boolean;
+	/** writes its backup through any artifact target, an object store (s3://) included, without local disk */
 	streaming: boolean;
 	/** logical (portable SQL/rows) or physical (files/pages) */
 	kind: 'logical' | 'physical';
@@ -29,7 +32,10 @@ export interface BackupOptions {
 	settings: ConnectionSettings;
 	/** empty: every database except the system ones */
 	databases: string[];
+	/** a local path or an `s3://` URL */
 	output: string;
+	/** how the artifact is stored: S3 settings, encryption */
+	storage?: StorageOptions;
 	workers: number;
 	format: 'archive' | 'sql';
 	compress: Compression;
@@ -51,7 +57,10 @@ export type RestoreTargetKind = 'database' | 'data-directory';
 
 export interface RestoreOptions {
 	settings: ConnectionSettings;
+	/** a local path or an `s3://` URL */
 	artifact: string;
+	/** how the artifact is stored: S3 settings, the key of an encrypted artifact */
+	storage?: StorageOptions;
 	targetDb?: string;
 	/** physical engines: the data directory to restore into (absent or empty); the server is started on it afterwards */
 	dataDirectory?: string;
@@ -134,7 +143,7 @@ export interface SelectionState {
 export interface SelectionPlace {
 	/** lower is judged first and tried first when the preferred engine cannot run */
 	order: number;
-	/** whether it is tried when it is not the preferred engine (an object-store destination is not a fallback) */
+	/** whether it is tried when it is not the preferred engine  */
 	fallback: boolean;
 	/** the sentences this engine adds to the selection's reasons, and whether it claims (or takes over) the preference */
 	judge(env: DetectedEnvironment, context: SelectionContext, state: SelectionState): {reasons: string[]; prefer: boolean};
@@ -165,6 +174,11 @@ export interface BackupEngine {
 export interface SelectionContext {
 	/** the backup destination, e.g. "s3://bucket/path" or a local path */
 	destination?: string;
+}
+
+/** Whether a destination is an object store (an `s3://` URL) rather than a local path. */
+export function isObjectStoreDestination(destination: string | undefined): boolean {
+	return destination !== undefined && /^s3:\/\//i.test(destination);
 }
 
 export function availability(reasons: string[], warnings: string[] = [], info: Record<string, string> = {}): Availability {

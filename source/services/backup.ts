@@ -2,7 +2,7 @@ import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts'
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
-import {findEngine, logicalEngineFor} from '../engines/registry.ts';
+import {availabilityRows, findEngine, logicalEngineFor} from '../engines/registry.ts';
 import {selectEngine} from '../engines/selector.ts';
 import type {BackupEngine, BackupOptions, BackupResult, DatabaseSummary, EngineName} from '../engines/types.ts';
 
@@ -30,7 +30,7 @@ async function chooseEngine(request: BackupRequest, bus: EventBus): Promise<Back
 	const context = {destination: request.output};
 	if (request.engine) {
 		const engine = findEngine(request.engine, request.target.dbType);
-		const availability = engine.checkAvailability(environment, context);
+		const availability = availabilityRows(environment, context, [engine])[0]!.availability;
 		if (!availability.available) {
 			throw new EngineUnavailableError({
 				code: 'ENGINE_UNAVAILABLE',
@@ -64,7 +64,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
-	if (!/^s3:\/\//i.test(request.output)) await targetFor(request.output).target.removeDeadLeftovers(bus);
+	await (await targetFor(request.output, {s3: request.storage?.s3, s3Target: request.storage?.s3Target})).target.removeDeadLeftovers(bus);
 	const {target, engine: _requested, ...options} = request;
 	let stage = 'backup';
 	const stopWatching = bus.on('stage', (event) => (stage = event.name));

@@ -8,7 +8,7 @@ import type {BinlogStreamOptions} from '../binlog/stream/streamer.ts';
 import type {EventFilter} from '../binlog/stream/feed.ts';
 import {SCRIPT_HEAD_BYTES, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
 import type {ReplayStart} from '../binlog/replay/types.ts';
-import {openArchive} from '../storage/archive/reader.ts';
+import {openArchiveIn} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
 
 /** What the user asked for on the command line (or a screen's form), before the config fills the gaps. */
@@ -118,7 +118,7 @@ export async function resolveBinlogStream(request: BinlogStreamRequest, config: 
 async function backupStartPoint(artifactPath: string): Promise<ReplayStart> {
 	const artifact = await identifyArtifact(artifactPath);
 	if (artifact.kind === 'archive') {
-		const {manifest} = await openArchive(artifact.path);
+		const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 		if (manifest.dbType !== 'mysql') {
 			throw wrongDbType(`--from-backup ${artifact.path}`, manifest.dbType, '; binlog-stream copies MySQL/MariaDB binary logs');
 		}

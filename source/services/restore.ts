@@ -7,9 +7,9 @@ import {dbTypeLabel} from '../core/detect/describe.ts';
 import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/index.ts';
 import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
-import {openArchive} from '../storage/archive/reader.ts';
+import {openArchiveIn} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptHead, type ArtifactFile} from '../storage/artifact.ts';
-import {directoryTarget} from '../storage/target/index.ts';
+import {directoryTarget, type StorageOptions} from '../storage/target/index.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
 import {noStartPoint, SCRIPT_HEAD_BYTES, startFromFlags, startFromManifest, startFromScriptHead} from '../binlog/replay/start-point.ts';
 import {parseReplayTarget} from '../binlog/replay/target.ts';
@@ -43,11 +43,11 @@ export type RestoreOutcome = RestoreResult & {engine: EngineName};
 const ARTIFACT_NAME = /\.(tar|sql|sql\.gz|sql\.zst)$/i;
 
 /** What is in a backup file: its manifest for an archive, the file facts for a SQL script. */
-export async function describeArtifact(file: string): Promise<ArtifactSummary> {
-	const artifact = await identifyArtifact(file);
+export async function describeArtifact(file: string, storage?: StorageOptions): Promise<ArtifactSummary> {
+	const artifact = await identifyArtifact(file, storage);
 	const base = {path: artifact.path, kind: artifact.kind, bytes: artifact.bytes, modifiedAt: artifact.modifiedAt.toISOString()};
 	if (artifact.kind === 'sql') return {...base, compression: artifact.compression, databases: []};
-	const {manifest} = await openArchive(artifact.path);
+	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 	const compressions = [...new Set(manifest.members.map((member) => member.compression))];
 	return {
 		...base,
@@ -68,8 +68,8 @@ export async function describeArtifact(file: string): Promise<ArtifactSummary> {
 }
 
 /** The backups in `dir` (archives and SQL scripts), newest first; files that cannot be read are left out. */
-export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
-	const target = directoryTarget(dir);
+export async function listArtifacts(dir: string, storage?: StorageOptions): Promise<ArtifactSummary[]> {
+	const target = await directoryTarget(dir, storage);
 	let names: string[];
 	try {
 		names = (await target.list()).map((artifact) => artifact.name);
@@ -79,7 +79,7 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 	const summaries: ArtifactSummary[] = [];
 	for (const name of names.filter((candidate) => ARTIFACT_NAME.test(candidate))) {
 		try {
-			summaries.push(await describeArtifact(target.describe(name)));
+			summaries.push(await describeArtifact(target.describe(name), storage));
 		} catch {
 			// a damaged or foreign file is not offered; `dbbackup restore FILE` says why
 		}
@@ -89,7 +89,7 @@ export async function listArtifacts(dir: string): Promise<ArtifactSummary[]> {
 
 /** Where a restore would go and whether it would replace data; changes nothing (the engine that would restore it plans). */
 export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
-	const engine = await engineForRestore(await identifyArtifact(request.artifact), request.target);
+	const engine = await engineForRestore(await identifyArtifact(request.artifact, request.storage), request.target);
 	const {target, ...options} = request;
 	if (!engine.planRestore) return {databases: [], destructive: false};
 	return engine.planRestore({...options, settings: target});
@@ -98,7 +98,7 @@ export async function planRestore(request: RestoreRequest): Promise<RestorePlan>
 /** The engine that restores the artifact: the one that wrote an archive, the target's logical engine for a SQL script. */
 async function engineForRestore(artifact: ArtifactFile, target: ConnectionSettings): Promise<BackupEngine> {
 	if (artifact.kind !== 'archive') return logicalEngineFor(target.dbType);
-	const {manifest} = await openArchive(artifact.path);
+	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 	if (manifest.dbType !== target.dbType) {
 		throw wrongDbType(artifact.path, manifest.dbType, `, but the target server is ${target.dbType}`, `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`);
 	}
@@ -110,7 +110,7 @@ export async function runRestore(request: RestoreRequest, bus: EventBus): Promis
 	if (!Number.isSafeInteger(request.workers) || request.workers < 1) {
 		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${request.workers}`});
 	}
-	const artifact = await identifyArtifact(request.artifact);
+	const artifact = await identifyArtifact(request.artifact, request.storage);
 	const engine = await engineForRestore(artifact, request.target);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
 	const {target, ...options} = request;
@@ -147,7 +147,7 @@ export async function runPointInTimeRestore(request: RestoreRequest, flags: Repl
 	if (flags.binlogs.startsWith('s3://')) {
 		throw new UsageError({code: 'REPLAY_S3_UNSUPPORTED', message: `--binlogs ${flags.binlogs}: replaying from S3 is not built yet`, hint: 'Copy the binlog files into a local directory and point --binlogs at it.'});
 	}
-	const artifact = await identifyArtifact(request.artifact);
+	const artifact = await identifyArtifact(request.artifact, request.storage);
 	const replayRequest = await replayRequestFor(request, flags, artifact);
 	const planned = await planReplay(replayRequest, bus);
 	if (flags.dryRun) return {replay: planResult(replayRequest, planned, startedAt)};
@@ -163,7 +163,7 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 	const target = parseReplayTarget(flags);
 	const base = {binlogDir: path.resolve(flags.binlogs), target, binlog: request.binlog};
 	if (artifact.kind === 'archive') {
-		const {manifest} = await openArchive(artifact.path);
+		const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 		if (manifest.dbType !== 'mysql') {
 			throw wrongDbType(artifact.path, manifest.dbType, '; --binlogs replays MySQL/MariaDB binary logs');
 		}

@@ -2,8 +2,10 @@ import {pipeline} from 'node:stream';
 import type {Readable} from 'node:stream';
 import {DbBackupError, UsageError} from '../core/errors.ts';
 import {decompressStream, type Compression} from './compression.ts';
-import {targetFor, type ArtifactTarget} from './target/index.ts';
+import {targetFor, type ArtifactTarget, type StorageOptions} from './target/index.ts';
 import {readBytes} from './target/read-bytes.ts';
+import {encryptedWithoutKey} from './crypto/errors.ts';
+import {isEncryptedArtifact} from './crypto/header.ts';
 
 export type ArtifactKind = 'archive' | 'sql';
 
@@ -24,10 +26,11 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 
 /**
  * What a backup file is, from its first bytes: a tar (our archive: "ustar" at offset 257), or a SQL
- * script, plain or compressed whole with zstd or gzip (`mariadb-dump | zstd`).
+ * script, plain or compressed whole with zstd or gzip (`mariadb-dump | zstd`). An encrypted artifact is
+ * read through the storage's key (its first bytes are then the plaintext's); without one it is refused.
  */
-export async function identifyArtifact(file: string): Promise<ArtifactFile> {
-	const {target, name} = targetFor(file);
+export async function identifyArtifact(file: string, storage: StorageOptions = {}): Promise<ArtifactFile> {
+	const {target, name} = await targetFor(file, storage);
 	const where = target.describe(name);
 	const unreadable = (error: unknown) =>
 		error instanceof DbBackupError
@@ -48,6 +51,7 @@ export async function identifyArtifact(file: string): Promise<ArtifactFile> {
 	} catch (error) {
 		throw unreadable(error);
 	}
+	if (isEncryptedArtifact(start)) throw encryptedWithoutKey(where);
 	const base = {path: where, target, name, bytes: stats.bytes, modifiedAt: stats.modifiedAt};
 	if (start.length >= 262 && start.subarray(257, 262).toString('latin1') === 'ustar') return {...base, kind: 'archive', compression: 'none'};
 	if (start.subarray(0, 4).equals(ZSTD_MAGIC)) return {...base, kind: 'sql', compression: 'zstd'};

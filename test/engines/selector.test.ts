@@ -4,7 +4,6 @@ import {availabilityRows, findEngine} from '../../source/engines/registry.ts';
 import {PHYSICAL_THRESHOLD_BYTES, selectEngine} from '../../source/engines/selector.ts';
 import {cloneEngine} from '../../source/engines/clone/index.ts';
 import {snapshotEngine} from '../../source/engines/snapshot/index.ts';
-import {streamingEngine} from '../../source/engines/streaming/index.ts';
 import {mysqlLogicalEngine} from '../../source/engines/mysql-logical/index.ts';
 import {UsageError} from '../../source/core/errors.ts';
 import {availability, type BackupEngine} from '../../source/engines/types.ts';
@@ -67,11 +66,12 @@ describe('snapshot availability', () => {
 	});
 });
 
-describe('streaming and logical availability', () => {
-	test('streaming needs an s3:// destination', () => {
-		assert.match(streamingEngine.checkAvailability(mysqlEnvironment()).reason!, /object-store destinations/);
-		const withS3 = streamingEngine.checkAvailability(mysqlEnvironment(), {destination: 's3://b/p'});
-		assert.doesNotMatch(withS3.reason!, /object-store destinations/);
+describe('logical availability and object-store destinations', () => {
+	test('an s3:// destination leaves the logical engines available and makes the physical ones say they write to local disk only', () => {
+		const rows = availabilityRows(mysqlEnvironment(), {destination: 's3://b/p/'});
+		assert.equal(rows.find((row) => row.name === 'mysqldump')!.availability.available, true);
+		for (const name of ['clone', 'snapshot']) assert.match(rows.find((row) => row.name === name)!.availability.reason!, /writes to local disk only; it cannot stream to s3:\/\/b\/p\//);
+		assert.doesNotMatch(availabilityRows(mysqlEnvironment()).find((row) => row.name === 'clone')!.availability.reason ?? '', /local disk only/);
 	});
 
 	test('mysqldump: SELECT missing is a reason, RELOAD missing a warning; PostgreSQL is refused', () => {
@@ -83,8 +83,8 @@ describe('streaming and logical availability', () => {
 	});
 
 	test('rows list only the engines for the database type', () => {
-		assert.deepEqual(availabilityRows(mysqlEnvironment()).map((row) => row.name), ['mysqldump', 'clone', 'snapshot', 'streaming']);
-		assert.deepEqual(availabilityRows(postgresEnvironment()).map((row) => row.name), ['postgres-logical', 'snapshot', 'streaming']);
+		assert.deepEqual(availabilityRows(mysqlEnvironment()).map((row) => row.name), ['mysqldump', 'clone', 'snapshot']);
+		assert.deepEqual(availabilityRows(postgresEnvironment()).map((row) => row.name), ['postgres-logical', 'snapshot']);
 	});
 
 	test('findEngine resolves aliases by database type and refuses unknown names', () => {
@@ -172,10 +172,14 @@ describe('engine selection criteria', () => {
 		assert.match(selection.reasons[0]!, /unknown \(no SELECT on information_schema\)/);
 	});
 
-	test('an s3:// destination → streaming, whatever the size', () => {
-		const selection = selectEngine(mysqlEnvironment(), {destination: 's3://backups/db.tar'});
-		assert.equal(selection.preferred, 'streaming');
-		assert.ok(selection.reasons.some((reason) => /object store/.test(reason)));
+	test('an s3:// destination: the engine the server calls for, written to the object store; a physical preference falls back to the logical dump', () => {
+		const small = selectEngine(mysqlEnvironment(), {destination: 's3://backups/db.tar'});
+		assert.equal(small.engine, 'mysqldump');
+		assert.ok(small.reasons.some((reason) => /s3:\/\/backups\/db\.tar is an object store: the backup streams there/.test(reason)));
+		const big = selectEngine(mysqlEnvironment({dataSize: known({totalBytes: PHYSICAL_THRESHOLD_BYTES + 1, databases: []}, 's')}), {destination: 's3://backups/'});
+		assert.equal(big.preferred, 'clone');
+		assert.equal(big.engine, 'mysqldump');
+		assert.match(big.reasons.at(-1)!, /clone is not available \(.*cannot stream to s3:\/\/backups\/\); falling back to mysqldump/);
 	});
 
 	test('large PostgreSQL on btrfs → snapshot; small → postgres-logical', () => {
@@ -189,7 +193,6 @@ describe('engine selection criteria', () => {
 			['mysqldump', true],
 			['clone', false],
 			['snapshot', false],
-			['streaming', false],
 		]);
 	});
 });

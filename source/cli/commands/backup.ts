@@ -3,10 +3,12 @@ import {cpus} from 'node:os';
 import path from 'node:path';
 import {badArguments, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
-import {defaultBackupPath} from '../../core/backup-name.ts';
+import {backupFileName, defaultBackupPath} from '../../core/backup-name.ts';
+import {isObjectStoreDestination} from '../../engines/types.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {outputWriteError} from '../../storage/disk-errors.ts';
 import {emitResult} from '../../services/results.ts';
+import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
 
 type BackupKind = 'single' | 'physical' | 'stream';
@@ -17,7 +19,7 @@ const USAGE = 'Usage: dbbackup backup single DB | backup multiple DB1 DB2 … | 
 export async function backupCommand(ctx: CommandContext, kind: BackupKind): Promise<void> {
 	const databases = backupDatabases(ctx, kind);
 	const config = ctx.loaded.config;
-	const given = kind === 'stream' ? ctx.flags.target : (ctx.flags.output ?? config.output.path);
+	const given = kind === 'stream' ? (ctx.flags.target ?? ctx.flags.output) : (ctx.flags.output ?? ctx.flags.target ?? config.output.path);
 	if (!given) {
 		throw new UsageError({
 			code: 'MISSING_OUTPUT',
@@ -25,12 +27,18 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			hint: 'Or set output.path in the config file (a file, or a directory that gets one file per backup).',
 		});
 	}
-	if (kind === 'stream' && !/^s3:\/\//i.test(given)) {
-		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/backup.tar.zst'});
+	const objectStore = isObjectStoreDestination(given);
+	if (kind === 'stream' && !objectStore) {
+		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});
 	}
 	const format = config.output.format;
-	const output = kind === 'stream' ? given : await outputFile(given, databases, format);
-	const requested = kind === 'stream' ? 'streaming' : (ctx.flags.engine ?? (config.backup.engine === 'auto' ? undefined : config.backup.engine));
+	const storage = await storageOptionsFor(config, 'write', ctx.bus, ctx.env);
+	// stream-backup --workers is the seed's parts in flight; the dump then takes its usual workers
+	const uploadWorkers = kind === 'stream' && ctx.flags.workers !== undefined;
+	if (uploadWorkers) storage.s3 = {...storage.s3, workers: ctx.flags.workers};
+	const naming = {databases, format, encrypted: storage.encryption !== undefined};
+	const output = objectStore ? objectName(given, naming) : await outputFile(given, naming);
+	const requested = ctx.flags.engine ?? (config.backup.engine === 'auto' ? undefined : config.backup.engine);
 	const outcome = await runBackup(
 		{
 			target: ctx.targets[0]!,
@@ -40,7 +48,8 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			format,
 			compress: parseCompression(config.output.compress),
 			level: config.output.level,
-			workers: config.output.workers ?? cpus().length,
+			storage,
+			workers: (uploadWorkers ? undefined : config.output.workers) ?? cpus().length,
 			chunkRows: ctx.flags.chunkRows,
 			noLock: ctx.flags.noLock,
 			ddlLock: ctx.flags.ddlLock,
@@ -53,11 +62,23 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 	emitResult(ctx.bus, {kind: 'backup', engine: outcome.engine, result: outcome.result});
 }
 
+interface Naming {
+	databases: string[];
+	format: 'archive' | 'sql';
+	/** an encrypted backup's name does not give its databases away */
+	encrypted: boolean;
+}
+
+/** An `s3://bucket/prefix/` URL ending in `/` gets an object named by backupFileName under it; any other URL names the object. */
+function objectName(given: string, {databases, format, encrypted}: Naming): string {
+	return given.endsWith('/') ? `${given}${backupFileName(databases, new Date(), format, undefined, encrypted)}` : given;
+}
+
 /**
  * A directory (existing, or written with a trailing /) gets a file named by defaultBackupPath inside
  * it; a missing one is created (mode 0700: backups hold all the data), as mydumper does.
  */
-async function outputFile(given: string, databases: string[], format: 'archive' | 'sql'): Promise<string> {
+async function outputFile(given: string, {databases, format, encrypted}: Naming): Promise<string> {
 	let directory = given.endsWith('/');
 	if (!directory) {
 		try {
@@ -72,7 +93,7 @@ async function outputFile(given: string, databases: string[], format: 'archive' 
 	} catch (error) {
 		throw outputWriteError(error, given, 'create') ?? new UsageError({code: 'OUTPUT_DIR_UNWRITABLE', message: `cannot create the output directory ${given}: ${(error as Error).message}`, hint: 'Check --output (or output.path) and the permissions of its parent.', cause: error});
 	}
-	return defaultBackupPath(given, databases, new Date(), format);
+	return defaultBackupPath(given, databases, new Date(), format, undefined, encrypted);
 }
 
 /** mkdir -p, mode 0700; a refusal comes with its own errno. */

@@ -2,6 +2,7 @@ import {cpus} from 'node:os';
 import {badArguments, badFlagUse, unexpectedArgument} from '../../core/errors.ts';
 import {runPointInTimeRestore, runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
+import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
 
 const USAGE =
@@ -34,6 +35,7 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 	const request = {
 		target: ctx.targets[0]!,
 		artifact,
+		storage: await storageOptionsFor(ctx.loaded.config, 'read', ctx.bus, ctx.env),
 		targetDb: ctx.flags.targetDb,
 		tables,
 		workers: ctx.loaded.config.output.workers ?? cpus().length,

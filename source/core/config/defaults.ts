@@ -5,6 +5,7 @@ export function defaultConfig(): Config {
 	return {
 		connection: {},
 		output: {format: 'archive', compress: 'zstd'},
+		s3: {},
 		backup: {
 			engine: 'auto',
 			clone: {remote: {enabled: false}},

@@ -21,6 +21,8 @@ export const ENVIRONMENT_VARIABLES = [
 	{name: 'DBBACKUP_COMPRESS', key: 'output.compress'},
 	{name: 'DBBACKUP_LEVEL', key: 'output.level'},
 	{name: 'DBBACKUP_WORKERS', key: 'output.workers'},
+	{name: 'DBBACKUP_ENCRYPT', key: 'output.encrypt'},
+	{name: 'DBBACKUP_ENCRYPTION_KEY_FILE', key: 'output.encryption_key_file'},
 ] as const;
 
 export type EnvironmentVariableName = (typeof ENVIRONMENT_VARIABLES)[number]['name'];

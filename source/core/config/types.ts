@@ -20,9 +20,19 @@ export interface Config {
 		compress: Compression;
 		level?: number;
 		workers?: number;
+		encrypt?: boolean;
+		encryption_key_file?: string;
+	};
+	s3: {
+		endpoint?: string;
+		region?: string;
+		path_style?: boolean;
+		storage_class?: string;
+		server_side_encryption?: 'AES256' | 'aws:kms';
+		sse_kms_key_id?: string;
 	};
 	backup: {
-		engine: 'auto' | 'mysqldump' | 'logical' | 'postgres-logical' | 'clone' | 'snapshot' | 'streaming';
+		engine: 'auto' | 'mysqldump' | 'logical' | 'postgres-logical' | 'clone' | 'snapshot';
 		clone: {
 			data_dir?: string;
 			remote: {enabled: boolean; donor_host?: string; donor_port?: number; donor_user?: string};

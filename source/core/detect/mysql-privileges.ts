@@ -88,7 +88,6 @@ export function mysqlEngineRequirements(flavor: MysqlFlavor, version: ServerVers
 	];
 	return {
 		mysqldump: logical,
-		streaming: logical,
 		clone: [requirement('BACKUP_ADMIN')],
 		// the snapshot engine freezes writes (FLUSH TABLES WITH READ LOCK / BACKUP STAGE) while the snapshot is taken
 		snapshot: [requirement('RELOAD')],

@@ -63,7 +63,6 @@ export function evaluatePostgresRole(facts: PostgresRoleFacts): PrivilegeInfo {
 		held: [...attributes, ...facts.memberOf],
 		perEngine: {
 			'postgres-logical': {ok: logicalMissing.length === 0, missing: logicalMissing},
-			streaming: {ok: logicalMissing.length === 0, missing: [...logicalMissing]},
 			snapshot: {ok: snapshotMissing.length === 0, missing: snapshotMissing},
 		},
 	};

@@ -7,6 +7,7 @@ import {orderWork, planChunks, type Chunk} from './chunks.ts';
 import {openConsistentSnapshot, warnUncoveredTables, type ConsistentSnapshot, type Coordinates, type LockMethod} from './consistency.ts';
 import {definitionChangedError} from './ddl-lock.ts';
 import {readDefinitionsAtPoint, type PointDefinitions} from './definitions-at-point.ts';
+import type {StorageOptions} from '../../storage/target/index.ts';
 import {createArchiveOutput} from './output-archive.ts';
 import {createScriptOutput} from './output-script.ts';
 import type {ServerVersion} from './server.ts';
@@ -38,6 +39,7 @@ export interface MysqlDumpOptions {
 	level?: number;
 	/** the artifact's path; written as `<output>.partial` and renamed when complete */
 	output: string;
+	storage?: StorageOptions;
 	maxStatementBytes?: number;
 }
 
@@ -119,8 +121,8 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 	const startedAt = new Date().toISOString();
 	const output: DumpOutput =
 		options.format === 'archive'
-			? await createArchiveOutput({path: options.output, settings: options.settings, compression: options.compression ?? 'zstd', level: options.level, workers: options.workers, options: optionsRecord(options), bus})
-			: await createScriptOutput({path: options.output});
+			? await createArchiveOutput({path: options.output, storage: options.storage, settings: options.settings, compression: options.compression ?? 'zstd', level: options.level, workers: options.workers, options: optionsRecord(options), bus})
+			: await createScriptOutput({path: options.output, storage: options.storage});
 	bus.stage('snapshot', options.noLock ? 'opening snapshots and reading definitions without a lock' : 'taking the global lock briefly');
 	let snapshot: ConsistentSnapshot<PointDefinitions>;
 	try {

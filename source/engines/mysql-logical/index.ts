@@ -1,7 +1,7 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
 import {UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
-import {openArchive} from '../../storage/archive/reader.ts';
+import {openArchiveIn} from '../../storage/archive/reader.ts';
 import {identifyArtifact} from '../../storage/artifact.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
@@ -80,6 +80,7 @@ export const mysqlLogicalEngine: BackupEngine = {
 				compression: options.format === 'archive' ? parseCompression(options.compress) : undefined,
 				level: options.level,
 				output: options.output,
+				storage: options.storage,
 			},
 			bus,
 		);
@@ -98,10 +99,10 @@ export const mysqlLogicalEngine: BackupEngine = {
 	},
 
 	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
-		const artifact = await identifyArtifact(options.artifact);
+		const artifact = await identifyArtifact(options.artifact, options.storage);
 		if (artifact.kind === 'archive') {
 			const {restoreMysqlArchive} = await import('./restore-archive.ts');
-			const result = await restoreMysqlArchive({...options, archive: await openArchive(artifact.path)}, bus);
+			const result = await restoreMysqlArchive({...options, archive: await openArchiveIn(artifact.target, artifact.name)}, bus);
 			return {artifact: artifact.path, ...result};
 		}
 		if (options.tables && options.tables.length > 0) {

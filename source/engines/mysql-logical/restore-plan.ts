@@ -1,5 +1,5 @@
 import {connectMysql} from '../../core/connect.ts';
-import {openArchive} from '../../storage/archive/reader.ts';
+import {openArchiveIn} from '../../storage/archive/reader.ts';
 import {identifyArtifact} from '../../storage/artifact.ts';
 import type {RestoreOptions, RestorePlan} from '../types.ts';
 import {namedDatabase, selectForRestore} from './restore-selection.ts';
@@ -7,10 +7,10 @@ import {inspectTargets} from './restore-target.ts';
 
 /** Where a restore of an archive or script would go on a MySQL/MariaDB server, and whether it would replace data; changes nothing. */
 export async function planMysqlRestore(options: RestoreOptions): Promise<RestorePlan> {
-	const artifact = await identifyArtifact(options.artifact);
+	const artifact = await identifyArtifact(options.artifact, options.storage);
 	const databases =
 		artifact.kind === 'archive'
-			? selectForRestore((await openArchive(artifact.path)).manifest, options).databases
+			? selectForRestore((await openArchiveIn(artifact.target, artifact.name)).manifest, options).databases
 			: options.targetDb
 				? [namedDatabase(options.targetDb)]
 				: [];

@@ -11,6 +11,7 @@ import {readDatabaseToc} from './ddl/read-toc.ts';
 import type {DataTable} from './ddl/types.ts';
 import {qualifiedName} from './identifiers.ts';
 import {listLargeObjects, readLargeObject} from './large-objects.ts';
+import type {StorageOptions} from '../../storage/target/index.ts';
 import {createPostgresArchiveOutput} from './output-archive.ts';
 import {createPostgresScriptOutput} from './output-script.ts';
 import type {DumpedDatabase, PostgresDumpOutput} from './output.ts';
@@ -27,6 +28,7 @@ export interface PostgresDumpOptions {
 	compression?: Compression;
 	level?: number;
 	output: string;
+	storage?: StorageOptions;
 	noOwner?: boolean;
 	noPrivileges?: boolean;
 }
@@ -185,9 +187,10 @@ export async function dumpPostgres(options: PostgresDumpOptions, bus: EventBus):
 	}
 	const output =
 		options.format === 'sql'
-			? await createPostgresScriptOutput(options.output)
+			? await createPostgresScriptOutput(options.output, options.storage)
 			: await createPostgresArchiveOutput({
 					path: options.output,
+					storage: options.storage,
 					settings: options.settings,
 					compression: options.compression ?? 'zstd',
 					level: options.level,

@@ -1,7 +1,7 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
 import {UsageError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
-import {openArchive} from '../../storage/archive/reader.ts';
+import {openArchiveIn} from '../../storage/archive/reader.ts';
 import {identifyArtifact} from '../../storage/artifact.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {missingPrivileges} from '../facts.ts';
@@ -57,6 +57,7 @@ export const postgresLogicalEngine: BackupEngine = {
 				compression: options.format === 'archive' ? parseCompression(options.compress) : undefined,
 				level: options.level,
 				output: options.output,
+				storage: options.storage,
 				noOwner: options.noOwner,
 				noPrivileges: options.noPrivileges,
 			},
@@ -76,10 +77,10 @@ export const postgresLogicalEngine: BackupEngine = {
 	},
 
 	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
-		const artifact = await identifyArtifact(options.artifact);
+		const artifact = await identifyArtifact(options.artifact, options.storage);
 		if (artifact.kind === 'archive') {
 			const {restorePostgresArchive} = await import('./restore-archive.ts');
-			const result = await restorePostgresArchive({...options, archive: await openArchive(artifact.path)}, bus);
+			const result = await restorePostgresArchive({...options, archive: await openArchiveIn(artifact.target, artifact.name)}, bus);
 			return {artifact: artifact.path, ...result};
 		}
 		const archiveOnly = ([['--tables', (options.tables?.length ?? 0) > 0], ['--schema-only', options.schemaOnly], ['--data-only', options.dataOnly]] as const).filter(([, given]) => given);

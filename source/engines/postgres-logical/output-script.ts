@@ -1,7 +1,7 @@
 import {randomInt} from 'node:crypto';
 import type {Readable} from 'node:stream';
 import {lineComment} from '../sql-script/comment.ts';
-import {targetFor} from '../../storage/target/index.ts';
+import {targetFor, type StorageOptions} from '../../storage/target/index.ts';
 import {TOC_SESSION_SETTINGS} from './ddl/session.ts';
 import type {DdlEntry} from './ddl/types.ts';
 import {qualifiedName} from './identifiers.ts';
@@ -31,8 +31,8 @@ export function restrictKey(): string {
  * `pg_dump -Fp`: session settings, pre-data definitions, each table's rows as a COPY … FROM stdin block,
  * sequence values, large objects, then post-data. Written in order, so the dump runs on one connection.
  */
-export async function createPostgresScriptOutput(path: string): Promise<PostgresDumpOutput> {
-	const {target, name} = targetFor(path);
+export async function createPostgresScriptOutput(path: string, storage?: StorageOptions): Promise<PostgresDumpOutput> {
+	const {target, name} = await targetFor(path, storage);
 	const script = await target.openPartial(name);
 	let bytes = 0;
 	const key = restrictKey();

@@ -12,7 +12,7 @@ import {readPieces, type MemberPiece, type MemberProblem} from './reader-threads
 import {hashFileRanges} from './range-hashes.ts';
 import {indexTar, type PositionedReader, type TarEntry} from './tar-index.ts';
 import {hashRangesOf, rangeReader} from './target-reads.ts';
-import {targetFor, type ArtifactTarget} from '../target/index.ts';
+import {targetFor, type ArtifactTarget, type StorageOptions} from '../target/index.ts';
 import {readBytes} from '../target/read-bytes.ts';
 
 /** A manifest larger than this is not something dbbackup writes (it would describe millions of members). */
@@ -326,8 +326,8 @@ class TarArchive implements OpenArchive {
  * data is read), reads and validates manifest.json, which must be the last member. A cut, a corrupt
  * header or a missing or invalid manifest is an IntegrityError naming the archive.
  */
-export function openArchive(archivePath: string): Promise<OpenArchive> {
-	const {target, name} = targetFor(archivePath);
+export async function openArchive(archivePath: string, storage?: StorageOptions): Promise<OpenArchive> {
+	const {target, name} = await targetFor(archivePath, storage);
 	return openArchiveIn(target, name);
 }
 

@@ -1,4 +1,4 @@
-import {availableParallelism, tmpdir} from 'node:os';
+import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
@@ -11,15 +11,17 @@ import {MeterStream} from '../hash.ts';
 import {Slots} from '../slots.ts';
 import {MANIFEST_FORMAT_VERSION, manifestProblems, serializeManifest, type Manifest, type ManifestMember} from './manifest.ts';
 import {MANIFEST_NAME, memberPathProblem, sidecarPathOf} from './member-path.ts';
-import {SpillBuffer} from './spill-buffer.ts';
+import {LocalSpillStore, SpillBuffer, TargetSpillStore, type SpillStore} from './spill-buffer.ts';
 import {outputWriteError} from '../disk-errors.ts';
-import {targetFor, type ArtifactTarget, type PartialArtifact} from '../target/index.ts';
+import {targetFor, type ArtifactTarget, type PartialArtifact, type StorageOptions} from '../target/index.ts';
 
 export const DEFAULT_SPILL_THRESHOLD = 64 * 1024 * 1024;
 
 export interface ArchiveWriterOptions {
 	/** where the archive goes (a path; targetFor picks the target); written as a partial artifact, committed at the end */
 	path: string;
+	/** S3 settings and encryption of the target */
+	storage?: StorageOptions;
 	compression: Compression;
 	/** codec level; the codec default when absent */
 	level?: number;
@@ -28,7 +30,7 @@ export interface ArchiveWriterOptions {
 	overwrite?: boolean;
 	/** stored bytes of one member held in memory before it moves to a temp file (default 64 MiB) */
 	spillThreshold?: number;
-	/** where spilled members go (default: the archive's directory, or the temp directory for a target that is not local); the files are unlinked at once */
+	/** where spilled members go (default: the archive's directory, or scratch artifacts beside it for a target that is not local); the local files are unlinked at once */
 	spillDir?: string;
 	/** members compressed at the same time (default: one per core); memory is about this × spillThreshold */
 	concurrency?: number;
@@ -298,9 +300,9 @@ class TarArchiveWriter implements ArchiveWriter {
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
 		const stages = stagesFor(compression, level);
-		const local = this.target.localPath(this.file.name);
-		const spillDir = this.options.spillDir ?? (local === undefined ? tmpdir() : path.dirname(local));
-		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillDir);
+		const spillStore = this.spillStore();
+		const spillDir = spillStore.location;
+		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillStore);
 		let appended = false;
 		try {
 			release = await this.slots.acquire();
@@ -349,6 +351,13 @@ class TarArchiveWriter implements ArchiveWriter {
 			release?.();
 			await spill.dispose();
 		}
+	}
+
+	/** The archive's directory, a given spillDir, or (a target with no local files, such as S3) scratch artifacts of the target: never local disk the user did not choose. */
+	private spillStore(): SpillStore {
+		if (this.options.spillDir !== undefined) return new LocalSpillStore(this.options.spillDir);
+		const local = this.target.localPath(this.file.name);
+		return local === undefined ? new TargetSpillStore(this.target, this.file.name) : new LocalSpillStore(path.dirname(local));
 	}
 
 	/** Runs appends one at a time; a failed append poisons the archive. */
@@ -406,7 +415,7 @@ export async function createArchiveWriter(options: ArchiveWriterOptions): Promis
 	for (const [key, value] of [['spillThreshold', options.spillThreshold], ['concurrency', options.concurrency], ['flushEveryBytes', options.flushEveryBytes]] as const) {
 		if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${key} must be a whole number above 0, not ${value}`);
 	}
-	const {target, name} = targetFor(options.path);
+	const {target, name} = await targetFor(options.path, options.storage);
 	const file = await target
 		.openPartial(name, {replace: options.overwrite ?? false, ...(options.flushEveryBytes === undefined ? {} : {flushEveryBytes: options.flushEveryBytes})})
 		.catch((error: unknown) => {

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import {EngineUnavailableError} from '../../core/errors.ts';
+import type {EncryptionKeySource} from '../crypto/key.ts';
+import type {S3SettingsInput} from '../s3/settings.ts';
+import type {S3TargetOptions} from '../s3/target.ts';
 import {LocalDirectoryTarget} from './local-directory.ts';
 import type {ArtifactTarget} from './types.ts';
 
@@ -11,25 +13,55 @@ export interface ArtifactLocation {
 	name: string;
 }
 
+/**
+ * How artifacts are stored, beyond where: the object store's settings and the encryption key. Given
+ * once by the command line or the app and passed down to whatever opens a target, so every engine
+ * writes to any target through the same stages.
+ */
+export interface StorageOptions {
+	/** S3 settings from the config file and flags; the environment (AWS_*) and defaults fill the rest */
+	s3?: S3SettingsInput;
+	/** tests: shorter retries; resume journals: each part S3 accepted */
+	s3Target?: S3TargetOptions;
+	/**
+	 * With a key, what is written is encrypted (format DBBKENC), and what is read is decrypted when it
+	 * is encrypted and read as it is when not.
+	 */
+	encryption?: EncryptionKeySource;
+}
+
 const S3_URL = /^s3:\/\//i;
 
-function refuseS3(location: string): never {
-	throw new EngineUnavailableError({
-		code: 'TARGET_NOT_BUILT',
-		message: `${location}: the S3 target is not built in this version of dbbackup (planned: writing and reading backups in S3).`,
-		hint: 'Use a local directory (--output DIR/), and copy the files to S3 from there.',
-	});
+export function isObjectStoreUrl(location: string): boolean {
+	return S3_URL.test(location);
+}
+
+/*
+ * The S3 client and the cipher code load only when a run uses them: a binlog streamer writing to a
+ * local directory should not carry the AWS SDK in memory.
+ */
+async function withStages(target: ArtifactTarget, storage: StorageOptions): Promise<ArtifactTarget> {
+	if (!storage.encryption) return target;
+	const {EncryptedTarget} = await import('../crypto/encrypted-target.ts');
+	return new EncryptedTarget(target, storage.encryption);
 }
 
 /** The target and name of the artifact at `output`: a local path (its directory, its file name) or an `s3://` URL. */
-export function targetFor(output: string): ArtifactLocation {
-	if (S3_URL.test(output)) refuseS3(output);
+export async function targetFor(output: string, storage: StorageOptions = {}): Promise<ArtifactLocation> {
+	if (isObjectStoreUrl(output)) {
+		const [{s3TargetFor}, {resolveS3Settings}] = await Promise.all([import('../s3/target.ts'), import('../s3/settings.ts')]);
+		const {target, name} = s3TargetFor(output, resolveS3Settings(storage.s3), storage.s3Target);
+		return {target: await withStages(target, storage), name};
+	}
 	const file = path.resolve(output);
-	return {target: new LocalDirectoryTarget(path.dirname(file)), name: path.basename(file)};
+	return {target: await withStages(new LocalDirectoryTarget(path.dirname(file)), storage), name: path.basename(file)};
 }
 
 /** The target whose root is `location`: a local directory or an `s3://` URL prefix. */
-export function directoryTarget(location: string): ArtifactTarget {
-	if (S3_URL.test(location)) refuseS3(location);
-	return new LocalDirectoryTarget(location);
+export async function directoryTarget(location: string, storage: StorageOptions = {}): Promise<ArtifactTarget> {
+	if (isObjectStoreUrl(location)) {
+		const [{s3DirectoryTarget}, {resolveS3Settings}] = await Promise.all([import('../s3/target.ts'), import('../s3/settings.ts')]);
+		return withStages(s3DirectoryTarget(location, resolveS3Settings(storage.s3), storage.s3Target), storage);
+	}
+	return withStages(new LocalDirectoryTarget(location), storage);
 }

@@ -5,9 +5,9 @@ import {formatBytes} from '../../core/format.ts';
 import {isRunLocked} from './run-lock.ts';
 import type {RemovedLeftover} from './types.ts';
 
-/** What a backup leaves beside artifact X while it runs: X.partial, X.meta.json.partial, .X.parts-*. */
+/** What a backup leaves beside artifact X while it runs: X.partial, X.meta.json.partial, .X.parts-*, and .X.spill-* (members spilled through the target, when it encrypts). */
 const ARTIFACT = String.raw`(.+\.(?:tar|sql))`;
-const PATTERNS = [new RegExp(`^${ARTIFACT}\\.partial$`), new RegExp(`^${ARTIFACT}\\.meta\\.json\\.partial$`), new RegExp(`^\\.${ARTIFACT}\\.parts-[^/]+$`)];
+const PATTERNS = [new RegExp(`^${ARTIFACT}\\.partial$`), new RegExp(`^${ARTIFACT}\\.meta\\.json\\.partial$`), new RegExp(`^\\.${ARTIFACT}\\.parts-[^/]+$`), new RegExp(`^\\.${ARTIFACT}\\.spill-[^/]+$`)];
 
 /**
  * A run holds the lock on its `.partial` within milliseconds of creating it; one younger than this is

@@ -3,7 +3,10 @@ import {randomBytes} from 'node:crypto';
 import {chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import {EngineUnavailableError, UsageError, WorkError} from '../../../source/core/errors.ts';
+import {UsageError, WorkError} from '../../../source/core/errors.ts';
+import {rawKeySource} from '../../../source/storage/crypto/key.ts';
+import {EncryptedTarget} from '../../../source/storage/crypto/encrypted-target.ts';
+import {S3Target} from '../../../source/storage/s3/target.ts';
 import {isRunLocked} from '../../../source/storage/target/run-lock.ts';
 import {LocalDirectoryTarget} from '../../../source/storage/target/local-directory.ts';
 import {directoryTarget, targetFor} from '../../../source/storage/target/index.ts';
@@ -170,25 +173,24 @@ describe('reading, listing, deleting', () => {
 });
 
 describe('targetFor', () => {
-	test('a local path is the local directory target of its directory, and the file name', () => {
+	test('a local path is the local directory target of its directory, and the file name', async () => {
 		const {root} = fresh();
-		const {target, name} = targetFor(path.join(root, 'sub', '..', 'a.tar'));
+		const {target, name} = await targetFor(path.join(root, 'sub', '..', 'a.tar'));
 		assert.ok(target instanceof LocalDirectoryTarget);
 		assert.equal(target.root, root);
 		assert.equal(name, 'a.tar');
-		assert.equal((directoryTarget(root) as LocalDirectoryTarget).root, root);
+		assert.equal(((await directoryTarget(root)) as LocalDirectoryTarget).root, root);
 	});
 
-	test('an s3:// URL is refused as not built yet (exit 4)', () => {
-		for (const make of [() => targetFor('s3://bucket/backups/a.tar'), () => directoryTarget('S3://bucket/backups/')]) {
-			assert.throws(make, (error: unknown) => {
-				assert.ok(error instanceof EngineUnavailableError);
-				assert.equal(error.code, 'TARGET_NOT_BUILT');
-				assert.equal(error.exitCode, 4);
-				assert.match(error.message, /^s3:\/\/bucket\/backups\/\S*: the S3 target is not built in this version of dbbackup/i);
-				return true;
-			});
-		}
+	test('an s3:// URL is the S3 target of its prefix, and the object name; with a key, either is wrapped in the encryption stage', async () => {
+		const {target, name} = await targetFor('s3://bucket/backups/a.tar', {s3: {endpoint: 'http://127.0.0.1:9'}});
+		assert.ok(target instanceof S3Target);
+		assert.equal(name, 'a.tar');
+		assert.equal(target.describe(name), 's3://bucket/backups/a.tar');
+		assert.equal((await directoryTarget('S3://bucket/backups/', {s3: {endpoint: 'http://127.0.0.1:9'}})).describe('b.tar'), 's3://bucket/backups/b.tar');
+		const encrypted = await targetFor(path.join(fresh().root, 'c.tar'), {encryption: rawKeySource(randomBytes(32))});
+		assert.ok(encrypted.target instanceof EncryptedTarget);
+		assert.ok((encrypted.target as EncryptedTarget).inner instanceof LocalDirectoryTarget);
 	});
 });
 
