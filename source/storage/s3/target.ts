@@ -22,6 +22,9 @@ import {appearedMeanwhile, putObject} from './put-object.ts';
 import {MultipartUploader, type UploadedPart, type UploaderStats} from './uploader.ts';
 import {formatS3Url, parseS3Url} from './url.ts';
 
+/** What a backup spills beside archive X in the bucket while it runs (storage/archive/spill-buffer.ts). */
+const SCRATCH_OBJECT = /^\.(.+\.(?:tar|sql))\.spill-[^/]+$/;
+
 /** An unfinished multipart upload older than this is a dead run's: no backup runs for a day between two parts. */
 export const DEAD_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -207,14 +210,14 @@ export class S3Target implements ArtifactTarget {
 	 * nothing to sweep.
 	 */
 	async removeDeadLeftovers(bus?: EventBus): Promise<RemovedLeftover[]> {
+		const removed = await this.removeDeadScratch(bus);
 		let uploads: MultipartUpload[];
 		try {
 			uploads = await this.multipartUploads();
 		} catch (error) {
-			if (s3CodeOf(error) === 'NotImplemented') return [];
+			if (s3CodeOf(error) === 'NotImplemented') return removed;
 			throw s3Error(error, {url: this.url, action: 'list the unfinished uploads under', endpoint: this.connection.endpoint});
 		}
-		const removed: RemovedLeftover[] = [];
 		const now = Date.now();
 		for (const upload of uploads) {
 			const key = upload.Key ?? '';
@@ -234,6 +237,19 @@ export class S3Target implements ArtifactTarget {
 			}
 			removed.push({path: url, bytes: bytes ?? 0});
 			bus?.warn(`removed the unfinished upload of ${url} (${size}started ${upload.Initiated.toISOString()}), left by a backup that is no longer running`, {code: 'LEFTOVERS_REMOVED'});
+		}
+		return removed;
+	}
+
+	/** Scratch objects (`.NAME.spill-*`, members a backup spilled) older than a day: their run died before it could delete them. */
+	private async removeDeadScratch(bus?: EventBus): Promise<RemovedLeftover[]> {
+		const removed: RemovedLeftover[] = [];
+		const now = Date.now();
+		for (const object of await this.list('.')) {
+			if (!SCRATCH_OBJECT.test(object.name) || now - object.modifiedAt.getTime() < DEAD_UPLOAD_AGE_MS) continue;
+			await this.delete(object.name);
+			removed.push({path: this.describe(object.name), bytes: object.bytes});
+			bus?.warn(`removed the scratch object ${this.describe(object.name)} (${formatBytes(object.bytes)}, written ${object.modifiedAt.toISOString()}), left by a backup that is no longer running`, {code: 'LEFTOVERS_REMOVED'});
 		}
 		return removed;
 	}

@@ -197,6 +197,24 @@ describe('put, list, stat, readRange, delete (requests recorded by our proxy)', 
 });
 
 describe('leftovers of dead runs (requests recorded by our proxy)', () => {
+	test('scratch objects of backups that died more than a day ago are deleted with a warning each; recent ones and other objects are kept (objects listed by our proxy)', async () => {
+		const target = fresh();
+		const old = new Date(Date.now() - DEAD_UPLOAD_AGE_MS - 60_000).toISOString();
+		const recent = new Date(Date.now() - 60_000).toISOString();
+		const object = (name: string, modified: string) => `<Contents><Key>${target.prefix}${name}</Key><LastModified>${modified}</LastModified><Size>4096</Size></Contents>`;
+		const listing = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${s3.bucket}</Name><Prefix>${target.prefix}.</Prefix><KeyCount>3</KeyCount><IsTruncated>false</IsTruncated>${object('.dead.tar.spill-1-0-ab12', old)}${object('.live.tar.spill-2-0-cd34', recent)}${object('.hidden-but-not-ours', old)}</ListBucketResult>`;
+		proxy.addRule({operation: 'ListObjectsV2', match: (request) => request.query.prefix === `${target.prefix}.`, fault: {kind: 'respond', status: 200, body: listing}});
+		const {bus, events} = recordingBus();
+		const removed = await target.removeDeadLeftovers(bus);
+		const url = `s3://${s3.bucket}/${target.prefix}.dead.tar.spill-1-0-ab12`;
+		assert.deepEqual(removed, [{path: url, bytes: 4096}]);
+		const deletes = proxy.requestsOf('DeleteObject').filter((request) => request.path.startsWith(`/${s3.bucket}/${target.prefix}`));
+		assert.deepEqual(deletes.map((request) => request.path), [`/${s3.bucket}/${target.prefix}.dead.tar.spill-1-0-ab12`]);
+		const warnings = events.filter((event) => event.type === 'warning');
+		assert.equal(warnings.length, 1);
+		assert.match(warnings[0]!.type === 'warning' ? warnings[0]!.message : '', /removed the scratch object .*\.dead\.tar\.spill-1-0-ab12 \(4\.0 KiB, written .*\), left by a backup that is no longer running/);
+	});
+
 	test('s3rver has no ListMultipartUploads: nothing to sweep', async () => {
 		const {bus, events} = recordingBus();
 		assert.deepEqual(await fresh().removeDeadLeftovers(bus), []);
