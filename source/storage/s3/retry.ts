@@ -71,6 +71,8 @@ export function errnoOf(error: unknown): string | undefined {
 export function failureKind(error: unknown): FailureKind | undefined {
 	if (!(error instanceof Error)) return undefined;
 	if (error.name === 'AbortError') return undefined;
+	// a call the store does not have (s3rver's ListMultipartUploads) answers the same the next time
+	if (s3CodeOf(error) === 'NotImplemented' || httpStatusOf(error) === 501) return undefined;
 	const byCode = RETRYABLE_S3_CODES[s3CodeOf(error) ?? ''];
 	if (byCode) return byCode;
 	const status = httpStatusOf(error);

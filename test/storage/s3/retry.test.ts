@@ -30,6 +30,8 @@ describe('which S3 failures are tried again', () => {
 		['404 NoSuchUpload', s3Answer(404, 'NoSuchUpload'), undefined],
 		['400 InvalidArgument', s3Answer(400, 'InvalidArgument'), undefined],
 		['412 PreconditionFailed', s3Answer(412, 'PreconditionFailed'), undefined],
+		['501 NotImplemented (a call the store lacks: it answers the same again)', s3Answer(501, 'NotImplemented'), undefined],
+		['501 with no S3 code', s3Answer(501, 'Unknown'), undefined],
 		['no credentials', Object.assign(new Error('Could not load credentials from any providers'), {name: 'CredentialsProviderError'}), undefined],
 		['an abort', Object.assign(new Error('The operation was aborted'), {name: 'AbortError'}), undefined],
 		['not an Error', 'text', undefined],
