@@ -18,7 +18,8 @@ import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip
 import {detectServer, logFindings} from '../services/environment.ts';
 import {describeArtifact, listArtifacts, planRestore, runRestore} from '../services/restore.ts';
 import {storageOptionsFor} from '../services/storage-options.ts';
-import {isObjectStoreUrl, type StorageOptions} from '../storage/target/index.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
+import type {StorageOptions} from '../storage/target/index.ts';
 import type {
 	AppController,
 	BackupChoices,

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto';
 import path from 'node:path';
+import {isObjectStoreUrl} from './object-store-url.ts';
 
 /** 2026-11-15T14:03:27.512Z → "20261115T140327.512Z": sorts as the time does, no characters a filesystem or shell minds. */
 export function utcStamp(date: Date): string {
@@ -40,5 +41,5 @@ export function backupFileName(databases: string[], now: Date, format: 'archive'
 export function defaultBackupPath(dir: string, databases: string[], now: Date, format: 'archive' | 'sql' = 'archive', tag?: string, encrypted = false): string {
 	const name = backupFileName(databases, now, format, tag, encrypted);
 	// an s3:// prefix is a URL: path.join would fold its "//"
-	return /^s3:\/\//i.test(dir) ? `${dir.replace(/\/?$/, '/')}${name}` : path.join(dir, name);
+	return isObjectStoreUrl(dir) ? `${dir.replace(/\/?$/, '/')}${name}` : path.join(dir, name);
 }

@@ -5,7 +5,8 @@ import {mysqlLogicalEngine} from './mysql-logical/index.ts';
 import {postgresLogicalEngine} from './postgres-logical/index.ts';
 import type {EngineAvailabilityRow} from './selection-types.ts';
 import {snapshotEngine} from './snapshot/index.ts';
-import {availability, isObjectStoreDestination, type Availability, type BackupEngine, type SelectionContext} from './types.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
+import {availability, type Availability, type BackupEngine, type SelectionContext} from './types.ts';
 
 export const ENGINES: readonly BackupEngine[] = [
 	mysqlLogicalEngine,
@@ -57,6 +58,6 @@ export function availabilityRows(env: DetectedEnvironment, context: SelectionCon
 
 /** An engine that writes only to local disk cannot take an object-store destination, whatever else it can do. */
 function withDestination(engine: BackupEngine, verdict: Availability, context: SelectionContext): Availability {
-	if (engine.capabilities.streaming || !isObjectStoreDestination(context.destination)) return verdict;
+	if (engine.capabilities.streaming || !isObjectStoreUrl(context.destination)) return verdict;
 	return availability([...verdict.reasons, `${engine.name} writes to local disk only; it cannot stream to ${context.destination}`], verdict.warnings, verdict.info);
 }

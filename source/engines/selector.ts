@@ -3,7 +3,8 @@ import {formatBytes} from '../core/format.ts';
 import {GiB} from './facts.ts';
 import {availabilityRows, ENGINES} from './registry.ts';
 import type {EngineSelection} from './selection-types.ts';
-import {isObjectStoreDestination, type BackupEngine, type EngineName, type SelectionContext, type SelectionState} from './types.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
+import type {BackupEngine, EngineName, SelectionContext, SelectionState} from './types.ts';
 
 /** Above this much data a physical copy beats a logical dump (the seed tool's rule). */
 export const PHYSICAL_THRESHOLD_BYTES = 10 * GiB;
@@ -38,7 +39,7 @@ export function selectEngine(env: DetectedEnvironment, context: SelectionContext
 		if (verdict.prefer) state.preferred = engine.name;
 	}
 	const preferred: EngineName = state.preferred ?? engines[engines.length - 1]!.name;
-	if (isObjectStoreDestination(context.destination)) {
+	if (isObjectStoreUrl(context.destination)) {
 		reasons.push(`Destination ${context.destination} is an object store: the backup streams there as it is taken, without local disk.`);
 	}
 

@@ -176,11 +176,6 @@ export interface SelectionContext {
 	destination?: string;
 }
 
-/** Whether a destination is an object store (an `s3://` URL) rather than a local path. */
-export function isObjectStoreDestination(destination: string | undefined): boolean {
-	return destination !== undefined && /^s3:\/\//i.test(destination);
-}
-
 export function availability(reasons: string[], warnings: string[] = [], info: Record<string, string> = {}): Availability {
 	return reasons.length === 0
 		? {available: true, reasons: [], warnings, info}

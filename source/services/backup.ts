@@ -64,7 +64,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	}
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
-	await (await targetFor(request.output, {s3: request.storage?.s3, s3Target: request.storage?.s3Target})).target.removeDeadLeftovers(bus);
+	await (await targetFor(request.output, request.storage)).target.removeDeadLeftovers(bus);
 	const {target, engine: _requested, ...options} = request;
 	let stage = 'backup';
 	const stopWatching = bus.on('stage', (event) => (stage = event.name));

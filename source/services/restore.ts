@@ -4,6 +4,7 @@ import type {DbType} from '../core/detect/types.ts';
 import {badFlagUse, badFlagValue, UsageError, wrongDbType} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {dbTypeLabel} from '../core/detect/describe.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
 import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/index.ts';
 import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
@@ -144,7 +145,7 @@ export async function runPointInTimeRestore(request: RestoreRequest, flags: Repl
 	if (request.target.dbType !== 'mysql') {
 		throw new UsageError({code: 'REPLAY_NEEDS_MYSQL', message: '--binlogs replays a MySQL/MariaDB binary log; the target server is PostgreSQL', hint: 'Point-in-time recovery for PostgreSQL is not built yet.'});
 	}
-	if (flags.binlogs.startsWith('s3://')) {
+	if (isObjectStoreUrl(flags.binlogs)) {
 		throw new UsageError({code: 'REPLAY_S3_UNSUPPORTED', message: `--binlogs ${flags.binlogs}: replaying from S3 is not built yet`, hint: 'Copy the binlog files into a local directory and point --binlogs at it.'});
 	}
 	const artifact = await identifyArtifact(request.artifact, request.storage);

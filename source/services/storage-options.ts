@@ -1,10 +1,8 @@
 import type {Config} from '../core/config/types.ts';
 import {UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
+import {keyGiven, loadEncryptionKey} from '../storage/crypto/key.ts';
 import type {StorageOptions} from '../storage/target/index.ts';
-
-/** The variables a key can come from besides a key file. */
-const KEY_VARIABLES = ['DBBACKUP_ENCRYPTION_KEY', 'DBBACKUP_PASSPHRASE'] as const;
 
 /** The S3 settings the config file and flags give (the AWS environment and defaults fill in the rest). */
 export function s3SettingsOf(config: Config): NonNullable<StorageOptions['s3']> {
@@ -29,8 +27,7 @@ export function s3SettingsOf(config: Config): NonNullable<StorageOptions['s3']> 
  */
 export async function storageOptionsFor(config: Config, purpose: 'write' | 'read', bus?: EventBus, env: NodeJS.ProcessEnv = process.env): Promise<StorageOptions> {
 	const keyFile = config.output.encryption_key_file;
-	const keyGiven = keyFile !== undefined || KEY_VARIABLES.some((name) => env[name] !== undefined);
-	const wantKey = purpose === 'write' ? config.output.encrypt === true : keyGiven;
+	const wantKey = purpose === 'write' ? config.output.encrypt === true : keyGiven({keyFile, env});
 	if (purpose === 'write' && !wantKey && keyFile !== undefined) {
 		throw new UsageError({
 			code: 'ENCRYPTION_KEY_WITHOUT_ENCRYPT',
@@ -40,7 +37,6 @@ export async function storageOptionsFor(config: Config, purpose: 'write' | 'read
 	}
 	const storage: StorageOptions = {s3: s3SettingsOf(config)};
 	if (!wantKey) return storage;
-	const {loadEncryptionKey} = await import('../storage/crypto/key.ts');
 	const loaded = await loadEncryptionKey({keyFile, env});
 	for (const warning of loaded.warnings) bus?.warn(warning);
 	bus?.log('info', `encryption key from ${loaded.origin}`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {badArguments, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
 import {backupFileName, defaultBackupPath} from '../../core/backup-name.ts';
-import {isObjectStoreDestination} from '../../engines/types.ts';
+import {isObjectStoreUrl} from '../../core/object-store-url.ts';
 import {parseCompression} from '../../storage/compression.ts';
 import {outputWriteError} from '../../storage/disk-errors.ts';
 import {emitResult} from '../../services/results.ts';
@@ -27,7 +27,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			hint: 'Or set output.path in the config file (a file, or a directory that gets one file per backup).',
 		});
 	}
-	const objectStore = isObjectStoreDestination(given);
+	const objectStore = isObjectStoreUrl(given);
 	if (kind === 'stream' && !objectStore) {
 		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});
 	}

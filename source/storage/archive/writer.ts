@@ -142,6 +142,9 @@ class TarArchiveWriter implements ArchiveWriter {
 	private readonly stop = new AbortController();
 	private readonly progress?: ProgressReporter;
 
+	/** where members too large for memory wait for their turn */
+	private readonly spillStore: SpillStore;
+
 	constructor(
 		private readonly target: ArtifactTarget,
 		private readonly file: PartialArtifact,
@@ -151,6 +154,7 @@ class TarArchiveWriter implements ArchiveWriter {
 	) {
 		this.path = target.describe(file.name);
 		this.partialPath = file.location;
+		this.spillStore = spillStoreFor(target, file.name, options.spillDir);
 		this.slots = new Slots(options.concurrency ?? availableParallelism());
 		if (options.bus) this.progress = new ProgressReporter(options.bus, `write ${this.path}`, 'bytes');
 		this.pumped = this.pump();
@@ -300,9 +304,8 @@ class TarArchiveWriter implements ArchiveWriter {
 	): Promise<ManifestMember> {
 		let release: (() => void) | undefined;
 		const stages = stagesFor(compression, level);
-		const spillStore = this.spillStore();
-		const spillDir = spillStore.location;
-		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, spillStore);
+		const spillDir = this.spillStore.location;
+		const spill = new SpillBuffer(this.options.spillThreshold ?? DEFAULT_SPILL_THRESHOLD, this.spillStore);
 		let appended = false;
 		try {
 			release = await this.slots.acquire();
@@ -353,13 +356,6 @@ class TarArchiveWriter implements ArchiveWriter {
 		}
 	}
 
-	/** The archive's directory, a given spillDir, or (a target with no local files, such as S3) scratch artifacts of the target: never local disk the user did not choose. */
-	private spillStore(): SpillStore {
-		if (this.options.spillDir !== undefined) return new LocalSpillStore(this.options.spillDir);
-		const local = this.target.localPath(this.file.name);
-		return local === undefined ? new TargetSpillStore(this.target, this.file.name) : new LocalSpillStore(path.dirname(local));
-	}
-
 	/** Runs appends one at a time; a failed append poisons the archive. */
 	private append(task: () => Promise<void>): Promise<void> {
 		const run = this.appendTail.then(async () => {
@@ -403,6 +399,13 @@ class TarArchiveWriter implements ArchiveWriter {
 	private throwIfFailed(): void {
 		if (this.failure) throw this.failure;
 	}
+}
+
+/** A given spillDir, the archive's directory, or (a target with no local files, such as S3) scratch artifacts of the target: never local disk the user did not choose. */
+function spillStoreFor(target: ArtifactTarget, name: string, spillDir: string | undefined): SpillStore {
+	if (spillDir !== undefined) return new LocalSpillStore(spillDir);
+	const local = target.localPath(name);
+	return local === undefined ? new TargetSpillStore(target, name) : new LocalSpillStore(path.dirname(local));
 }
 
 /**

@@ -98,6 +98,12 @@ async function readKeyFile(file: string): Promise<{key: Buffer; warnings: string
 	return {key, warnings};
 }
 
+/** Whether any of loadEncryptionKey's sources is given (set, even empty: loading then says what is wrong with it). */
+export function keyGiven(options: LoadKeyOptions = {}): boolean {
+	const env = options.env ?? process.env;
+	return options.keyFile !== undefined || env.DBBACKUP_ENCRYPTION_KEY !== undefined || env.DBBACKUP_PASSPHRASE !== undefined;
+}
+
 /**
  * The key to encrypt or decrypt with, from the first of: `--encryption-key-file FILE`, the variable
  * DBBACKUP_ENCRYPTION_KEY (base64 or hex of 32 bytes), the variable DBBACKUP_PASSPHRASE. None is

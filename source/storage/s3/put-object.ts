@@ -31,8 +31,10 @@ export function objectSettings(connection: S3Connection) {
 	};
 }
 
-export function appearedMeanwhile(url: string): UsageError {
-	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} appeared while this backup was written; it was left as it is; dbbackup does not overwrite a backup`, hint: 'Choose another output name, or move the existing object away first.'});
+/** The object at `url` exists (`when`: already, or it appeared while this backup was written): ARTIFACT_EXISTS, exit 2. */
+export function nameTaken(url: string, when: 'already' | 'meanwhile'): UsageError {
+	const what = when === 'already' ? 'already exists' : 'appeared while this backup was written; it was left as it is';
+	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} ${what}; dbbackup does not overwrite a backup`, hint: 'Choose another output name, or move the existing object away first.'});
 }
 
 /**
@@ -74,7 +76,7 @@ export async function putObject(connection: S3Connection, bucket: string, key: s
 				const head = await connection.client.send(new HeadObjectCommand({Bucket: bucket, Key: key})).catch(() => undefined);
 				if (head?.ContentLength === body.length) return;
 			}
-			throw appearedMeanwhile(formatS3Url(bucket, key));
+			throw nameTaken(formatS3Url(bucket, key), 'meanwhile');
 		}
 	}, options.retry);
 }

@@ -18,7 +18,7 @@ import {downloadRange} from './download.ts';
 import {s3Error, type S3ErrorContext} from './errors.ts';
 import {httpStatusOf, s3CodeOf, withRetries, type RetryOptions} from './retry.ts';
 import type {S3Settings} from './settings.ts';
-import {appearedMeanwhile, putObject} from './put-object.ts';
+import {nameTaken, putObject} from './put-object.ts';
 import {MultipartUploader, type UploadedPart, type UploaderStats} from './uploader.ts';
 import {formatS3Url, parseS3Url} from './url.ts';
 
@@ -38,10 +38,6 @@ function contentTypeOf(name: string): string {
 function isNotFound(error: unknown): boolean {
 	const code = s3CodeOf(error);
 	return code === 'NotFound' || code === 'NoSuchKey' || httpStatusOf(error) === 404;
-}
-
-function refuseExisting(url: string): UsageError {
-	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} already exists; dbbackup does not overwrite a backup`, hint: 'Choose another output name, or move the existing object away first.'});
 }
 
 export interface S3TargetOptions {
@@ -77,7 +73,7 @@ class S3PartialArtifact implements PartialArtifact {
 		if (!this.replace && (await this.target.stat(this.name)) !== undefined) {
 			this.state = 'removed';
 			await this.uploader.abort();
-			throw appearedMeanwhile(this.url);
+			throw nameTaken(this.url, 'meanwhile');
 		}
 		try {
 			await this.uploader.complete({ifAbsent: !this.replace});
@@ -145,7 +141,7 @@ export class S3Target implements ArtifactTarget {
 	async openPartial(name: string, options: OpenPartialOptions = {}): Promise<PartialArtifact> {
 		const url = this.describe(name);
 		const replace = options.replace ?? false;
-		if (!replace && (await this.stat(name)) !== undefined) throw refuseExisting(url);
+		if (!replace && (await this.stat(name)) !== undefined) throw nameTaken(url, 'already');
 		const uploader = new MultipartUploader({
 			connection: this.connection,
 			bucket: this.bucket,

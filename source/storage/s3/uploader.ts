@@ -12,7 +12,7 @@ import {formatBytes} from '../../core/format.ts';
 import type {S3Connection} from './client.ts';
 import {s3Error} from './errors.ts';
 import {MAX_PARTS, partSizeFor} from './part-size.ts';
-import {appearedMeanwhile, md5Base64, objectSettings, putObject, sha256Of} from './put-object.ts';
+import {nameTaken, md5Base64, objectSettings, putObject, sha256Of} from './put-object.ts';
 import {s3CodeOf, withRetries, type RetryOptions} from './retry.ts';
 import {formatS3Url} from './url.ts';
 
@@ -330,7 +330,7 @@ export class MultipartUploader {
 				// NoSuchKey), the object is there
 				const gone = code === 'NoSuchUpload' || code === 'NoSuchKey' || (conditional && code === 'PreconditionFailed');
 				if (attempt > 1 && gone && (await this.objectIsOurs(parts))) return;
-				if (conditional && code === 'PreconditionFailed') throw appearedMeanwhile(this.url);
+				if (conditional && code === 'PreconditionFailed') throw nameTaken(this.url, 'meanwhile');
 				throw error;
 			}
 		}, this.retryOptions());

@@ -35,7 +35,3 @@ export function parseS3Url(url: string): S3Location {
 export function formatS3Url(bucket: string, key: string): string {
 	return `s3://${bucket}/${key}`;
 }
-
-export function isS3Url(text: string): boolean {
-	return /^s3:\/\//i.test(text);
-}

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import {isObjectStoreUrl} from '../../core/object-store-url.ts';
 import type {EncryptionKeySource} from '../crypto/key.ts';
 import type {S3SettingsInput} from '../s3/settings.ts';
 import type {S3TargetOptions} from '../s3/target.ts';
@@ -28,12 +29,6 @@ export interface StorageOptions {
 	 * is encrypted and read as it is when not.
 	 */
 	encryption?: EncryptionKeySource;
-}
-
-const S3_URL = /^s3:\/\//i;
-
-export function isObjectStoreUrl(location: string): boolean {
-	return S3_URL.test(location);
 }
 
 /*
