@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {DbType} from '../core/detect/types.ts';
-import {badFlagUse, badFlagValue, UsageError, wrongDbType} from '../core/errors.ts';
+import {badFlagUse, badFlagValue, DbBackupError, UsageError, wrongDbType} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {dbTypeLabel} from '../core/detect/describe.ts';
 import {isObjectStoreUrl} from '../core/object-store-url.ts';
@@ -75,6 +75,8 @@ export async function listArtifacts(dir: string, storage?: StorageOptions): Prom
 	try {
 		names = (await target.list()).map((artifact) => artifact.name);
 	} catch (error) {
+		// a target's own errors already name the location and say what to do (S3_UNREACHABLE, S3_BUCKET_NOT_FOUND)
+		if (error instanceof DbBackupError) throw error;
 		throw new UsageError({code: 'ARTIFACT_DIR_UNREADABLE', message: `cannot list ${dir}: ${(error as Error).message}`, cause: error});
 	}
 	const summaries: ArtifactSummary[] = [];

@@ -170,4 +170,22 @@ describe('backup and restore through the services', () => {
 		await controller.listArtifacts();
 		assert.equal(controller.lastFailure, undefined);
 	});
+
+	test('an S3 prefix whose endpoint does not answer: the restore list shows the target\'s own error (S3_UNREACHABLE naming the endpoint), not a wrapped copy', async () => {
+		const port = await freePort();
+		const saved = {...process.env};
+		Object.assign(process.env, {AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`, AWS_REGION: 'us-east-1'});
+		try {
+			const controller = new CliAppController(new EventBus(), [live], true, {}, 's3://my-backups/db/');
+			await assert.rejects(controller.listArtifacts(), (error: unknown) => {
+				assert.ok(error instanceof ConnectionError);
+				assert.equal(error.code, 'S3_UNREACHABLE');
+				assert.match(error.message, new RegExp(`^cannot reach http://127\\.0\\.0\\.1:${port} to list s3://my-backups/db/`));
+				return true;
+			});
+			assert.equal(controller.lastFailure?.exitCode, 3);
+		} finally {
+			process.env = saved;
+		}
+	});
 });
