@@ -1,89 +1,266 @@
+/** `dbbackup --help`: the commands, the flags they share, the exit codes. Each command's own flags are in COMMAND_HELP. */
 export const HELP = `
 Usage
-  $ dbbackup                         open the terminal app (on a TTY; without one, prints this help)
-  $ dbbackup detect                  report the server: version, flavor, sizes, binlog, GTID, datadir, filesystem, snapshot, privileges
-  $ dbbackup engine list             engines for the server found, available or the reason not
-  $ dbbackup engine info [NAME]      one engine's details; with no name, the environment and every engine
-  $ dbbackup engine select           apply the selection criteria and print the recommendation with its reasons
-  $ dbbackup backup single DB        back up one database with the selected engine (--engine to choose)
-  $ dbbackup backup multiple DB…     back up several databases into one artifact
-  $ dbbackup backup all              back up every user database
-  $ dbbackup restore ARTIFACT        restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too)
-  $ dbbackup physical-backup         physical (or logical) backup to --output FILE (--engine clone|snapshot|mysqldump)
-  $ dbbackup stream-backup           the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
-  $ dbbackup binlog-stream           copy the server's binary logs into --output DIR/ continuously (byte-identical files, checkpoint, reconnects)
-  $ dbbackup demo                    throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
+  $ dbbackup [COMMAND] [flags]
+  $ dbbackup COMMAND --help          that command's usage, flags and examples (also: dbbackup help COMMAND)
+
+Commands
+  (none)                    open the terminal app (on a TTY; without one, prints this help)
+  detect                    report the server: version, flavor, sizes, binlog, GTID, datadir, filesystem, snapshot, privileges
+  engine list               engines for the server found, available or the reason not
+  engine info [NAME]        one engine's details; with no name, the environment and every engine
+  engine select             apply the selection criteria and print the recommendation with its reasons
+  backup single DB          back up one database with the selected engine (--engine to choose)
+  backup multiple DB…       back up several databases into one artifact
+  backup all                back up every user database
+  restore ARTIFACT          restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too)
+  physical-backup           physical backup (clone, snapshot: not built in this version); --engine mysqldump for a logical one
+  stream-backup             the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
+  binlog-stream             copy the server's binary logs into --output DIR/ or s3://… continuously (byte-identical files, checkpoint, reconnects)
+  demo                      throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
   --db-type mysql|postgres   which server (default: the one configured, else mysql)
-  --host H  --port N  --socket PATH  --user U  --database DB
+  --host H  --port N  --socket PATH  --user U (-u U)  --database DB
   Passwords are never flags: MYSQL_PWD or ~/.my.cnf [client]; PGPASSWORD or ~/.pgpass; or socket/peer auth.
 
-Output
+Every command
   --yes, -y          never prompt; plain progress lines on stderr, results on stdout
   --json             one JSON object per event on stdout
   --config FILE      configuration file (otherwise .dbbackuprc, dbbackup.config.*, package.json#dbbackup are searched)
-  --output PATH  --format archive|sql  --compress zstd|gzip|none  --level N  --workers N
-  --engine NAME      mysqldump (alias logical), postgres-logical, clone, snapshot
-  --output DIR/      a directory gets <db>-<UTC time>-<tag>.tar (or .sql) inside it
-  --output s3://bucket/prefix/   written straight to S3 (an object named like the file above; a URL not ending in / names the object)
-
-Object storage (S3; credentials from the AWS chain: AWS_ACCESS_KEY_ID…, ~/.aws/credentials, AWS_PROFILE; never flags)
-  --target URL       stream-backup's destination (same as --output s3://…)
-  --part-size BYTES  multipart part size at the start (default 10 MiB; parts grow so 10,000 cover 5 TiB)
-  --workers N        stream-backup: parts uploaded at once (backup.streaming.workers; default 4)
-  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS
-  Endpoint, region and path-style: s3.* config keys, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION
-
-Client-side encryption (any artifact, local or S3; AES-256-GCM in 64 KiB segments)
-  --encrypt          encrypt what is written; the key: --encryption-key-file F (32 bytes raw, base64 or hex),
-                     else DBBACKUP_ENCRYPTION_KEY, else DBBACKUP_PASSPHRASE (scrypt). Reading needs the same key.
-
-Backup (mysqldump engine)
-  --chunk-rows N     rows per chunk of a table with a usable key (default: about 16 MiB of data; 0: whole tables)
-  --no-lock          no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
-  --no-ddl-lock      do not hold dumped tables against DDL until their rows are read (DDL on them then fails the dump instead of waiting)
-  --include-users    also dump accounts, roles and grants (restored only with --include-users)
-
-Backup and restore (postgres-logical engine)
-  --chunk-rows N     rows per chunk (default: ctid block ranges of about 16 MiB, so one big table dumps on every worker; 0: whole tables)
-  --no-owner         leave out ownership (ALTER … OWNER TO); restored objects belong to the restoring role
-  --no-privileges    leave out grants and default privileges
-
-Restore
-  --target-db NAME   restore into this database (one database of the archive, or the one a SQL script names)
-  --tables a,db.b    only these tables of the archive (with their triggers)
-  --drop-existing    replace a target database (or the chosen tables) that exists and is not empty; refused otherwise
-  --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first
-  --indexes-after-data create tables with the keys they need, load, then build the secondary indexes
-                     (default: for tables of 100,000 rows or more; --no-indexes-after-data: never)
-  --no-binlog        keep the restore out of the server's binary log (replicas do not get it; needs SUPER / BINLOG ADMIN)
-  --schema-only      PostgreSQL: definitions only, no rows
-  --data-only        PostgreSQL: rows, sequence values and large objects only, into a database that has the tables
-  --create           PostgreSQL: the target database must not exist; it is created (it is created anyway when missing)
-  --clean            PostgreSQL: drop and re-create a target database that exists (same as --drop-existing)
-  --keep             demo: keep the servers running until Ctrl+C
-
-Point-in-time recovery (restore ARTIFACT --binlogs DIR …; MySQL/MariaDB)
-  --binlogs DIR      binlog files (from binlog-stream, or the server's own) replayed after the restore from the backup's coordinates
-  --until TIME | --until-position FILE:POS | --until-gtid GTID   where to stop (whole transactions only; none: all there is)
-  --databases a,b    replay only these databases' changes (default: the databases the backup restores)
-  --dry-run          list the transactions that would be replayed and the stop point; change nothing
-  --start-position FILE:POS | --start-gtid GTID   where to start when the backup does not record it
-
-Binlog streaming (binlog-stream; MySQL/MariaDB)
-  --output DIR/      where the binlog files, binlog-index.json and the checkpoint go (or backup.binlog.targets[].path)
-  --server-id N      the replica id to register as (backup.binlog.server_id, default 99999)
-  --gtid, --no-gtid  resume by GTID (MariaDB) or by file and position (backup.binlog.use_gtid, default on)
-  --sync always|interval     fsync on every commit, or every --checkpoint-interval (default interval)
-  --checkpoint-interval 30s  how often the checkpoint is saved (and, with --sync interval, data fsync'd)
-  --start-position FILE:POS | --start-gtid GTID   where a new directory starts (default: the oldest binlog on the server)
-  --from-backup ARTIFACT     start a new directory where that backup was taken (its recorded coordinates)
-  --compress zstd|gzip|none  compress each file once the server has moved on from it
-  --databases a,b  --tables db.t   filter the event feed (the files stay complete)
-  --stop-at-end      stop once caught up instead of waiting for more;  --retries N  give up after N reconnects (0: never)
-  Runs until Ctrl+C / SIGTERM (or q in the terminal app) and stops at a transaction boundary with its checkpoint written.
+  --help, -h         this help; after a command, that command's
+  --version          the version
 
 Exit codes
   0 success · 1 failure during the work · 2 usage or config error · 3 cannot connect · 4 engine unavailable · 5 integrity failure
 `;
+
+const SHARED = 'Connection flags (--db-type, --host, --port, --socket, --user), --yes, --json and --config: see `dbbackup --help`.';
+
+/** The flags that shape an artifact, for the commands that write one. */
+const ARTIFACT_FLAGS = `Artifact
+  --output PATH      a file; a directory (or PATH/) gets <db>-<UTC time>-<tag>.tar (.sql) inside it; s3://bucket/prefix/ goes straight to S3
+  --format archive|sql   our checksummed archive (default), or a plain SQL script
+  --compress zstd|gzip|none  --level N   compression (default zstd)
+  --workers N        parallel connections (default: the number of CPUs)
+  --encrypt          encrypt what is written (AES-256-GCM); the key: --encryption-key-file F (32 bytes raw, base64 or hex),
+                     else DBBACKUP_ENCRYPTION_KEY, else DBBACKUP_PASSPHRASE (scrypt). Restoring needs the same key.
+
+Object storage (S3; credentials from the AWS chain: AWS_ACCESS_KEY_ID…, ~/.aws/credentials, AWS_PROFILE; never flags)
+  --part-size BYTES  multipart part size at the start (default 10 MiB; parts grow so 10,000 cover 5 TiB)
+  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS
+  Endpoint, region and path-style: s3.* config keys, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION`;
+
+const DUMP_FLAGS = `Dump
+  --chunk-rows N     rows per chunk (MySQL: tables with a usable key; PostgreSQL: ctid block ranges; default about 16 MiB; 0: whole tables)
+  --no-lock          MySQL: no global lock (for users without RELOAD): coordinates are compared before and after, and the dump fails if they moved
+  --no-ddl-lock      MySQL: do not hold dumped tables against DDL until their rows are read (DDL on them then fails the dump instead of waiting)
+  --include-users    MySQL: also dump accounts, roles and grants (restored only with restore --include-users)
+  --no-owner         PostgreSQL: leave out ownership (ALTER … OWNER TO)
+  --no-privileges    PostgreSQL: leave out grants and default privileges`;
+
+function page(lines: string[]): string {
+	return `${lines.join('\n').trim()}\n`;
+}
+
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+	detect: page([
+		'Usage',
+		'  $ dbbackup detect',
+		'',
+		'Reports the server: version, flavor, data size total and per database, clone plugin, binlog, GTID, datadir,',
+		'its filesystem and whether it can snapshot, and the privileges each engine needs. Every item says how it was',
+		'found, or why it is unknown. On a TTY without --yes it opens the terminal app at the detection screen.',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup detect --db-type postgres --host db1 --user backup --yes',
+		'  $ dbbackup detect --json > environment.jsonl',
+	]),
+	engine: page([
+		'Usage',
+		'  $ dbbackup engine list',
+		'  $ dbbackup engine info [NAME]',
+		'  $ dbbackup engine select',
+		'',
+		'list: the engines for the server found, available or the reason not. info: one engine\'s details, capabilities',
+		'and availability checks; with no NAME, the environment, then every engine. select: applies the selection criteria',
+		'in order (data size, version and flavor, clone plugin, snapshot capability, destination) and prints the',
+		'recommendation with one reason per criterion; exit 4 when no engine can run.',
+		'',
+		'Flags',
+		'  --output PATH|s3://…   the destination the selection considers (an object store needs an engine that streams)',
+		'',
+		'Engines: mysqldump (alias logical), postgres-logical (alias pgdump), clone, snapshot.',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup engine list --yes',
+		'  $ dbbackup engine info clone --yes',
+		'  $ dbbackup engine select --output s3://my-backups/db/ --yes',
+	]),
+	backup: page([
+		'Usage',
+		'  $ dbbackup backup single DB --output PATH',
+		'  $ dbbackup backup multiple DB1 DB2 … --output PATH',
+		'  $ dbbackup backup all --output PATH',
+		'',
+		'Backs up one database, several, or every user database into one artifact, with the selected engine: on',
+		'MySQL/MariaDB mysqldump, on PostgreSQL postgres-logical. The file is written as NAME.partial and renamed when',
+		'complete. A database whose name starts with - goes after --.',
+		'',
+		'Flags',
+		'  --engine NAME      mysqldump (alias logical), postgres-logical (alias pgdump), clone, snapshot (default: selected)',
+		'',
+		ARTIFACT_FLAGS,
+		'',
+		DUMP_FLAGS,
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup backup single shop --output /backups/ --yes',
+		'  $ dbbackup backup all --db-type postgres --output /backups/ --compress gzip --yes',
+		'  $ dbbackup backup multiple shop crm --output s3://my-backups/db/ --encrypt --encryption-key-file /etc/dbbackup.key --yes',
+	]),
+	restore: page([
+		'Usage',
+		'  $ dbbackup restore ARTIFACT [flags]',
+		'  $ dbbackup restore ARTIFACT --binlogs DIR|s3://… [--until TIME | --until-position FILE:POS | --until-gtid GTID]',
+		'',
+		'Restores one of our archives (with the engine that wrote it) or a plain SQL script (ours, mysqldump\'s,',
+		'mariadb-dump\'s or pg_dump\'s; plain, .gz or .zst), natively; ARTIFACT may be an s3:// URL. With --binlogs, a',
+		'point-in-time recovery (MySQL/MariaDB): the restore, then a replay of the binlog from the backup\'s coordinates.',
+		'',
+		'Flags',
+		'  --target-db NAME   restore into this database (one database of the archive, or the one a SQL script names)',
+		'  --tables a,db.b    only these tables of the archive (with their triggers)',
+		'  --drop-existing    replace a target database (or the chosen tables) that exists and is not empty; refused otherwise',
+		'  --continue-on-error  skip statements the server refuses, count them and warn, instead of stopping at the first',
+		'  --workers N        parallel connections (default: the number of CPUs)',
+		'  --include-users    apply the accounts, roles and grants the archive holds (skipped otherwise)',
+		'  --encryption-key-file F  the key of an encrypted artifact (else DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE)',
+		'',
+		'MySQL/MariaDB',
+		'  --indexes-after-data  create tables with the keys they need, load, then build the secondary indexes',
+		'                     (default: for tables of 100,000 rows or more; --no-indexes-after-data: never)',
+		'  --no-binlog        keep the restore out of the server\'s binary log (replicas do not get it; needs SUPER / BINLOG ADMIN)',
+		'',
+		'PostgreSQL',
+		'  --schema-only      definitions only, no rows',
+		'  --data-only        rows, sequence values and large objects only, into a database that has the tables',
+		'  --create           the target database must not exist; it is created (it is created anyway when missing)',
+		'  --clean            drop and re-create a target database that exists (same as --drop-existing)',
+		'  --no-owner         skip ownership; restored objects belong to the restoring role',
+		'  --no-privileges    skip grants and default privileges',
+		'',
+		'Point-in-time recovery (MySQL/MariaDB)',
+		'  --binlogs DIR|s3://…   binlog files (from binlog-stream, or the server\'s own) replayed after the restore',
+		'  --until TIME | --until-position FILE:POS | --until-gtid GTID   where to stop (whole transactions only; none: all there is)',
+		'  --databases a,b    replay only these databases\' changes (default: the databases the backup restores)',
+		'  --dry-run          list the transactions that would be replayed and the stop point; change nothing',
+		'  --start-position FILE:POS | --start-gtid GTID   where to start when the backup does not record it',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup restore /backups/shop-20261115T140327.512Z-3f9a.tar --target-db shop_copy --yes',
+		'  $ dbbackup restore shop.sql.gz --db-type mysql --target-db shop --drop-existing --yes',
+		'  $ dbbackup restore /backups/shop.tar --binlogs /backups/binlog/ --until "2026-11-15 14:30:00" --yes',
+	]),
+	'physical-backup': page([
+		'Usage',
+		'  $ dbbackup physical-backup [--engine clone|snapshot|mysqldump] --output PATH',
+		'',
+		'A physical copy of the whole server by the first physical engine that can run (clone, then snapshot). Neither',
+		'is built in this version: without --engine it exits 4 with each one\'s reason. --engine mysqldump (or',
+		'postgres-logical) makes a logical dump instead, with a warning that it is one.',
+		'',
+		'Flags',
+		'  --engine NAME      clone, snapshot; or mysqldump / postgres-logical for a logical dump',
+		'  --database DB      the logical engines: only this database (default: every user database)',
+		'',
+		ARTIFACT_FLAGS,
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup physical-backup --output /backups/ --yes',
+		'  $ dbbackup physical-backup --engine mysqldump --output /backups/ --yes',
+	]),
+	'stream-backup': page([
+		'Usage',
+		'  $ dbbackup stream-backup --target s3://bucket/prefix/ [flags]',
+		'',
+		'The selected engine\'s backup of DB (or of every database), written straight to S3 as it is taken: no byte on',
+		'local disk. Same as backup … --output s3://…. A URL ending in / gets an object named <db>-<UTC time>-<tag>.tar.',
+		'',
+		'Flags',
+		'  --target URL       where it goes (an s3:// URL)',
+		'  --database DB      only this database (default: every user database)',
+		'  --workers N        parts uploaded at once (backup.streaming.workers; default 4)',
+		'  --part-size BYTES  multipart part size at the start (default 10 MiB; parts grow so 10,000 cover 5 TiB)',
+		'  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS',
+		'  --encrypt          client-side encryption (AES-256-GCM); the key: --encryption-key-file F, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE',
+		'  --engine NAME  --format archive|sql  --compress zstd|gzip|none  --level N   as for backup',
+		'',
+		'Credentials come from the AWS chain (AWS_ACCESS_KEY_ID…, ~/.aws/credentials, AWS_PROFILE), never flags.',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup stream-backup --target s3://my-backups/db/ --database shop --workers 8 --yes',
+		'  $ dbbackup stream-backup --target s3://my-backups/db/all.tar --encryption AES256 --yes',
+	]),
+	'binlog-stream': page([
+		'Usage',
+		'  $ dbbackup binlog-stream --output DIR/|s3://bucket/prefix/ [flags]',
+		'',
+		'Copies a MySQL/MariaDB server\'s binary logs into DIR or an S3 prefix as a replica would, continuously:',
+		'byte-identical files, a checkpoint at transaction boundaries, automatic reconnects, an event feed. Runs until',
+		'Ctrl+C / SIGTERM (or q in the terminal app) and stops at a transaction boundary with its checkpoint written.',
+		'',
+		'Flags',
+		'  --output DIR/|s3://bucket/prefix/   where the binlog files, binlog-index.json and the checkpoint go',
+		'                     (without it: every target of backup.binlog.targets at once)',
+		'  --target s3://…    the same as --output s3://…',
+		'  --server-id N      the replica id to register as (backup.binlog.server_id, default 99999)',
+		'  --gtid, --no-gtid  resume by GTID (MariaDB) or by file and position (backup.binlog.use_gtid, default on)',
+		'  --sync always|interval     fsync on every commit, or every --checkpoint-interval (default interval)',
+		'  --checkpoint-interval 30s  how often the checkpoint is saved (and, with --sync interval, data fsync\'d)',
+		'  --start-position FILE:POS | --start-gtid GTID   where a new directory starts (default: the oldest binlog on the server)',
+		'  --from-backup ARTIFACT     start a new directory where that backup was taken (its recorded coordinates)',
+		'  --compress zstd|gzip|none  compress each file once the server has moved on from it',
+		'  --databases a,b  --tables db.t   filter the event feed (the files stay complete)',
+		'  --stop-at-end      stop once caught up instead of waiting for more',
+		'  --retries N        give up after N reconnects in a row (0: never)',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup binlog-stream --output /backups/binlog/ --yes',
+		'  $ dbbackup binlog-stream --output /backups/binlog/ --from-backup /backups/shop.tar --sync always --yes',
+	]),
+	demo: page([
+		'Usage',
+		'  $ dbbackup demo [--keep]',
+		'',
+		'Starts a throwaway MariaDB and PostgreSQL with a sample database (dbbackup_demo), runs detection and engine',
+		'selection on both, then backs the MariaDB sample up, restores it as dbbackup_demo_restored and compares the two.',
+		'The servers stop and their temp dirs are removed at the end. On a TTY without --yes it opens the terminal app.',
+		'',
+		'Flags',
+		'  --keep             keep the servers running until Ctrl+C',
+		'  --yes, -y          no terminal app: plain reports',
+		'',
+		'Examples',
+		'  $ dbbackup demo --yes',
+		'  $ dbbackup demo --keep --yes',
+	]),
+};
+
+/** `dbbackup help`, `dbbackup help COMMAND`, `dbbackup COMMAND --help`; undefined for a command that does not exist. */
+export function helpFor(command: string | undefined): string | undefined {
+	if (command === undefined) return `${HELP.trim()}\n`;
+	return COMMAND_HELP[command];
+}

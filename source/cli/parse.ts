@@ -1,9 +1,9 @@
-import meow from 'meow';
 import {registerSecret} from '../core/redact.ts';
 import {badFlagUse, UsageError} from '../core/errors.ts';
-import {HELP} from './help.ts';
+import {closestName} from '../core/config/suggest.ts';
 import {PASSWORD_SOURCES} from '../core/credentials/password-sources.ts';
 
+/** Every flag: its type, short form and default. No flag may be given twice (none is repeatable). */
 const FLAGS = {
 	yes: {type: 'boolean', shortFlag: 'y', default: false},
 	json: {type: 'boolean', default: false},
@@ -33,14 +33,13 @@ const FLAGS = {
 	tables: {type: 'string'},
 	dropExisting: {type: 'boolean', default: false},
 	continueOnError: {type: 'boolean', default: false},
-	// unset: by table size; meow reads --no-indexes-after-data as false
+	// unset: by table size; --no-indexes-after-data is false
 	indexesAfterData: {type: 'boolean'},
 	includeUsers: {type: 'boolean', default: false},
 	chunkRows: {type: 'number'},
 	noLock: {type: 'boolean', default: false},
-	// meow reads --no-ddl-lock as ddlLock=false
+	// --no-X sets a switch X to false: --no-ddl-lock is ddlLock=false
 	ddlLock: {type: 'boolean', default: true},
-	// meow reads --no-binlog as binlog=false
 	binlog: {type: 'boolean', default: true},
 	// PostgreSQL: --no-owner / --no-privileges
 	owner: {type: 'boolean', default: true},
@@ -159,13 +158,33 @@ const PASSWORD_REFUSAL = new UsageError({
 	hint: `${PASSWORD_SOURCES[0]!.toUpperCase()}${PASSWORD_SOURCES.slice(1)} (keep those files chmod 600).`,
 });
 
+/** Whole numbers that must not be negative; the others (--retries, --server-id) are checked where they are used. */
+const COUNTS = ['port', 'level', 'workers', 'chunkRows', 'partSize'] as const;
+
 function kebab(name: string): string {
 	return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
-/** Parses argv into words and typed flags; unknown flags and --password are usage errors (exit 2). */
-export function parseArgv(argv: string[]): ParsedCommand {
-	// Refuse before parsing so that the value is registered as a secret and never echoed anywhere.
+function shown(name: FlagName): string {
+	return `--${kebab(name)}`;
+}
+
+const NAMES = Object.keys(FLAGS) as FlagName[];
+/** `--db-type` and, as before, `--dbType` */
+const BY_LONG = new Map<string, FlagName>(NAMES.flatMap((name) => [[kebab(name), name], [name, name]] as const));
+const BY_SHORT = new Map<string, FlagName>(NAMES.flatMap((name) => ('shortFlag' in FLAGS[name] ? [[(FLAGS[name] as {shortFlag: string}).shortFlag, name] as const] : [])));
+
+function takesValue(name: FlagName): boolean {
+	return FLAGS[name].type !== 'boolean';
+}
+
+/** A negative number after a flag is its value (`--retries -1`), anything else starting with - is a flag. */
+function looksLikeFlag(arg: string | undefined): boolean {
+	return arg !== undefined && arg.startsWith('-') && arg !== '-' && !/^-\.?\d/.test(arg);
+}
+
+/** Refuses --password / -p before anything else, so that its value is registered as a secret and never echoed. */
+function refusePassword(argv: readonly string[]): void {
 	for (let index = 0; index < argv.length; index++) {
 		const arg = argv[index]!;
 		if (arg === '--') break;
@@ -175,57 +194,121 @@ export function parseArgv(argv: string[]): ParsedCommand {
 			throw PASSWORD_REFUSAL;
 		}
 	}
-
-	const cli = meow(HELP, {
-		importMeta: import.meta,
-		argv,
-		flags: FLAGS,
-		allowUnknownFlags: true,
-		autoHelp: false,
-		autoVersion: false,
-		booleanDefault: undefined,
-	});
-
-	const known = new Set<string>();
-	for (const [name, spec] of Object.entries(FLAGS)) {
-		known.add(name);
-		known.add(kebab(name));
-		if ('shortFlag' in spec) known.add(spec.shortFlag);
-	}
-	const unknown = Object.keys(cli.flags).filter((key) => !known.has(key));
-	if (unknown.length > 0) {
-		const shown = unknown.map((key) => (key.length === 1 ? `-${key}` : `--${kebab(key)}`));
-		throw new UsageError({
-			code: 'UNKNOWN_FLAG',
-			message: `unknown flag${shown.length > 1 ? 's' : ''}: ${shown.join(', ')}`,
-			hint: 'Run `dbbackup --help` for the flags of every command.',
-		});
-	}
-
-	const flags = cli.flags as unknown as ParsedFlags;
-	for (const name of ['port', 'level', 'workers', 'chunkRows', 'partSize'] as const) {
-		const value = flags[name];
-		if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
-			throw badFlagUse(
-				`--${kebab(name)} must be a whole number, got "${argvValue(argv, kebab(name))}"`,
-				`For example --${kebab(name)} ${name === 'port' ? 3306 : name === 'chunkRows' ? 100000 : 4}.`,
-			);
-		}
-	}
-	for (const name of ['config', 'dbType', 'host', 'user', 'socket', 'database', 'output', 'format', 'compress', 'engine', 'target', 'targetDb', 'tables', 'encryption', 'sseKmsKeyId', 'storageClass', 'encryptionKeyFile'] as const) {
-		if (Array.isArray(flags[name])) {
-			throw badFlagUse(`--${kebab(name)} was given more than once`, 'Give it once.');
-		}
-		if (flags[name] === '') {
-			throw badFlagUse(`--${kebab(name)} needs a value`, 'Run `dbbackup --help`.');
-		}
-	}
-	return {words: cli.input.map(String), flags};
 }
 
-function argvValue(argv: string[], name: string): string {
-	const flag = `--${name}`;
-	const index = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
-	if (index === -1) return '';
-	return argv[index]!.includes('=') ? argv[index]!.split('=')[1]! : (argv[index + 1] ?? '');
+interface Scan {
+	words: string[];
+	/** the raw text of each value flag given */
+	values: Map<FlagName, string>;
+	/** each switch given, true or false (--no-X) */
+	switches: Map<FlagName, boolean>;
+	unknown: string[];
+}
+
+/** Reads argv left to right: words, `--flag value`, `--flag=value`, `--no-switch`, `-y`, `-u root`, `-uroot`, and everything after `--` as words. */
+function scan(argv: readonly string[]): Scan {
+	const result: Scan = {words: [], values: new Map(), switches: new Map(), unknown: []};
+	for (let index = 0; index < argv.length; index++) {
+		const arg = argv[index]!;
+		if (arg === '--') {
+			result.words.push(...argv.slice(index + 1));
+			break;
+		}
+		if (!looksLikeFlag(arg)) {
+			result.words.push(arg);
+			continue;
+		}
+		const next = () => (looksLikeFlag(argv[index + 1]) ? undefined : argv[++index]);
+		if (arg.startsWith('--')) {
+			const equals = arg.indexOf('=');
+			const given = arg.slice(2, equals === -1 ? undefined : equals);
+			const inline = equals === -1 ? undefined : arg.slice(equals + 1);
+			const name = BY_LONG.get(given);
+			const negated = name === undefined && given.startsWith('no-') ? BY_LONG.get(given.slice(3)) : undefined;
+			if (name !== undefined && takesValue(name)) setValue(result, name, inline ?? next());
+			else if (name !== undefined) setSwitch(result, name, switchValue(name, inline, true));
+			else if (negated !== undefined && !takesValue(negated)) setSwitch(result, negated, switchValue(negated, inline, false));
+			else result.unknown.push(`--${given}`);
+			continue;
+		}
+		// -yu root, -uroot: switches, then at most one flag that takes the rest (or the next word) as its value
+		for (let letter = 1; letter < arg.length; letter++) {
+			const name = BY_SHORT.get(arg[letter]!);
+			if (name === undefined) {
+				result.unknown.push(`-${arg[letter]}`);
+			} else if (takesValue(name)) {
+				const rest = arg.slice(letter + 1).replace(/^=/, '');
+				setValue(result, name, rest === '' ? next() : rest);
+				break;
+			} else {
+				setSwitch(result, name, true);
+			}
+		}
+	}
+	return result;
+}
+
+function setValue(result: Scan, name: FlagName, value: string | undefined): void {
+	// -yp SECRET gets here past refusePassword
+	if (name === 'password') {
+		registerSecret(value);
+		throw PASSWORD_REFUSAL;
+	}
+	if (result.values.has(name)) throw badFlagUse(`${shown(name)} was given more than once`, 'Give each flag once.');
+	if (value === undefined || value === '') {
+		throw badFlagUse(`${shown(name)} needs a value`, `Write it as ${shown(name)} VALUE (or ${shown(name)}=VALUE for a value that starts with -); see \`dbbackup help COMMAND\`.`);
+	}
+	result.values.set(name, value);
+}
+
+function setSwitch(result: Scan, name: FlagName, value: boolean): void {
+	if (result.switches.has(name) && result.switches.get(name) !== value) {
+		throw badFlagUse(`${shown(name)} and --no-${kebab(name)} were both given`, 'Give one of them.');
+	}
+	result.switches.set(name, value);
+}
+
+/** `--yes`, `--yes=true`, `--yes=false`; a switch takes no other value. */
+function switchValue(name: FlagName, inline: string | undefined, plain: boolean): boolean {
+	if (inline === undefined) return plain;
+	if (inline === 'true' || inline === 'false') return (inline === 'true') === plain;
+	throw badFlagUse(`${shown(name)} is a switch and takes no value, got "${inline}"`);
+}
+
+function unknownFlags(flags: readonly string[]): UsageError {
+	// the --no- forms of the switches that are on, or unset, unless turned off
+	const candidates = NAMES.filter((name) => name !== 'password').flatMap((name) => {
+		const spec = FLAGS[name];
+		return takesValue(name) || ('default' in spec && spec.default === false) ? [shown(name)] : [shown(name), `--no-${kebab(name)}`];
+	});
+	const described = flags.map((flag) => {
+		const suggestion = flag.startsWith('--') ? closestName(flag, candidates) : undefined;
+		return suggestion === undefined ? flag : `${flag} (did you mean ${suggestion}?)`;
+	});
+	return new UsageError({
+		code: 'UNKNOWN_FLAG',
+		message: `unknown flag${flags.length > 1 ? 's' : ''}: ${described.join(', ')}`,
+		hint: 'Run `dbbackup help COMMAND` for the flags a command takes.',
+	});
+}
+
+function numberValue(name: FlagName, text: string): number {
+	const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+	if (Number.isSafeInteger(value) && (value >= 0 || !(COUNTS as readonly string[]).includes(name))) return value;
+	throw badFlagUse(`${shown(name)} must be a whole number, got "${text}"`, `For example ${shown(name)} ${name === 'port' ? 3306 : name === 'chunkRows' ? 100000 : 4}.`);
+}
+
+/** Parses argv into words and typed flags. Unknown flags, flags given twice or without their value, and --password are usage errors (exit 2). */
+export function parseArgv(argv: string[]): ParsedCommand {
+	refusePassword(argv);
+	const {words, values, switches, unknown} = scan(argv);
+	if (unknown.length > 0) throw unknownFlags(unknown);
+	const flags: Record<string, unknown> = {};
+	for (const name of NAMES) {
+		const spec = FLAGS[name];
+		if ('default' in spec) flags[name] = spec.default;
+	}
+	for (const [name, value] of switches) flags[name] = value;
+	for (const [name, text] of values) flags[name] = FLAGS[name].type === 'number' ? numberValue(name, text) : text;
+	return {words, flags: flags as unknown as ParsedFlags};
 }

@@ -3,11 +3,12 @@ import type {Readable, Writable} from 'node:stream';
 import {loadConfig} from '../core/config/load.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {EventBus} from '../core/events.ts';
+import {closestName} from '../core/config/suggest.ts';
 import {DbBackupError, ExitCode, UsageError, toDbBackupError} from '../core/errors.ts';
 import {redact} from '../core/redact.ts';
 import {parseDbType, resolveTargets} from '../services/targets.ts';
 import type {CommandContext} from './context.ts';
-import {HELP} from './help.ts';
+import {helpFor} from './help.ts';
 import {parseArgv, type ParsedFlags} from './parse.ts';
 import {attachJsonSink} from './sinks/json.ts';
 import {attachPlainSink} from './sinks/plain.ts';
@@ -77,6 +78,19 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
 };
 
+/** Commands users know from the seed's documentation (../shared/CLI.md) that this version does not have. */
+const NOT_IN_THIS_VERSION = new Set(['verify', 'status', 'prune', 'pin', 'wal-stream']);
+
+function unknownCommand(command: string): UsageError {
+	const suggestion = closestName(command, [...Object.keys(COMMANDS), 'help']);
+	const missing = NOT_IN_THIS_VERSION.has(command) ? `${command} is not in this version of dbbackup. ` : '';
+	return new UsageError({
+		code: 'UNKNOWN_COMMAND',
+		message: `unknown command "${command}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`,
+		hint: `${missing}Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`dbbackup --help\`.`,
+	});
+}
+
 /** Commands whose normal end is Ctrl+C / SIGTERM: they stop cleanly themselves, so the run waits for them. */
 const STOPS_ON_INTERRUPT = new Set(['binlog-stream']);
 
@@ -93,29 +107,27 @@ export async function run(io: RunIo): Promise<number> {
 
 	try {
 		const {words, flags} = parseArgv(io.argv);
-		if (flags.help) {
-			io.stdout.write(`${HELP.trim()}\n`);
+		const [command] = words;
+		const topic = command === 'help' ? words[1] : command;
+		if (topic !== undefined && topic !== 'help' && !(topic in COMMANDS)) throw unknownCommand(topic);
+		if (flags.help || command === 'help') {
+			io.stdout.write(helpFor(topic === 'help' ? undefined : topic)!);
 			return ExitCode.ok;
 		}
 		if (flags.version) {
 			io.stdout.write(`${VERSION}\n`);
 			return ExitCode.ok;
 		}
-		const [command] = words;
 		// Commands without a screen of their own report in plain lines even on a TTY.
 		let sink = chooseSink(flags, Boolean(io.stdout.isTTY));
 		if (sink === 'ink' && command !== undefined && !(command in SCREEN_FOR_COMMAND)) sink = 'plain';
-		detach();
-		detach = sink === 'json' ? attachJsonSink(bus, io.stdout) : sink === 'plain' ? attachPlainSink(bus, io) : () => {};
+		// Until the app is mounted, a failure (a bad config, a bad flag value) still goes out as plain lines.
+		if (sink !== 'ink') {
+			detach();
+			detach = sink === 'json' ? attachJsonSink(bus, io.stdout) : attachPlainSink(bus, io);
+		}
 
 		const loaded = await loadConfig({configFile: flags.config, cwd: io.cwd, env: io.env, flags: flagsToConfig(flags), home: io.home});
-		if (command !== undefined && !(command in COMMANDS)) {
-			throw new UsageError({
-				code: 'UNKNOWN_COMMAND',
-				message: `unknown command "${command}"`,
-				hint: `Commands: ${Object.keys(COMMANDS).join(', ')}. Run \`dbbackup --help\`.`,
-			});
-		}
 		// Resolved on first use only: `--help`-like paths and the demo never read option files.
 		let resolved: ConnectionSettings[] | undefined;
 		const targetsFor = () => {
@@ -141,12 +153,15 @@ export async function run(io: RunIo): Promise<number> {
 		};
 
 		if (sink === 'ink') {
-			inkMounted = true;
+			if (command === 'engine') (await import('./commands/engine.ts')).engineWords(words);
 			const {runInteractive} = await import('./interactive.ts');
+			detach();
+			detach = () => {};
+			inkMounted = true;
 			return await runInteractive(ctx, command === undefined ? undefined : SCREEN_FOR_COMMAND[command], io);
 		}
 		if (command === undefined) {
-			io.stdout.write(`${HELP.trim()}\n\nNo command given and no terminal to open the app in; try \`dbbackup demo --yes\`.\n`);
+			io.stdout.write(`${helpFor(undefined)}\nNo command given and no terminal to open the app in; try \`dbbackup demo --yes\`.\n`);
 			return ExitCode.ok;
 		}
 		const work = COMMANDS[command]!(ctx);

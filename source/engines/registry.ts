@@ -6,7 +6,7 @@ import {postgresLogicalEngine} from './postgres-logical/index.ts';
 import type {EngineAvailabilityRow} from './selection-types.ts';
 import {snapshotEngine} from './snapshot/index.ts';
 import {isObjectStoreUrl} from '../core/object-store-url.ts';
-import {availability, type Availability, type BackupEngine, type SelectionContext} from './types.ts';
+import {availability, type Availability, type BackupEngine, type EngineCapabilities, type SelectionContext} from './types.ts';
 
 export const ENGINES: readonly BackupEngine[] = [
 	mysqlLogicalEngine,
@@ -14,6 +14,17 @@ export const ENGINES: readonly BackupEngine[] = [
 	cloneEngine,
 	snapshotEngine,
 ];
+
+/**
+ * Registered for their real availability checks, but their backup and restore refuse until their driver
+ * is built (not-built.ts): what they report they can do is what this version does with them, nothing.
+ */
+const NOT_BUILT: ReadonlySet<BackupEngine> = new Set([cloneEngine, snapshotEngine]);
+
+function builtCapabilities(engine: BackupEngine): EngineCapabilities {
+	if (!NOT_BUILT.has(engine)) return engine.capabilities;
+	return {...engine.capabilities, backup: false, restore: false, incremental: false, streaming: false};
+}
 
 /**
  * The engine that lists a server's databases and restores plain SQL scripts into it: the logical
@@ -51,7 +62,7 @@ export function availabilityRows(env: DetectedEnvironment, context: SelectionCon
 		description: engine.description,
 		kind: engine.capabilities.kind,
 		dbTypes: engine.dbTypes,
-		capabilities: engine.capabilities,
+		capabilities: builtCapabilities(engine),
 		availability: withDestination(engine, engine.checkAvailability(env, context), context),
 	}));
 }

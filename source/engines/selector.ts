@@ -2,7 +2,7 @@ import type {DetectedEnvironment} from '../core/detect/types.ts';
 import {formatBytes} from '../core/format.ts';
 import {GiB} from './facts.ts';
 import {availabilityRows, ENGINES} from './registry.ts';
-import type {EngineSelection} from './selection-types.ts';
+import type {EngineAvailabilityRow, EngineSelection} from './selection-types.ts';
 import {isObjectStoreUrl} from '../core/object-store-url.ts';
 import type {BackupEngine, EngineName, SelectionContext, SelectionState} from './types.ts';
 
@@ -57,4 +57,20 @@ export function selectEngine(env: DetectedEnvironment, context: SelectionContext
 		reasons.push(`${preferred} is not available (${preferredRow?.availability.reason}); falling back to ${chosen.name}.`);
 	}
 	return {dbType: env.dbType, engine: chosen?.name ?? null, preferred, reasons, candidates};
+}
+
+/** What `physical-backup` may run: the physical engines of the server's type in selection order, each with its availability. */
+export interface PhysicalChoice {
+	/** the first that can run, or null */
+	engine: EngineName | null;
+	candidates: EngineAvailabilityRow[];
+}
+
+/** The physical engine for a physical backup; never a logical one, which only an explicit --engine gets. */
+export function selectPhysical(env: DetectedEnvironment, context: SelectionContext = {}, registered: readonly BackupEngine[] = ENGINES): PhysicalChoice {
+	const physical = registered
+		.filter((engine) => engine.dbTypes.includes(env.dbType) && engine.capabilities.kind === 'physical')
+		.sort((a, b) => a.selection.order - b.selection.order);
+	const candidates = availabilityRows(env, context, physical);
+	return {engine: candidates.find((row) => row.availability.available)?.name ?? null, candidates};
 }

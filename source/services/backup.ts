@@ -1,10 +1,11 @@
 import {connectionLostError, isConnectionLost} from '../core/connection-lost.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
+import type {DetectedEnvironment} from '../core/detect/types.ts';
 import {EngineUnavailableError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {availabilityRows, findEngine, logicalEngineFor} from '../engines/registry.ts';
-import {selectEngine} from '../engines/selector.ts';
-import type {BackupEngine, BackupOptions, BackupResult, DatabaseSummary, EngineName} from '../engines/types.ts';
+import {selectEngine, selectPhysical} from '../engines/selector.ts';
+import type {BackupEngine, BackupOptions, BackupResult, DatabaseSummary, EngineName, SelectionContext} from '../engines/types.ts';
 
 export type {DatabaseSummary} from '../engines/types.ts';
 import type {Compression} from '../storage/compression.ts';
@@ -16,6 +17,8 @@ export type BackupRequest = Omit<BackupOptions, 'settings' | 'compress'> & {
 	target: ConnectionSettings;
 	/** absent: the selector picks */
 	engine?: string;
+	/** physical-backup: without `engine`, only a physical engine may run; a logical one named in `engine` runs with a warning */
+	physical?: boolean;
 	compress: Compression;
 };
 
@@ -39,8 +42,15 @@ async function chooseEngine(request: BackupRequest, bus: EventBus): Promise<Back
 			});
 		}
 		for (const warning of availability.warnings) bus.warn(`${engine.name}: ${warning}`);
+		if (request.physical && engine.capabilities.kind !== 'physical') {
+			bus.warn(`${engine.name} is a logical engine: this physical-backup is a logical dump (SQL and rows), not a copy of the data files`, {
+				code: 'PHYSICAL_BACKUP_IS_LOGICAL',
+				hint: 'It restores with `dbbackup restore` into a running server, like any backup of this engine.',
+			});
+		}
 		return engine;
 	}
+	if (request.physical) return choosePhysical(environment, context, request.target, bus);
 	const selection = selectEngine(environment, context);
 	bus.log('info', `engine selection: ${selection.reasons.join(' ')}`);
 	if (!selection.engine) {
@@ -54,6 +64,22 @@ async function chooseEngine(request: BackupRequest, bus: EventBus): Promise<Back
 	return findEngine(selection.engine, request.target.dbType);
 }
 
+/** physical-backup without --engine: the first physical engine that can run here, or exit 4 with every one's reason. */
+function choosePhysical(environment: DetectedEnvironment, context: SelectionContext, target: ConnectionSettings, bus: EventBus): BackupEngine {
+	const choice = selectPhysical(environment, context);
+	if (choice.engine) {
+		bus.log('info', `physical engine: ${choice.engine}`);
+		return findEngine(choice.engine, target.dbType);
+	}
+	const reasons = choice.candidates.map((row) => `${row.name}: ${row.availability.reason}`);
+	const logical = logicalEngineFor(target.dbType).name;
+	throw new EngineUnavailableError({
+		code: 'PHYSICAL_ENGINE_UNAVAILABLE',
+		message: `no physical engine can back up ${environment.connection.target}: ${reasons.length > 0 ? reasons.join('; ') : 'none is registered for this database type'}`,
+		hint: `physical-backup --engine ${logical} makes a logical dump of the server instead (with a warning that it is one); \`dbbackup engine list\` shows every engine.`,
+	});
+}
+
 /** Picks the engine, checks it can run, and runs the backup; stages and progress go to the bus. */
 export async function runBackup(request: BackupRequest, bus: EventBus): Promise<BackupOutcome> {
 	if (!Number.isSafeInteger(request.workers) || request.workers < 1) {
@@ -65,7 +91,7 @@ export async function runBackup(request: BackupRequest, bus: EventBus): Promise<
 	const engine = await chooseEngine(request, bus);
 	bus.stage('backup', `${engine.name} → ${request.output}`);
 	await (await targetFor(request.output, request.storage)).target.removeDeadLeftovers(bus);
-	const {target, engine: _requested, ...options} = request;
+	const {target, engine: _requested, physical: _physical, ...options} = request;
 	let stage = 'backup';
 	const stopWatching = bus.on('stage', (event) => (stage = event.name));
 	try {

@@ -45,6 +45,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			databases,
 			output,
 			engine: requested,
+			physical: kind === 'physical',
 			format,
 			compress: parseCompression(config.output.compress),
 			level: config.output.level,

@@ -1,3 +1,4 @@
+import {closestName} from '../../core/config/suggest.ts';
 import {dbTypeLabel} from '../../core/detect/describe.ts';
 import {EngineUnavailableError, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {availabilityRows, findEngine} from '../../engines/registry.ts';
@@ -11,12 +12,30 @@ export function selectionContext(ctx: CommandContext): SelectionContext {
 	return {destination: ctx.flags.target ?? ctx.loaded.config.output.path};
 }
 
-export async function engineCommand(ctx: CommandContext): Promise<void> {
-	const [, sub, name, ...rest] = ctx.words;
-	if (rest.length > 0 || (sub !== 'info' && name !== undefined)) {
-		throw unexpectedArgument(rest[0] ?? name, 'Usage: dbbackup engine list | info [NAME] | select', ` to engine ${sub}`);
+const SUBCOMMANDS = ['list', 'info', 'select'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+const USAGE = 'Usage: dbbackup engine list | info [NAME] | select';
+
+/** The words after `engine`, checked before anything connects: a subcommand, and a known engine NAME for info. */
+export function engineWords(words: string[]): {sub: Subcommand; name?: string} {
+	const [, sub, name, ...rest] = words;
+	if (!SUBCOMMANDS.includes(sub as Subcommand)) {
+		const suggestion = sub === undefined ? undefined : closestName(sub, SUBCOMMANDS);
+		throw new UsageError({
+			code: 'UNKNOWN_COMMAND',
+			message: sub === undefined ? 'engine needs a subcommand' : `unknown engine subcommand "${sub}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`,
+			hint: `${USAGE} (subcommands: ${SUBCOMMANDS.join(', ')}).`,
+		});
 	}
-	if (sub === 'info' && name !== undefined) findEngine(name);
+	if (rest.length > 0 || (sub !== 'info' && name !== undefined)) {
+		throw unexpectedArgument(rest[0] ?? name, USAGE, ` to engine ${sub}`);
+	}
+	if (name !== undefined) findEngine(name);
+	return {sub: sub as Subcommand, name};
+}
+
+export async function engineCommand(ctx: CommandContext): Promise<void> {
+	const {sub, name} = engineWords(ctx.words);
 	let noneAvailable = false;
 	for (const target of ctx.targets) {
 		const environment = await detectServer(target, ctx.bus);
@@ -50,12 +69,6 @@ export async function engineCommand(ctx: CommandContext): Promise<void> {
 				if (!selection.engine) noneAvailable = true;
 				break;
 			}
-			default:
-				throw new UsageError({
-					code: 'UNKNOWN_COMMAND',
-					message: sub === undefined ? 'engine needs a subcommand' : `unknown engine subcommand "${sub}"`,
-					hint: 'Usage: dbbackup engine list | info [NAME] | select',
-				});
 		}
 	}
 	if (noneAvailable) {
