@@ -54,6 +54,8 @@ export interface EventPayloads {
 		retryInSeconds?: number;
 		reason?: string;
 	};
+	/** an upload to an object store: what S3 has accepted so far (each part accepted, each retry) */
+	upload: {destination: string; bytesSent: number; partsDone: number; partsInFlight: number; retries: number};
 	/** a transaction end reached the disk (fsync'd): the copy holds everything up to here */
 	'binlog-durable': {file: string; pos: number; gtid: string; eventTime: string};
 }

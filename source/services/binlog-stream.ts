@@ -1,6 +1,6 @@
 import {parseFilePosition} from '../binlog/file-position.ts';
 import {badFlagUse, badFlagValue, UsageError, wrongDbType} from '../core/errors.ts';
-import type {Config} from '../core/config/types.ts';
+import type {BinlogTarget, Config} from '../core/config/types.ts';
 import {parseDuration} from '../core/config/duration.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import {parseCompression, type Compression} from '../storage/compression.ts';
@@ -10,11 +10,14 @@ import {SCRIPT_HEAD_BYTES, startFromManifest, startFromScriptHead} from '../binl
 import type {ReplayStart} from '../binlog/replay/types.ts';
 import {openArchiveIn} from '../storage/archive/reader.ts';
 import {identifyArtifact, readScriptHead} from '../storage/artifact.ts';
+import type {StorageOptions} from '../storage/target/index.ts';
+import {s3SettingsOf, storageOptionsFor} from './storage-options.ts';
 
 /** What the user asked for on the command line (or a screen's form), before the config fills the gaps. */
 export interface BinlogStreamRequest {
+	/** a directory, or an s3:// prefix */
 	output?: string;
-	/** s3://… targets are not streamed to yet */
+	/** the seed's name for an s3:// destination; the same as --output */
 	target?: string;
 	gtid?: boolean;
 	serverId?: number;
@@ -26,6 +29,8 @@ export interface BinlogStreamRequest {
 	/** a backup (archive or SQL script) whose recorded coordinates a new directory starts from */
 	fromBackup?: string;
 	compress?: string;
+	/** refused: the copy is stored as the server wrote it */
+	encrypt?: boolean;
 	stopAtEnd?: boolean;
 	retries?: number;
 	databases?: string;
@@ -34,25 +39,36 @@ export interface BinlogStreamRequest {
 }
 
 export const BINLOG_STREAM_USAGE =
-	'Usage: dbbackup binlog-stream --output DIR/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID | --from-backup ARTIFACT] [--compress zstd|gzip|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
+	'Usage: dbbackup binlog-stream --output DIR/|s3://BUCKET/PREFIX/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID | --from-backup ARTIFACT] [--compress zstd|gzip|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
 
 /** Flags over config over defaults: the streamer's options, every value checked with a message naming the flag or key. */
 export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): BinlogStreamOptions {
+	return resolveBinlogStreamsOptions(request, config, settings)[0]!;
+}
+
+/**
+ * The streamer's options for each destination: the one --output/--target names, else every target of
+ * backup.binlog.targets. Each destination is a copy of its own, on its own replication connection: the
+ * first registers as server_id, the next as server_id + 1, and so on.
+ */
+export function resolveBinlogStreamsOptions(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): BinlogStreamOptions[] {
 	const binlog = config.backup.binlog;
 	if (settings.dbType !== 'mysql') {
 		throw new UsageError({code: 'BINLOG_DB_TYPE', message: 'binlog-stream reads MySQL/MariaDB binary logs; the target is PostgreSQL', hint: 'Use --db-type mysql and a MySQL/MariaDB server.'});
 	}
-	if (request.target !== undefined) {
-		throw new UsageError({
-			code: 'BINLOG_S3_NOT_BUILT',
-			message: `binlog-stream --target ${request.target}: streaming binlogs to S3 is not built in this version`,
-			hint: 'Stream to a directory with --output DIR/ (and ship closed files from there).',
-		});
+	if (request.target !== undefined && request.output !== undefined) {
+		throw badFlagUse('--output and --target both name where the copy goes: give one (list several targets in backup.binlog.targets to stream to each)', BINLOG_STREAM_USAGE);
 	}
-	const fileTarget = binlog.targets.find((target) => target.type === 'file');
-	const outputDir = request.output ?? (fileTarget?.type === 'file' ? fileTarget.path : undefined);
-	if (!outputDir) {
-		throw new UsageError({code: 'BINLOG_OUTPUT_MISSING', message: 'binlog-stream needs a directory to write to', hint: `Pass --output DIR/ or set backup.binlog.targets: [{type: file, path: DIR}]. ${BINLOG_STREAM_USAGE}`});
+	const destinations = destinationsOf(request, binlog.targets);
+	if (destinations.length === 0) {
+		throw new UsageError({code: 'BINLOG_OUTPUT_MISSING', message: 'binlog-stream needs a directory or an s3:// prefix to write to', hint: `Pass --output DIR/ (or --target s3://BUCKET/PREFIX/), or set backup.binlog.targets. ${BINLOG_STREAM_USAGE}`});
+	}
+	if (request.encrypt) {
+		throw new UsageError({
+			code: 'BINLOG_ENCRYPT_NOT_BUILT',
+			message: 'binlog-stream --encrypt: encrypting the binlog copy is not built in this version; the files are stored as the server wrote them',
+			hint: 'Leave --encrypt out (use the bucket\'s server-side encryption: --encryption AES256 or aws:kms), or stream to an encrypted filesystem.',
+		});
 	}
 	const serverId = request.serverId ?? binlog.server_id;
 	if (!Number.isSafeInteger(serverId) || serverId < 1 || serverId > 4_294_967_295) {
@@ -70,8 +86,7 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 		}
 		checkpointIntervalSeconds = parsed;
 	}
-	let compress: Compression = fileTarget?.type === 'file' && fileTarget.compress ? 'zstd' : 'none';
-	if (request.compress !== undefined) compress = parseCompression(request.compress);
+	const compressFlag: Compression | undefined = request.compress === undefined ? undefined : parseCompression(request.compress);
 	let start: BinlogStreamOptions['start'];
 	const startFlags = [
 		request.startPosition !== undefined && '--start-position',
@@ -87,20 +102,53 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
 	if (!Number.isSafeInteger(retries) || retries < 0) {
 		throw badFlagValue('--retries', retries, 'use a whole number (0 retries forever)', BINLOG_STREAM_USAGE);
 	}
-	return {
+	if (destinations.length > 1 && serverId + destinations.length - 1 > 4_294_967_295) {
+		throw badFlagValue('--server-id', serverId, `leaves no room for the ${destinations.length} targets' server ids (server_id to server_id + ${destinations.length - 1})`, BINLOG_STREAM_USAGE);
+	}
+	const storage = s3SettingsOf(config);
+	return destinations.map((destination, index) => ({
 		settings,
-		outputDir,
-		serverId,
+		outputDir: destination.location,
+		storage: {s3: {...storage, ...destination.s3}},
+		serverId: serverId + index,
 		useGtid: request.gtid ?? binlog.use_gtid,
 		sync,
 		checkpointIntervalSeconds,
 		start,
-		compress,
-		rotateSize: request.rotateSize ?? (fileTarget?.type === 'file' ? fileTarget.rotate_size : undefined),
+		compress: compressFlag ?? (destination.configured?.compress ? 'zstd' : 'none'),
+		rotateSize: request.rotateSize ?? destination.configured?.rotate_size,
 		stopAtEnd: request.stopAtEnd ?? false,
 		retries,
 		filter: parseEventFilter(request.databases, request.tables),
-	};
+	}));
+}
+
+interface Destination {
+	/** a local directory or an s3:// prefix */
+	location: string;
+	/** the config's target it comes from */
+	configured?: BinlogTarget;
+	/** the target's own region and endpoint */
+	s3?: {region?: string; endpoint?: string};
+}
+
+function destinationsOf(request: BinlogStreamRequest, targets: BinlogTarget[]): Destination[] {
+	const given = request.output ?? request.target;
+	if (given !== undefined) {
+		const configured = targets.find((target) => locationOf(target) === given);
+		return [{location: given, configured}];
+	}
+	return targets.map((target) => ({
+		location: locationOf(target),
+		configured: target,
+		s3: target.type === 's3' ? {region: target.region, endpoint: target.endpoint} : undefined,
+	}));
+}
+
+function locationOf(target: BinlogTarget): string {
+	if (target.type === 'file') return target.path;
+	const prefix = (target.prefix ?? '').replace(/^\/+/, '');
+	return `s3://${target.bucket}/${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}`;
 }
 
 /**
@@ -108,15 +156,25 @@ export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config:
  * manifest, or a SQL script's header), by GTID when the stream resumes by GTID and the backup has one.
  */
 export async function resolveBinlogStream(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): Promise<BinlogStreamOptions> {
-	const options = resolveBinlogStreamOptions(request, config, settings);
-	if (request.fromBackup === undefined) return options;
-	const recorded = await backupStartPoint(request.fromBackup);
-	const start = options.useGtid && recorded.gtid !== undefined ? {gtid: recorded.gtid} : recorded.file !== undefined ? {file: recorded.file, position: recorded.position ?? 4} : {gtid: recorded.gtid!};
-	return {...options, start};
+	return (await withBackupStart(request, config, [resolveBinlogStreamOptions(request, config, settings)]))[0]!;
 }
 
-async function backupStartPoint(artifactPath: string): Promise<ReplayStart> {
-	const artifact = await identifyArtifact(artifactPath);
+/** resolveBinlogStreamsOptions, plus --from-backup: every destination starts at the backup's point. */
+export async function resolveBinlogStreams(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): Promise<BinlogStreamOptions[]> {
+	return withBackupStart(request, config, resolveBinlogStreamsOptions(request, config, settings));
+}
+
+async function withBackupStart(request: BinlogStreamRequest, config: Config, list: BinlogStreamOptions[]): Promise<BinlogStreamOptions[]> {
+	if (request.fromBackup === undefined) return list;
+	const recorded = await backupStartPoint(request.fromBackup, await storageOptionsFor(config, 'read'));
+	return list.map((options) => {
+		const start = options.useGtid && recorded.gtid !== undefined ? {gtid: recorded.gtid} : recorded.file !== undefined ? {file: recorded.file, position: recorded.position ?? 4} : {gtid: recorded.gtid!};
+		return {...options, start};
+	});
+}
+
+async function backupStartPoint(artifactPath: string, storage: StorageOptions): Promise<ReplayStart> {
+	const artifact = await identifyArtifact(artifactPath, storage);
 	if (artifact.kind === 'archive') {
 		const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 		if (manifest.dbType !== 'mysql') {

@@ -147,9 +147,6 @@ export async function runPointInTimeRestore(request: RestoreRequest, flags: Repl
 	if (request.target.dbType !== 'mysql') {
 		throw new UsageError({code: 'REPLAY_NEEDS_MYSQL', message: '--binlogs replays a MySQL/MariaDB binary log; the target server is PostgreSQL', hint: 'Point-in-time recovery for PostgreSQL is not built yet.'});
 	}
-	if (isObjectStoreUrl(flags.binlogs)) {
-		throw new UsageError({code: 'REPLAY_S3_UNSUPPORTED', message: `--binlogs ${flags.binlogs}: replaying from S3 is not built yet`, hint: 'Copy the binlog files into a local directory and point --binlogs at it.'});
-	}
 	const artifact = await identifyArtifact(request.artifact, request.storage);
 	const replayRequest = await replayRequestFor(request, flags, artifact);
 	const planned = await planReplay(replayRequest, bus);
@@ -164,7 +161,7 @@ async function replayRequestFor(request: RestoreRequest, flags: ReplayFlags, art
 	const fromFlags = startFromFlags(flags.startPosition, flags.startGtid);
 	const wanted = flags.databases === undefined ? undefined : parseEventFilter(flags.databases, undefined)?.databases ?? [];
 	const target = parseReplayTarget(flags);
-	const base = {binlogDir: path.resolve(flags.binlogs), target, binlog: request.binlog};
+	const base = {binlogDir: isObjectStoreUrl(flags.binlogs) ? flags.binlogs : path.resolve(flags.binlogs), storage: request.storage, target, binlog: request.binlog};
 	if (artifact.kind === 'archive') {
 		const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 		if (manifest.dbType !== 'mysql') {

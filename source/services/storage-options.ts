@@ -2,6 +2,7 @@ import type {Config} from '../core/config/types.ts';
 import {UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {keyGiven, loadEncryptionKey} from '../storage/crypto/key.ts';
+import type {UploaderStats} from '../storage/s3/uploader.ts';
 import type {StorageOptions} from '../storage/target/index.ts';
 
 /** The S3 settings the config file and flags give (the AWS environment and defaults fill in the rest). */
@@ -36,9 +37,21 @@ export async function storageOptionsFor(config: Config, purpose: 'write' | 'read
 		});
 	}
 	const storage: StorageOptions = {s3: s3SettingsOf(config)};
+	if (purpose === 'write' && bus) storage.s3Target = {onProgress: uploadReporter(bus)};
 	if (!wantKey) return storage;
 	const loaded = await loadEncryptionKey({keyFile, env});
 	for (const warning of loaded.warnings) bus?.warn(warning);
 	bus?.log('info', `encryption key from ${loaded.origin}`);
 	return {...storage, encryption: loaded.source};
+}
+
+/** At most 4 upload events a second per object (each accepted part calls), and always the first. */
+function uploadReporter(bus: EventBus): (url: string, stats: UploaderStats) => void {
+	const last = new Map<string, number>();
+	return (url, stats) => {
+		const now = Date.now();
+		if (now - (last.get(url) ?? 0) < 250) return;
+		last.set(url, now);
+		bus.emit('upload', {destination: url, bytesSent: stats.bytesSent, partsDone: stats.partsDone, partsInFlight: stats.partsInFlight, retries: stats.retries});
+	};
 }

@@ -8,6 +8,7 @@ import {KeyHints} from '../../source/ui/components/key-hints.tsx';
 import {LogPane} from '../../source/ui/components/log-pane.tsx';
 import {barText, etaText, ProgressBar, progressFigures} from '../../source/ui/components/progress-bar.tsx';
 import {ProgressBars, ProgressList, visibleTasks} from '../../source/ui/components/progress-list.tsx';
+import {RunProgress} from '../../source/ui/components/run-progress.tsx';
 import {plain, waitForFrame, waitForText} from './fake-controller.ts';
 
 afterEach(() => cleanup());
@@ -204,5 +205,21 @@ describe('KeyHints', () => {
 		);
 		await waitForFrame(lastFrame, (frame) => frame.length > 0);
 		assert.equal(plain(lastFrame()), '↑/↓ move  q quit');
+	});
+});
+
+describe('RunProgress with an upload to S3', () => {
+	test('shows no upload line until the first upload event, then bytes sent, parts done and in flight, and retries', async () => {
+		const bus = new EventBus();
+		const {lastFrame} = render(<RunProgress bus={bus} activity="Backing up…" overallTask="dump" />);
+		bus.emit('progress', {task: 'dump', unit: 'bytes', done: 40 * MiB, rate: 10 * MiB});
+		await waitForText(lastFrame, 'Overall');
+		assert.doesNotMatch(plain(lastFrame()), /Upload/);
+		bus.emit('upload', {destination: 's3://b/p/x.tar', bytesSent: 30 * MiB, partsDone: 3, partsInFlight: 2, retries: 0});
+		await waitForText(lastFrame, 'Upload');
+		assert.match(plain(lastFrame()), /Upload\s+30\.0 MiB sent\s+3 parts done, 2 in flight\s+no retries/);
+		bus.emit('upload', {destination: 's3://b/p/x.tar', bytesSent: 40 * MiB, partsDone: 4, partsInFlight: 1, retries: 2});
+		await waitForText(lastFrame, '2 retried');
+		assert.match(plain(lastFrame()), /40\.0 MiB sent\s+4 parts done, 1 in flight\s+2 retried/);
 	});
 });

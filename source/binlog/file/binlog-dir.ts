@@ -1,5 +1,5 @@
-import {readdir} from 'node:fs/promises';
 import {isBinlogName} from '../stream/checkpoint.ts';
+import {binlogTarget, type BinlogDir} from '../stream/dir-file.ts';
 
 /** Binlog file names sort by their numeric suffix, which may outgrow its zero padding. */
 export function compareBinlogNames(a: string, b: string): number {
@@ -15,10 +15,15 @@ function splitName(name: string): [string, bigint] {
 }
 
 /** The uncompressed binlog files in `dir`, oldest first. */
-export async function listRawBinlogs(dir: string): Promise<string[]> {
-	const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-		if (error.code === 'ENOENT') return [] as string[];
-		throw error;
-	});
-	return names.filter(isBinlogName).sort(compareBinlogNames);
+export async function listRawBinlogs(dir: BinlogDir): Promise<string[]> {
+	const artifacts = await binlogTarget(dir)
+		.list()
+		.catch((error: NodeJS.ErrnoException) => {
+			if (error.code === 'ENOENT') return [];
+			throw error;
+		});
+	return artifacts
+		.map((artifact) => artifact.name)
+		.filter(isBinlogName)
+		.sort(compareBinlogNames);
 }

@@ -2,25 +2,31 @@
  * The binlog files of a directory: the server's own files, or a copy written by `dbbackup binlog-stream`
  * (raw files, closed files maybe compressed, binlog-index.json with the SHA-256 of each closed file).
  */
-import {open, readdir} from 'node:fs/promises';
 import path from 'node:path';
 import {UsageError} from '../../core/errors.ts';
+import {isObjectStoreUrl} from '../../core/object-store-url.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {directoryTarget, type StorageOptions} from '../../storage/target/index.ts';
+import {readBytes} from '../../storage/target/read-bytes.ts';
+import type {ArtifactStat, ArtifactTarget} from '../../storage/target/types.ts';
 import {BINLOG_MAGIC} from '../event/header.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
-import {indexPath, readBinlogIndex} from '../stream/binlog-index.ts';
+import {INDEX_NAME, readBinlogIndex} from '../stream/binlog-index.ts';
 import {isBinlogName} from '../stream/checkpoint.ts';
 
 export interface LocatedBinlog {
 	/** the server's name for the file */
 	name: string;
-	path: string;
+	/** where it is stored: the name itself, or `<name>.zst` / `<name>.gz` */
+	stored: string;
+	target: ArtifactTarget;
 	compression: Compression;
 	/** size and SHA-256 of the uncompressed file, from binlog-index.json (closed files only) */
 	expected?: {size: number; sha256: string};
 }
 
 export interface BinlogCatalog {
+	/** the directory or s3:// prefix, as the user gave it */
 	dir: string;
 	files: Map<string, LocatedBinlog>;
 	/** every name, oldest first */
@@ -29,42 +35,44 @@ export interface BinlogCatalog {
 	indexFile: string;
 }
 
-/** Lists the binlogs in `dir`: raw files that start with the binlog magic, and the files binlog-index.json lists. */
-export async function locateBinlogs(dir: string): Promise<BinlogCatalog> {
-	let entries: string[];
+/**
+ * Lists the binlogs in `dir` (a local directory or an s3:// prefix that binlog-stream writes): raw files
+ * that start with the binlog magic, and the files binlog-index.json lists. Copies are never encrypted
+ * (binlog-stream refuses --encrypt), so no key is applied.
+ */
+export async function locateBinlogs(dir: string, storage: StorageOptions = {}): Promise<BinlogCatalog> {
+	const location = isObjectStoreUrl(dir) ? dir : path.resolve(dir);
+	const target = await directoryTarget(location, {...storage, encryption: undefined});
+	let entries: ArtifactStat[];
 	try {
-		entries = await readdir(dir);
+		entries = await target.list();
 	} catch (error) {
+		const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+		if (!missing && isObjectStoreUrl(dir)) throw error;
 		throw new UsageError({
 			code: 'BINLOG_DIR_UNREADABLE',
-			message: `--binlogs ${dir}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`,
-			hint: 'Point --binlogs at the directory `dbbackup binlog-stream --output` writes, or at a copy of the server\'s binlog files.',
+			message: `--binlogs ${dir}: ${missing ? 'no such directory' : (error as Error).message}`,
+			hint: 'Point --binlogs at the directory (or s3:// prefix) `dbbackup binlog-stream` writes, or at a copy of the server\'s binlog files.',
 		});
 	}
-	const present = new Set(entries);
+	const present = new Set(entries.map((entry) => entry.name));
 	const files = new Map<string, LocatedBinlog>();
-	for (const name of entries.filter(isBinlogName)) {
-		if (await startsWithMagic(path.join(dir, name))) files.set(name, {name, path: path.join(dir, name), compression: 'none'});
+	for (const {name} of entries.filter((entry) => isBinlogName(entry.name))) {
+		if (await startsWithMagic(target, name)) files.set(name, {name, stored: name, target, compression: 'none'});
 	}
-	for (const entry of (await readBinlogIndex(dir)).files) {
+	for (const entry of (await readBinlogIndex(target)).files) {
 		const expected = {size: entry.size, sha256: entry.sha256};
-		if (present.has(entry.name)) files.set(entry.name, {name: entry.name, path: path.join(dir, entry.name), compression: 'none', expected});
-		else if (present.has(entry.stored)) files.set(entry.name, {name: entry.name, path: path.join(dir, entry.stored), compression: entry.compression, expected});
+		if (present.has(entry.name)) files.set(entry.name, {name: entry.name, stored: entry.name, target, compression: 'none', expected});
+		else if (present.has(entry.stored)) files.set(entry.name, {name: entry.name, stored: entry.stored, target, compression: entry.compression, expected});
 	}
-	return {dir, files, names: [...files.keys()].sort(compareBinlogNames), indexFile: indexPath(dir)};
+	return {dir: location, files, names: [...files.keys()].sort(compareBinlogNames), indexFile: target.describe(INDEX_NAME)};
 }
 
-async function startsWithMagic(file: string): Promise<boolean> {
-	let handle;
+async function startsWithMagic(target: ArtifactTarget, name: string): Promise<boolean> {
 	try {
-		handle = await open(file, 'r');
-		const head = Buffer.alloc(BINLOG_MAGIC.length);
-		const {bytesRead} = await handle.read(head, 0, head.length, 0);
-		return bytesRead === head.length && head.equals(BINLOG_MAGIC);
+		return (await readBytes(target, name, 0, BINLOG_MAGIC.length)).equals(BINLOG_MAGIC);
 	} catch {
 		return false;
-	} finally {
-		await handle?.close();
 	}
 }
 

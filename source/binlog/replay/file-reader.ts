@@ -3,7 +3,6 @@
  * event's CRC32 (when the file's format description says the server wrote them) and, for a file the
  * index lists as closed, its size and SHA-256 once it has been read to the end.
  */
-import {createReadStream} from 'node:fs';
 import {pipeline} from 'node:stream';
 import {IntegrityError} from '../../core/errors.ts';
 import {decompressStream} from '../../storage/compression.ts';
@@ -38,7 +37,7 @@ export interface ReadFileOptions {
 
 export async function* readBinlogFile(file: LocatedBinlog, options: ReadFileOptions): AsyncGenerator<FileEvent, FileEnd> {
 	const meter = new MeterStream({sha256: file.expected !== undefined});
-	const bytes = pipeline(createReadStream(file.path), decompressStream(file.compression), meter, () => {
+	const bytes = pipeline(file.target.readRange(file.stored, 0), decompressStream(file.compression), meter, () => {
 		// errors reach the consumer through `meter`
 	});
 	const events = splitBinlogEvents(bytes, {file: file.name, onTruncated: options.mayBeOpen && !file.expected ? 'stop' : 'error'});

@@ -36,7 +36,7 @@ interface Draft {
 
 export async function planReplay(request: ReplayRequest, bus: EventBus): Promise<PlannedReplay> {
 	const {target, start} = request;
-	const catalog = await locateBinlogs(request.binlogDir);
+	const catalog = await locateBinlogs(request.binlogDir, request.storage);
 	checkTargetAfterStart(target, start);
 	const walk = new TransactionWalk(catalog, start);
 	const selection = new EventSelection(request.filter, request.renames);

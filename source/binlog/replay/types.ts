@@ -1,4 +1,5 @@
 /** The shapes shared by the replay's modules: where it starts, where it stops, what it did. */
+import type {StorageOptions} from '../../storage/target/index.ts';
 import type {EventFilter} from '../stream/feed.ts';
 
 import type {BinlogFlavor} from '../flavor.ts';
@@ -26,8 +27,10 @@ export type ReplayTarget =
 	| {kind: 'end'; text: string};
 
 export interface ReplayRequest {
-	/** directory of raw binlog files (the server's own, or written by `dbbackup binlog-stream`) */
+	/** directory (or s3:// prefix) of binlog files (the server's own, or written by `dbbackup binlog-stream`) */
 	binlogDir: string;
+	/** the object store's settings, for an s3:// binlogDir */
+	storage?: StorageOptions;
 	start: ReplayStart;
 	target: ReplayTarget;
 	/** which events are applied (databases, tables); the transaction boundaries still come from all events */

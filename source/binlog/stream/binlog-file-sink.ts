@@ -1,5 +1,5 @@
-import {open} from 'node:fs/promises';
 import {DbBackupError, WorkError} from '../../core/errors.ts';
+import {readBytes} from '../../storage/target/read-bytes.ts';
 import type {AppendableArtifact, AppendableTarget} from '../../storage/target/types.ts';
 import {BINLOG_MAGIC, FIRST_EVENT_POSITION, FORMAT_DESCRIPTION_FLAGS_OFFSET, LOG_EVENT_BINLOG_IN_USE_F} from '../event/header.ts';
 
@@ -188,7 +188,7 @@ export class BinlogFileSink {
 		}
 		this.fileName = undefined;
 		if (previous !== undefined) {
-			await clearInUse(localFile(this.options.target, previous));
+			await clearInUse(this.options.target, previous);
 			this.options.onFileClosed(previous);
 		}
 	}
@@ -245,29 +245,14 @@ async function createFresh(target: AppendableTarget, file: string): Promise<Appe
 }
 
 /**
- * The local file of `name`. Clearing the in-use flag rewrites one byte in place, which only a local file
- * allows: an object-store target will clear it in the copy it uploads when the file closes (S3 issue).
+ * What the server does when it closes a binlog: clear the in-use flag of its format description event,
+ * one byte rewritten in place (on an object store, in the segment that holds it).
  */
-export function localFile(target: AppendableTarget, name: string): string {
-	const file = target.localPath(name);
-	if (file === undefined) throw new Error(`${target.describe(name)}: clearing a closed binlog's in-use flag needs a local output directory`);
-	return file;
-}
-
-/** What the server does when it closes a binlog: clear the in-use flag of its format description event. */
-export async function clearInUse(file: string): Promise<void> {
-	const handle = await open(file, 'r+');
-	try {
-		const flags = Buffer.alloc(1);
-		const {bytesRead} = await handle.read(flags, 0, 1, FORMAT_DESCRIPTION_FLAGS_OFFSET);
-		if (bytesRead === 1 && (flags[0]! & LOG_EVENT_BINLOG_IN_USE_F) !== 0) {
-			flags[0] = flags[0]! & ~LOG_EVENT_BINLOG_IN_USE_F;
-			await handle.write(flags, 0, 1, FORMAT_DESCRIPTION_FLAGS_OFFSET);
-			await handle.sync();
-		}
-	} finally {
-		await handle.close();
-	}
+export async function clearInUse(target: AppendableTarget, name: string): Promise<void> {
+	const flags = await readBytes(target, name, FORMAT_DESCRIPTION_FLAGS_OFFSET, FORMAT_DESCRIPTION_FLAGS_OFFSET + 1);
+	if (flags.length !== 1 || (flags[0]! & LOG_EVENT_BINLOG_IN_USE_F) === 0) return;
+	if (!target.overwriteAt) throw new Error(`${target.describe(name)}: this target cannot rewrite a byte in place to clear the binlog's in-use flag`);
+	await target.overwriteAt(name, FORMAT_DESCRIPTION_FLAGS_OFFSET, Buffer.from([flags[0]! & ~LOG_EVENT_BINLOG_IN_USE_F]));
 }
 
 /** The sink's own refusals (BINLOG_COPY_MISMATCH, BINLOG_NO_FILE) are reported as they are. */

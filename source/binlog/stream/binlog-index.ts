@@ -1,5 +1,4 @@
 import {rm} from 'node:fs/promises';
-import path from 'node:path';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {IntegrityError} from '../../core/errors.ts';
@@ -33,10 +32,6 @@ export interface BinlogIndex {
 	files: IndexedBinlog[];
 }
 
-export function indexPath(dir: string): string {
-	return path.join(dir, INDEX_NAME);
-}
-
 export async function readBinlogIndex(dir: BinlogDir): Promise<BinlogIndex> {
 	const file = binlogTarget(dir).describe(INDEX_NAME);
 	const text = await readDirText(dir, INDEX_NAME);
@@ -66,7 +61,7 @@ function partialWriter(partial: PartialArtifact): Writable {
 /**
  * Records a closed file: hashes it and, when asked, compresses it beside itself (through the target's
  * partial artifact, committed in place of any earlier attempt, and checked by size) and removes the raw
- * file. Safe to run again after a crash half-way.
+ * file; uncompressed, it is sealed (one object on an object store). Safe to run again after a crash half-way.
  */
 export async function indexClosedBinlog(dir: BinlogDir, name: string, compression: Compression): Promise<IndexedBinlog> {
 	const target = binlogTarget(dir);
@@ -74,6 +69,8 @@ export async function indexClosedBinlog(dir: BinlogDir, name: string, compressio
 	const stored = compression === 'none' ? name : `${name}${extensionFor(compression)}`;
 	let storedMeter: MeterStream;
 	if (compression === 'none') {
+		// an object store keeps the file being copied as segments: the closed file becomes one object
+		await target.seal?.(name);
 		await pipeline(target.readRange(name, 0), rawMeter, new Writable({write: (_chunk, _encoding, done) => done()}));
 		storedMeter = rawMeter;
 	} else {

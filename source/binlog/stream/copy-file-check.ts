@@ -1,14 +1,13 @@
 import {createHash} from 'node:crypto';
-import {createReadStream} from 'node:fs';
-import {open, stat} from 'node:fs/promises';
-import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import {IntegrityError} from '../../core/errors.ts';
+import {readBytes} from '../../storage/target/read-bytes.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {BINLOG_MAGIC, ChecksumAlgorithm, checksumMatches, EVENT_HEADER_LENGTH, FIRST_EVENT_POSITION} from '../event/header.ts';
 import {EventType} from '../event/types.ts';
 import type {BinlogFlavor} from '../flavor.ts';
 import type {IndexedBinlog} from './binlog-index.ts';
+import {binlogTarget, type BinlogDir} from './dir-file.ts';
 
 /** What the first bytes of a file named like a binlog say about it. */
 export type CopyFileKind =
@@ -25,67 +24,64 @@ const MAX_FORMAT_DESCRIPTION = 64 * 1024;
  * removes it: the 4-byte magic `\xfebin`, then a format description event with its checksum. A file
  * that is not (a foreign file that happens to be named like a binlog) is refused with an error naming it.
  */
-export async function checkOurBinlog(dir: string, name: string): Promise<CopyFileKind> {
-	const full = path.join(dir, name);
-	const handle = await open(full, 'r');
-	try {
-		const {size} = await handle.stat();
-		const head = Buffer.alloc(Math.min(size, FIRST_EVENT_POSITION + EVENT_HEADER_LENGTH));
-		await handle.read(head, 0, head.length, 0);
-		if (size < BINLOG_MAGIC.length) {
-			if (head.equals(BINLOG_MAGIC.subarray(0, size))) return {kind: 'torn-new'};
-			throw foreign(full, `it is ${size} bytes long and does not start with the binlog magic \\xfebin`);
-		}
-		if (!head.subarray(0, BINLOG_MAGIC.length).equals(BINLOG_MAGIC)) throw foreign(full, 'it does not start with the binlog magic \\xfebin');
-		if (size === FIRST_EVENT_POSITION) return {kind: 'torn-new'};
-		// the type byte of the first event: a format description, or not ours
-		if (size >= FIRST_EVENT_POSITION + 5 && head[FIRST_EVENT_POSITION + 4] !== EventType.FORMAT_DESCRIPTION) {
-			throw foreign(full, 'its first event is not a format description event');
-		}
-		if (size < FIRST_EVENT_POSITION + EVENT_HEADER_LENGTH) return {kind: 'torn-new'};
-		const eventSize = head.readUInt32LE(FIRST_EVENT_POSITION + 9);
-		const logPos = head.readUInt32LE(FIRST_EVENT_POSITION + 13);
-		if (eventSize < EVENT_HEADER_LENGTH || eventSize > MAX_FORMAT_DESCRIPTION || logPos !== FIRST_EVENT_POSITION + eventSize) {
-			throw foreign(full, 'its first event header does not describe a format description event');
-		}
-		if (size < FIRST_EVENT_POSITION + eventSize) return {kind: 'torn-new'};
-		const event = Buffer.alloc(eventSize);
-		await handle.read(event, 0, eventSize, FIRST_EVENT_POSITION);
-		const decoder = new BinlogDecoder();
-		let decoded;
-		try {
-			decoded = decoder.decode(event);
-		} catch (error) {
-			throw foreign(full, `its format description event does not parse (${(error as Error).message})`);
-		}
-		if (decoded.kind !== 'format-description') throw foreign(full, 'its first event is not a format description event');
-		const crc32 = decoder.checksum === ChecksumAlgorithm.crc32;
-		if (crc32 && !checksumMatches(event)) throw foreign(full, 'its format description event fails its CRC32 check');
-		return {kind: 'binlog', flavor: /mariadb/i.test(decoded.serverVersion) ? 'mariadb' : 'mysql', crc32, formatDescription: event};
-	} finally {
-		await handle.close();
+export async function checkOurBinlog(dir: BinlogDir, name: string): Promise<CopyFileKind> {
+	const target = binlogTarget(dir);
+	const full = target.describe(name);
+	const size = await sizeOf(target, name);
+	const head = await readBytes(target, name, 0, Math.min(size, FIRST_EVENT_POSITION + EVENT_HEADER_LENGTH));
+	if (size < BINLOG_MAGIC.length) {
+		if (head.equals(BINLOG_MAGIC.subarray(0, size))) return {kind: 'torn-new'};
+		throw foreign(full, `it is ${size} bytes long and does not start with the binlog magic \\xfebin`);
 	}
+	if (!head.subarray(0, BINLOG_MAGIC.length).equals(BINLOG_MAGIC)) throw foreign(full, 'it does not start with the binlog magic \\xfebin');
+	if (size === FIRST_EVENT_POSITION) return {kind: 'torn-new'};
+	// the type byte of the first event: a format description, or not ours
+	if (size >= FIRST_EVENT_POSITION + 5 && head[FIRST_EVENT_POSITION + 4] !== EventType.FORMAT_DESCRIPTION) {
+		throw foreign(full, 'its first event is not a format description event');
+	}
+	if (size < FIRST_EVENT_POSITION + EVENT_HEADER_LENGTH) return {kind: 'torn-new'};
+	const eventSize = head.readUInt32LE(FIRST_EVENT_POSITION + 9);
+	const logPos = head.readUInt32LE(FIRST_EVENT_POSITION + 13);
+	if (eventSize < EVENT_HEADER_LENGTH || eventSize > MAX_FORMAT_DESCRIPTION || logPos !== FIRST_EVENT_POSITION + eventSize) {
+		throw foreign(full, 'its first event header does not describe a format description event');
+	}
+	if (size < FIRST_EVENT_POSITION + eventSize) return {kind: 'torn-new'};
+	const event = await readBytes(target, name, FIRST_EVENT_POSITION, FIRST_EVENT_POSITION + eventSize);
+	const decoder = new BinlogDecoder();
+	let decoded;
+	try {
+		decoded = decoder.decode(event);
+	} catch (error) {
+		throw foreign(full, `its format description event does not parse (${(error as Error).message})`);
+	}
+	if (decoded.kind !== 'format-description') throw foreign(full, 'its first event is not a format description event');
+	const crc32 = decoder.checksum === ChecksumAlgorithm.crc32;
+	if (crc32 && !checksumMatches(event)) throw foreign(full, 'its format description event fails its CRC32 check');
+	return {kind: 'binlog', flavor: /mariadb/i.test(decoded.serverVersion) ? 'mariadb' : 'mysql', crc32, formatDescription: event};
+}
+
+/** The size of a file of the copy; one that vanished meanwhile is an error naming it. */
+export async function sizeOf(dir: BinlogDir, name: string): Promise<number> {
+	const target = binlogTarget(dir);
+	const info = await target.stat(name);
+	if (!info) throw Object.assign(new Error(`${target.describe(name)}: no such file`), {code: 'ENOENT'});
+	return info.bytes;
 }
 
 /**
  * True when a whole event starts at `position` in the file: its header's size and end position agree,
  * and with checksums on its CRC32 matches. A checkpoint's position is trusted only then.
  */
-export async function eventStartsAt(dir: string, name: string, position: number, crc32: boolean): Promise<boolean> {
-	const handle = await open(path.join(dir, name), 'r');
-	try {
-		const header = Buffer.alloc(EVENT_HEADER_LENGTH);
-		const {bytesRead} = await handle.read(header, 0, EVENT_HEADER_LENGTH, position);
-		if (bytesRead < EVENT_HEADER_LENGTH) return false;
-		const eventSize = header.readUInt32LE(9);
-		if (eventSize < EVENT_HEADER_LENGTH || header.readUInt32LE(13) !== position + eventSize) return false;
-		if (!crc32) return true;
-		const event = Buffer.alloc(eventSize);
-		const read = await handle.read(event, 0, eventSize, position);
-		return read.bytesRead === eventSize && checksumMatches(event);
-	} finally {
-		await handle.close();
-	}
+export async function eventStartsAt(dir: BinlogDir, name: string, position: number, crc32: boolean): Promise<boolean> {
+	const target = binlogTarget(dir);
+	const size = await sizeOf(target, name);
+	if (position + EVENT_HEADER_LENGTH > size) return false;
+	const header = await readBytes(target, name, position, position + EVENT_HEADER_LENGTH);
+	const eventSize = header.readUInt32LE(9);
+	if (eventSize < EVENT_HEADER_LENGTH || header.readUInt32LE(13) !== position + eventSize) return false;
+	if (!crc32) return true;
+	if (position + eventSize > size) return false;
+	return checksumMatches(await readBytes(target, name, position, position + eventSize));
 }
 
 const verified = new Map<string, string>();
@@ -95,21 +91,23 @@ const verified = new Map<string, string>();
  * may cut or remove it. A file that changed since is an integrity error, and it is left as it is.
  * A match is remembered for the file's size and mtime, so a reconnect does not hash it again.
  */
-export async function verifyClosedFile(dir: string, entry: IndexedBinlog): Promise<void> {
-	const full = path.join(dir, entry.name);
-	const info = await stat(full);
-	const key = `${full}\0${info.size}\0${info.mtimeMs}`;
+export async function verifyClosedFile(dir: BinlogDir, entry: IndexedBinlog): Promise<void> {
+	const target = binlogTarget(dir);
+	const full = target.describe(entry.name);
+	const info = await target.stat(entry.name);
+	const size = info?.bytes ?? -1;
+	const key = `${full}\0${size}\0${info?.modifiedAt.getTime() ?? 0}`;
 	if (verified.get(full) === key) return;
 	let sha256: string | undefined;
-	if (info.size === entry.size) {
+	if (size === entry.size) {
 		const hash = createHash('sha256');
-		await pipeline(createReadStream(full), hash);
+		await pipeline(target.readRange(entry.name, 0), hash);
 		sha256 = hash.digest('hex');
 	}
 	if (sha256 !== entry.sha256) {
 		throw new IntegrityError({
 			code: 'BINLOG_CLOSED_FILE_CHANGED',
-			message: `${full} is listed in binlog-index.json as closed (${entry.size} bytes, sha256 ${entry.sha256}) but now has ${info.size} bytes${sha256 ? `, sha256 ${sha256}` : ''}; it was left as it is`,
+			message: `${full} is listed in binlog-index.json as closed (${entry.size} bytes, sha256 ${entry.sha256}) but ${size < 0 ? 'is gone' : `now has ${size} bytes`}${sha256 ? `, sha256 ${sha256}` : ''}; it was left as it is`,
 			hint: 'A closed binlog is never changed by the streamer. Restore the file from a copy (or the server, if it still has it), or move it away if the server can send it again.',
 		});
 	}

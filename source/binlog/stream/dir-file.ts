@@ -2,15 +2,15 @@ import {rm} from 'node:fs/promises';
 import {partialPathOf} from '../../storage/archive/member-path.ts';
 import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
 import {readBytes} from '../../storage/target/read-bytes.ts';
-import type {AppendableTarget} from '../../storage/target/types.ts';
+import type {ArtifactTarget} from '../../storage/target/types.ts';
 
 /**
  * The streamed copy's directory: its target, or a local path (the readers of a copy — replay, tests —
  * name it by path).
  */
-export type BinlogDir = AppendableTarget | string;
+export type BinlogDir = ArtifactTarget | string;
 
-export function binlogTarget(dir: BinlogDir): AppendableTarget {
+export function binlogTarget(dir: BinlogDir): ArtifactTarget {
 	return typeof dir === 'string' ? new LocalDirectoryTarget(dir) : dir;
 }
 

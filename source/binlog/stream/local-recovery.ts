@@ -1,6 +1,3 @@
-import {createReadStream} from 'node:fs';
-import {stat} from 'node:fs/promises';
-import path from 'node:path';
 import {IntegrityError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
@@ -12,7 +9,8 @@ import type {BinlogFlavor} from '../flavor.ts';
 import type {AppendableTarget} from '../../storage/target/types.ts';
 import {readBinlogIndex, type IndexedBinlog} from './binlog-index.ts';
 import {readCheckpoint, type StreamCheckpoint} from './checkpoint.ts';
-import {checkOurBinlog, eventStartsAt, verifyClosedFile} from './copy-file-check.ts';
+import {checkOurBinlog, eventStartsAt, sizeOf, verifyClosedFile} from './copy-file-check.ts';
+import {binlogTarget, type BinlogDir} from './dir-file.ts';
 import {TransactionTracker} from './transaction-tracker.ts';
 
 /** Where streaming continues: the end of the last complete transaction found in the copy. */
@@ -53,11 +51,10 @@ export interface RecoveryPlan {
  * at the first file that is not closed: at the checkpoint when its position is an event boundary there,
  * else at the file's start, and goes forward over every whole, checksum-valid transaction.
  *
- * The plan reads the directory's files by their local paths (a listing of raw binlogs, seeks into them
- * in copy-file-check.ts): recovery runs where the copy is. The S3 issue gives it the object-store
- * meaning (the active file's uploaded prefix); the changes it plans are made through the target.
+ * The plan reads the copy through its target: on an object store, the file being copied is what its
+ * uploaded segments hold (storage/s3/appendable.ts), so recovery resumes from what S3 has.
  */
-export async function planRecovery(dir: string, bus: EventBus): Promise<RecoveryPlan> {
+export async function planRecovery(dir: BinlogDir, bus: EventBus): Promise<RecoveryPlan> {
 	const checkpoint = await readCheckpoint(dir);
 	const raw = await listRawBinlogs(dir);
 	const index = await readBinlogIndex(dir);
@@ -112,7 +109,7 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 	let gtid = '';
 	const first = kinds.get(file)!;
 	if (checkpoint?.file === file) {
-		const size = (await stat(path.join(dir, file))).size;
+		const size = await sizeOf(dir, file);
 		const fits = checkpoint.position === size || (checkpoint.position < size && first.kind === 'binlog' && (await eventStartsAt(dir, file, checkpoint.position, first.crc32)));
 		if (fits) {
 			position = checkpoint.position;
@@ -130,7 +127,7 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 		const scan = await scanFile(dir, file, position, tracker);
 		tracker = scan.tracker;
 		flavor = scan.flavor ?? flavor;
-		const size = (await stat(path.join(dir, file))).size;
+		const size = await sizeOf(dir, file);
 		const later = raw.filter((name) => compareBinlogNames(name, file) > 0);
 		const laterClosed = later.filter((name) => closed.has(name));
 		if (scan.boundary < size) plan.cut = {file, size, to: scan.boundary};
@@ -145,7 +142,7 @@ export async function planRecovery(dir: string, bus: EventBus): Promise<Recovery
 		if (laterClosed.length > 0) {
 			throw new IntegrityError({
 				code: 'BINLOG_COPY_INCONSISTENT',
-				message: `${path.join(dir, file)} is not complete (${scan.boundary} of ${size} bytes are whole transactions) but ${laterClosed.join(', ')} after it ${laterClosed.length === 1 ? 'is' : 'are'} closed in binlog-index.json; nothing was changed`,
+				message: `${binlogTarget(dir).describe(file)} is not complete (${scan.boundary} of ${size} bytes are whole transactions) but ${laterClosed.join(', ')} after it ${laterClosed.length === 1 ? 'is' : 'are'} closed in binlog-index.json; nothing was changed`,
 				hint: 'The directory was changed by hand or by something else. Move it away and stream into a new --output directory.',
 			});
 		}
@@ -174,7 +171,7 @@ export async function applyRecovery(target: AppendableTarget, plan: RecoveryPlan
 }
 
 /** Raw files before the checkpoint's file that a crash left unindexed: complete ones are to be closed. */
-async function completeLeftovers(dir: string, names: string[], bus: EventBus): Promise<string[]> {
+async function completeLeftovers(dir: BinlogDir, names: string[], bus: EventBus): Promise<string[]> {
 	const complete: string[] = [];
 	for (const name of names) {
 		const scan = await scanFile(dir, name, FIRST_EVENT_POSITION, undefined);
@@ -196,9 +193,8 @@ interface FileScan {
 	flavor?: BinlogFlavor;
 }
 
-async function scanFile(dir: string, file: string, from: number, tracker: TransactionTracker | undefined): Promise<FileScan> {
-	const full = path.join(dir, file);
-	const size = (await stat(full)).size;
+async function scanFile(dir: BinlogDir, file: string, from: number, tracker: TransactionTracker | undefined): Promise<FileScan> {
+	const size = await sizeOf(dir, file);
 	const decoder = new BinlogDecoder();
 	const kind = await checkOurBinlog(dir, file);
 	if (kind.kind !== 'binlog') return {boundary: FIRST_EVENT_POSITION, clean: false, endedWithStop: false, tracker};
@@ -210,7 +206,7 @@ async function scanFile(dir: string, file: string, from: number, tracker: Transa
 	let clean = true;
 	// the format description says whether events carry a CRC32, wherever the walk starts
 	decoder.decode(kind.formatDescription);
-	const stream = from === FIRST_EVENT_POSITION ? createReadStream(full) : createReadStream(full, {start: from});
+	const stream = binlogTarget(dir).readRange(file, from === FIRST_EVENT_POSITION ? 0 : from, size);
 	const events = splitBinlogEvents(stream, {file, startOffset: from === FIRST_EVENT_POSITION ? 0 : from, onTruncated: 'stop'});
 	try {
 		for (;;) {

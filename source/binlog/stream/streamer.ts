@@ -5,6 +5,8 @@ import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/
 import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {isObjectStoreUrl} from '../../core/object-store-url.ts';
+import {directoryTarget, type StorageOptions} from '../../storage/target/index.ts';
 import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
 import type {AppendableTarget} from '../../storage/target/types.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
@@ -12,11 +14,12 @@ import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTI
 import {EventType, eventTypeName} from '../event/types.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {openReplicaSession, type DumpStartPoint, type ReplicaSession, type SourceServer} from '../protocol/replica-session.ts';
-import {BinlogFileSink, clearInUse, localFile, type Boundary} from './binlog-file-sink.ts';
+import {BinlogFileSink, clearInUse, type Boundary} from './binlog-file-sink.ts';
 import {indexClosedBinlog} from './binlog-index.ts';
 import {writeCheckpoint} from './checkpoint.ts';
 import {feedEntry, eventObject, filterAccepts, type EventFilter} from './feed.ts';
 import {applyRecovery, planRecovery, type RecoveryPlan, type ResumePoint} from './local-recovery.ts';
+import {leaseOutput} from './lease-lock.ts';
 import {lockOutputDir} from './output-lock.ts';
 import {chooseStart, confirmWithServer} from './resume-check.ts';
 import {checkSourceIdentity, readSourceIdentity, writeSourceIdentity} from './source-identity.ts';
@@ -25,7 +28,10 @@ import {TransactionTracker} from './transaction-tracker.ts';
 
 export interface BinlogStreamOptions {
 	settings: ConnectionSettings;
+	/** a local directory, or an `s3://bucket/prefix/` the copy is written to directly */
 	outputDir: string;
+	/** the object store's settings (an s3:// output) */
+	storage?: StorageOptions;
 	/** the replica id to register as */
 	serverId: number;
 	/** resume a MariaDB source by GTID (the file/position continuity of the copy is still checked) */
@@ -70,16 +76,40 @@ type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
  * rotations, survives disconnects and restarts, and leaves a checkpoint at a transaction boundary.
  */
 export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
-	await prepareOutputDir(options.outputDir);
-	// the lock is a flock on a local file (output-lock.ts); an object-store target will need its own claim
-	const unlock = await lockOutputDir(options.outputDir).catch((error: unknown) => {
-		throw unusableOutput(options.outputDir, error);
-	});
+	const {target, unlock} = isObjectStoreUrl(options.outputDir) ? await claimObjectStore(options) : await claimDirectory(options.outputDir);
 	try {
-		return await new BinlogStreamer(options, new LocalDirectoryTarget(options.outputDir), bus).run(signal);
+		return await new BinlogStreamer(options, target, bus).run(signal);
 	} finally {
 		await unlock();
 	}
+}
+
+interface ClaimedOutput {
+	target: AppendableTarget;
+	unlock: () => Promise<void>;
+}
+
+/** A local directory, made if missing, locked with flock (output-lock.ts). */
+async function claimDirectory(dir: string): Promise<ClaimedOutput> {
+	await prepareOutputDir(dir);
+	const unlock = await lockOutputDir(dir).catch((error: unknown) => {
+		throw unusableOutput(dir, error);
+	});
+	return {target: new LocalDirectoryTarget(dir), unlock};
+}
+
+/**
+ * An object-store prefix: the file being copied is uploaded as segments at every sync, so S3 is at most
+ * one checkpoint interval behind the server (storage/s3/appendable.ts); the claim is a lease object.
+ */
+async function claimObjectStore(options: BinlogStreamOptions): Promise<ClaimedOutput> {
+	const target = await directoryTarget(options.outputDir, {...options.storage, encryption: undefined});
+	if (!target.openAppend) {
+		throw new UsageError({code: 'BINLOG_OUTPUT_UNUSABLE', message: `cannot stream binlogs to ${options.outputDir}: that target cannot grow a file in place`, hint: 'Stream to a local directory or an s3:// prefix.'});
+	}
+	await (target as {checkBucket?: () => Promise<void>}).checkBucket?.();
+	const unlock = await leaseOutput(target);
+	return {target: target as AppendableTarget, unlock};
 }
 
 class BinlogStreamer {
@@ -126,7 +156,7 @@ class BinlogStreamer {
 				if (signal.aborted) break;
 				// files closed by the last session are indexed (and compressed) before recovery reads the directory
 				await this.closing;
-				const plan = await planRecovery(this.options.outputDir, this.bus);
+				const plan = await planRecovery(this.target, this.bus);
 				const resume = plan.resume;
 				this.setState('connecting');
 				let received = false;
@@ -358,7 +388,7 @@ class BinlogStreamer {
 		if (start?.kind === 'position') {
 			bus.log('info', `streaming ${describeTarget(options.settings)} from ${start.file}:${start.position}`);
 		} else if (start?.kind === 'mariadb-gtid') {
-			bus.log('info', `streaming ${describeTarget(options.settings)} after GTID ${start.gtid} (copy at ${file}:${offset})`);
+			bus.log('info', `streaming ${describeTarget(options.settings)} after GTID ${start.gtid}${file === undefined ? '' : ` (copy at ${file}:${offset})`}`);
 		}
 		this.setState('streaming');
 
@@ -478,7 +508,7 @@ class BinlogStreamer {
 		this.closing = this.closing.then(async () => {
 			try {
 				// a file a crash left complete but unclosed still has the in-use flag the server has cleared
-				await clearInUse(localFile(this.target, name));
+				await clearInUse(this.target, name);
 				const entry = await indexClosedBinlog(this.target, name, this.options.compress);
 				this.bus.log('info', `${name} closed: ${entry.size} bytes, sha256 ${entry.sha256}${entry.compression === 'none' ? '' : `, stored as ${entry.stored}`}`);
 			} catch (error) {

@@ -64,6 +64,7 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 			}
 			case 'lag':
 			case 'binlog-durable':
+			case 'upload':
 				break;
 		}
 	});

@@ -17,4 +17,4 @@ export function defaultConfig(): Config {
 }
 
 /** Values a `type: file` binlog target gets for the keys it leaves out. */
-export const BINLOG_FILE_TARGET_DEFAULTS = {compress: false} as const;
+export const BINLOG_TARGET_DEFAULTS = {compress: false} as const;

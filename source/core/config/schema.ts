@@ -80,10 +80,10 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{key: 'backup.binlog.targets', type: 'list', description: 'where binlog files go: a list of file and s3 targets'},
 	{key: 'backup.binlog.targets[].type', type: 'enum', values: ['file', 's3'], itemKinds: ['file', 's3'], required: true, description: 'kind of target'},
 	{key: 'backup.binlog.targets[].path', type: 'string', itemKinds: ['file'], required: true, description: 'directory the binlog files are written to'},
-	{key: 'backup.binlog.targets[].compress', type: 'boolean', itemKinds: ['file'], description: 'compress each binlog file once it is rotated'},
-	{key: 'backup.binlog.targets[].rotate_size', type: 'integer', itemKinds: ['file'], min: 4096, max: Number.MAX_SAFE_INTEGER, description: 'start a new file after this many bytes (the server rotation when not set)'},
+	{key: 'backup.binlog.targets[].compress', type: 'boolean', itemKinds: ['file', 's3'], description: 'compress each binlog file once it is rotated'},
+	{key: 'backup.binlog.targets[].rotate_size', type: 'integer', itemKinds: ['file', 's3'], min: 4096, max: Number.MAX_SAFE_INTEGER, description: 'start a new file after this many bytes (the server rotation when not set)'},
 	{key: 'backup.binlog.targets[].bucket', type: 'string', itemKinds: ['s3'], required: true, description: 'S3 bucket'},
-	{key: 'backup.binlog.targets[].prefix', type: 'string', itemKinds: ['s3'], description: 'key prefix inside the bucket'},
+	{key: 'backup.binlog.targets[].prefix', type: 'string', itemKinds: ['s3'], description: 'key prefix inside the bucket (the binlog files, index and checkpoint go under it)'},
 	{key: 'backup.binlog.targets[].region', type: 'string', itemKinds: ['s3'], description: 'S3 region'},
 	{key: 'backup.binlog.targets[].endpoint', type: 'string', itemKinds: ['s3'], description: 'endpoint URL of an S3-compatible store'},
 ];

@@ -57,7 +57,7 @@ export interface Config {
 
 export type BinlogTarget =
 	| {type: 'file'; path: string; compress: boolean; rotate_size?: number}
-	| {type: 's3'; bucket: string; prefix?: string; region?: string; endpoint?: string};
+	| {type: 's3'; bucket: string; prefix?: string; region?: string; endpoint?: string; compress: boolean; rotate_size?: number};
 
 /** Where a config value came from, for `--json` diagnostics and error messages. */
 export type ConfigSource = 'default' | 'file' | 'environment' | 'flag';

@@ -2,7 +2,7 @@ import {ConfigError, type ErrorCode} from '../errors.ts';
 import {registerSecret} from '../redact.ts';
 import {isPasswordKey, PASSWORD_SOURCES} from '../credentials/password-sources.ts';
 import {checkValue, showValue} from './check-value.ts';
-import {BINLOG_FILE_TARGET_DEFAULTS} from './defaults.ts';
+import {BINLOG_TARGET_DEFAULTS} from './defaults.ts';
 import {NO_LOCATION, textLocator, type KeyPath, type Locator} from './locate.ts';
 import {childrenOf, itemSpecs, keySpec, leafName, SECTIONS, TOP_LEVEL_KEYS, type KeySpec} from './schema.ts';
 import {closestName, sameName} from './suggest.ts';
@@ -114,7 +114,7 @@ class FileValidator {
 			this.fail('CONFIG_BAD_VALUE', path, 'value', `${showPath(path)} needs a type (${(kindSpec.values ?? []).join(' or ')})`, kindSpec.description);
 		}
 		const kind = this.value(kindSpec, item.type, [...path, 'type']) as string;
-		const out: Record<string, unknown> = {type: kind, ...(kind === 'file' ? BINLOG_FILE_TARGET_DEFAULTS : {})};
+		const out: Record<string, unknown> = {type: kind, ...BINLOG_TARGET_DEFAULTS};
 		const ofKind = specs.filter((spec) => spec.itemKinds?.includes(kind));
 		for (const [name, value] of Object.entries(item)) {
 			if (name === 'type') continue;

@@ -31,10 +31,14 @@ export function objectSettings(connection: S3Connection) {
 	};
 }
 
-/** The object at `url` exists (`when`: already, or it appeared while this backup was written): ARTIFACT_EXISTS, exit 2. */
-export function nameTaken(url: string, when: 'already' | 'meanwhile'): UsageError {
+/**
+ * The object at `url` exists (`when`: already, or it appeared while this backup was written): ARTIFACT_EXISTS,
+ * exit 2. `objects` says what the user would move away when the name is held by other objects than `url`
+ * (an appendable artifact's segments).
+ */
+export function nameTaken(url: string, when: 'already' | 'meanwhile', objects = 'the existing object'): UsageError {
 	const what = when === 'already' ? 'already exists' : 'appeared while this backup was written; it was left as it is';
-	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} ${what}; dbbackup does not overwrite a backup`, hint: 'Choose another output name, or move the existing object away first.'});
+	return new UsageError({code: 'ARTIFACT_EXISTS', message: `${url} ${what}; dbbackup does not overwrite a backup`, hint: `Choose another output name, or move ${objects} away first.`});
 }
 
 /**

@@ -1,4 +1,4 @@
-import type {Readable} from 'node:stream';
+import {Readable} from 'node:stream';
 import {
 	AbortMultipartUploadCommand,
 	DeleteObjectCommand,
@@ -9,12 +9,12 @@ import {
 	ListPartsCommand,
 	type MultipartUpload,
 } from '@aws-sdk/client-s3';
-import {UsageError, WorkError} from '../../core/errors.ts';
+import {DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {formatBytes} from '../../core/format.ts';
-import type {ArtifactStat, ArtifactTarget, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import {DEFAULT_SEGMENT_BYTES, S3Segments} from './appendable.ts';
 import {createS3Connection, type S3Connection} from './client.ts';
-import {downloadRange} from './download.ts';
 import {s3Error, type S3ErrorContext} from './errors.ts';
 import {httpStatusOf, s3CodeOf, withRetries, type RetryOptions} from './retry.ts';
 import type {S3Settings} from './settings.ts';
@@ -48,6 +48,10 @@ export interface S3TargetOptions {
 	workers?: number;
 	/** called with each part S3 accepted, for a resume journal */
 	onPart?: (name: string, part: UploadedPart) => void;
+	/** the upload's figures as parts are accepted and requests retried */
+	onProgress?: (url: string, stats: UploaderStats) => void;
+	/** the size of an appendable artifact's segments (appendable.ts; default 8 MiB) */
+	appendSegmentBytes?: number;
 }
 
 /** A multipart upload that becomes the object at commit. */
@@ -101,13 +105,15 @@ class S3PartialArtifact implements PartialArtifact {
 /**
  * The objects under one prefix of a bucket (`s3://bucket/prefix/`), as artifacts named relative to it.
  * It lists like a directory: only the objects directly under the prefix. Partials are multipart uploads;
- * there is no lock, so two runs writing one name are told apart at commit (ARTIFACT_EXISTS).
+ * there is no lock, so two runs writing one name are told apart at commit (ARTIFACT_EXISTS). Appendable
+ * artifacts are segment objects until sealed (appendable.ts); every read sees them as one artifact.
  */
-export class S3Target implements ArtifactTarget {
+export class S3Target implements AppendableTarget {
 	readonly connection: S3Connection;
 	readonly bucket: string;
 	/** '' or ending in '/' */
 	readonly prefix: string;
+	private readonly segments: S3Segments;
 
 	constructor(
 		connection: S3Connection,
@@ -118,6 +124,17 @@ export class S3Target implements ArtifactTarget {
 		this.connection = connection;
 		this.bucket = bucket;
 		this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+		this.segments = new S3Segments({
+			connection,
+			bucket,
+			prefix: this.prefix,
+			segmentBytes: options.appendSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
+			partSize: options.partSize,
+			workers: options.workers,
+			retry: options.retry,
+			contentTypeOf,
+			objectStat: (name) => this.objectStat(name),
+		});
 	}
 
 	keyOf(name: string): string {
@@ -151,8 +168,21 @@ export class S3Target implements ArtifactTarget {
 			workers: this.options.workers,
 			retry: this.options.retry,
 			onPart: this.options.onPart && ((part) => this.options.onPart!(name, part)),
+			onProgress: this.options.onProgress && ((stats) => this.options.onProgress!(url, stats)),
 		});
 		return new S3PartialArtifact(name, `${url} (multipart upload, not yet complete)`, url, uploader, this, replace);
+	}
+
+	openAppend(name: string, options: OpenAppendOptions): Promise<AppendableArtifact> {
+		return this.segments.openAppend(name, options);
+	}
+
+	overwriteAt(name: string, offset: number, bytes: Uint8Array): Promise<void> {
+		return this.segments.overwriteAt(name, offset, bytes);
+	}
+
+	seal(name: string): Promise<void> {
+		return this.segments.seal(name);
 	}
 
 	/** One PutObject with Content-MD5, retried; replaces an object of that name. */
@@ -160,8 +190,22 @@ export class S3Target implements ArtifactTarget {
 		await this.mapped(() => putObject(this.connection, this.bucket, this.keyOf(name), bytes, {contentType: contentTypeOf(name), retry: this.options.retry}), {url: this.describe(name), action: 'upload'});
 	}
 
+	/** The objects, and the appendable artifacts (sized from their segments) that have no object yet. */
 	async list(prefix = ''): Promise<ArtifactStat[]> {
-		const found: ArtifactStat[] = [];
+		const {objects, segmented} = await this.listDirectory(prefix);
+		const names = new Set(objects.map((object) => object.name));
+		const found = [...objects];
+		for (const name of segmented.filter((candidate) => !names.has(candidate))) {
+			const artifact = await this.segments.stat(name);
+			if (artifact) found.push(artifact);
+		}
+		return found;
+	}
+
+	/** The objects directly under the prefix, and the names whose segments are. */
+	private async listDirectory(prefix: string): Promise<{objects: ArtifactStat[]; segmented: string[]}> {
+		const objects: ArtifactStat[] = [];
+		const segmented: string[] = [];
 		let token: string | undefined;
 		do {
 			const page = await this.request(
@@ -171,14 +215,31 @@ export class S3Target implements ArtifactTarget {
 			for (const object of page.Contents ?? []) {
 				const name = (object.Key ?? '').slice(this.prefix.length);
 				if (name === '') continue;
-				found.push({name, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0)});
+				objects.push({name, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0)});
+			}
+			for (const common of page.CommonPrefixes ?? []) {
+				const name = this.segments.nameOfPrefix(common.Prefix ?? '');
+				if (name !== undefined) segmented.push(name);
 			}
 			token = page.IsTruncated ? page.NextContinuationToken : undefined;
 		} while (token);
-		return found;
+		return {objects, segmented};
 	}
 
 	async stat(name: string): Promise<ArtifactStat | undefined> {
+		const object = await this.objectStat(name);
+		if (object) return object;
+		try {
+			return await this.segments.stat(name);
+		} catch (error) {
+			// as HeadObject's bare 404 always said: no artifact there; the first write names the missing bucket
+			if (error instanceof DbBackupError && error.code === 'S3_BUCKET_NOT_FOUND') return undefined;
+			throw error;
+		}
+	}
+
+	/** The object `name` (HeadObject), without looking for segments. */
+	private async objectStat(name: string): Promise<ArtifactStat | undefined> {
 		try {
 			const head = await withRetries(() => this.connection.client.send(new HeadObjectCommand({Bucket: this.bucket, Key: this.keyOf(name)})), this.options.retry);
 			return {name, bytes: head.ContentLength ?? 0, modifiedAt: head.LastModified ?? new Date(0)};
@@ -189,10 +250,17 @@ export class S3Target implements ArtifactTarget {
 	}
 
 	readRange(name: string, start: number, end?: number): Readable {
-		return downloadRange(this.connection, this.bucket, this.keyOf(name), start, end, this.options.retry);
+		if (end !== undefined && end <= start) return Readable.from([], {objectMode: false});
+		return Readable.from(this.segments.readRange(name, start, end), {objectMode: false});
 	}
 
+	/** The object and the segments of `name`. */
 	async delete(name: string): Promise<void> {
+		await this.deleteObject(name);
+		await this.segments.deleteAll(name);
+	}
+
+	private async deleteObject(name: string): Promise<void> {
 		await this.request(() => this.connection.client.send(new DeleteObjectCommand({Bucket: this.bucket, Key: this.keyOf(name)})), {url: this.describe(name), action: 'delete'});
 	}
 
@@ -203,7 +271,7 @@ export class S3Target implements ArtifactTarget {
 	/**
 	 * Aborts the multipart uploads under the prefix that were started more than a day ago (a run that
 	 * ended without finishing), with a warning each. Servers without ListMultipartUploads (s3rver) have
-	 * nothing to sweep.
+	 * nothing to sweep. Segments are no leftovers: a stopped binlog stream resumes them, days later maybe.
 	 */
 	async removeDeadLeftovers(bus?: EventBus): Promise<RemovedLeftover[]> {
 		const removed = await this.removeDeadScratch(bus);
@@ -237,13 +305,13 @@ export class S3Target implements ArtifactTarget {
 		return removed;
 	}
 
-	/** Scratch objects (`.NAME.spill-*`, members a backup spilled) older than a day: their run died before it could delete them. */
+	/** Scratch objects (`.NAME.spill-*`, members a backup spilled) older than a day: their run died before it could delete them. Never segments. */
 	private async removeDeadScratch(bus?: EventBus): Promise<RemovedLeftover[]> {
 		const removed: RemovedLeftover[] = [];
 		const now = Date.now();
-		for (const object of await this.list('.')) {
+		for (const object of (await this.listDirectory('.')).objects) {
 			if (!SCRATCH_OBJECT.test(object.name) || now - object.modifiedAt.getTime() < DEAD_UPLOAD_AGE_MS) continue;
-			await this.delete(object.name);
+			await this.deleteObject(object.name);
 			removed.push({path: this.describe(object.name), bytes: object.bytes});
 			bus?.warn(`removed the scratch object ${this.describe(object.name)} (${formatBytes(object.bytes)}, written ${object.modifiedAt.toISOString()}), left by a backup that is no longer running`, {code: 'LEFTOVERS_REMOVED'});
 		}

@@ -49,6 +49,8 @@ export interface MultipartUploaderOptions {
 	workers?: number;
 	retry?: Omit<RetryOptions, 'signal' | 'onRetry'>;
 	onPart?: (part: UploadedPart) => void;
+	/** the figures, each time a part is accepted or a request is tried again (the terminal app's upload line) */
+	onProgress?: (stats: UploaderStats) => void;
 }
 
 export interface CompleteOptions {
@@ -251,6 +253,7 @@ export class MultipartUploader {
 			signal: this.controller.signal,
 			onRetry: () => {
 				this.counters.retries += 1;
+				this.reportProgress();
 			},
 		};
 	}
@@ -295,6 +298,7 @@ export class MultipartUploader {
 			this.counters.bytesSent += body.length;
 			this.counters.partsDone += 1;
 			this.options.onPart?.({partNumber, size: body.length, etag, sha256: sha256.toString('hex')});
+			this.reportProgress();
 		} catch (error) {
 			this.fail(error, `upload part ${partNumber} of`);
 		}
@@ -304,6 +308,11 @@ export class MultipartUploader {
 		const body = part ? part.buffer.subarray(0, part.filled) : Buffer.alloc(0);
 		await putObject(this.connection, this.bucket, this.key, body, {contentType: this.options.contentType, ifAbsent, retry: this.retryOptions(), abortSignal: this.controller.signal});
 		this.counters.bytesSent += body.length;
+		this.reportProgress();
+	}
+
+	private reportProgress(): void {
+		this.options.onProgress?.(this.stats());
 	}
 
 	private async completeUpload(uploadId: string, ifAbsent: boolean): Promise<void> {

@@ -249,6 +249,32 @@ export class LocalDirectoryTarget implements AppendableTarget {
 		}
 	}
 
+	async overwriteAt(name: string, offset: number, bytes: Uint8Array): Promise<void> {
+		const file = this.describe(name);
+		let handle: FileHandle;
+		try {
+			handle = await open(file, 'r+');
+		} catch (error) {
+			if (errnoOf(error) === 'ENOENT') throw new WorkError({code: 'ARTIFACT_MISSING', message: `${file} does not exist`, cause: error});
+			throw outputWriteError(error, file, 'write') ?? error;
+		}
+		try {
+			const {size} = await handle.stat();
+			const end = offset + bytes.length;
+			if (offset < 0 || end > size) throw new RangeError(`cannot write bytes ${offset} to ${end} of ${file}: it has ${size}`);
+			let done = 0;
+			while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, offset + done)).bytesWritten;
+			await handle.sync();
+		} catch (error) {
+			throw outputWriteError(error, file, 'write') ?? error;
+		} finally {
+			await handle.close().catch(() => undefined);
+		}
+	}
+
+	/** A file is already in its final form. */
+	async seal(_name: string): Promise<void> {}
+
 	async put(name: string, bytes: Uint8Array): Promise<void> {
 		const file = this.describe(name);
 		try {

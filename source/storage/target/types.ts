@@ -87,6 +87,18 @@ export interface ArtifactTarget {
 	 */
 	openAppend?(name: string, options: OpenAppendOptions): Promise<AppendableArtifact>;
 	/**
+	 * Replaces `bytes.length` bytes at `offset` of appendable artifact `name`, durably, once it is closed
+	 * and before seal (a closed binlog's in-use flag is cleared this way). A range past its end is a
+	 * RangeError, a missing artifact WorkError ARTIFACT_MISSING; an object store refuses a sealed one
+	 * (WorkError ARTIFACT_SEALED).
+	 */
+	overwriteAt?(name: string, offset: number, bytes: Uint8Array): Promise<void>;
+	/**
+	 * Appendable artifact `name` will not grow again: stores it in the target's final form (an object
+	 * store turns its segments into one object; a directory has nothing to do). Idempotent.
+	 */
+	seal?(name: string): Promise<void>;
+	/**
 	 * Starts artifact `name` for this run alone. Refuses a name that exists (UsageError ARTIFACT_EXISTS)
 	 * unless `replace`, and one another run is writing or a dead run left (WorkError PARTIAL_EXISTS).
 	 */

@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink';
 import type {EventBus} from '../../core/events.ts';
-import {formatDuration, formatQuantity, formatRate} from '../../core/format.ts';
+import {formatBytes, formatDuration, formatQuantity, formatRate} from '../../core/format.ts';
+import {useLatestEvent} from '../hooks.ts';
 import {ProgressBar} from './progress-bar.tsx';
 import {ProgressBars, useProgressTasks, type ProgressEvent} from './progress-list.tsx';
 import {StageLine} from './stage-line.tsx';
@@ -58,6 +59,27 @@ function OverallLine({overall, tasks}: {overall: ProgressEvent | undefined; task
 	);
 }
 
+/** An upload to S3 beside the dump: what S3 has accepted, the parts on the way, the requests tried again. */
+function UploadLine({bus}: {bus: EventBus}) {
+	const upload = useLatestEvent(bus, 'upload');
+	if (!upload) return null;
+	return (
+		<Box>
+			<Box width={OVERALL_LABEL_WIDTH} flexShrink={0}>
+				<Text>Upload</Text>
+			</Box>
+			<Text wrap="truncate-end">
+				{formatBytes(upload.bytesSent)} sent
+				<Text dimColor>
+					{'  '}
+					{upload.partsDone} part{upload.partsDone === 1 ? '' : 's'} done, {upload.partsInFlight} in flight
+				</Text>
+				{upload.retries > 0 ? <Text color="yellow">  {upload.retries} retried</Text> : <Text dimColor>  no retries</Text>}
+			</Text>
+		</Box>
+	);
+}
+
 interface RunProgressProps {
 	bus: EventBus;
 	/** "Backing up…": shown before the stage the work is in */
@@ -77,6 +99,7 @@ export function RunProgress({bus, activity, overallTask, limit = 8}: RunProgress
 			<StageLine bus={bus} activity={activity} />
 			<Box flexDirection="column" marginTop={1}>
 				<OverallLine overall={overall} tasks={perTable} />
+				<UploadLine bus={bus} />
 				<ProgressBars tasks={perTable} limit={limit} />
 			</Box>
 		</Box>

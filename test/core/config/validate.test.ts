@@ -52,7 +52,7 @@ describe('valid files', () => {
 		});
 	});
 
-	test('binlog targets of both kinds, the file target getting compress: false when left out', () => {
+	test('binlog targets of both kinds, each getting compress: false when left out', () => {
 		const values = check(
 			[
 				'backup:',
@@ -67,7 +67,7 @@ describe('valid files', () => {
 		);
 		assert.deepEqual(values['backup.binlog.targets'], [
 			{type: 'file', path: '/backups/binlog/', compress: false, rotate_size: 1_073_741_824},
-			{type: 's3', bucket: 'my-backups', prefix: 'binlog/'},
+			{type: 's3', bucket: 'my-backups', prefix: 'binlog/', compress: false},
 		]);
 	});
 

@@ -249,6 +249,29 @@ describe('an appendable artifact', () => {
 		assert.equal(statSync(full).size, 0);
 	});
 
+	test('overwriteAt replaces bytes in place once the file is closed, within its size only', async () => {
+		const {root, target} = fresh();
+		const full = path.join(root, 'log.000006');
+		const file = await target.openAppend('log.000006', {create: 'new'});
+		await file.write(Buffer.from('0123456789'));
+		await file.close();
+		await target.overwriteAt('log.000006', 3, Buffer.from('ab'));
+		await target.overwriteAt('log.000006', 9, Buffer.from('Z'));
+		assert.equal(readFileSync(full, 'utf8'), '012ab5678Z');
+		await assert.rejects(target.overwriteAt('log.000006', 8, Buffer.from('xyz')), RangeError);
+		assert.equal(readFileSync(full, 'utf8'), '012ab5678Z', 'unchanged');
+		await assert.rejects(target.overwriteAt('missing', 0, Buffer.from('x')), (error: Error) => error instanceof WorkError && error.code === 'ARTIFACT_MISSING');
+		assert.deepEqual(readdirSync(root), ['log.000006'], 'nothing created');
+	});
+
+	test('seal leaves a file as it is: it is already in its final form', async () => {
+		const {root, target} = fresh();
+		writeFileSync(path.join(root, 'log.000007'), 'complete');
+		await target.seal('log.000007');
+		await target.seal('log.000007');
+		assert.equal(readFileSync(path.join(root, 'log.000007'), 'utf8'), 'complete');
+	});
+
 	test('a refused write is the one-line disk error naming the file', async () => {
 		const {root, target} = fresh();
 		const file = await target.openAppend('log.000004', {create: 'new'});
