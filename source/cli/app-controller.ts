@@ -12,6 +12,7 @@ import {ConnectionError, UsageError, toDbBackupError, type DbBackupError} from '
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
 import {listDatabases, runBackup} from '../services/backup.ts';
+import {resolveBackupOutput} from '../services/backup-output.ts';
 import {resolveBinlogStream, type BinlogStreamRequest} from '../services/binlog-stream.ts';
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
@@ -30,9 +31,16 @@ import type {
 	ServerPick,
 } from '../ui/controller.ts';
 
-/** The directory new backups go to: output.path itself when it names a directory, else the directory it is in; else `cwd`. */
-export function outputDirectory(outputPath: string | undefined, cwd: string): string {
-	if (!outputPath) return cwd;
+/** Under the home directory: where the app puts backups when output.path does not say. */
+export const DEFAULT_BACKUP_FOLDER = 'dbbackup-backups';
+
+/**
+ * The directory new backups go to: output.path itself when it names a directory (relative to `cwd`),
+ * else the directory it is in; else `fallback` (the app gives ~/dbbackup-backups, not the directory it
+ * was started in, which may be a checkout).
+ */
+export function outputDirectory(outputPath: string | undefined, cwd: string, fallback: string = cwd): string {
+	if (!outputPath) return fallback;
 	if (isObjectStoreUrl(outputPath)) return outputPath.slice(0, outputPath.lastIndexOf('/') + 1);
 	const absolute = path.resolve(cwd, outputPath);
 	const namesDirectory = /[/\\]$/.test(outputPath) || (existsSync(absolute) && statSync(absolute).isDirectory());
@@ -69,7 +77,7 @@ export class CliAppController implements AppController {
 		private targets: ConnectionSettings[],
 		private readonly configured: boolean,
 		private readonly selection: SelectionContext = {},
-		private readonly outputDir: string = process.cwd(),
+		private outputDir: string = process.cwd(),
 		private readonly binlog: BinlogSetup = {},
 	) {
 		this.state = configured ? 'connecting' : 'not-configured';
@@ -143,7 +151,7 @@ export class CliAppController implements AppController {
 	}
 
 	defaultWorkers(): number {
-		return availableParallelism();
+		return this.binlog.config?.output.workers ?? availableParallelism();
 	}
 
 	listDatabases(pick: ServerPick = {}) {
@@ -151,11 +159,23 @@ export class CliAppController implements AppController {
 	}
 
 	backup({dbType, ...choices}: BackupChoices) {
-		return this.track(async () => runBackup({...choices, storage: await this.storage('write'), target: this.targetFor({dbType})}, this.bus), true);
+		return this.track(async () => {
+			const storage = await this.storage('write');
+			// a folder typed in the Output field is a folder, as on the command line
+			const output = await resolveBackupOutput(choices.output, {databases: choices.databases, format: choices.format, encrypted: storage.encryption !== undefined});
+			const outcome = await runBackup({...choices, output, storage, target: this.targetFor({dbType})}, this.bus);
+			// the next backup, and the restore screen, start from the folder just used
+			this.outputDir = outputDirectory(output, process.cwd());
+			return outcome;
+		}, true);
 	}
 
 	listArtifacts(dir: string = this.outputDir) {
-		return this.track(async () => listArtifacts(dir, await this.storage('read')), false);
+		return this.track(async () => {
+			// the default folder before the first backup made it: nothing to list yet
+			if (!isObjectStoreUrl(dir) && !existsSync(dir)) return [];
+			return listArtifacts(dir, await this.storage('read'));
+		}, false);
 	}
 
 	describeArtifact(file: string) {

@@ -201,6 +201,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --database DB      only this database (default: every user database)',
 		'  --workers N        parts uploaded at once (backup.streaming.workers; default 4)',
 		'  --part-size BYTES  multipart part size at the start (default 10 MiB; parts grow so 10,000 cover 5 TiB)',
+		'  --resume           refused: a logical dump cannot be replayed byte for byte, so an interrupted upload is started again',
 		'  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS',
 		'  --encrypt          client-side encryption (AES-256-GCM); the key: --encryption-key-file F, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE',
 		'  --engine NAME  --format archive|sql  --compress zstd|gzip|none  --level N   as for backup',

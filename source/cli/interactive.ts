@@ -1,7 +1,8 @@
+import path from 'node:path';
 import {ExitCode} from '../core/errors.ts';
 import {configuredDbTypes} from '../services/targets.ts';
 import {renderApp} from '../ui/render.tsx';
-import {CliAppController, outputDirectory} from './app-controller.ts';
+import {CliAppController, DEFAULT_BACKUP_FOLDER, outputDirectory} from './app-controller.ts';
 import type {CommandContext} from './context.ts';
 import {binlogStreamRequest} from './commands/binlog-stream.ts';
 import {selectionContext} from './commands/engine.ts';
@@ -17,7 +18,7 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 		ctx.targets,
 		configured,
 		selectionContext(ctx),
-		outputDirectory(ctx.loaded.config.output.path, io.cwd),
+		outputDirectory(ctx.loaded.config.output.path, io.cwd, path.join(io.home, DEFAULT_BACKUP_FOLDER)),
 		{request: binlogStreamRequest(ctx.flags), config: ctx.loaded.config},
 	);
 	// also after Ctrl+C or SIGTERM: a binlog stream still running stops here and writes its checkpoint

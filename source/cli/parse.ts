@@ -23,6 +23,8 @@ const FLAGS = {
 	target: {type: 'string'},
 	// object stores: part size, upload parallelism, S3 server-side encryption, storage class
 	partSize: {type: 'number'},
+	// stream-backup: refused with the reason (a logical dump cannot be replayed)
+	resume: {type: 'boolean', default: false},
 	encryption: {type: 'string'},
 	sseKmsKeyId: {type: 'string'},
 	storageClass: {type: 'string'},
@@ -92,6 +94,8 @@ export interface ParsedFlags {
 	engine?: string;
 	target?: string;
 	partSize?: number;
+	/** stream-backup: refused, with the reason */
+	resume: boolean;
 	encryption?: string;
 	sseKmsKeyId?: string;
 	storageClass?: string;

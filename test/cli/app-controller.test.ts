@@ -163,6 +163,29 @@ describe('backup and restore through the services', () => {
 		assert.equal(over.databases[0]?.exists, true);
 	});
 
+	test('the Output field takes folders as the command line does: a new one (trailing /) and an existing one get a named .tar inside; a file in a missing folder gets the folder; the restore list follows', async () => {
+		const home = path.join(dir, 'home-default');
+		const controller = new CliAppController(new EventBus(), [live], true, {}, home);
+		assert.deepEqual(await controller.listArtifacts(), [], 'the default folder, before any backup made it, lists nothing');
+		const named = new RegExp(`/${source}-\\d{8}T\\d{6}\\.\\d{3}Z-[0-9a-f]{4}\\.tar$`);
+
+		const fresh = path.join(dir, 'new-folder', 'nested') + '/';
+		const first = await controller.backup({databases: [source], output: fresh, format: 'archive', compress: 'zstd', workers: 2});
+		assert.match(first.result.artifact, named);
+		assert.equal(path.dirname(first.result.artifact), path.resolve(fresh));
+		assert.equal(controller.defaultOutputDir(), path.resolve(fresh), 'the next backup starts from the folder just used');
+		assert.deepEqual((await controller.listArtifacts()).map((artifact) => artifact.path), [first.result.artifact], 'the restore list shows the backup just made');
+
+		const existing = path.join(dir, 'new-folder');
+		const second = await controller.backup({databases: [source], output: existing, format: 'archive', compress: 'zstd', workers: 2});
+		assert.match(second.result.artifact, named);
+		assert.equal(path.dirname(second.result.artifact), existing);
+
+		const file = path.join(dir, 'missing-parent', 'nightly.tar');
+		const third = await controller.backup({databases: [source], output: file, format: 'archive', compress: 'zstd', workers: 2});
+		assert.equal(third.result.artifact, file);
+	});
+
 	test('a path that cannot be read is refused and its failure kept for the exit code; a success clears it', async () => {
 		const controller = new CliAppController(new EventBus(), [live], true, {}, dir);
 		await assert.rejects(controller.describeArtifact(path.join(dir, 'missing.tar')), UsageError);

@@ -70,6 +70,15 @@ describe('backup output files: unique names, exclusive partials, leftovers, host
 		assert.equal((await readdir(out)).filter((name) => name.endsWith('.sql')).length, 1);
 	});
 
+	test('a file path in a missing directory: the directory is created (0700), the file written under its name', async () => {
+		const out = join(dir, 'absent', 'parent');
+		const file = join(out, 'nightly.tar');
+		const result = await runCli(['backup', 'single', source, '--output', file, ...mysqlArgs], {env, timeoutMs});
+		assert.equal(result.code, 0, result.stderr);
+		assert.equal((await stat(out)).mode & 0o777, 0o700);
+		assert.ok((await stat(file)).isFile());
+	});
+
 	test('attack: a database named -x… gives a file name that does not start with "-"', async () => {
 		const out = join(dir, 'dash');
 		await mkdir(out);

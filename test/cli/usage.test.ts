@@ -93,7 +93,7 @@ test('every flag a help names exists, and every flag is in some help', () => {
 		'--part-size', '--encryption', '--sse-kms-key-id', '--storage-class', '--encrypt', '--encryption-key-file', '--target-db', '--tables', '--drop-existing', '--continue-on-error',
 		'--indexes-after-data', '--include-users', '--chunk-rows', '--no-lock', '--no-ddl-lock', '--no-binlog', '--no-owner', '--no-privileges', '--schema-only', '--data-only', '--clean',
 		'--create', '--keep', '--gtid', '--server-id', '--sync', '--checkpoint-interval', '--start-position', '--start-gtid', '--from-backup', '--stop-at-end', '--retries', '--databases',
-		'--binlogs', '--until', '--until-position', '--until-gtid', '--dry-run', '--help', '--version', '--yes', '--json'];
+		'--binlogs', '--until', '--until-position', '--until-gtid', '--dry-run', '--help', '--version', '--yes', '--json', '--resume'];
 	for (const flag of declared) assert.ok(named.has(flag), `${flag} is in no help`);
 });
 
@@ -133,6 +133,14 @@ describe('commands and flags that do not exist', () => {
 			assert.match(result.stderr, new RegExp(`${args[args.length - (args.at(-1) === '--yes' ? 2 : 1)]} needs a value`));
 			assert.doesNotMatch(result.stderr, /connect/);
 		}
+	});
+
+	test('stream-backup --resume says why a logical dump cannot be resumed (exit 2), before connecting', async () => {
+		const port = await freePort();
+		const result = await runCli(['stream-backup', '--target', 's3://bucket/db/', '--resume', '--yes', '--host', '127.0.0.1', '--port', String(port)]);
+		assert.equal(result.code, 2, result.stderr);
+		assert.match(result.stderr, /a logical dump cannot be resumed: a new run reads a new consistent snapshot/);
+		assert.doesNotMatch(result.stderr, /connect/);
 	});
 
 	test('engine with an unknown subcommand is refused before connecting, listing the valid ones', async () => {

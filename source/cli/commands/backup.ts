@@ -1,12 +1,9 @@
-import {mkdir, stat} from 'node:fs/promises';
 import {cpus} from 'node:os';
-import path from 'node:path';
 import {badArguments, unexpectedArgument, UsageError} from '../../core/errors.ts';
 import {runBackup} from '../../services/backup.ts';
-import {backupFileName, defaultBackupPath} from '../../core/backup-name.ts';
 import {isObjectStoreUrl} from '../../core/object-store-url.ts';
 import {parseCompression} from '../../storage/compression.ts';
-import {outputWriteError} from '../../storage/disk-errors.ts';
+import {resolveBackupOutput} from '../../services/backup-output.ts';
 import {emitResult} from '../../services/results.ts';
 import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
@@ -27,6 +24,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			hint: 'Or set output.path in the config file (a file, or a directory that gets one file per backup).',
 		});
 	}
+	if (ctx.flags.resume) throw resumeImpossible(kind);
 	const objectStore = isObjectStoreUrl(given);
 	if (kind === 'stream' && !objectStore) {
 		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});
@@ -36,8 +34,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 	// stream-backup --workers is the seed's parts in flight; the dump then takes its usual workers
 	const uploadWorkers = kind === 'stream' && ctx.flags.workers !== undefined;
 	if (uploadWorkers) storage.s3 = {...storage.s3, workers: ctx.flags.workers};
-	const naming = {databases, format, encrypted: storage.encryption !== undefined};
-	const output = objectStore ? objectName(given, naming) : await outputFile(given, naming);
+	const output = await resolveBackupOutput(given, {databases, format, encrypted: storage.encryption !== undefined});
 	const requested = ctx.flags.engine ?? (config.backup.engine === 'auto' ? undefined : config.backup.engine);
 	const outcome = await runBackup(
 		{
@@ -63,56 +60,17 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 	emitResult(ctx.bus, {kind: 'backup', engine: outcome.engine, result: outcome.result});
 }
 
-interface Naming {
-	databases: string[];
-	format: 'archive' | 'sql';
-	/** an encrypted backup's name does not give its databases away */
-	encrypted: boolean;
-}
-
-/** An `s3://bucket/prefix/` URL ending in `/` gets an object named by backupFileName under it; any other URL names the object. */
-function objectName(given: string, {databases, format, encrypted}: Naming): string {
-	return given.endsWith('/') ? `${given}${backupFileName(databases, new Date(), format, undefined, encrypted)}` : given;
-}
-
 /**
- * A directory (existing, or written with a trailing /) gets a file named by defaultBackupPath inside
- * it; a missing one is created (mode 0700: backups hold all the data), as mydumper does.
+ * A resumed upload may keep the parts S3 already has only if the dump sends the same bytes again. A
+ * logical dump (the only kind that streams in this version) cannot: a new run reads a new snapshot, with
+ * its own rows, times and coordinates. Said plainly rather than uploading a mix of two dumps.
  */
-async function outputFile(given: string, {databases, format, encrypted}: Naming): Promise<string> {
-	let directory = given.endsWith('/');
-	if (!directory) {
-		try {
-			directory = (await stat(given)).isDirectory();
-		} catch {
-			directory = false;
-		}
-	}
-	if (!directory) return given;
-	try {
-		await makeDirectory(given);
-	} catch (error) {
-		throw outputWriteError(error, given, 'create') ?? new UsageError({code: 'OUTPUT_DIR_UNWRITABLE', message: `cannot create the output directory ${given}: ${(error as Error).message}`, hint: 'Check --output (or output.path) and the permissions of its parent.', cause: error});
-	}
-	return defaultBackupPath(given, databases, new Date(), format, undefined, encrypted);
-}
-
-/** mkdir -p, mode 0700; a refusal comes with its own errno. */
-async function makeDirectory(dir: string): Promise<void> {
-	try {
-		await mkdir(dir, {recursive: true, mode: 0o700});
-	} catch (error) {
-		// node's recursive mkdir reports some refusals as ENOENT (EROFS on a read-only mount, node 20):
-		// one level at a time, the first missing level fails with the real errno
-		const missing: string[] = [];
-		for (let level = path.resolve(dir); missing.length < 64; level = path.dirname(level)) {
-			if (await stat(level).then(() => true, () => false)) break;
-			missing.unshift(level);
-			if (path.dirname(level) === level) break;
-		}
-		for (const level of missing) await mkdir(level, {mode: 0o700});
-		throw error;
-	}
+function resumeImpossible(kind: BackupKind): UsageError {
+	return new UsageError({
+		code: 'STREAM_RESUME_IMPOSSIBLE',
+		message: `${kind === 'stream' ? 'stream-backup' : 'backup'} --resume: a logical dump cannot be resumed: a new run reads a new consistent snapshot, so the parts an interrupted upload left belong to another dump and cannot be reused`,
+		hint: 'Run it again without --resume. A failed upload is aborted when it fails; one a killed run left is removed by the next backup under that prefix once it is a day old (or by the bucket\'s AbortIncompleteMultipartUpload rule).',
+	});
 }
 
 function backupDatabases(ctx: CommandContext, kind: BackupKind): string[] {
