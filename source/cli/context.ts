@@ -1,13 +1,15 @@
 import type {LoadedConfig} from '../core/config/types.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
 import type {EventBus} from '../core/events.ts';
-import type {ParsedFlags} from './parse.ts';
+import type {FlagName, ParsedFlags} from './parse.ts';
 
 /** What every command gets: the bus, its words and flags, the merged config and the servers to work on. */
 export interface CommandContext {
 	bus: EventBus;
 	words: string[];
 	flags: ParsedFlags;
+	/** the flags written on the command line (not their defaults) */
+	given: ReadonlyMap<FlagName, unknown>;
 	loaded: LoadedConfig;
 	env: NodeJS.ProcessEnv;
 	home: string;

@@ -40,6 +40,7 @@ const SHARED = 'Connection flags (--db-type, --host, --port, --socket, --user), 
 /** The flags that shape an artifact, for the commands that write one. */
 const ARTIFACT_FLAGS = `Artifact
   --output PATH      a file; a directory (or PATH/) gets <db>-<UTC time>-<tag>.tar (.sql) inside it; s3://bucket/prefix/ goes straight to S3
+  --target URL       the same as --output (the seed's name for an s3:// destination)
   --format archive|sql   our checksummed archive (default), or a plain SQL script
   --compress zstd|gzip|none  --level N   compression (default zstd)
   --workers N        parallel connections (default: the number of CPUs)
@@ -90,7 +91,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'recommendation with one reason per criterion; exit 4 when no engine can run.',
 		'',
 		'Flags',
-		'  --output PATH|s3://…   the destination the selection considers (an object store needs an engine that streams)',
+		'  --output PATH|s3://…   the destination the selection considers (an object store needs an engine that streams);',
+		'                     --target URL is the same',
 		'',
 		'Engines: mysqldump (alias logical), postgres-logical (alias pgdump), clone, snapshot.',
 		SHARED,
@@ -205,6 +207,10 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS',
 		'  --encrypt          client-side encryption (AES-256-GCM); the key: --encryption-key-file F, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE',
 		'  --engine NAME  --format archive|sql  --compress zstd|gzip|none  --level N   as for backup',
+		'  --output URL       the same as --target',
+		'  --encryption-key-file F   the key for --encrypt',
+		'',
+		DUMP_FLAGS,
 		'',
 		'Credentials come from the AWS chain (AWS_ACCESS_KEY_ID…, ~/.aws/credentials, AWS_PROFILE), never flags.',
 		SHARED,
@@ -235,6 +241,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --databases a,b  --tables db.t   filter the event feed (the files stay complete)',
 		'  --stop-at-end      stop once caught up instead of waiting for more',
 		'  --retries N        give up after N reconnects in a row (0: never)',
+		'  --encrypt          refused: binlog copies are stored as the server wrote them (use S3 server-side encryption)',
 		'',
 		SHARED,
 		'',

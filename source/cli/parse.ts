@@ -154,6 +154,8 @@ export interface ParsedCommand {
 	/** positional words: ['engine', 'info', 'clone'] */
 	words: string[];
 	flags: ParsedFlags;
+	/** the flags written on the command line, with their values (defaults left out) */
+	given: ReadonlyMap<FlagName, unknown>;
 }
 
 const PASSWORD_REFUSAL = new UsageError({
@@ -312,7 +314,8 @@ export function parseArgv(argv: string[]): ParsedCommand {
 		const spec = FLAGS[name];
 		if ('default' in spec) flags[name] = spec.default;
 	}
-	for (const [name, value] of switches) flags[name] = value;
-	for (const [name, text] of values) flags[name] = FLAGS[name].type === 'number' ? numberValue(name, text) : text;
-	return {words, flags: flags as unknown as ParsedFlags};
+	const given = new Map<FlagName, unknown>();
+	for (const [name, value] of switches) given.set(name, (flags[name] = value));
+	for (const [name, text] of values) given.set(name, (flags[name] = FLAGS[name].type === 'number' ? numberValue(name, text) : text));
+	return {words, flags: flags as unknown as ParsedFlags, given};
 }

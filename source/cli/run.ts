@@ -9,6 +9,7 @@ import {redact} from '../core/redact.ts';
 import {parseDbType, resolveTargets} from '../services/targets.ts';
 import type {CommandContext} from './context.ts';
 import {helpFor} from './help.ts';
+import {refuseFlagsOutsideCommand} from './flag-scope.ts';
 import {parseArgv, type ParsedFlags} from './parse.ts';
 import {attachJsonSink} from './sinks/json.ts';
 import {attachPlainSink} from './sinks/plain.ts';
@@ -106,10 +107,11 @@ export async function run(io: RunIo): Promise<number> {
 	let inkMounted = false;
 
 	try {
-		const {words, flags} = parseArgv(io.argv);
+		const {words, flags, given} = parseArgv(io.argv);
 		const [command] = words;
 		const topic = command === 'help' ? words[1] : command;
 		if (topic !== undefined && topic !== 'help' && !(topic in COMMANDS)) throw unknownCommand(topic);
+		if (command !== undefined && command !== 'help' && !flags.help) refuseFlagsOutsideCommand(command, given);
 		if (flags.help || command === 'help') {
 			io.stdout.write(helpFor(topic === 'help' ? undefined : topic)!);
 			return ExitCode.ok;
@@ -142,6 +144,7 @@ export async function run(io: RunIo): Promise<number> {
 			bus,
 			words,
 			flags,
+			given,
 			loaded,
 			env: io.env,
 			home: io.home,

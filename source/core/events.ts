@@ -45,6 +45,9 @@ export interface EventPayloads {
 		lag?: number;
 		eventsPerSecond: number;
 		bytesPerSecond: number;
+		/** events and bytes copied since the streamer started (a reporter's own rate over its own interval) */
+		events?: number;
+		bytes?: number;
 		/** the end of the last transaction on disk and fsync'd */
 		durableFile?: string;
 		durablePos?: number;

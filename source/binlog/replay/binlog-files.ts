@@ -28,6 +28,8 @@ export interface LocatedBinlog {
 export interface BinlogCatalog {
 	/** the directory or s3:// prefix, as the user gave it */
 	dir: string;
+	/** where the files are read from */
+	target: ArtifactTarget;
 	files: Map<string, LocatedBinlog>;
 	/** every name, oldest first */
 	names: string[];
@@ -65,7 +67,7 @@ export async function locateBinlogs(dir: string, storage: StorageOptions = {}): 
 		if (present.has(entry.name)) files.set(entry.name, {name: entry.name, stored: entry.name, target, compression: 'none', expected});
 		else if (present.has(entry.stored)) files.set(entry.name, {name: entry.name, stored: entry.stored, target, compression: entry.compression, expected});
 	}
-	return {dir: location, files, names: [...files.keys()].sort(compareBinlogNames), indexFile: target.describe(INDEX_NAME)};
+	return {dir: location, target, files, names: [...files.keys()].sort(compareBinlogNames), indexFile: target.describe(INDEX_NAME)};
 }
 
 async function startsWithMagic(target: ArtifactTarget, name: string): Promise<boolean> {

@@ -49,8 +49,9 @@ export function targetBeforeBackup(message: string): UsageError {
 	});
 }
 
-export function targetNotReached(message: string, hint?: string): IntegrityError {
-	return new IntegrityError({
+/** The binlogs are sound but end before the target: a failure of the work (exit 1), not of integrity. */
+export function targetNotReached(message: string, hint?: string): WorkError {
+	return new WorkError({
 		code: 'BINLOG_TARGET_NOT_REACHED',
 		message,
 		hint: hint ?? 'The binlogs end before the target: copy the newer binlog files into the directory (or let `dbbackup binlog-stream` catch up), or choose an earlier target.',

@@ -264,7 +264,7 @@ async function reachedAtEnd(
 			throw targetNotReached(`${target.text}: the binlogs in ${catalog.dir} end at ${endsAt}, before it`);
 		case 'time': {
 			// a streamer that was following the server at that time has written everything committed before it
-			const checkpoint = await readCheckpoint(catalog.dir).catch(() => undefined);
+			const checkpoint = await readCheckpoint(catalog.target).catch(() => undefined);
 			if (checkpoint && checkpoint.file === end.file && checkpoint.position <= end.end && Date.parse(checkpoint.updatedAt) >= target.epochMs) return 'until-time';
 			throw targetNotReached(
 				`${target.text}: the binlogs in ${catalog.dir} end at ${endsAt} with nothing at or after that time, so they may be missing transactions before it`,

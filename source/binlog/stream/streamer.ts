@@ -561,6 +561,8 @@ class BinlogStreamer {
 			lag,
 			eventsPerSecond: window.eventsPerSecond,
 			bytesPerSecond: window.bytesPerSecond,
+			events: this.events,
+			bytes: this.bytes,
 			durableFile: this.durable?.file,
 			durablePos: this.durable?.position,
 			reconnects: this.reconnects,

@@ -7,6 +7,7 @@ import {resolveBackupOutput} from '../../services/backup-output.ts';
 import {emitResult} from '../../services/results.ts';
 import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
+import {refuseFlagsForServer} from '../flag-scope.ts';
 
 type BackupKind = 'single' | 'physical' | 'stream';
 
@@ -21,10 +22,14 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 		throw new UsageError({
 			code: 'MISSING_OUTPUT',
 			message: kind === 'stream' ? 'stream-backup needs --target s3://bucket/path' : 'where should the backup go? give --output PATH',
-			hint: 'Or set output.path in the config file (a file, or a directory that gets one file per backup).',
+			hint:
+				kind === 'stream'
+					? 'For example --target s3://my-backups/db/ (a prefix: one object per backup); the S3 endpoint and region come from the s3.* config keys or AWS_ENDPOINT_URL_S3 / AWS_REGION.'
+					: 'Or set output.path in the config file (a file, or a directory that gets one file per backup).',
 		});
 	}
 	if (ctx.flags.resume) throw resumeImpossible(kind);
+	refuseFlagsForServer(kind === 'single' ? 'backup' : kind === 'physical' ? 'physical-backup' : 'stream-backup', ctx.targets[0]!.dbType, ctx.given);
 	const objectStore = isObjectStoreUrl(given);
 	if (kind === 'stream' && !objectStore) {
 		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});

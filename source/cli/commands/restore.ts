@@ -4,6 +4,7 @@ import {runPointInTimeRestore, runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
 import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
+import {refuseFlagsForServer} from '../flag-scope.ts';
 
 const USAGE =
 	'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]\n' +
@@ -26,6 +27,7 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 		throw badFlagUse('--tables needs one or more table names', USAGE);
 	}
 	const {flags} = ctx;
+	refuseFlagsForServer('restore', ctx.targets[0]!.dbType, ctx.given);
 	if (flags.binlogs === undefined) {
 		const stray = REPLAY_FLAGS.find((name) => flags[name] !== undefined) ?? (flags.dryRun ? 'dryRun' : undefined);
 		if (stray) {

@@ -13,6 +13,7 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 	let lastProgressLine = 0;
 	let lastBinlogState = '';
 	let lastBinlogLine = 0;
+	let binlogTotals: {events: number; bytes: number} | undefined;
 	const feed = new FeedValve(out.stdout, (count) =>
 		out.stderr.write(`warning: ${count} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`),
 	);
@@ -54,12 +55,19 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				// a line on every change of state, and every 10 s while streaming
 				const now = Date.now();
 				if (event.state === lastBinlogState && now - lastBinlogLine < 10_000) break;
+				// the rate over the time since the last line, not the last second's (quiet between bursts)
+				const seconds = (now - lastBinlogLine) / 1000;
+				const since = binlogTotals !== undefined && event.events !== undefined && event.bytes !== undefined && seconds > 0;
+				const eventsPerSecond = since ? (event.events! - binlogTotals!.events) / seconds : event.eventsPerSecond;
+				const bytesPerSecond = since ? (event.bytes! - binlogTotals!.bytes) / seconds : event.bytesPerSecond;
 				lastBinlogState = event.state;
 				lastBinlogLine = now;
+				if (event.events !== undefined && event.bytes !== undefined) binlogTotals = {events: event.events, bytes: event.bytes};
 				const where = event.file ? ` at ${event.file}:${event.pos}` : '';
 				const lag = event.lag === undefined ? '' : `, lag ${event.lag.toFixed(1)} s`;
 				const retry = event.state === 'reconnecting' ? ` (attempt ${event.attempt}, next in ${event.retryInSeconds?.toFixed(1)} s)` : '';
-				out.stderr.write(`    binlog ${event.state}${where}${lag}, ${Math.round(event.eventsPerSecond)} events/s, ${formatBytes(event.bytesPerSecond)}/s${retry}\n`);
+				const rate = eventsPerSecond > 0 && eventsPerSecond < 10 ? eventsPerSecond.toFixed(1) : String(Math.round(eventsPerSecond));
+				out.stderr.write(`    binlog ${event.state}${where}${lag}, ${rate} events/s, ${formatBytes(bytesPerSecond)}/s${retry}\n`);
 				break;
 			}
 			case 'lag':

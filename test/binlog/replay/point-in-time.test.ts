@@ -347,9 +347,9 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 			assert.equal(await databaseExists(adminB, 'refused_db'), false);
 		});
 
-		test('a target the binlogs never reach', async () => {
-			await refused(['--binlogs', binlogs, '--until-gtid', '0-1-999999'], 5, /error: --until-gtid 0-1-999999: the binlogs in .* end at mariadb-bin\.000003:\d+ without that transaction/);
-			await refused(['--binlogs', binlogs, '--until-position', 'mariadb-bin.000009:4'], 5, /error: --until-position mariadb-bin\.000009:4: the binlogs in .* end at mariadb-bin\.000003:\d+, before it/);
+		test('a target the binlogs never reach: exit 1 (the work cannot be done), not 5 (nothing is damaged), naming where they end', async () => {
+			await refused(['--binlogs', binlogs, '--until-gtid', '0-1-999999'], 1, /error: --until-gtid 0-1-999999: the binlogs in .* end at mariadb-bin\.000003:\d+ without that transaction/);
+			await refused(['--binlogs', binlogs, '--until-position', 'mariadb-bin.000009:4'], 1, /error: --until-position mariadb-bin\.000009:4: the binlogs in .* end at mariadb-bin\.000003:\d+, before it/);
 		});
 	});
 });
