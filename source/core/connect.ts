@@ -60,7 +60,10 @@ export function connectionFailure(settings: ConnectionSettings, error: unknown):
 				...base,
 				code: 'CONNECTION_TIMEOUT',
 				message: `cannot connect to ${server} at ${target}: ${code === 'ETIMEDOUT' ? 'timed out' : 'connection reset'}`,
-				hint: 'A firewall, a wrong port or an overloaded server; check that the port answers from this machine.',
+				hint:
+					settings.dbType === 'mysql' && code === 'ETIMEDOUT'
+						? 'A firewall, a wrong port or an overloaded server; check that the port answers from this machine. A server that waits for the client to speak first (PostgreSQL on 5432) also looks like this: check --port and --db-type.'
+						: 'A firewall, a wrong port or an overloaded server; check that the port answers from this machine.',
 			});
 		case 'ER_ACCESS_DENIED_ERROR':
 		case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
@@ -81,6 +84,15 @@ export function connectionFailure(settings: ConnectionSettings, error: unknown):
 				hint: 'Check --database (or the config file); `dbbackup detect` lists the databases.',
 			});
 		default:
+			// pg reads the first byte of a MySQL greeting (its length) as a message type it does not know
+			if (settings.dbType === 'postgres' && /received invalid response/i.test(message)) {
+				return new ConnectionError({
+					...base,
+					code: 'WRONG_PROTOCOL',
+					message: `the server at ${target} does not speak the PostgreSQL protocol (it spoke first, as MySQL/MariaDB servers do)`,
+					hint: 'Check --port (PostgreSQL listens on 5432, MySQL/MariaDB on 3306), or give --db-type mysql if that is the server you mean.',
+				});
+			}
 			return new ConnectionError({
 				...base,
 				code: 'CONNECTION_FAILED',

@@ -56,6 +56,7 @@ type ConnectionCode =
 	| 'CONNECTION_REFUSED'
 	| 'CONNECTION_TIMEOUT'
 	| 'CONNECTION_FAILED'
+	| 'WRONG_PROTOCOL'
 	| 'CONNECTION_LOST'
 	| 'HOST_NOT_FOUND'
 	| 'SOCKET_NOT_FOUND'
@@ -148,7 +149,9 @@ type RestoreCode =
 	| 'SCRIPT_NOT_CONFINED'
 	| 'SCRIPT_LEAVES_TARGET'
 	| 'SCRIPT_HAS_SEVERAL_DATABASES'
-	| 'SCRIPT_STATEMENT_SKIPPED';
+	| 'SCRIPT_STATEMENT_SKIPPED'
+	| 'DATABASE_NOT_IN_ARCHIVE'
+	| 'TARGET_TABLE_MISSING';
 
 /** Binlog events, GTIDs and binlog files as bytes (source/binlog/event, binlog/file). */
 type BinlogEventCode =

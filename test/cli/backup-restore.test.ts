@@ -165,11 +165,12 @@ describe('dbbackup backup and restore through the CLI, against the real MariaDB'
 		assert.match(result.stderr, /is a mysql backup, but the target server is postgres/);
 	});
 
-	test('an unknown database to back up: exit 2 naming it, no file left', async () => {
+	test('an unknown database to back up: exit 2 naming it before the global lock is taken, no file left', async () => {
 		const output = join(dir, 'unknown.tar');
 		const result = await runCli(['backup', 'single', 'no_such_db_here', '--output', output, '--yes', ...mysqlArgs], {env, timeoutMs});
 		assert.equal(result.code, 2, result.stderr);
 		assert.match(result.stderr, /no such database: no_such_db_here/);
+		assert.doesNotMatch(result.stderr, /==> snapshot/, 'refused before the snapshot stage (the global lock)');
 		assert.ok(!(await readdir(dir)).some((name) => name.startsWith('unknown.tar')));
 	});
 

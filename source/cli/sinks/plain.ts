@@ -14,6 +14,7 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 	let lastBinlogState = '';
 	let lastBinlogLine = 0;
 	let binlogTotals: {events: number; bytes: number} | undefined;
+	const finishedAt = new Map<string, number>();
 	const feed = new FeedValve(out.stdout, (count) =>
 		out.stderr.write(`warning: ${count} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`),
 	);
@@ -27,6 +28,9 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				const now = Date.now();
 				const finished = event.total !== undefined && event.done >= event.total;
 				if (!finished && now - lastProgressLine < 1000) break;
+				// a task's end comes once from its last add and once from finish(): one line is enough
+				if (finished && finishedAt.get(event.task) === event.done) break;
+				if (finished) finishedAt.set(event.task, event.done);
 				lastProgressLine = now;
 				const amount = (n: number) => (event.unit === 'bytes' ? formatBytes(n) : `${Math.round(n)} rows`);
 				const percent = event.total ? ` ${((100 * event.done) / event.total).toFixed(1)}%` : '';

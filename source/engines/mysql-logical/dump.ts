@@ -1,7 +1,8 @@
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
-import type {Catalog, TableInfo} from './catalog.ts';
+import {connectMysql} from '../../core/connect.ts';
+import {resolveDatabases, type Catalog, type TableInfo} from './catalog.ts';
 import {writeChunk} from './chunk-writer.ts';
 import {orderWork, planChunks, type Chunk} from './chunks.ts';
 import {openConsistentSnapshot, warnUncoveredTables, type ConsistentSnapshot, type Coordinates, type LockMethod} from './consistency.ts';
@@ -119,6 +120,8 @@ export function chunkRowsFor(table: TableInfo, chunkRows: number | undefined): n
  */
 export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promise<MysqlDumpResult> {
 	const startedAt = new Date().toISOString();
+	// a misspelt name is refused before any lock is taken or file created (checked again at the lock)
+	if (options.databases.length > 0) await checkDatabasesExist(options.settings, options.databases);
 	const output: DumpOutput =
 		options.format === 'archive'
 			? await createArchiveOutput({path: options.output, storage: options.storage, settings: options.settings, compression: options.compression ?? 'zstd', level: options.level, workers: options.workers, options: optionsRecord(options), bus})
@@ -272,4 +275,13 @@ function optionsRecord(options: MysqlDumpOptions): Record<string, unknown> {
 		compression: options.compression ?? 'zstd',
 		...(options.level === undefined ? {} : {level: options.level}),
 	};
+}
+
+async function checkDatabasesExist(settings: ConnectionSettings, databases: string[]): Promise<void> {
+	const connection = await connectMysql(settings);
+	try {
+		await resolveDatabases(connection, databases);
+	} finally {
+		await connection.end().catch(() => {});
+	}
 }

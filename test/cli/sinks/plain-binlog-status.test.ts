@@ -25,3 +25,16 @@ test('--yes binlog status lines give the rate since the previous line, not the l
 		mock.timers.reset();
 	}
 });
+
+test('--yes prints a task\'s finished line once, though the task reports its end twice (last add, then finish)', () => {
+	const bus = new EventBus();
+	const stderr = new PassThrough();
+	let text = '';
+	stderr.on('data', (chunk) => (text += chunk));
+	const detach = attachPlainSink(bus, {stdout: new PassThrough(), stderr});
+	bus.emit('progress', {task: 'rows shop.orders', unit: 'rows', done: 50, total: 100, rate: 50});
+	bus.emit('progress', {task: 'rows shop.orders', unit: 'rows', done: 100, total: 100, rate: 50});
+	bus.emit('progress', {task: 'rows shop.orders', unit: 'rows', done: 100, total: 100, rate: 50});
+	detach();
+	assert.equal(text.split('\n').filter((line) => /shop\.orders: 100 rows of 100 rows 100\.0%/.test(line)).length, 1, text);
+});
