@@ -239,8 +239,9 @@ describe('dbbackup demo', () => {
 		assert.match(result.stdout, /Database Information — PostgreSQL at 127\.0\.0\.1:\d+/);
 		assert.match(result.stdout, /dbbackup_demo: /);
 		assert.equal(result.stdout.match(/^Recommendation for /gm)?.length, 2);
-		assert.match(result.stdout, /Demo round trip: dbbackup_demo → archive \(.*4 tables, 10,200 rows.*\) → dbbackup_demo_restored/);
-		assert.match(result.stdout, /dbbackup_demo_restored matches dbbackup_demo: same definitions, same rows/);
+		assert.match(result.stdout, /Demo round trip \(MariaDB\): dbbackup_demo → archive \(.*4 tables, 10,200 rows.*\) → dbbackup_demo_restored/);
+		assert.match(result.stdout, /Demo round trip \(PostgreSQL\): dbbackup_demo → archive \(.*\) → dbbackup_demo_restored/);
+		assert.equal(result.stdout.match(/dbbackup_demo_restored matches dbbackup_demo: same definitions, same rows/g)?.length, 2, 'both copies match');
 		const socket = /Demo mysql at \S+ \(socket (\S+)\)/.exec(result.stdout)![1]!;
 		const {existsSync} = await import('node:fs');
 		assert.equal(existsSync(socket), false, 'the demo MariaDB must be stopped and its temp dir removed at exit');

@@ -32,7 +32,7 @@ export function renderDemoRoundTrip(roundTrip: DemoRoundTrip): string {
 			? `${roundTrip.restoredAs} matches ${roundTrip.database}: same definitions, same rows`
 			: `${roundTrip.restoredAs} DIFFERS from ${roundTrip.database}:\n${roundTrip.differences.map((difference) => `  - ${difference}`).join('\n')}`;
 	return [
-		`Demo round trip: ${roundTrip.database} → archive (${formatBytes(roundTrip.bytes)}, ${formatCount(roundTrip.tables)} tables, ${formatCount(roundTrip.rows)} rows, backup ${formatDuration(roundTrip.backupSeconds)}${roundTrip.lockMs === undefined ? '' : `, writes blocked ${roundTrip.lockMs.toFixed(1)} ms`}) → ${roundTrip.restoredAs} (restore ${formatDuration(roundTrip.restoreSeconds)})`,
+		`Demo round trip (${roundTrip.dbType === 'mysql' ? 'MariaDB' : 'PostgreSQL'}): ${roundTrip.database} → archive (${formatBytes(roundTrip.bytes)}, ${formatCount(roundTrip.tables)} tables, ${formatCount(roundTrip.rows)} rows, backup ${formatDuration(roundTrip.backupSeconds)}${roundTrip.lockMs === undefined ? '' : `, writes blocked ${roundTrip.lockMs.toFixed(1)} ms`}) → ${roundTrip.restoredAs} (restore ${formatDuration(roundTrip.restoreSeconds)})`,
 		`  ${verdict}`,
 	].join('\n');
 }

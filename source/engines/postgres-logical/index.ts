@@ -9,6 +9,8 @@ import {logicalSelection} from '../logical-selection.ts';
 import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
 import {describePostgresCoordinates} from './snapshot.ts';
 
+export {contentChecksums, definitionFingerprint, postgresDifferences} from './fingerprint.ts';
+
 // The dump and restore code (and the driver modules it needs) load when a command runs them: every
 // command builds the engine registry, and a MySQL restore or a detect should not load this engine's code.
 export const postgresLogicalEngine: BackupEngine = {
