@@ -84,6 +84,9 @@ export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus,
 	}
 }
 
+/** The S3 segment size with --sync always: each commit batch re-uploads at most this much. */
+const ALWAYS_SYNC_SEGMENT_BYTES = 1024 * 1024;
+
 interface ClaimedOutput {
 	target: AppendableTarget;
 	unlock: () => Promise<void>;
@@ -103,7 +106,10 @@ async function claimDirectory(dir: string): Promise<ClaimedOutput> {
  * one checkpoint interval behind the server (storage/s3/appendable.ts); the claim is a lease object.
  */
 async function claimObjectStore(options: BinlogStreamOptions): Promise<ClaimedOutput> {
-	const target = await directoryTarget(options.outputDir, {...options.storage, encryption: undefined});
+	// every sync uploads the open segment again: with a sync per commit, smaller segments keep that PUT small
+	const segmentBytes = options.sync === 'always' ? ALWAYS_SYNC_SEGMENT_BYTES : undefined;
+	const s3Target = {...options.storage?.s3Target, ...(segmentBytes === undefined || options.storage?.s3Target?.appendSegmentBytes !== undefined ? {} : {appendSegmentBytes: segmentBytes})};
+	const target = await directoryTarget(options.outputDir, {...options.storage, s3Target, encryption: undefined});
 	if (!target.openAppend) {
 		throw new UsageError({code: 'BINLOG_OUTPUT_UNUSABLE', message: `cannot stream binlogs to ${options.outputDir}: that target cannot grow a file in place`, hint: 'Stream to a local directory or an s3:// prefix.'});
 	}
