@@ -151,7 +151,8 @@ type RestoreCode =
 	| 'SCRIPT_HAS_SEVERAL_DATABASES'
 	| 'SCRIPT_STATEMENT_SKIPPED'
 	| 'DATABASE_NOT_IN_ARCHIVE'
-	| 'TARGET_TABLE_MISSING';
+	| 'TARGET_TABLE_MISSING'
+	| 'DATA_ONLY_TRIGGERS';
 
 /** Binlog events, GTIDs and binlog files as bytes (source/binlog/event, binlog/file). */
 type BinlogEventCode =
@@ -319,4 +320,6 @@ type StorageCode =
 	| 'S3_RESPONSE_INVALID'
 	| 'S3_OBJECT_TOO_LARGE'
 	| 'S3_UPLOAD_ABORTED'
-	| 'S3_SEGMENTS_INVALID';
+	| 'S3_SEGMENTS_INVALID'
+	// encrypted appendable artifacts (storage/crypto/encrypted-appendable.ts)
+	| 'ENCRYPTED_SEGMENTS_INVALID';

@@ -62,6 +62,8 @@ export interface RestoreOptions {
 	/** how the artifact is stored: S3 settings, the key of an encrypted artifact */
 	storage?: StorageOptions;
 	targetDb?: string;
+	/** the archive's databases to restore (--database); absent: every one */
+	databases?: string[];
 	/** physical engines: the data directory to restore into (absent or empty); the server is started on it afterwards */
 	dataDirectory?: string;
 	/** `db.table` or `table` */
@@ -74,9 +76,9 @@ export interface RestoreOptions {
 	includeUsers?: boolean;
 	/** false: the restore's writes stay out of the server's binary log (sql_log_bin = 0) */
 	binlog?: boolean;
-	/** PostgreSQL: definitions only, no rows */
+	/** definitions only, no rows (archives) */
 	schemaOnly?: boolean;
-	/** PostgreSQL: rows only, into tables that exist already */
+	/** rows only, into tables that exist already (archives) */
 	dataOnly?: boolean;
 	/** PostgreSQL: the target database must not exist yet; it is created */
 	create?: boolean;

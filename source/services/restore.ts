@@ -35,7 +35,11 @@ export interface ArtifactSummary {
 }
 
 /** The engine's options, with the server to restore into. */
-export type RestoreRequest = Omit<RestoreOptions, 'settings'> & {target: ConnectionSettings};
+export type RestoreRequest = Omit<RestoreOptions, 'settings'> & {
+	target: ConnectionSettings;
+	/** --database: the archive's databases to restore (absent: every one) */
+	databases?: string[];
+};
 
 export type {RestorePlan} from '../engines/types.ts';
 
@@ -68,6 +72,37 @@ export async function describeArtifact(file: string, storage?: StorageOptions): 
 	};
 }
 
+/** One member of an archive, as `restore --list` shows it. */
+export interface ArtifactMemberLine {
+	path: string;
+	/** stored (compressed) bytes, and before compression */
+	bytes: number;
+	rawBytes: number;
+	compression: string;
+}
+
+/** What `restore ARTIFACT --list` shows (like `pg_restore -l`): the summary and, for an archive, every member in order. */
+export interface ArtifactContents {
+	summary: ArtifactSummary;
+	/** per database: its tables with their rows */
+	tables: Array<{database: string; table: string; rows: number}>;
+	members: ArtifactMemberLine[];
+}
+
+/** The contents of a backup without restoring it or connecting to any server; archives are not checked member by member. */
+export async function listArtifactContents(file: string, storage?: StorageOptions): Promise<ArtifactContents> {
+	const summary = await describeArtifact(file, storage);
+	if (summary.kind === 'sql') return {summary, tables: [], members: []};
+	const artifact = await identifyArtifact(file, storage);
+	if (artifact.kind !== 'archive') return {summary, tables: [], members: []};
+	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
+	return {
+		summary,
+		tables: manifest.databases.flatMap((database) => database.tables.map((table) => ({database: database.name, table: table.name, rows: table.rows}))),
+		members: manifest.members.map((member) => ({path: member.path, bytes: member.bytes, rawBytes: member.rawBytes, compression: member.compression})),
+	};
+}
+
 /** The backups in `dir` (archives and SQL scripts), newest first; files that cannot be read are left out. */
 export async function listArtifacts(dir: string, storage?: StorageOptions): Promise<ArtifactSummary[]> {
 	const target = await directoryTarget(dir, storage);
@@ -90,16 +125,40 @@ export async function listArtifacts(dir: string, storage?: StorageOptions): Prom
 	return summaries.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
 }
 
+/**
+ * --database picks databases of an archive, and then names no database to connect to (the target need
+ * not have it). With a SQL script it keeps its meaning of the connection's database.
+ */
+function requestFor(request: RestoreRequest, artifact: ArtifactFile): RestoreRequest {
+	if (request.databases === undefined) return request;
+	if (artifact.kind !== 'archive') return {...request, databases: undefined};
+	return {...request, target: {...request.target, database: undefined}};
+}
+
 /** Where a restore would go and whether it would replace data; changes nothing (the engine that would restore it plans). */
-export async function planRestore(request: RestoreRequest): Promise<RestorePlan> {
-	const engine = await engineForRestore(await identifyArtifact(request.artifact, request.storage), request.target);
+export async function planRestore(given: RestoreRequest): Promise<RestorePlan> {
+	const artifact = await identifyArtifact(given.artifact, given.storage);
+	const request = requestFor(given, artifact);
+	const engine = await engineForRestore(artifact, request.target);
 	const {target, ...options} = request;
 	if (!engine.planRestore) return {databases: [], destructive: false};
 	return engine.planRestore({...options, settings: target});
 }
 
+/** A script whose header names the other kind of server is refused before anything is created. */
+function refuseForeignScript(artifact: ArtifactFile, dbType: DbType): void {
+	const header = artifact.script;
+	if (artifact.kind !== 'sql' || !header || header.dbType === dbType) return;
+	throw new UsageError({
+		code: 'ARTIFACT_WRONG_KIND',
+		message: `${artifact.path} is ${header.writer}; the target is ${dbTypeLabel(dbType)}: use --db-type ${header.dbType}`,
+		hint: `Restore it into a ${dbTypeLabel(header.dbType)} server: --db-type ${header.dbType} with that server's --host and --port (or --socket).`,
+	});
+}
+
 /** The engine that restores the artifact: the one that wrote an archive, the target's logical engine for a SQL script. */
 async function engineForRestore(artifact: ArtifactFile, target: ConnectionSettings): Promise<BackupEngine> {
+	refuseForeignScript(artifact, target.dbType);
 	if (artifact.kind !== 'archive') return logicalEngineFor(target.dbType);
 	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 	if (manifest.dbType !== target.dbType) {
@@ -109,11 +168,12 @@ async function engineForRestore(artifact: ArtifactFile, target: ConnectionSettin
 }
 
 /** Restores an archive with the engine that wrote it, or a SQL script with the target's logical engine. */
-export async function runRestore(request: RestoreRequest, bus: EventBus): Promise<RestoreOutcome> {
-	if (!Number.isSafeInteger(request.workers) || request.workers < 1) {
-		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${request.workers}`});
+export async function runRestore(given: RestoreRequest, bus: EventBus): Promise<RestoreOutcome> {
+	if (!Number.isSafeInteger(given.workers) || given.workers < 1) {
+		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${given.workers}`});
 	}
-	const artifact = await identifyArtifact(request.artifact, request.storage);
+	const artifact = await identifyArtifact(given.artifact, given.storage);
+	const request = requestFor(given, artifact);
 	const engine = await engineForRestore(artifact, request.target);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → ${request.targetDb ?? 'the databases it names'}`);
 	const {target, ...options} = request;
@@ -142,12 +202,14 @@ export type PointInTimeOutcome = {engine?: EngineName; restore?: RestoreResult; 
  * a damaged file or an unreachable target refuses before anything is written), then restores the backup
  * and replays the binlog up to the target. --dry-run stops after the check and lists the transactions.
  */
-export async function runPointInTimeRestore(request: RestoreRequest, flags: ReplayFlags, bus: EventBus): Promise<PointInTimeOutcome> {
+export async function runPointInTimeRestore(given: RestoreRequest, flags: ReplayFlags, bus: EventBus): Promise<PointInTimeOutcome> {
 	const startedAt = new Date().toISOString();
-	if (request.target.dbType !== 'mysql') {
+	if (given.target.dbType !== 'mysql') {
 		throw new UsageError({code: 'REPLAY_NEEDS_MYSQL', message: '--binlogs replays a MySQL/MariaDB binary log; the target server is PostgreSQL', hint: 'Point-in-time recovery for PostgreSQL is not built yet.'});
 	}
-	const artifact = await identifyArtifact(request.artifact, request.storage);
+	const artifact = await identifyArtifact(given.artifact, given.storage);
+	refuseForeignScript(artifact, given.target.dbType);
+	const request = requestFor(given, artifact);
 	const replayRequest = await replayRequestFor(request, flags, artifact);
 	const planned = await planReplay(replayRequest, bus);
 	if (flags.dryRun) return {replay: planResult(replayRequest, planned, startedAt)};

@@ -8,7 +8,7 @@ import {quoteIdentifier} from './identifiers.ts';
 import {dataMemberRule, isDatabaseOptions, objectMemberRule, tableSchemaRule, usersMemberRule, type StatementRule} from './member-rules.ts';
 import {markRestoreFinished, markRestoreStarted} from './restore-marker.ts';
 import {selectForRestore, type SelectedDatabase} from './restore-selection.ts';
-import {dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
+import {checkDataOnlyTargets, dropExisting, inspectTargets, refuseNonEmptyTargets} from './restore-target.ts';
 import {LOAD_SESSION_STATEMENTS} from './script-text.ts';
 import {defersIndexes, deferSecondaryIndexes, referencedColumnsFrom} from './secondary-indexes.ts';
 import {applySqlScript, maxAllowedPacket} from './sql-script/apply.ts';
@@ -16,8 +16,8 @@ import {SqlScriptSplitter} from './sql-script/splitter.ts';
 import type {RestoreOptions, RestoreResult} from '../types.ts';
 import {runOnWorkers} from '../worker-pool.ts';
 
-/** The engine's restore options, with the archive already opened. */
-export type MysqlRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive};
+/** The engine's restore options, with the archive already opened and the databases chosen from it (--database). */
+export type MysqlRestoreOptions = Omit<RestoreOptions, 'artifact'> & {archive: OpenArchive; databases?: string[]};
 
 /** The engine's result, less the artifact path (the caller knows it). */
 export type MysqlRestoreResult = Omit<RestoreResult, 'artifact'>;
@@ -66,6 +66,21 @@ async function memberStatements(archive: OpenArchive, member: string, rule: Stat
 
 async function readSmallMember(archive: OpenArchive, member: string): Promise<string> {
 	return streamText(archive.readMember(member));
+}
+
+/** A sequence's position (`SELECT SETVAL(…)` after its CREATE SEQUENCE): data, as pg_dump has it; the rest of the member is definitions. */
+function isSequencePosition(sql: string): boolean {
+	return /^\s*SELECT\s+SETVAL\s*\(/i.test(sql);
+}
+
+/** Refuses --schema-only with --data-only, and --data-only with --drop-existing (it would drop the tables the rows go into). */
+function checkSections(options: MysqlRestoreOptions): void {
+	if (options.schemaOnly && options.dataOnly) {
+		throw new UsageError({code: 'CONFLICTING_OPTIONS', message: '--schema-only and --data-only exclude each other', hint: 'Give one of them, or neither for both.'});
+	}
+	if (options.dataOnly && options.dropExisting) {
+		throw new UsageError({code: 'CONFLICTING_OPTIONS', message: '--data-only loads rows into the tables that exist; --drop-existing would drop them first', hint: 'Leave out --drop-existing, or --data-only to restore the definitions too.'});
+	}
 }
 
 function objectGroupRule(group: ManifestObjectGroup): StatementRule {
@@ -119,7 +134,8 @@ async function createDatabaseStatement(archive: OpenArchive, database: SelectedD
  * Restores a mysqldump-engine archive: checks every member's checksum first, refuses occupied targets
  * unless dropExisting, creates the tables, loads the chunks on `workers` connections (largest first,
  * foreign-key and unique checks off), builds deferred indexes, then re-creates routines, views, triggers
- * and events in the order the dump recorded.
+ * and events in the order the dump recorded. --schema-only stops before the rows (and sequence
+ * positions); --data-only loads only those, into databases and tables that must exist.
  */
 export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: EventBus): Promise<MysqlRestoreResult> {
 	const startedAt = new Date().toISOString();
@@ -132,8 +148,13 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 			hint: manifest.dbType === 'mysql' ? `Restore it with the ${manifest.engine} engine.` : 'Restore it into a PostgreSQL server with --db-type postgres.',
 		});
 	}
+	checkSections(options);
 	const selection = selectForRestore(manifest, options);
 	for (const skipped of selection.skipped) bus.log('info', `not restored: ${skipped}`);
+	if (options.dataOnly && selection.objects.length > 0) {
+		bus.log('info', 'not restored: views, routines, triggers, events and accounts (--data-only)');
+		selection.objects = [];
+	}
 
 	bus.stage('verify', `checking the checksums of ${manifest.members.length} member(s) of ${archive.path}`);
 	await archive.verify();
@@ -145,10 +166,17 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		bus.stage('connect', `opening ${workerCount} connection(s)`);
 		for (let index = 0; index < workerCount; index++) connections.push(await connectMysql(options.settings));
 		const control = connections[0];
-		const states = await inspectTargets(control, selection.databases);
-		refuseNonEmptyTargets(states, options.dropExisting ?? false);
-		const dropped = await dropExisting(control, states);
-		if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
+		if (options.dataOnly) {
+			const triggers = await checkDataOnlyTargets(control, selection.databases);
+			if (triggers.length > 0) {
+				bus.warn(`--data-only: ${triggers.length} trigger(s) on the tables loaded fire for every row (${triggers.slice(0, 5).join(', ')}${triggers.length > 5 ? ', …' : ''})`, {code: 'DATA_ONLY_TRIGGERS'});
+			}
+		} else {
+			const states = await inspectTargets(control, selection.databases);
+			refuseNonEmptyTargets(states, options.dropExisting ?? false);
+			const dropped = await dropExisting(control, states);
+			if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
+		}
 
 		const maxStatementBytes = await maxAllowedPacket(control);
 		const workers = connections.map((connection) => new RestoreWorker(connection));
@@ -156,13 +184,15 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 			for (const statement of LOAD_SESSION_STATEMENTS) await worker.connection.query(statement);
 			if (options.binlog === false) await skipBinlog(worker.connection);
 		}
-		bus.stage('schema', `creating ${selection.databases.map((database) => database.target).join(', ')}`);
+		bus.stage('schema', `${options.dataOnly ? 'loading into' : 'creating'} ${selection.databases.map((database) => database.target).join(', ')}`);
 		for (const database of selection.databases) {
-			await control.query(checked.createDatabase.get(database)!);
+			if (!options.dataOnly) await control.query(checked.createDatabase.get(database)!);
 			await markRestoreStarted(control, database.target, archive.path);
 			if (database.whole && database.source.sequences) {
 				await control.query(`USE ${quoteIdentifier(database.target)}`);
-				for (const statement of checked.statements.get(database.source.sequences)!) await control.query(statement);
+				for (const statement of checked.statements.get(database.source.sequences)!) {
+					if (isSequencePosition(statement) ? !options.schemaOnly : !options.dataOnly) await control.query(statement);
+				}
 			}
 		}
 
@@ -170,18 +200,18 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 			database.tables.map((table) => ({
 				database,
 				table,
-				progress: new ProgressReporter(bus, `restore ${database.target}.${table.name}`, 'rows', table.rows),
+				progress: new ProgressReporter(bus, `restore ${database.target}.${table.name}`, 'rows', options.schemaOnly ? 0 : table.rows),
 				loaded: 0,
 			})),
 		);
 		// schema members are small: read them all first, so the keys other tables' foreign keys need are known
 		const schemas = new Map<TableTask, string[]>();
-		for (const task of tasks) schemas.set(task, task.table.schema ? checked.statements.get(task.table.schema)! : []);
+		for (const task of tasks) schemas.set(task, task.table.schema && !options.dataOnly ? checked.statements.get(task.table.schema)! : []);
 		const referenced = referencedColumnsFrom([...schemas.values()].flat());
 		await runOnWorkers(workers, tasks, async (worker, task) => {
 			await worker.use(task.database.target);
 			for (const statement of schemas.get(task)!) {
-				if (defersIndexes(options.indexesAfterData, task.table.rows) && /^\s*CREATE\s+TABLE/i.test(statement)) {
+				if (!options.schemaOnly && defersIndexes(options.indexesAfterData, task.table.rows) && /^\s*CREATE\s+TABLE/i.test(statement)) {
 					const deferred = deferSecondaryIndexes(statement, task.table.name, referenced.get(task.table.name));
 					task.addIndexes = deferred.addIndexes;
 					await worker.connection.query(deferred.create);
@@ -192,7 +222,7 @@ export async function restoreMysqlArchive(options: MysqlRestoreOptions, bus: Eve
 		});
 
 		const sizes = new Map(manifest.members.map((member) => [member.path, member]));
-		const data: DataTask[] = tasks
+		const data: DataTask[] = (options.schemaOnly ? [] : tasks)
 			.flatMap((task) => task.table.members.map((member) => ({task, member, rawBytes: sizes.get(member)?.rawBytes ?? 0})))
 			.sort((a, b) => b.rawBytes - a.rawBytes);
 		const total = data.reduce((sum, item) => sum + item.rawBytes, 0);

@@ -6,7 +6,7 @@ import {namedDatabase, selectForRestore} from './restore-selection.ts';
 import {inspectTargets} from './restore-target.ts';
 
 /** Where a restore of an archive or script would go on a MySQL/MariaDB server, and whether it would replace data; changes nothing. */
-export async function planMysqlRestore(options: RestoreOptions): Promise<RestorePlan> {
+export async function planMysqlRestore(options: RestoreOptions & {databases?: string[]}): Promise<RestorePlan> {
 	const artifact = await identifyArtifact(options.artifact, options.storage);
 	const databases =
 		artifact.kind === 'archive'

@@ -14,7 +14,22 @@ import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
 
 /** The engine's restore options that apply to a plain script, with the file already identified. */
-export type MysqlScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'continueOnError' | 'binlog'> & {artifact: ArtifactFile};
+export type MysqlScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'continueOnError' | 'binlog' | 'schemaOnly' | 'dataOnly'> & {artifact: ArtifactFile};
+
+/**
+ * A script's rows cannot be told from its definitions reliably (an INSERT may be in a routine's body, a
+ * trigger may write rows, a CREATE TABLE … SELECT is both), so --schema-only and --data-only are refused
+ * rather than guessed at.
+ */
+function refuseSections(options: MysqlScriptRestoreOptions): void {
+	const flag = options.schemaOnly ? '--schema-only' : options.dataOnly ? '--data-only' : undefined;
+	if (!flag) return;
+	throw new UsageError({
+		code: 'OPTION_NEEDS_ARCHIVE',
+		message: `${flag} needs a dbbackup archive: ${options.artifact.path} is a plain SQL script, whose rows and definitions cannot be told apart reliably (an INSERT may be part of a routine, CREATE TABLE … SELECT is both)`,
+		hint: 'Restore the whole script, or back up in the archive format (the default) to restore definitions and rows separately.',
+	});
+}
 
 export interface MysqlScriptRestoreResult {
 	statements: number;
@@ -31,6 +46,7 @@ export interface MysqlScriptRestoreResult {
  */
 export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus: EventBus): Promise<MysqlScriptRestoreResult> {
 	const startedAt = new Date().toISOString();
+	refuseSections(options);
 	const connection = await connectMysql(options.settings);
 	try {
 		if (options.binlog === false) await skipBinlog(connection);

@@ -19,6 +19,8 @@ export interface RestoreSelection {
 }
 
 export interface SelectionRequest {
+	/** the archive's databases to restore (--database); absent: every one */
+	databases?: string[];
 	targetDb?: string;
 	/** `db.table` or `table` (when it names one table in the archive) */
 	tables?: string[];
@@ -35,14 +37,42 @@ function listed(names: string[]): string {
 	return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown;
 }
 
-function findTable(manifest: Manifest, wanted: string): {database: ManifestDatabase; table: ManifestTable} {
-	const matches = manifest.databases.flatMap((database) =>
+/** The archive's databases named by --database (all of them without it); an unknown name is a usage error listing them. */
+function chosenDatabases(manifest: Manifest, names: string[] | undefined): ManifestDatabase[] {
+	if (names === undefined) return manifest.databases;
+	const unknown = names.filter((name) => !manifest.databases.some((database) => database.name === name));
+	if (unknown.length > 0) {
+		throw new UsageError({
+			code: 'DATABASE_NOT_IN_ARCHIVE',
+			message: `--database ${unknown.join(', ')}: not in the backup (it has ${listed(manifest.databases.map((database) => database.name)) || 'no databases'})`,
+			hint: 'Name one of the databases the backup holds.',
+		});
+	}
+	return manifest.databases.filter((database) => names.includes(database.name));
+}
+
+/** --target-db with several databases to restore: which two ways there are to go on. */
+function targetNeedsOneDatabase(targetDb: string, databases: SelectedDatabase[], byTables: boolean): UsageError {
+	const names = databases.map((database) => database.source.name);
+	return new UsageError({
+		code: 'TARGET_DB_NEEDS_ONE_DATABASE',
+		message: byTables
+			? `--target-db ${targetDb} takes one database, but --tables names tables of ${names.length} databases: ${listed(names)}`
+			: `--target-db ${targetDb} takes one database, but the backup holds ${names.length} databases: ${listed(names)}`,
+		hint: byTables
+			? 'Name tables of one database with --tables, or restore without --target-db.'
+			: `Restore every database under its own name: run the restore without --target-db; or one of them under a new name: --database ${names[0]} --target-db ${targetDb}.`,
+	});
+}
+
+function findTable(databases: ManifestDatabase[], wanted: string): {database: ManifestDatabase; table: ManifestTable} {
+	const matches = databases.flatMap((database) =>
 		database.tables.filter((table) => `${database.name}.${table.name}` === wanted || table.name === wanted).map((table) => ({database, table})),
 	);
 	const exact = matches.filter(({database, table}) => `${database.name}.${table.name}` === wanted);
 	if (exact.length === 1) return exact[0];
 	if (matches.length === 1) return matches[0];
-	const all = manifest.databases.flatMap((database) => database.tables.map((table) => `${database.name}.${table.name}`));
+	const all = databases.flatMap((database) => database.tables.map((table) => `${database.name}.${table.name}`));
 	if (matches.length === 0) {
 		throw new UsageError({
 			code: 'TABLE_NOT_IN_ARCHIVE',
@@ -60,13 +90,14 @@ function findTable(manifest: Manifest, wanted: string): {database: ManifestDatab
 /** What a restore applies: the databases and tables asked for, where they go, and the objects that come with them. */
 export function selectForRestore(manifest: Manifest, request: SelectionRequest): RestoreSelection {
 	const wantedTables = (request.tables ?? []).map((name) => name.trim()).filter((name) => name.length > 0);
+	const chosen = chosenDatabases(manifest, request.databases);
 	let databases: SelectedDatabase[];
 	if (wantedTables.length === 0) {
-		databases = manifest.databases.map((source) => ({source, target: source.name, tables: source.tables, whole: true}));
+		databases = chosen.map((source) => ({source, target: source.name, tables: source.tables, whole: true}));
 	} else {
 		const picked = new Map<ManifestDatabase, Set<ManifestTable>>();
 		for (const wanted of wantedTables) {
-			const {database, table} = findTable(manifest, wanted);
+			const {database, table} = findTable(chosen, wanted);
 			picked.set(database, (picked.get(database) ?? new Set()).add(table));
 		}
 		databases = [...picked].map(([source, tables]) => ({
@@ -80,13 +111,10 @@ export function selectForRestore(manifest: Manifest, request: SelectionRequest):
 		if (request.targetDb.length === 0 || request.targetDb.length > 64) {
 			throw new UsageError({code: 'BAD_TARGET_DB', message: `--target-db must be 1 to 64 characters, got "${request.targetDb}"`});
 		}
-		if (databases.length !== 1) {
-			throw new UsageError({
-				code: 'TARGET_DB_NEEDS_ONE_DATABASE',
-				message: `--target-db renames one database, but this restore has ${databases.length === 0 ? 'none' : `${databases.length}: ${listed(databases.map((database) => database.source.name))}`}`,
-				hint: 'Pick the tables of one database with --tables db.table, or restore without --target-db.',
-			});
+		if (databases.length === 0) {
+			throw new UsageError({code: 'TARGET_DB_NEEDS_ONE_DATABASE', message: `--target-db ${request.targetDb}: the backup holds no database to restore into it`});
 		}
+		if (databases.length > 1) throw targetNeedsOneDatabase(request.targetDb, databases, wantedTables.length > 0);
 		databases[0].target = request.targetDb;
 	}
 

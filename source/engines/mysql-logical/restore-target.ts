@@ -65,7 +65,10 @@ export function refuseNonEmptyTargets(states: TargetState[], dropExisting: boole
 	throw new UsageError({
 		code: occupied.some((state) => state.unfinished) ? 'RESTORE_UNFINISHED' : 'TARGET_NOT_EMPTY',
 		message: `refusing to restore over existing data: ${described.join('; ')}`,
-		hint: 'Restore into another database with --target-db NAME, or replace what is there with --drop-existing.',
+		hint:
+			states.length > 1
+				? 'Replace what is there with --drop-existing, or restore one of the databases under a new name with --database DB --target-db NAME.'
+				: 'Restore into another database with --target-db NAME, or replace what is there with --drop-existing.',
 	});
 }
 
@@ -86,4 +89,41 @@ export async function dropExisting(connection: MysqlConnection, states: TargetSt
 		}
 	}
 	return dropped;
+}
+
+/**
+ * --data-only loads rows into what is there: every target database and every table to load must exist
+ * (refused naming the missing ones before any row is loaded), and a database a restore left unfinished is
+ * refused. Returns the triggers on the tables to load, which fire for every row.
+ */
+export async function checkDataOnlyTargets(connection: MysqlConnection, databases: SelectedDatabase[]): Promise<string[]> {
+	const missing: string[] = [];
+	const triggers: string[] = [];
+	for (const database of databases) {
+		const name = database.target;
+		if ((await count(connection, 'SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [name])) === 0) {
+			throw new UsageError({
+				code: 'TARGET_MISSING',
+				message: `--data-only loads rows into existing tables, but database ${name} does not exist`,
+				hint: 'Restore the definitions first (--schema-only, or a whole restore), or name an existing database with --target-db.',
+			});
+		}
+		const unfinished = await unfinishedRestore(connection, name);
+		if (unfinished) throw new UsageError({code: 'RESTORE_UNFINISHED', message: `--data-only: ${describeUnfinished(name, unfinished)}`, hint: 'Restore the definitions again with --drop-existing first.'});
+		const [tables] = await connection.query<RowDataPacket[]>("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [name]);
+		const present = new Set(tables.map((row) => String(row.name)));
+		const absent = database.tables.map((table) => table.name).filter((table) => !present.has(table));
+		if (absent.length > 0) missing.push(`${name} has no table ${absent.map((table) => `\`${table}\``).join(', ')}`);
+		const [found] = await connection.query<RowDataPacket[]>('SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?', [name]);
+		const loaded = new Set(database.tables.map((table) => table.name));
+		for (const row of found) if (loaded.has(String(row.tableName))) triggers.push(`${name}.${String(row.name)}`);
+	}
+	if (missing.length > 0) {
+		throw new UsageError({
+			code: 'TARGET_TABLE_MISSING',
+			message: `--data-only: ${missing.join('; ')}`,
+			hint: 'Create the tables first (restore with --schema-only), or leave them out with --tables.',
+		});
+	}
+	return triggers;
 }

@@ -1,5 +1,60 @@
 import {UsageError} from '../../core/errors.ts';
+import type {Manifest, ManifestDatabase} from '../../storage/archive/manifest.ts';
 import type {DataTable, DatabaseToc, DdlEntry, DdlKind} from './ddl/types.ts';
+
+export interface DatabaseSelectionOptions {
+	/** the archive's databases to restore (--database); absent: every one */
+	databases?: string[];
+	targetDb?: string;
+	tables?: string[];
+}
+
+/** One database of the archive and the database it is restored into. */
+export interface SelectedDatabase {
+	source: ManifestDatabase;
+	target: string;
+}
+
+function listed(names: string[]): string {
+	const shown = names.slice(0, 8).join(', ');
+	return names.length > 8 ? `${shown} and ${names.length - 8} more` : shown;
+}
+
+/**
+ * The databases an archive restore creates: every one under its own name, or those --database names;
+ * --target-db renames the one database restored, and with several it is refused, saying both ways on.
+ */
+export function selectDatabases(manifest: Manifest, options: DatabaseSelectionOptions): SelectedDatabase[] {
+	const all = manifest.databases.map((database) => database.name);
+	const unknown = (options.databases ?? []).filter((name) => !all.includes(name));
+	if (unknown.length > 0) {
+		throw new UsageError({
+			code: 'DATABASE_NOT_IN_ARCHIVE',
+			message: `--database ${unknown.join(', ')}: not in the backup (it has ${listed(all) || 'no databases'})`,
+			hint: 'Name one of the databases the backup holds.',
+		});
+	}
+	const chosen = options.databases ? manifest.databases.filter((database) => options.databases!.includes(database.name)) : manifest.databases;
+	const several = chosen.length > 1 ? `the backup holds ${chosen.length} databases: ${listed(chosen.map((database) => database.name))}` : undefined;
+	if (options.targetDb !== undefined) {
+		if (several) {
+			throw new UsageError({
+				code: 'TARGET_DB_NEEDS_ONE_DATABASE',
+				message: `--target-db ${options.targetDb} takes one database, but ${several}`,
+				hint: `Restore every database under its own name: run the restore without --target-db; or one of them under a new name: --database ${chosen[0]!.name} --target-db ${options.targetDb}.`,
+			});
+		}
+		return chosen.map((source) => ({source, target: options.targetDb!}));
+	}
+	if (several && (options.tables?.length ?? 0) > 0) {
+		throw new UsageError({
+			code: 'SEVERAL_DATABASES',
+			message: `--tables names tables of one database, but ${several}`,
+			hint: `Name the database with --database (e.g. --database ${chosen[0]!.name}).`,
+		});
+	}
+	return chosen.map((source) => ({source, target: source.name}));
+}
 
 export interface EntrySelectionOptions {
 	/** `schema.table` or `table` (any schema) */

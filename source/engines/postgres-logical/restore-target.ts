@@ -52,8 +52,10 @@ export interface TargetDecision {
 }
 
 /** What to do with the target, or a usage error (exit 2) when restoring would mix with or replace data without being told to. */
-export function decideTarget(state: PostgresTargetState, options: {create?: boolean; clean?: boolean; dataOnly?: boolean}): TargetDecision {
+export function decideTarget(state: PostgresTargetState, options: {create?: boolean; clean?: boolean; dataOnly?: boolean; several?: boolean}): TargetDecision {
 	const name = JSON.stringify(state.database);
+	// with several databases restored, --target-db alone would be refused: the way to another name is --database with it
+	const elsewhere = options.several ? '--database DB --target-db NAME' : '--target-db NAME';
 	if (options.dataOnly) {
 		if (!state.exists) {
 			throw new UsageError({code: 'TARGET_MISSING', message: `--data-only loads rows into existing tables, but database ${name} does not exist`, hint: 'Restore the definitions first (without --data-only), or name an existing database with --target-db.'});
@@ -69,17 +71,17 @@ export function decideTarget(state: PostgresTargetState, options: {create?: bool
 		throw new UsageError({
 			code: 'RESTORE_UNFINISHED',
 			message: `refusing to restore: ${describeUnfinished(state.database, state.unfinished)}`,
-			hint: 'Replace what it holds with --clean, or restore into another database with --target-db NAME.',
+			hint: `Replace what it holds with --clean, or restore into another database with ${elsewhere}.`,
 		});
 	}
 	if (options.create) {
-		throw new UsageError({code: 'TARGET_EXISTS', message: `--create: database ${name} exists already`, hint: 'Choose another name with --target-db, or replace it with --clean.'});
+		throw new UsageError({code: 'TARGET_EXISTS', message: `--create: database ${name} exists already`, hint: `Choose another name with ${elsewhere}, or replace it with --clean.`});
 	}
 	if (state.objects > 0) {
 		throw new UsageError({
 			code: 'TARGET_NOT_EMPTY',
 			message: `refusing to restore over existing data: database ${name} has ${state.objects} object(s) (${state.examples.join(', ')}${state.objects > state.examples.length ? ', …' : ''})`,
-			hint: 'Restore into another database with --target-db NAME, or drop and re-create it with --clean.',
+			hint: `Restore into another database with ${elsewhere}, or drop and re-create it with --clean.`,
 		});
 	}
 	return {drop: false, create: false};
