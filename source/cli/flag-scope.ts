@@ -44,6 +44,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'untilGtid',
 		'databases',
 		'dryRun',
+		'list',
 		'startPosition',
 		'startGtid',
 	],
@@ -74,6 +75,7 @@ export const SERVER_FLAGS: Partial<Record<FlagName, {dbType: DbType; about: stri
 	includeUsers: {dbType: 'mysql', about: 'MySQL accounts and grants'},
 	indexesAfterData: {dbType: 'mysql', about: 'when a MySQL restore builds secondary indexes'},
 	binlog: {dbType: 'mysql', about: 'the MySQL binary log'},
+	create: {dbType: 'postgres', about: 'a PostgreSQL restore that must create its database (a MySQL restore creates a missing one anyway)'},
 	owner: {dbType: 'postgres', about: 'PostgreSQL ownership (ALTER … OWNER TO)'},
 	privileges: {dbType: 'postgres', about: 'PostgreSQL grants and default privileges'},
 };

@@ -68,6 +68,8 @@ const FLAGS = {
 	untilPosition: {type: 'string'},
 	untilGtid: {type: 'string'},
 	dryRun: {type: 'boolean', default: false},
+	// restore ARTIFACT --list: the contents, nothing restored
+	list: {type: 'boolean', default: false},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
 	// Declared only so that it can be refused with a clear message (and its value kept out of output).
@@ -146,6 +148,7 @@ export interface ParsedFlags {
 	untilPosition?: string;
 	untilGtid?: string;
 	dryRun: boolean;
+	list: boolean;
 	help: boolean;
 	version: boolean;
 }

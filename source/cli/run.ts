@@ -122,7 +122,7 @@ export async function run(io: RunIo): Promise<number> {
 		}
 		// Commands without a screen of their own report in plain lines even on a TTY.
 		let sink = chooseSink(flags, Boolean(io.stdout.isTTY));
-		if (sink === 'ink' && command !== undefined && !(command in SCREEN_FOR_COMMAND)) sink = 'plain';
+		if (sink === 'ink' && command !== undefined && (!(command in SCREEN_FOR_COMMAND) || flags.list)) sink = 'plain';
 		// Until the app is mounted, a failure (a bad config, a bad flag value) still goes out as plain lines.
 		if (sink !== 'ink') {
 			detach();

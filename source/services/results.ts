@@ -3,6 +3,7 @@ import type {EventBus} from '../core/events.ts';
 import type {EngineAvailabilityRow, EngineSelection} from '../engines/selection-types.ts';
 import type {BackupResult, EngineName, RestoreResult} from '../engines/types.ts';
 import type {DemoRoundTrip} from './demo-round-trip.ts';
+import type {ArtifactContents} from './restore.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {ReplayResult} from '../binlog/replay/types.ts';
 
@@ -15,6 +16,8 @@ export type CommandResult =
 	| {kind: 'engine-selection'; target: string; selection: EngineSelection}
 	| {kind: 'backup'; engine: EngineName; result: BackupResult}
 	| {kind: 'restore'; engine: EngineName; result: RestoreResult}
+	/** restore ARTIFACT --list */
+	| {kind: 'artifact-contents'; contents: ArtifactContents}
 	| {kind: 'demo-round-trip'; roundTrip: DemoRoundTrip}
 	| {kind: 'binlog-stream'; summary: BinlogStreamSummary}
 	/** restore --binlogs: the restore (absent with --dry-run) and the binlog replay after it */

@@ -93,6 +93,21 @@ describe('dbbackup backup and restore through the CLI, against the real MariaDB'
 		await admin.query(`DROP DATABASE \`${copy}\``);
 	});
 
+	test('restore --list shows the databases, tables with rows and every member, without a server; with a restore flag it is refused', async () => {
+		// a port nothing listens on: --list reads the archive only
+		const offline = ['--db-type', 'mysql', '--host', '127.0.0.1', '--port', '1'];
+		const listed = await runCli(['restore', archive, '--list', '--yes', ...offline], {env, timeoutMs});
+		assert.equal(listed.code, 0, listed.stderr);
+		assert.match(listed.stdout, new RegExp(`^Archive .*\\.tar \\(mysqldump, mysql .*zstd`, 'm'));
+		assert.match(listed.stdout, new RegExp(`^  ${source}: \\d+ table\\(s\\), [\\d,]+ row\\(s\\)`, 'm'));
+		assert.match(listed.stdout, /^ {4}ints {2}[\d,]+ row\(s\)$/m);
+		assert.match(listed.stdout, /^Members \(\d+, in order; stored \/ before compression\):/m);
+		assert.match(listed.stdout, new RegExp(`data/${source}/ints\\.\\d+\\.sql\\.zst$`, 'm'));
+		const refused = await runCli(['restore', archive, '--list', '--target-db', 'x', '--yes', ...offline], {env, timeoutMs});
+		assert.equal(refused.code, 2, refused.stderr);
+		assert.match(refused.stderr, /--list shows the backup and restores nothing: --target-db would do nothing/);
+	});
+
 	test('--tables restores only the named tables (and their triggers); an unknown table is a usage error', async () => {
 		const copy = uniqueName('some');
 		const result = await runCli(['restore', archive, '--target-db', copy, '--tables', `ints,${source}.gen`, '--yes', ...mysqlArgs], {env, timeoutMs});

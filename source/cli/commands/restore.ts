@@ -1,13 +1,17 @@
 import {cpus} from 'node:os';
 import {badArguments, badFlagUse, unexpectedArgument} from '../../core/errors.ts';
-import {runPointInTimeRestore, runRestore} from '../../services/restore.ts';
+import {listArtifactContents, runPointInTimeRestore, runRestore} from '../../services/restore.ts';
 import {emitResult} from '../../services/results.ts';
 import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
+import type {FlagName} from '../parse.ts';
 import {refuseFlagsForServer} from '../flag-scope.ts';
 
+/** What --list may come with: output mode, config, the key of an encrypted archive. */
+const LIST_ALONGSIDE = new Set<FlagName>(['list', 'yes', 'json', 'config', 'encryptionKeyFile', 'dbType', 'host', 'port', 'user', 'socket', 'database']);
+
 const USAGE =
-	'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]\n' +
+	'Usage: dbbackup restore ARTIFACT [--db-type mysql|postgres] [--database DB] [--target-db NAME] [--tables db.t1,t2] [--workers N] [--drop-existing|--clean] [--continue-on-error]\n' +
 	'       [--binlogs DIR [--until TIME | --until-position FILE:POS | --until-gtid GTID] [--databases a,b] [--dry-run] [--start-position FILE:POS | --start-gtid GTID]]';
 
 /** Flags that only mean something for a point-in-time replay. */
@@ -18,6 +22,12 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 	const [, artifact, ...rest] = ctx.words;
 	if (!artifact || rest.length > 0) {
 		throw artifact ? unexpectedArgument(rest[0], USAGE) : badArguments('restore needs the backup file to restore', USAGE);
+	}
+	if (ctx.flags.list) {
+		const others = [...ctx.given.keys()].filter((name) => !LIST_ALONGSIDE.has(name));
+		if (others.length > 0) throw badFlagUse(`--list shows the backup and restores nothing: ${others.map((name) => `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`).join(', ')} would do nothing`, USAGE);
+		emitResult(ctx.bus, {kind: 'artifact-contents', contents: await listArtifactContents(artifact, await storageOptionsFor(ctx.loaded.config, 'read', ctx.bus, ctx.env))});
+		return;
 	}
 	const tables = ctx.flags.tables
 		?.split(',')
@@ -39,6 +49,8 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 		artifact,
 		storage: await storageOptionsFor(ctx.loaded.config, 'read', ctx.bus, ctx.env),
 		targetDb: ctx.flags.targetDb,
+		// an archive's database to restore; with a SQL script, still the database to connect to
+		databases: ctx.flags.database === undefined ? undefined : [ctx.flags.database],
 		tables,
 		workers: ctx.loaded.config.output.workers ?? cpus().length,
 		dropExisting: ctx.flags.dropExisting || ctx.flags.clean,

@@ -4,6 +4,7 @@ import {renderEnvironment} from './environment.ts';
 import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
 import {renderBinlogStream} from './binlog.ts';
 import {renderPointInTime} from './replay.ts';
+import {renderArtifactContents} from './contents.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -26,6 +27,8 @@ export function renderResult(result: CommandResult): string {
 			return renderBackup(result.engine, result.result);
 		case 'restore':
 			return renderRestore(result.engine, result.result);
+		case 'artifact-contents':
+			return renderArtifactContents(result.contents);
 		case 'demo-round-trip':
 			return renderDemoRoundTrip(result.roundTrip);
 		case 'binlog-stream':
