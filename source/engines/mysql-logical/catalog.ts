@@ -5,6 +5,7 @@ import type {EventBus} from '../../core/events.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
 import {readSequences, type SequenceInfo} from './sequences.ts';
 import {runOnWorkers} from '../worker-pool.ts';
+import {withoutOwnQualifier} from './own-qualifier.ts';
 
 export const SYSTEM_DATABASES = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
 
@@ -363,7 +364,7 @@ function storedObjects(database: string, reads: ObjectRead[], bus: EventBus): St
 			continue;
 		}
 		// views carry no sql_mode of their own; the others report theirs
-		objects.push({database, name, kind, createStatement: text(read.row[CREATE_COLUMN[kind]]), context: contextOf(read.row)});
+		objects.push({database, name, kind, createStatement: withoutOwnQualifier(text(read.row[CREATE_COLUMN[kind]]), database), context: contextOf(read.row)});
 	}
 	return objects;
 }
