@@ -60,6 +60,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'fromBackup',
 		'compress',
 		'encrypt',
+		'encryptionKeyFile',
 		'stopAtEnd',
 		'retries',
 		'databases',

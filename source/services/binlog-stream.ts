@@ -29,7 +29,7 @@ export interface BinlogStreamRequest {
 	/** a backup (archive or SQL script) whose recorded coordinates a new directory starts from */
 	fromBackup?: string;
 	compress?: string;
-	/** refused: the copy is stored as the server wrote it */
+	/** encrypt the copy (output.encrypt); the key as for backups */
 	encrypt?: boolean;
 	stopAtEnd?: boolean;
 	retries?: number;
@@ -62,13 +62,6 @@ export function resolveBinlogStreamsOptions(request: BinlogStreamRequest, config
 	const destinations = destinationsOf(request, binlog.targets);
 	if (destinations.length === 0) {
 		throw new UsageError({code: 'BINLOG_OUTPUT_MISSING', message: 'binlog-stream needs a directory or an s3:// prefix to write to', hint: `Pass --output DIR/ (or --target s3://BUCKET/PREFIX/), or set backup.binlog.targets. ${BINLOG_STREAM_USAGE}`});
-	}
-	if (request.encrypt) {
-		throw new UsageError({
-			code: 'BINLOG_ENCRYPT_NOT_BUILT',
-			message: 'binlog-stream --encrypt: encrypting the binlog copy is not built in this version; the files are stored as the server wrote them',
-			hint: 'Leave --encrypt out (use the bucket\'s server-side encryption: --encryption AES256 or aws:kms), or stream to an encrypted filesystem.',
-		});
 	}
 	const serverId = request.serverId ?? binlog.server_id;
 	if (!Number.isSafeInteger(serverId) || serverId < 1 || serverId > 4_294_967_295) {
@@ -155,18 +148,29 @@ function locationOf(target: BinlogTarget): string {
  * resolveBinlogStreamOptions, plus --from-backup: the start point a backup recorded (an archive's
  * manifest, or a SQL script's header), by GTID when the stream resumes by GTID and the backup has one.
  */
-export async function resolveBinlogStream(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): Promise<BinlogStreamOptions> {
-	return (await withBackupStart(request, config, [resolveBinlogStreamOptions(request, config, settings)]))[0]!;
+export async function resolveBinlogStream(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings, env: NodeJS.ProcessEnv = process.env): Promise<BinlogStreamOptions> {
+	return (await withBackupStart(request, config, await withEncryption(request, config, [resolveBinlogStreamOptions(request, config, settings)], env), env))[0]!;
 }
 
 /** resolveBinlogStreamsOptions, plus --from-backup: every destination starts at the backup's point. */
-export async function resolveBinlogStreams(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): Promise<BinlogStreamOptions[]> {
-	return withBackupStart(request, config, resolveBinlogStreamsOptions(request, config, settings));
+export async function resolveBinlogStreams(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings, env: NodeJS.ProcessEnv = process.env): Promise<BinlogStreamOptions[]> {
+	return withBackupStart(request, config, await withEncryption(request, config, resolveBinlogStreamsOptions(request, config, settings), env), env);
 }
 
-async function withBackupStart(request: BinlogStreamRequest, config: Config, list: BinlogStreamOptions[]): Promise<BinlogStreamOptions[]> {
+/**
+ * --encrypt (output.encrypt): every copy is written encrypted (format DBBKENC, the file being copied as
+ * encrypted segments until it closes), with the key a backup would use.
+ */
+async function withEncryption(request: BinlogStreamRequest, config: Config, list: BinlogStreamOptions[], env: NodeJS.ProcessEnv): Promise<BinlogStreamOptions[]> {
+	const encrypt = request.encrypt ?? config.output.encrypt === true;
+	if (!encrypt) return list;
+	const {encryption} = await storageOptionsFor({...config, output: {...config.output, encrypt: true}}, 'write', undefined, env);
+	return list.map((options) => ({...options, storage: {...options.storage, encryption}}));
+}
+
+async function withBackupStart(request: BinlogStreamRequest, config: Config, list: BinlogStreamOptions[], env: NodeJS.ProcessEnv): Promise<BinlogStreamOptions[]> {
 	if (request.fromBackup === undefined) return list;
-	const recorded = await backupStartPoint(request.fromBackup, await storageOptionsFor(config, 'read'));
+	const recorded = await backupStartPoint(request.fromBackup, await storageOptionsFor(config, 'read', undefined, env));
 	return list.map((options) => {
 		const start = options.useGtid && recorded.gtid !== undefined ? {gtid: recorded.gtid} : recorded.file !== undefined ? {file: recorded.file, position: recorded.position ?? 4} : {gtid: recorded.gtid!};
 		return {...options, start};

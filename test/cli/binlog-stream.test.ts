@@ -63,7 +63,7 @@ describe('dbbackup binlog-stream (CLI)', {timeout: 120_000}, () => {
 		const cases: Array<[string[], RegExp]> = [
 			[['binlog-stream', ...connection], /needs a directory or an s3:\/\/ prefix to write to/],
 			[['binlog-stream', '--output', dir, '--target', 's3://bucket/binlog/', ...connection], /--output and --target both name where the copy goes/],
-			[['binlog-stream', '--output', dir, '--encrypt', ...connection], /encrypting the binlog copy is not built/],
+			[['binlog-stream', '--output', dir, '--encrypt', ...connection], /no encryption key given/],
 			[['binlog-stream', '--output', dir, '--sync', 'sometimes', ...connection], /--sync sometimes/],
 			[['binlog-stream', '--output', dir, '--checkpoint-interval', 'soon', ...connection], /--checkpoint-interval soon/],
 			[['binlog-stream', '--output', dir, '--start-position', 'nowhere', ...connection], /--start-position nowhere/],

@@ -39,12 +39,12 @@ export interface BinlogCatalog {
 
 /**
  * Lists the binlogs in `dir` (a local directory or an s3:// prefix that binlog-stream writes): raw files
- * that start with the binlog magic, and the files binlog-index.json lists. Copies are never encrypted
- * (binlog-stream refuses --encrypt), so no key is applied.
+ * that start with the binlog magic, and the files binlog-index.json lists. With a key, an encrypted copy
+ * is decrypted as it is read (and a plain one read as it is).
  */
 export async function locateBinlogs(dir: string, storage: StorageOptions = {}): Promise<BinlogCatalog> {
 	const location = isObjectStoreUrl(dir) ? dir : path.resolve(dir);
-	const target = await directoryTarget(location, {...storage, encryption: undefined});
+	const target = await directoryTarget(location, storage);
 	let entries: ArtifactStat[];
 	try {
 		entries = await target.list();

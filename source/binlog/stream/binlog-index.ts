@@ -8,6 +8,7 @@ import {MeterStream} from '../../storage/hash.ts';
 import type {PartialArtifact} from '../../storage/target/types.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {binlogTarget, readDirText, writeDirFile, type BinlogDir} from './dir-file.ts';
+import {storedLocalPath} from '../../storage/target/index.ts';
 
 export const INDEX_NAME = 'binlog-index.json';
 const INDEX_VERSION = 1;
@@ -77,7 +78,7 @@ export async function indexClosedBinlog(dir: BinlogDir, name: string, compressio
 		storedMeter = new MeterStream();
 		// a crash half-way leaves a `.partial` of the compressed file: on a local target, a dead leftover
 		// (the streamer holds the directory's lock) that would make the partial's exclusive create refuse
-		const local = target.localPath(stored);
+		const local = storedLocalPath(target, stored);
 		if (local !== undefined) await rm(partialPathOf(local), {force: true});
 		const partial = await target.openPartial(stored, {replace: true});
 		try {

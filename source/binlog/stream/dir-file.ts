@@ -3,6 +3,7 @@ import {partialPathOf} from '../../storage/archive/member-path.ts';
 import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
 import {readBytes} from '../../storage/target/read-bytes.ts';
 import type {ArtifactTarget} from '../../storage/target/types.ts';
+import {storedLocalPath} from '../../storage/target/index.ts';
 
 /**
  * The streamed copy's directory: its target, or a local path (the readers of a copy — replay, tests —
@@ -22,7 +23,7 @@ export function binlogTarget(dir: BinlogDir): ArtifactTarget {
  */
 export async function writeDirFile(dir: BinlogDir, name: string, text: string): Promise<void> {
 	const target = binlogTarget(dir);
-	const local = target.localPath(name);
+	const local = storedLocalPath(target, name);
 	if (local !== undefined) await rm(partialPathOf(local), {force: true});
 	await target.put(name, Buffer.from(text));
 }

@@ -8,7 +8,7 @@ import type {Compression} from '../../storage/compression.ts';
 import {isObjectStoreUrl} from '../../core/object-store-url.ts';
 import {directoryTarget, type StorageOptions} from '../../storage/target/index.ts';
 import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
-import type {AppendableTarget} from '../../storage/target/types.ts';
+import type {AppendableTarget, ArtifactTarget} from '../../storage/target/types.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTIFICIAL_F, markInUse, readEventHeader, type ChecksumAlgorithmValue} from '../event/header.ts';
 import {EventType, eventTypeName} from '../event/types.ts';
@@ -76,7 +76,7 @@ type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
  * rotations, survives disconnects and restarts, and leaves a checkpoint at a transaction boundary.
  */
 export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
-	const {target, unlock} = isObjectStoreUrl(options.outputDir) ? await claimObjectStore(options) : await claimDirectory(options.outputDir);
+	const {target, unlock} = isObjectStoreUrl(options.outputDir) ? await claimObjectStore(options) : await claimDirectory(options);
 	try {
 		return await new BinlogStreamer(options, target, bus).run(signal);
 	} finally {
@@ -84,7 +84,7 @@ export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus,
 	}
 }
 
-/** The S3 segment size with --sync always: each commit batch re-uploads at most this much. */
+/** The segment size with --sync always (S3, encrypted): each commit batch rewrites at most this much. */
 const ALWAYS_SYNC_SEGMENT_BYTES = 1024 * 1024;
 
 interface ClaimedOutput {
@@ -92,13 +92,30 @@ interface ClaimedOutput {
 	unlock: () => Promise<void>;
 }
 
-/** A local directory, made if missing, locked with flock (output-lock.ts). */
-async function claimDirectory(dir: string): Promise<ClaimedOutput> {
+/**
+ * Every sync rewrites the open segment of a segmented copy (S3, or encrypted): with a sync per commit,
+ * smaller segments keep that write small.
+ */
+function segmentedStorage(options: BinlogStreamOptions): StorageOptions {
+	const storage = options.storage ?? {};
+	if (options.sync !== 'always' || storage.appendSegmentBytes !== undefined) return storage;
+	return {...storage, appendSegmentBytes: ALWAYS_SYNC_SEGMENT_BYTES};
+}
+
+/** A local directory, made if missing, locked with flock (output-lock.ts); encrypted when a key is given. */
+async function claimDirectory(options: BinlogStreamOptions): Promise<ClaimedOutput> {
+	const dir = options.outputDir;
 	await prepareOutputDir(dir);
 	const unlock = await lockOutputDir(dir).catch((error: unknown) => {
 		throw unusableOutput(dir, error);
 	});
-	return {target: new LocalDirectoryTarget(dir), unlock};
+	if (!options.storage?.encryption) return {target: new LocalDirectoryTarget(dir), unlock};
+	try {
+		return {target: (await directoryTarget(dir, segmentedStorage(options))) as AppendableTarget, unlock};
+	} catch (error) {
+		await unlock();
+		throw error;
+	}
 }
 
 /**
@@ -106,15 +123,14 @@ async function claimDirectory(dir: string): Promise<ClaimedOutput> {
  * one checkpoint interval behind the server (storage/s3/appendable.ts); the claim is a lease object.
  */
 async function claimObjectStore(options: BinlogStreamOptions): Promise<ClaimedOutput> {
-	// every sync uploads the open segment again: with a sync per commit, smaller segments keep that PUT small
-	const segmentBytes = options.sync === 'always' ? ALWAYS_SYNC_SEGMENT_BYTES : undefined;
-	const s3Target = {...options.storage?.s3Target, ...(segmentBytes === undefined || options.storage?.s3Target?.appendSegmentBytes !== undefined ? {} : {appendSegmentBytes: segmentBytes})};
-	const target = await directoryTarget(options.outputDir, {...options.storage, s3Target, encryption: undefined});
+	const target = await directoryTarget(options.outputDir, segmentedStorage(options));
 	if (!target.openAppend) {
 		throw new UsageError({code: 'BINLOG_OUTPUT_UNUSABLE', message: `cannot stream binlogs to ${options.outputDir}: that target cannot grow a file in place`, hint: 'Stream to a local directory or an s3:// prefix.'});
 	}
-	await (target as {checkBucket?: () => Promise<void>}).checkBucket?.();
-	const unlock = await leaseOutput(target);
+	// the bucket check and the lease (host and pid only) go to the store itself, under any encryption
+	const store = (target as {inner?: ArtifactTarget}).inner ?? target;
+	await (store as {checkBucket?: () => Promise<void>}).checkBucket?.();
+	const unlock = await leaseOutput(store);
 	return {target: target as AppendableTarget, unlock};
 }
 

@@ -33,7 +33,7 @@ export function binlogStreamRequest(flags: ParsedFlags): BinlogStreamRequest {
 export async function binlogStreamCommand(ctx: CommandContext): Promise<void> {
 	const [, ...rest] = ctx.words;
 	if (rest.length > 0) throw unexpectedArgument(rest[0], BINLOG_STREAM_USAGE);
-	const streams = await resolveBinlogStreams(binlogStreamRequest(ctx.flags), ctx.loaded.config, ctx.targets[0]!);
+	const streams = await resolveBinlogStreams(binlogStreamRequest(ctx.flags), ctx.loaded.config, ctx.targets[0]!, ctx.env);
 	const controller = new AbortController();
 	void ctx.interrupted.then(() => controller.abort());
 	if (streams.length > 1) ctx.bus.log('info', `streaming to ${streams.map((options) => `${options.outputDir} (server id ${options.serverId})`).join(' and ')}`);

@@ -2,12 +2,13 @@ import {Readable} from 'node:stream';
 import {WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readBytes} from '../target/read-bytes.ts';
-import type {ArtifactStat, ArtifactTarget, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, ArtifactTarget, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import {decryptRange, DEFAULT_APPEND_SEGMENT_BYTES, EncryptedSegments} from './encrypted-appendable.ts';
 import {startEncryption, type SegmentEncryptor} from './encrypt-stream.ts';
 import {notOurs} from './errors.ts';
 import {deriveKeys, HEADER_BYTES, isEncryptedArtifact, parseHeader, type EncryptionHeader, type EncryptOptions, type SegmentKeys} from './header.ts';
 import type {EncryptionKeySource} from './key.ts';
-import {plaintextSize, segmentRangeFor, SegmentDecryptor} from './layout.ts';
+import {plaintextSize} from './layout.ts';
 
 export {isEncryptedArtifact} from './header.ts';
 
@@ -18,6 +19,8 @@ export interface EncryptedTargetOptions extends EncryptOptions {
 	 * a plain artifact as the encrypted backup). Default 'read'.
 	 */
 	plainArtifacts?: 'read' | 'refuse';
+	/** plaintext bytes of a segment of an appendable artifact (encrypted-appendable.ts; default 8 MiB) */
+	appendSegmentBytes?: number;
 }
 
 /** An artifact opened for reading: its verified header and keys, or plain bytes. */
@@ -92,18 +95,28 @@ class EncryptedPartialArtifact implements PartialArtifact {
  * A target whose artifacts are encrypted (format DBBKENC 1) in an inner target: every byte written is
  * encrypted, and reads are in plaintext coordinates, fetching and opening only the segments a range
  * covers. `stat` gives plaintext sizes; `list` gives the inner, stored sizes (a plaintext size needs
- * each artifact's header). There is no local path (readers go through readRange, which decrypts) and
- * no appending.
+ * each artifact's header), but the plaintext size of an appendable artifact. There is no local path
+ * (readers go through readRange, which decrypts). Appendable artifacts, on any inner target, are
+ * segment artifacts until sealed (encrypted-appendable.ts); every read sees them as one artifact.
  */
-export class EncryptedTarget implements ArtifactTarget {
+export class EncryptedTarget implements AppendableTarget {
 	/** per name: the header read once (and its keys derived once), with the stored size it was read at */
 	private readonly opened = new Map<string, Promise<OpenedArtifact>>();
+	private readonly appendable: EncryptedSegments;
 
 	constructor(
 		readonly inner: ArtifactTarget,
 		private readonly source: EncryptionKeySource,
 		private readonly options: EncryptedTargetOptions = {},
-	) {}
+	) {
+		this.appendable = new EncryptedSegments({
+			inner,
+			source,
+			options,
+			segmentBytes: options.appendSegmentBytes ?? DEFAULT_APPEND_SEGMENT_BYTES,
+			openPartial: (name, partialOptions) => this.openPartial(name, partialOptions),
+		});
+	}
 
 	async openPartial(name: string, options?: OpenPartialOptions): Promise<PartialArtifact> {
 		const {header, encryptor} = await startEncryption(this.source, this.options);
@@ -122,19 +135,40 @@ export class EncryptedTarget implements ArtifactTarget {
 		}
 	}
 
+	/**
+	 * Opens appendable artifact `name` (encrypted-appendable.ts): 'new' refuses a name that has an
+	 * artifact or segments; 'existing' continues the segments, and refuses a sealed artifact (WorkError
+	 * ARTIFACT_SEALED).
+	 */
+	openAppend(name: string, options: OpenAppendOptions): Promise<AppendableArtifact> {
+		this.opened.delete(name);
+		return this.appendable.openAppend(name, options);
+	}
+
+	/** Rewrites the segments the bytes fall in; a sealed artifact is refused (WorkError ARTIFACT_SEALED). */
+	overwriteAt(name: string, offset: number, bytes: Uint8Array): Promise<void> {
+		return this.appendable.overwriteAt(name, offset, bytes);
+	}
+
+	/** The segments of `name` become one encrypted artifact, like every other. Idempotent. */
+	seal(name: string): Promise<void> {
+		return this.appendable.seal(name);
+	}
+
 	list(prefix?: string): Promise<ArtifactStat[]> {
-		return this.inner.list(prefix);
+		return this.appendable.list(prefix);
 	}
 
 	async stat(name: string): Promise<ArtifactStat | undefined> {
 		const stat = await this.inner.stat(name);
-		if (!stat) return undefined;
+		if (!stat) return this.appendable.stat(name);
 		const opened = await this.open(name, stat.bytes);
 		return opened.kind === 'encrypted' ? {...stat, bytes: opened.plainSize} : stat;
 	}
 
 	/** Whether artifact `name` is encrypted (false: it is read as it is). */
 	async isEncrypted(name: string): Promise<boolean> {
+		if (!(await this.inner.stat(name)) && (await this.appendable.stat(name))) return true;
 		return (await this.open(name)).kind === 'encrypted';
 	}
 
@@ -143,9 +177,11 @@ export class EncryptedTarget implements ArtifactTarget {
 		return Readable.from(this.plainRange(name, start, end), {objectMode: false});
 	}
 
+	/** The artifact and, of an appendable one, every segment. */
 	async delete(name: string): Promise<void> {
 		this.opened.delete(name);
 		await this.inner.delete(name);
+		await this.appendable.deleteAll(name);
 	}
 
 	describe(name: string): string {
@@ -161,38 +197,21 @@ export class EncryptedTarget implements ArtifactTarget {
 	}
 
 	private async *plainRange(name: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
-		const opened = await this.open(name);
+		let opened: OpenedArtifact;
+		try {
+			opened = await this.open(name);
+		} catch (error) {
+			// no artifact of that name: an appendable one is its segments
+			const segmented = (await this.inner.stat(name).catch(() => 'unknown')) === undefined ? await this.appendable.rangeOf(name, start, end) : undefined;
+			if (!segmented) throw error;
+			yield* segmented;
+			return;
+		}
 		if (opened.kind === 'plain') {
 			yield* this.inner.readRange(name, start, end);
 			return;
 		}
-		const artifact = this.describe(name);
-		const {plainSize, keys} = opened;
-		const from = Math.min(start, plainSize);
-		const to = Math.min(end ?? plainSize, plainSize);
-		// an empty range reads nothing, except of an empty artifact: its one segment is still checked
-		if (to <= from && plainSize > 0) return;
-		const range = segmentRangeFor(from, Math.max(from, to), opened.header, opened.storedSize, artifact);
-		const decryptor = new SegmentDecryptor(keys, artifact, range.firstSegment, range.lastSegmentIndex);
-		let skip = from - range.firstSegment * keys.segmentBytes;
-		let left = Math.max(0, to - from);
-		const give = (plain: Buffer): Buffer | undefined => {
-			const piece = plain.subarray(Math.min(skip, plain.length), Math.min(plain.length, skip + left));
-			skip = Math.max(0, skip - plain.length);
-			left -= piece.length;
-			return piece.length > 0 ? piece : undefined;
-		};
-		// the segments one stored chunk completes go out together: fewer hops through the stream, memory still about a chunk
-		const batch = (plains: Buffer[]): Buffer | undefined => {
-			const pieces = plains.map(give).filter((piece) => piece !== undefined);
-			return pieces.length <= 1 ? pieces[0] : Buffer.concat(pieces);
-		};
-		for await (const chunk of this.inner.readRange(name, range.cipherStart, range.cipherEnd)) {
-			const out = batch(decryptor.push(chunk as Buffer));
-			if (out) yield out;
-		}
-		const out = batch(decryptor.end(range.lastSegment));
-		if (out) yield out;
+		yield* decryptRange(this.inner, name, this.describe(name), opened, start, end);
 	}
 
 	/** The header of `name` read and verified once, again when its stored size is seen to have changed. */

@@ -170,8 +170,27 @@ function keysFor(master: Buffer, header: Pick<EncryptionHeader, 'fileSalt' | 'ma
 	return {payloadKey: hkdf(master, header.fileSalt, 'dbbackup payload'), aad: header.mac, segmentBytes: header.segmentBytes};
 }
 
-/** A new header for one artifact, with its keys. */
-export async function createHeader(source: EncryptionKeySource, options: EncryptOptions = {}): Promise<{header: EncryptionHeader; keys: SegmentKeys}> {
+/*
+ * A bound artifact (a segment of an appendable artifact, encrypted-appendable.ts) has a file salt of
+ * 16 random bytes and 16 bytes of HMAC over what it is bound to (its artifact's name and its offset
+ * there), under a key derived from the master and those random bytes. The header MAC covers the file
+ * salt, so only the key's holder can make a header bound to something, and a reader with the key can
+ * tell whether a segment is the one it was written as. To any other reader it is an ordinary header.
+ */
+const BINDING_RANDOM_BYTES = 16;
+
+function bindingTag(master: Buffer, random: Buffer, binding: Uint8Array): Buffer {
+	return createHmac('sha256', hkdf(master, random, 'dbbackup binding'))
+		.update(binding)
+		.digest()
+		.subarray(0, 32 - BINDING_RANDOM_BYTES);
+}
+
+/**
+ * A new header for one artifact, with its keys. With `binding`, the header is bound to those bytes
+ * (see isBoundTo).
+ */
+export async function createHeader(source: EncryptionKeySource, options: EncryptOptions = {}, binding?: Uint8Array): Promise<{header: EncryptionHeader; keys: SegmentKeys}> {
 	const segmentLog2 = options.segmentLog2 ?? DEFAULT_SEGMENT_LOG2;
 	if (!inRange(segmentLog2, SEGMENT_LOG2_RANGE)) throw new RangeError(`segment size 2^${segmentLog2}: use 2^${SEGMENT_LOG2_RANGE[0]} to 2^${SEGMENT_LOG2_RANGE[1]}`);
 	const bytes = Buffer.alloc(HEADER_BYTES);
@@ -197,7 +216,11 @@ export async function createHeader(source: EncryptionKeySource, options: Encrypt
 		bytes[9] = KDF_RAW;
 		master = source.key;
 	}
-	const fileSalt = randomBytes(32);
+	let fileSalt = randomBytes(32);
+	if (binding) {
+		const random = fileSalt.subarray(0, BINDING_RANDOM_BYTES);
+		fileSalt = Buffer.concat([random, bindingTag(master, random, binding)]);
+	}
 	fileSalt.copy(bytes, 32);
 	headerMac(master, fileSalt, bytes.subarray(0, MACED_BYTES)).copy(bytes, MACED_BYTES);
 	const header = parseHeader(bytes, 'a new header');
@@ -209,6 +232,21 @@ export async function createHeader(source: EncryptionKeySource, options: Encrypt
  * (IntegrityError ENCRYPTION_WRONG_KEY otherwise: another key, or a header changed since).
  */
 export async function deriveKeys(source: EncryptionKeySource, header: EncryptionHeader, artifact: string): Promise<SegmentKeys> {
+	return keysFor(await verifiedMaster(source, header, artifact), header);
+}
+
+/**
+ * Whether the artifact of `header` was created bound to `binding` (createHeader), once its MAC proves
+ * `source` is its key (ENCRYPTION_WRONG_KEY otherwise).
+ */
+export async function isBoundTo(source: EncryptionKeySource, header: EncryptionHeader, binding: Uint8Array, artifact: string): Promise<boolean> {
+	const master = await verifiedMaster(source, header, artifact);
+	const random = header.fileSalt.subarray(0, BINDING_RANDOM_BYTES);
+	return timingSafeEqual(bindingTag(master, random, binding), header.fileSalt.subarray(BINDING_RANDOM_BYTES));
+}
+
+/** The master key of `source`, once the header's MAC proves it is the one the artifact was written with. */
+async function verifiedMaster(source: EncryptionKeySource, header: EncryptionHeader, artifact: string): Promise<Buffer> {
 	let master: Buffer;
 	if (header.kdf === 'scrypt') {
 		if (source.kind !== 'passphrase') throw wrongKey(artifact, 'it was encrypted with a passphrase (give it with DBBACKUP_PASSPHRASE)');
@@ -219,5 +257,5 @@ export async function deriveKeys(source: EncryptionKeySource, header: Encryption
 	}
 	const expected = headerMac(master, header.fileSalt, header.bytes.subarray(0, MACED_BYTES));
 	if (!timingSafeEqual(expected, header.mac)) throw wrongKey(artifact);
-	return keysFor(master, header);
+	return master;
 }

@@ -25,6 +25,11 @@ export interface StorageOptions {
 	/** tests: shorter retries; resume journals: each part S3 accepted */
 	s3Target?: S3TargetOptions;
 	/**
+	 * The segment size of appendable artifacts where a target keeps them as segments (S3, and any target
+	 * when encrypted): each sync rewrites the open segment, so a sync per commit wants small ones.
+	 */
+	appendSegmentBytes?: number;
+	/**
 	 * With a key, what is written is encrypted (format DBBKENC), and what is read is decrypted when it
 	 * is encrypted and read as it is when not.
 	 */
@@ -38,14 +43,14 @@ export interface StorageOptions {
 async function withStages(target: ArtifactTarget, storage: StorageOptions): Promise<ArtifactTarget> {
 	if (!storage.encryption) return target;
 	const {EncryptedTarget} = await import('../crypto/encrypted-target.ts');
-	return new EncryptedTarget(target, storage.encryption);
+	return new EncryptedTarget(target, storage.encryption, {appendSegmentBytes: storage.appendSegmentBytes});
 }
 
 /** The target and name of the artifact at `output`: a local path (its directory, its file name) or an `s3://` URL. */
 export async function targetFor(output: string, storage: StorageOptions = {}): Promise<ArtifactLocation> {
 	if (isObjectStoreUrl(output)) {
 		const [{s3TargetFor}, {resolveS3Settings}] = await Promise.all([import('../s3/target.ts'), import('../s3/settings.ts')]);
-		const {target, name} = s3TargetFor(output, resolveS3Settings(storage.s3), storage.s3Target);
+		const {target, name} = s3TargetFor(output, resolveS3Settings(storage.s3), s3TargetOptions(storage));
 		return {target: await withStages(target, storage), name};
 	}
 	const file = path.resolve(output);
@@ -56,7 +61,23 @@ export async function targetFor(output: string, storage: StorageOptions = {}): P
 export async function directoryTarget(location: string, storage: StorageOptions = {}): Promise<ArtifactTarget> {
 	if (isObjectStoreUrl(location)) {
 		const [{s3DirectoryTarget}, {resolveS3Settings}] = await Promise.all([import('../s3/target.ts'), import('../s3/settings.ts')]);
-		return withStages(s3DirectoryTarget(location, resolveS3Settings(storage.s3), storage.s3Target), storage);
+		return withStages(s3DirectoryTarget(location, resolveS3Settings(storage.s3), s3TargetOptions(storage)), storage);
 	}
 	return withStages(new LocalDirectoryTarget(location), storage);
+}
+
+function s3TargetOptions(storage: StorageOptions): S3TargetOptions | undefined {
+	if (storage.appendSegmentBytes === undefined || storage.s3Target?.appendSegmentBytes !== undefined) return storage.s3Target;
+	return {...storage.s3Target, appendSegmentBytes: storage.appendSegmentBytes};
+}
+
+/**
+ * The local file that holds `name`'s stored bytes, through stages that have no local path of their own
+ * (an encrypted target over a local directory): for removing a dead run's `.partial` beside it.
+ */
+export function storedLocalPath(target: ArtifactTarget, name: string): string | undefined {
+	const local = target.localPath(name);
+	if (local !== undefined) return local;
+	const inner = (target as {inner?: ArtifactTarget}).inner;
+	return inner === undefined ? undefined : storedLocalPath(inner, name);
 }

@@ -5,7 +5,8 @@
  * and a point-in-time restore reads its binlogs from the prefix.
  */
 import assert from 'node:assert/strict';
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {randomBytes} from 'node:crypto';
+import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {PassThrough, Readable} from 'node:stream';
@@ -21,10 +22,13 @@ import {EventBus, type BusEvent} from '../../../source/core/events.ts';
 import {startMariadb} from '../../../source/sandbox/mariadb.ts';
 import type {RunningMariadb} from '../../../source/sandbox/types.ts';
 import {s3DirectoryTarget, type S3Target} from '../../../source/storage/s3/target.ts';
+import {EncryptedTarget} from '../../../source/storage/crypto/encrypted-target.ts';
+import {rawKeySource} from '../../../source/storage/crypto/key.ts';
+import {LocalDirectoryTarget} from '../../../source/storage/target/local-directory.ts';
 import {readBytes} from '../../../source/storage/target/read-bytes.ts';
 import {uniqueName} from '../../harness/db.ts';
 import {checksums, createSchema} from '../replay/write-load.ts';
-import {FAST_RETRY, inspector, s3, testSettings, useTestCredentials} from '../../storage/s3/helpers.ts';
+import {FAST_RETRY, inspector, objectBytes, s3, testSettings, useTestCredentials} from '../../storage/s3/helpers.ts';
 import {serverBinlogs} from './server-copy.ts';
 
 useTestCredentials();
@@ -196,6 +200,45 @@ describe('binlog-stream to S3 against a private MariaDB', {timeout: timeoutMs}, 
 		await assertIdenticalInS3(url, first);
 	});
 
+	test('--encrypt, to S3 and to a local directory: nothing stored holds the rows\' text; read with the key, closed files are the server\'s bytes and the open one a prefix', async () => {
+		const key = randomBytes(32);
+		const encryption = rawKeySource(key);
+		const marker = `plaintext-marker-${randomBytes(6).toString('hex')}`;
+		const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
+		const first = String(status[0]!.File);
+		await admin.query(`CREATE DATABASE IF NOT EXISTS s3_enc; CREATE TABLE IF NOT EXISTS s3_enc.t (id INT PRIMARY KEY AUTO_INCREMENT, v TEXT)`);
+		for (let index = 0; index < 40; index += 1) await admin.query('INSERT INTO s3_enc.t (v) VALUES (?)', [`${marker} ${index} ${'z'.repeat(2000)}`]);
+		await admin.query('FLUSH BINARY LOGS');
+		for (let index = 0; index < 40; index += 1) await admin.query('INSERT INTO s3_enc.t (v) VALUES (?)', [`${marker} late ${index} ${'y'.repeat(2000)}`]);
+		const url = freshUrl('bls3enc');
+		const local = await mkdtemp(join(tmpdir(), 'bls3-enc-'));
+		try {
+			for (const outputDir of [url, local]) {
+				const base = options(outputDir, {start: {file: first, position: 4}});
+				await streamBinlogs({...base, storage: {...base.storage, encryption, appendSegmentBytes: SEGMENT_BYTES}}, recordingBus().bus, new AbortController().signal);
+			}
+			const stored = [
+				...(await Promise.all((await keysUnder(url)).map(async (key) => objectBytes(look, `${url.slice(`s3://${s3.bucket}/`.length)}${key}`)))),
+				...(await Promise.all((await readdir(local)).map((name) => readFile(join(local, name))))),
+			];
+			assert.ok(stored.length > 4);
+			for (const bytes of stored) assert.ok(!bytes.includes(marker), 'no stored object or file holds a row\'s text');
+			const names = await serverBinlogs(admin);
+			const wanted = names.slice(names.indexOf(first));
+			for (const outputDir of [url, local]) {
+				const target = new EncryptedTarget(outputDir === url ? reader(url) : new LocalDirectoryTarget(local), encryption);
+				for (const [index, name] of wanted.entries()) {
+					const theirs = await readFile(join(server.datadir, name));
+					const ours = await readBytes(target, name);
+					if (index === wanted.length - 1) assert.ok(ours.length > 4 && ours.equals(theirs.subarray(0, ours.length)), `${outputDir} ${name}: a prefix of the server's`);
+					else assert.ok(ours.equals(theirs), `${outputDir} ${name}: decrypts to the server's file`);
+				}
+			}
+		} finally {
+			await rm(local, {recursive: true, force: true});
+		}
+	});
+
 	test('a second streamer on the same prefix is refused while the first holds the lease', async () => {
 		const url = freshUrl('bls3lock');
 		const controller = new AbortController();
@@ -218,7 +261,7 @@ describe('binlog-stream to S3 against a private MariaDB', {timeout: timeoutMs}, 
  * The CLI in this process, as `dbbackup ARGS`, with the server's password and the S3 server's keys in
  * the environment (the process's own too: the AWS SDK reads its credential chain and endpoint there).
  */
-async function dbbackup(args: string[], config?: string): Promise<{code: number; stdout: string; stderr: string}> {
+async function dbbackup(args: string[], config?: string, extraEnv: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string}> {
 	process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 	process.env.AWS_REGION = s3.region;
 	const home = await mkdtemp(join(tmpdir(), 'bls3-home-'));
@@ -239,6 +282,7 @@ async function dbbackup(args: string[], config?: string): Promise<{code: number;
 				AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
 				AWS_ENDPOINT_URL_S3: s3.endpoint,
 				AWS_REGION: s3.region,
+				...extraEnv,
 			},
 			cwd: home,
 			home,
@@ -290,33 +334,41 @@ describe('backup.binlog.targets with a file and an s3 target', {timeout: timeout
 });
 
 describe('point-in-time restore with --binlogs s3://…', {timeout: timeoutMs}, () => {
-	test('backup to S3, binlog-stream --target s3://, restore --binlogs s3:// --until-gtid: the copy matches the moment', async () => {
-		const source = 'pitr_s3';
-		await createSchema(admin, source);
-		const prefix = freshUrl('pitrs3');
-		const backup = await dbbackup(['backup', 'single', source, '--output', `${prefix}backups/`]);
-		assert.equal(backup.code, 0, backup.stderr);
-		const archive = /Backup complete \([^)]*\): (\S+)/.exec(backup.stdout)?.[1];
-		assert.ok(archive, backup.stdout);
+	for (const encrypted of [false, true]) {
+		test(`backup to S3, binlog-stream --target s3://, restore --binlogs s3:// --until-gtid${encrypted ? ', all of it --encrypt' : ''}: the copy matches the moment`, async () => {
+			const env: Record<string, string> = encrypted ? {DBBACKUP_ENCRYPTION_KEY: randomBytes(32).toString('base64')} : {};
+			const encrypt = encrypted ? ['--encrypt'] : [];
+			const source = encrypted ? 'pitr_s3_enc' : 'pitr_s3';
+			await createSchema(admin, source);
+			const prefix = freshUrl(encrypted ? 'pitrs3enc' : 'pitrs3');
+			const backup = await dbbackup(['backup', 'single', source, '--output', `${prefix}backups/`, ...encrypt], undefined, env);
+			assert.equal(backup.code, 0, backup.stderr);
+			const archive = /Backup complete \([^)]*\): (\S+)/.exec(backup.stdout)?.[1];
+			assert.ok(archive, backup.stdout);
 
-		const writer = await connect();
-		for (let index = 0; index < 20; index += 1) await writer.query(`INSERT INTO \`${source}\`.orders (customer, amount, created) VALUES (?, ?, NOW(6))`, [`late ${index}`, index]);
-		await writer.query('FLUSH BINARY LOGS');
-		for (let index = 0; index < 5; index += 1) await writer.query(`UPDATE \`${source}\`.orders SET amount = amount + 1 WHERE id % 3 = ?`, [index % 3]);
-		const [gtidRows] = await writer.query<RowDataPacket[]>('SELECT @@global.gtid_binlog_pos AS gtid');
-		const moment = {gtid: String(gtidRows[0]!.gtid), sums: await checksums(admin, source)};
-		await writer.query(`DELETE FROM \`${source}\`.orders WHERE id % 2 = 0`);
-		await writer.end();
-		assert.notDeepEqual(await checksums(admin, source), moment.sums, 'the DELETE after the moment changed the table');
+			const writer = await connect();
+			for (let index = 0; index < 20; index += 1) await writer.query(`INSERT INTO \`${source}\`.orders (customer, amount, created) VALUES (?, ?, NOW(6))`, [`late ${index}`, index]);
+			await writer.query('FLUSH BINARY LOGS');
+			for (let index = 0; index < 5; index += 1) await writer.query(`UPDATE \`${source}\`.orders SET amount = amount + 1 WHERE id % 3 = ?`, [index % 3]);
+			const [gtidRows] = await writer.query<RowDataPacket[]>('SELECT @@global.gtid_binlog_pos AS gtid');
+			const moment = {gtid: String(gtidRows[0]!.gtid), sums: await checksums(admin, source)};
+			await writer.query(`DELETE FROM \`${source}\`.orders WHERE id % 2 = 0`);
+			await writer.end();
+			assert.notDeepEqual(await checksums(admin, source), moment.sums, 'the DELETE after the moment changed the table');
 
-		const binlogs = `${prefix}binlog/`;
-		const stream = await dbbackup(['binlog-stream', '--target', binlogs, '--stop-at-end', '--server-id', '4345', '--no-gtid', '--start-position', `${(await serverBinlogs(admin))[0]}:4`]);
-		assert.equal(stream.code, 0, stream.stderr);
+			const binlogs = `${prefix}binlog/`;
+			const stream = await dbbackup(['binlog-stream', '--target', binlogs, '--stop-at-end', '--server-id', '4345', '--no-gtid', '--start-position', `${(await serverBinlogs(admin))[0]}:4`, ...encrypt], undefined, env);
+			assert.equal(stream.code, 0, stream.stderr);
 
-		const copy = 'pitr_s3_copy';
-		const restore = await dbbackup(['restore', archive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', copy]);
-		assert.equal(restore.code, 0, restore.stderr + restore.stdout);
-		assert.match(restore.stdout, /Binlog replay complete/);
-		assert.deepEqual(await checksums(admin, copy), moment.sums);
-	});
+			const copy = `${source}_copy`;
+			const restore = await dbbackup(['restore', archive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', copy], undefined, env);
+			assert.equal(restore.code, 0, restore.stderr + restore.stdout);
+			assert.match(restore.stdout, /Binlog replay complete/);
+			assert.deepEqual(await checksums(admin, copy), moment.sums);
+			if (encrypted) {
+				const refused = await dbbackup(['restore', archive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', `${copy}2`, '--dry-run']);
+				assert.notEqual(refused.code, 0, 'without the key nothing is read');
+			}
+		});
+	}
 });
