@@ -3,9 +3,11 @@ import {useCallback, useMemo, useRef, useState} from 'react';
 import type {EventBus} from '../core/events.ts';
 import {Header} from './components/header.tsx';
 import {KeyHints, type KeyHint} from './components/key-hints.tsx';
-import {LogPane} from './components/log-pane.tsx';
+import {LogLines, logPaneRows, useLogEntries} from './components/log-pane.tsx';
 import type {AppController} from './controller.ts';
 import {FrameKeysContext, type FrameKeys, type ScreenKeys} from './frame-keys.ts';
+import {BodySizeContext, rowsLeft, useTerminalSize, type Size} from './layout.ts';
+import {trackServerCalls} from './server-calls.ts';
 import {HOME_SCREEN_ID, type ScreenDefinition} from './screen.ts';
 import {screens as defaultScreens} from './screens.ts';
 
@@ -16,14 +18,30 @@ export interface AppProps {
 	initialScreen?: string;
 }
 
-const quitHint: KeyHint = {key: 'q', action: 'quit'};
-const typingQuitHint: KeyHint = {key: 'Ctrl+C', action: 'quit'};
-const homeHint: KeyHint = {key: 'Esc', action: 'home'};
+/** the header's row, the key hints' row and the blank rows around the screen */
+const FRAME_ROWS = 4;
 
 /**
- * The frame: header, the current screen, the log pane and the key hints. Ctrl+C quits from anywhere;
- * q quits unless a text field has the keys or the screen stops its work first; Esc goes home unless the
- * screen steps back itself.
+ * "Esc home  q quit"; "Esc/q home  Ctrl+C quit" when both do the same; Ctrl+C is named whenever q does
+ * not quit. `undefined`: the key does nothing now.
+ */
+function frameHints(escapeAction: string | undefined, qAction: string | undefined): KeyHint[] {
+	const hints: KeyHint[] =
+		escapeAction !== undefined && escapeAction === qAction
+			? [{key: 'Esc/q', action: qAction}]
+			: [
+					...(escapeAction === undefined ? [] : [{key: 'Esc', action: escapeAction}]),
+					...(qAction === undefined ? [] : [{key: 'q', action: qAction}]),
+				];
+	return qAction === 'quit' ? hints : [...hints, {key: 'Ctrl+C', action: 'quit'}];
+}
+
+/**
+ * The frame: header, the current screen, the log pane and the key hints, as tall as the terminal (less the
+ * cursor's row: a frame that fills it makes Ink clear the screen and the scrollback on every render).
+ * Header and hints always show; the screen gets the rows left and is cut to them. Ctrl+C quits from
+ * anywhere; q quits unless a text field has the keys or the screen stops its work first; Esc goes home
+ * unless the screen steps back itself.
  */
 export function App({bus, controller, screens = defaultScreens, initialScreen = HOME_SCREEN_ID}: AppProps) {
 	const {exit} = useApp();
@@ -32,6 +50,9 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 	const refresh = useCallback(() => setTick((tick) => tick + 1), []);
 	const goHome = useCallback(() => setScreenId(HOME_SCREEN_ID), []);
 	const quit = useCallback(() => exit(), [exit]);
+	const tracked = useMemo(() => trackServerCalls(controller, refresh), [controller, refresh]);
+	const terminal = useTerminalSize();
+	const log = useLogEntries(bus).slice(-logPaneRows(terminal.rows));
 
 	// refs answer key presses with what is true now; the state copies re-render the hints
 	const screenKeys = useRef<{token: object; keys: ScreenKeys} | undefined>(undefined);
@@ -83,28 +104,36 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 	const Screen = screen.component;
 	const atHome = screen.id === HOME_SCREEN_ID;
 	const escape = shownKeys?.escape;
-	const escapeHint = escape ? {key: 'Esc', action: escape.action} : escape === null || atHome ? undefined : homeHint;
+	const escapeAction = escape ? escape.action : escape === null || atHome ? undefined : 'home';
 	const screenQuit = shownKeys?.quit;
-	const qHint = typing || screenQuit === null ? typingQuitHint : screenQuit ? {key: 'q', action: screenQuit.action} : quitHint;
+	const qAction = typing || screenQuit === null ? undefined : screenQuit ? screenQuit.action : 'quit';
+
+	const frameRows = terminal.rows === undefined ? undefined : terminal.rows - 1;
+	const body: Size = {columns: terminal.columns, rows: rowsLeft(frameRows, FRAME_ROWS + (log.length > 0 ? log.length + 1 : 0))};
 
 	return (
 		<FrameKeysContext.Provider value={frameKeys}>
-			<Box flexDirection="column">
-				<Header controller={controller} title={atHome ? undefined : screen.title} />
-				<Box flexDirection="column" marginY={1}>
-					<Screen
-						key={screen.id}
-						bus={bus}
-						controller={controller}
-						screens={screens}
-						navigate={setScreenId}
-						goHome={goHome}
-						refresh={refresh}
-						exit={quit}
-					/>
+			<Box flexDirection="column" height={frameRows}>
+				<Header controller={controller} title={atHome ? undefined : screen.title} calling={tracked.calling()} />
+				<Box flexDirection="column" flexShrink={0} marginY={1} height={body.rows} overflow="hidden">
+					<BodySizeContext.Provider value={body}>
+						{/* cut at the bottom when too tall: Ink's boxes shrink by default, which would draw rows over each other */}
+						<Box flexDirection="column" flexShrink={0}>
+							<Screen
+								key={screen.id}
+								bus={bus}
+								controller={tracked.controller}
+								screens={screens}
+								navigate={setScreenId}
+								goHome={goHome}
+								refresh={refresh}
+								exit={quit}
+							/>
+						</Box>
+					</BodySizeContext.Provider>
 				</Box>
-				<LogPane bus={bus} />
-				<KeyHints hints={[...(shownKeys?.hints ?? screen.hints), ...(escapeHint ? [escapeHint] : []), qHint]} />
+				<LogLines entries={log} />
+				<KeyHints hints={[...(shownKeys?.hints ?? screen.hints), ...frameHints(escapeAction, qAction)]} />
 			</Box>
 		</FrameKeysContext.Provider>
 	);

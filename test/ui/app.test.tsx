@@ -122,6 +122,44 @@ describe('navigation', () => {
 		await exited;
 	});
 
+	test('Down and Enter in one packet open the item Down moved to', async () => {
+		const controller = new FakeController({configured: true});
+		const {lastFrame, stdin} = renderApp(controller);
+		await waitForText(lastFrame, '❯ Detect environment');
+		stdin.write(`${DOWN}${ENTER}`);
+		await waitForText(lastFrame, 'dbbackup › Engine selection', 'Recommendation');
+		assert.equal(controller.calls.selectEngine, 1);
+		assert.equal(controller.calls.detect, 0);
+	});
+
+	test('keys of one packet build on each other: Down, Down, Up, Enter opens the second item', async () => {
+		const controller = new FakeController({configured: true});
+		const {lastFrame, stdin} = renderApp(controller);
+		await waitForText(lastFrame, '❯ Detect environment');
+		stdin.write(`${DOWN}${DOWN}${UP}${ENTER}`);
+		await waitForText(lastFrame, 'dbbackup › Engine selection');
+		assert.equal(controller.calls.detect, 0);
+	});
+
+	test('before any call reaches the server the header says so, not "connecting…"', async () => {
+		const controller = new FakeController({configured: true});
+		// the real controller starts out "connecting" until its first call settles
+		controller.state = 'connecting';
+		const answer = deferred<never>();
+		controller.detectAnswer = () => answer.promise;
+		const {lastFrame, stdin} = renderApp(controller);
+		let frame = await waitForText(lastFrame, '❯ Detect environment');
+		assert.doesNotMatch(frame, /connecting/);
+		assert.match(frame, /mysql root@127\.0\.0\.1:3306 ● not checked yet/);
+		stdin.write(ENTER);
+		frame = await waitForText(lastFrame, '● connecting…', 'Detecting…');
+		stdin.write(ESC);
+		// the call still runs after the screen is gone: the header keeps saying so until it settles
+		frame = await waitForText(lastFrame, '❯ Detect environment', '● connecting…');
+		answer.reject(new ConnectionError({code: 'CONNECTION_REFUSED', message: 'connect ECONNREFUSED 127.0.0.1:3306', target: '127.0.0.1:3306'}));
+		await waitForText(lastFrame, '● connection failed');
+	});
+
 	test('the header follows the connection state the controller reports after detection', async () => {
 		const controller = new FakeController({configured: true});
 		const answer = deferred<never>();

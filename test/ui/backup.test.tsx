@@ -7,7 +7,7 @@ import {backupFileName, defaultBackupPath, utcStamp} from '../../source/core/bac
 import {App} from '../../source/ui/app.tsx';
 import {estimateEta} from '../../source/ui/components/run-progress.tsx';
 import type {BackupOutcome} from '../../source/ui/controller.ts';
-import {windowStart} from '../../source/ui/screens/backup-form.tsx';
+import {windowStart} from '../../source/ui/components/menu.tsx';
 import {
 	backupOutcome,
 	deferred,

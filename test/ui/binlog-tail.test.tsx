@@ -6,16 +6,20 @@ import {cleanup, render} from 'ink-testing-library';
 import {ConnectionError} from '../../source/core/errors.ts';
 import {EventBus, type EventPayloads} from '../../source/core/events.ts';
 import {App} from '../../source/ui/app.tsx';
-import {eventObject} from '../../source/ui/components/binlog-event-list.tsx';
+import {eventObject, eventPosition} from '../../source/ui/components/binlog-event-list.tsx';
 import {retryText} from '../../source/ui/components/binlog-status-panel.tsx';
 import type {BinlogStreamSummary} from '../../source/ui/controller.ts';
 import {RingBuffer} from '../../source/ui/ring-buffer.ts';
 import {screens} from '../../source/ui/screens.ts';
 import {FEED_CAPACITY, visibleEventRows} from '../../source/ui/screens/binlog-tail.tsx';
 import {menuItems} from '../../source/ui/screens/home.tsx';
+import {cleanupSized, renderSized} from './sized-render.ts';
 import {binlogSummary, CTRL_C, deferred, ENTER, ESC, FakeController, pause, plain, waitForFrame, waitForText} from './fake-controller.ts';
 
-afterEach(() => cleanup());
+afterEach(() => {
+	cleanup();
+	cleanupSized();
+});
 
 const MiB = 1024 ** 2;
 
@@ -78,11 +82,11 @@ describe('ring buffer and list size', () => {
 		assert.throws(() => new RingBuffer(0), RangeError);
 	});
 
-	test('the list takes the terminal height left over, within bounds', () => {
-		assert.equal(visibleEventRows(undefined), 10);
-		assert.equal(visibleEventRows(34), 12);
-		assert.equal(visibleEventRows(10), 3);
-		assert.equal(visibleEventRows(10_000), FEED_CAPACITY);
+	test('the list takes the rows the rest of the screen leaves, within bounds', () => {
+		assert.equal(visibleEventRows(undefined, 10), 10);
+		assert.equal(visibleEventRows(34, 10), 24);
+		assert.equal(visibleEventRows(10, 10), 1);
+		assert.equal(visibleEventRows(10_000, 10), FEED_CAPACITY);
 	});
 
 	test('the retry line counts down to the next try', () => {
@@ -105,8 +109,7 @@ describe('tail binlog stream screen', () => {
 		const {lastFrame, bus} = openTail(controller);
 		const started = await streamStarted(controller);
 		assert.deepEqual(started.choices, {output: '/backups/binlogs'});
-		let frame = await waitForText(lastFrame, 'dbbackup › Binlog stream', '● connecting', 'waiting for events', 'q stop and quit');
-		assert.doesNotMatch(frame, /Esc/, 'Esc is off while streaming');
+		let frame = await waitForText(lastFrame, 'dbbackup › Binlog stream', '● connecting', 'waiting for events', 'Esc/q stop and go home  Ctrl+C quit');
 
 		bus.emit(
 			'binlog-status',
@@ -151,11 +154,24 @@ describe('tail binlog stream screen', () => {
 		assert.match(frame, /Time\s+Position\s+Event\s+GTID\s+Table\s+Rows/);
 	});
 
+	test('at 80 columns the list drops the GTID column and the file name, so that schema.table keeps 30 columns', async () => {
+		const controller = new FakeController();
+		const bus = new EventBus();
+		const {lastFrame} = renderSized(<App bus={bus} controller={controller} initialScreen="binlog-tail" />, {columns: 80, rows: 24});
+		await streamStarted(controller);
+		bus.emit('binlog-event', feedEvent(1100, {gtid: '0-1-42', schema: 'dbbackup_demo', table: 'order_items', rows: 3}));
+		const frame = await waitForText(lastFrame, '000007:1100');
+		assert.match(frame, /^Time +Position +Event +Table +Rows$/m);
+		assert.match(line(frame, '000007:1100'), /^14:03:27 000007:1100 +WRITE_ROWS +dbbackup_demo\.order_items +3$/);
+		assert.equal(eventPosition({file: 'mariadb-bin.000007', pos: 4567}, true), '000007:4567');
+		assert.equal(eventPosition({file: 'mariadb-bin.000007', pos: 4567}, false), 'mariadb-bin.000007:4567');
+	});
+
 	test('a burst of 5000 events shows only the newest that fit, in a few renders rather than one per event', async () => {
 		const controller = new FakeController();
 		const {lastFrame, frames, bus} = openTail(controller);
 		await streamStarted(controller);
-		await waitForText(lastFrame, 'waiting for events', 'q stop and quit');
+		await waitForText(lastFrame, 'waiting for events', 'Esc/q stop and go home');
 		const before = frames.length;
 		// spread over 100 turns of the event loop: an update per event (or per turn) would show as 100+ renders
 		for (let chunk = 0; chunk < 100; chunk++) {
@@ -175,44 +191,45 @@ describe('tail binlog stream screen', () => {
 		assert.doesNotMatch(frame, /:14989\b/);
 	});
 
-	test('q aborts the stream, shows stopping until the streamer has finished, then stopped, then quits', async () => {
-		const controller = new FakeController();
-		const finished = deferred<BinlogStreamSummary>();
-		let abortedWith: AbortSignal | undefined;
-		controller.binlogAnswer = (_choices, signal) => {
-			signal.addEventListener('abort', () => (abortedWith = signal), {once: true});
-			return finished.promise;
-		};
-		const {lastFrame, frames, stdin, bus, exited, isUnmounted} = openTail(controller);
-		const {signal} = await streamStarted(controller);
-		bus.emit('binlog-status', status({file: 'mariadb-bin.000007', pos: 98_765}));
-		await waitForText(lastFrame, '● streaming', 'q stop and quit');
-		assert.equal(signal.aborted, false);
+	for (const [name, key] of [['q', 'q'], ['Esc', ESC]] as const) {
+		test(`${name} aborts the stream, shows stopping until the streamer has finished, then goes home (the app stays)`, async () => {
+			const controller = new FakeController();
+			const finished = deferred<BinlogStreamSummary>();
+			let abortedWith: AbortSignal | undefined;
+			controller.binlogAnswer = (_choices, signal) => {
+				signal.addEventListener('abort', () => (abortedWith = signal), {once: true});
+				return finished.promise;
+			};
+			const {lastFrame, frames, stdin, bus, isUnmounted} = openTail(controller);
+			const {signal} = await streamStarted(controller);
+			bus.emit('binlog-status', status({file: 'mariadb-bin.000007', pos: 98_765}));
+			await waitForText(lastFrame, '● streaming', 'Esc/q stop and go home');
+			assert.equal(signal.aborted, false);
 
-		stdin.write('q');
-		// the hints follow the step by one effect: wait for both
-		let frame = await waitForText(lastFrame, '● stopping…', 'Stopping… waiting for the streamer', 'Ctrl+C quit');
-		assert.equal(abortedWith, signal);
-		assert.match(frame, /Ctrl\+C quit/);
-		assert.doesNotMatch(frame, /q stop/);
-		// the streamer's own status events do not take the stopping state away
-		bus.emit('binlog-status', status({file: 'mariadb-bin.000007', pos: 98_765}));
-		stdin.write('q');
-		stdin.write(ESC);
-		await pause(50);
-		assert.equal(isUnmounted(), false, 'q again does not quit while the checkpoint is written');
-		frame = plain(lastFrame());
-		assert.match(frame, /● stopping…/);
+			stdin.write(key);
+			// the hints follow the step by one effect: wait for both
+			let frame = await waitForFrame(lastFrame, (candidate) => candidate.includes('Stopping… waiting for the streamer') && !candidate.includes('Esc'));
+			assert.equal(abortedWith, signal);
+			assert.match(frame, /● stopping…/);
+			assert.match(frame, /^Ctrl\+C quit$/m, 'only Ctrl+C does something while the checkpoint is written');
+			// the streamer's own status events do not take the stopping state away
+			bus.emit('binlog-status', status({file: 'mariadb-bin.000007', pos: 98_765}));
+			stdin.write('q');
+			stdin.write(ESC);
+			await pause(50);
+			frame = plain(lastFrame());
+			assert.match(frame, /● stopping…/, 'q and Esc again wait for the checkpoint');
 
-		finished.resolve(binlogSummary);
-		await exited;
-		// the app's exit may clear the last frame: the stopped frame is the last one drawn before that
-		frame = plain([...frames].reverse().find((drawn) => plain(drawn).includes('● stopped')) ?? lastFrame());
-		assert.match(frame, /● stopped/);
-		assert.match(frame, /✓ Stopped cleanly: checkpoint at mariadb-bin\.000007:98765 \(GTID 0-1-4242\)/);
-		assert.match(frame, /5,000 events · 1,250 transactions · 3\.0 MiB · 1 file closed · 1 reconnect · in \/backups\/binlogs/);
-		assert.equal(controller.requests.streamBinlogs.length, 1);
-	});
+			finished.resolve(binlogSummary);
+			await waitForText(lastFrame, '❯ Detect environment', 'Tail binlog stream');
+			assert.equal(isUnmounted(), false, 'leaving the screen does not quit the app');
+			// the stopped frame is drawn before home
+			frame = plain([...frames].reverse().find((drawn) => plain(drawn).includes('● stopped')) ?? '');
+			assert.match(frame, /✓ Stopped cleanly: checkpoint at mariadb-bin\.000007:98765 \(GTID 0-1-4242\)/);
+			assert.match(frame, /5,000 events · 1,250 transactions · 3\.0 MiB · 1 file closed · 1 reconnect · in \/backups\/binlogs/);
+			assert.equal(controller.requests.streamBinlogs.length, 1);
+		});
+	}
 
 	test('while reconnecting the header shows the attempt, the wait and the reason; the warning goes to the log pane', async () => {
 		const controller = new FakeController();
@@ -257,7 +274,7 @@ describe('tail binlog stream screen', () => {
 		stdin.write(ENTER);
 		const started = await streamStarted(controller);
 		assert.deepEqual(started.choices, {output: '/srv/binlogs-q/'});
-		frame = await waitForText(lastFrame, 'Output', '/srv/binlogs-q/', 'q stop and quit');
+		frame = await waitForText(lastFrame, 'Output', '/srv/binlogs-q/', 'Esc/q stop and go home');
 		assert.doesNotMatch(frame, /Write binlog copies to/);
 	});
 
@@ -271,23 +288,24 @@ describe('tail binlog stream screen', () => {
 		assert.equal(controller.requests.streamBinlogs.length, 0);
 	});
 
-	test('a stream that fails shows the error; then q quits and Esc goes home as elsewhere', async () => {
+	test('a stream that fails shows the error; then q goes home, as Esc does', async () => {
 		const controller = new FakeController();
 		controller.binlogAnswer = async () => {
 			throw new ConnectionError({code: 'CONNECTION_REFUSED', message: 'connect ECONNREFUSED 127.0.0.1:3306', target: '127.0.0.1:3306'});
 		};
-		const {lastFrame, stdin, exited} = openTail(controller);
-		const frame = await waitForText(lastFrame, '✗ connect ECONNREFUSED 127.0.0.1:3306', '● failed', 'Esc home  q quit');
+		const {lastFrame, stdin, isUnmounted} = openTail(controller);
+		const frame = await waitForText(lastFrame, '✗ connect ECONNREFUSED 127.0.0.1:3306', '● failed', 'Esc/q home  Ctrl+C quit');
 		assert.match(frame, /CONNECTION_REFUSED/);
 		stdin.write('q');
-		await exited;
+		await waitForText(lastFrame, '❯ Detect environment');
+		assert.equal(isUnmounted(), false);
 	});
 
 	test('a stream that ends by itself (--stop-at-end) shows the summary and stays', async () => {
 		const controller = new FakeController();
 		controller.binlogAnswer = async () => ({...binlogSummary, gtid: '', filesClosed: []});
 		const {lastFrame, isUnmounted} = openTail(controller);
-		await waitForText(lastFrame, '✓ Stopped cleanly: checkpoint at mariadb-bin.000007:98765', '0 files closed', 'Esc home  q quit');
+		await waitForText(lastFrame, '✓ Stopped cleanly: checkpoint at mariadb-bin.000007:98765', '0 files closed', 'Esc/q home  Ctrl+C quit');
 		await pause(30);
 		assert.equal(isUnmounted(), false);
 	});
@@ -297,7 +315,7 @@ describe('tail binlog stream screen', () => {
 		controller.binlogAnswer = () => new Promise(() => {});
 		const {lastFrame, stdin, exited} = openTail(controller);
 		const {signal} = await streamStarted(controller);
-		await waitForText(lastFrame, 'q stop and quit');
+		await waitForText(lastFrame, 'Esc/q stop and go home');
 		stdin.write(CTRL_C);
 		await exited;
 		assert.equal(signal.aborted, true);

@@ -2,6 +2,7 @@ import {test, describe, afterEach} from 'node:test';
 import assert from 'node:assert/strict';
 import {cleanup, render} from 'ink-testing-library';
 import {ConnectionError} from '../../source/core/errors.ts';
+import type {DetectedEnvironment} from '../../source/core/detect/types.ts';
 import {EventBus} from '../../source/core/events.ts';
 import {App} from '../../source/ui/app.tsx';
 import {
@@ -142,6 +143,36 @@ describe('detection screen', () => {
 		stdin.write('r');
 		await waitForText(lastFrame, 'Version', '● connected');
 		assert.equal(controller.calls.detect, 2);
+	});
+
+	test('r runs detection again and stays on the server shown', async () => {
+		const controller = new FakeController();
+		const again = deferred<DetectedEnvironment[]>();
+		const {lastFrame, stdin} = openDetection(controller);
+		await waitForText(lastFrame, 'server 1 of 3');
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, 'server 2 of 3', 'MariaDB app@db2.example.com:3307/shop');
+		controller.detectAnswer = () => again.promise;
+		stdin.write('r');
+		await waitForText(lastFrame, 'Detecting…');
+		again.resolve([mariadbFull, mariadbUnknowns, postgres]);
+		const frame = await waitForText(lastFrame, 'server 2 of 3', 'Version');
+		assert.match(frame, /MariaDB app@db2\.example\.com:3307\/shop/);
+		assert.equal(controller.calls.detect, 2);
+	});
+
+	test('a server that is gone after r falls back to the last one there is', async () => {
+		const controller = new FakeController();
+		const again = deferred<DetectedEnvironment[]>();
+		const {lastFrame, stdin} = openDetection(controller);
+		await waitForText(lastFrame, 'server 1 of 3');
+		stdin.write(LEFT);
+		await waitForText(lastFrame, 'server 3 of 3');
+		controller.detectAnswer = () => again.promise;
+		stdin.write('r');
+		await waitForText(lastFrame, 'Detecting…');
+		again.resolve([mariadbFull, mariadbUnknowns]);
+		await waitForText(lastFrame, 'server 2 of 2', 'MariaDB app@db2.example.com:3307/shop');
 	});
 
 	test('a non-product error is shown as unexpected, not a crash', async () => {

@@ -90,6 +90,15 @@ describe('restore: choosing the artifact', () => {
 		assert.match(frame, /Restore into shop/);
 	});
 
+	test('Down and Enter in one packet open the backup Down moved to', async () => {
+		const controller = new FakeController();
+		const {lastFrame, stdin} = openRestore(controller);
+		await waitForText(lastFrame, 'all-20261114T020000Z.tar', 'Type a path…', 'Enter select');
+		stdin.write(`${DOWN}${ENTER}`);
+		const frame = await waitForText(lastFrame, 'The 2 databases are restored under their own names');
+		assert.match(frame, /Artifact +\/backups\/all-20261114T020000Z\.tar/);
+	});
+
 	test('a typed path is read with describeArtifact; an unreadable one shows why and keeps the path', async () => {
 		const controller = new FakeController();
 		controller.describeAnswer = async (file) => {

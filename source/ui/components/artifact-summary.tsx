@@ -3,6 +3,7 @@ import {formatBytes, formatDuration} from '../../core/format.ts';
 import type {ArtifactSummary} from '../controller.ts';
 import {formatUtc, plural, secondsBetween} from '../wording.ts';
 import {FieldRow} from './field-row.tsx';
+import {MoreLine, shownItems} from './more-line.tsx';
 
 function whenTaken(artifact: ArtifactSummary): string {
 	if (!artifact.startedAt) return `file modified ${formatUtc(artifact.modifiedAt)}`;
@@ -11,13 +12,18 @@ function whenTaken(artifact: ArtifactSummary): string {
 	return seconds === undefined ? formatUtc(artifact.startedAt) : `${formatUtc(artifact.startedAt)}, took ${formatDuration(seconds)}`;
 }
 
-/** What a backup holds, from its manifest: where it came from, when, what is in it, where it stops. */
-export function ArtifactSummaryView({artifact}: {artifact: ArtifactSummary}) {
+/**
+ * What a backup holds, from its manifest: where it came from, when, what is in it, where it stops; in
+ * `rows` (when given) by listing fewer of its databases.
+ */
+export function ArtifactSummaryView({artifact, rows}: {artifact: ArtifactSummary; rows?: number}) {
 	const server = [artifact.dbType, artifact.serverVersion].filter(Boolean).join(' ');
+	const fields = 2 + [artifact.engine, server, artifact.coordinates, artifact.lockMs].filter((field) => field !== undefined && field !== '').length;
+	const listed = rows === undefined ? artifact.databases.length : shownItems(artifact.databases.length, rows - fields);
 	return (
 		<Box flexDirection="column">
 			<FieldRow label="Artifact">
-				<Text>
+				<Text wrap="truncate-middle">
 					{artifact.path}
 					<Text dimColor>
 						{'  '}
@@ -34,8 +40,8 @@ export function ArtifactSummaryView({artifact}: {artifact: ArtifactSummary}) {
 					<Text dimColor>not named in the file</Text>
 				) : (
 					<Box flexDirection="column">
-						{artifact.databases.map((database) => (
-							<Text key={database.name}>
+						{artifact.databases.slice(0, listed).map((database) => (
+							<Text key={database.name} wrap="truncate-end">
 								{database.name}
 								<Text dimColor>
 									{'  '}
@@ -43,6 +49,7 @@ export function ArtifactSummaryView({artifact}: {artifact: ArtifactSummary}) {
 								</Text>
 							</Text>
 						))}
+						<MoreLine hidden={artifact.databases.length - listed} noun="database" />
 					</Box>
 				)}
 			</FieldRow>

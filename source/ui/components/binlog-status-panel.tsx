@@ -2,6 +2,7 @@ import {Box, Text} from 'ink';
 import {useRef, type ReactNode} from 'react';
 import type {EventOf, EventPayloads} from '../../core/events.ts';
 import {formatCount, formatDuration, formatRate} from '../../core/format.ts';
+import {useBodySize} from '../layout.ts';
 
 /** the streamer's state, or what the screen knows before it says so (stopping on q, failed) */
 export type BinlogTailState = EventPayloads['binlog-status']['state'] | 'failed';
@@ -16,7 +17,10 @@ const stateColor: Record<BinlogTailState, string> = {
 };
 
 const LABEL_WIDTH = 12;
-const LEFT_WIDTH = 48;
+/** the left column's width: "mariadb-bin.000007:123456789" and the throughput fit whole at 80 columns */
+const LEFT_WIDTH = {least: 41, most: 48};
+/** the panel's rows, without the retry line */
+export const PANEL_ROWS = 4;
 
 /** "mariadb-bin.000003:1234", or a dash before the first position is known. */
 export function filePosition(file: string | undefined, pos: number | undefined): string {
@@ -25,7 +29,8 @@ export function filePosition(file: string | undefined, pos: number | undefined):
 
 function Cell({label, width, children}: {label: string; width?: number; children: ReactNode}) {
 	return (
-		<Box width={width} flexShrink={width === undefined ? 1 : 0}>
+		// a fixed-width (left) cell keeps a column free before the cell beside it
+		<Box width={width} flexShrink={width === undefined ? 1 : 0} paddingRight={width === undefined ? 0 : 1}>
 			<Box width={LABEL_WIDTH} flexShrink={0}>
 				<Text bold>{label}</Text>
 			</Box>
@@ -69,38 +74,49 @@ export function retryText(retry: Retry, now: number): string {
  * The tail screen's header: state (with the retry during a reconnect), where the copy is, GTID, lag,
  * throughput, what is on disk for sure, reconnects and the output directory.
  */
-export function BinlogStatusPanel({state, status, output}: {state: BinlogTailState; status?: EventOf<'binlog-status'>; output: string}) {
+interface BinlogStatusPanelProps {
+	state: BinlogTailState;
+	status?: EventOf<'binlog-status'>;
+	/** the reconnect under way (useRetry), shown in a fifth row while the state is reconnecting */
+	retry?: Retry;
+	output: string;
+}
+
+export function BinlogStatusPanel({state, status, retry, output}: BinlogStatusPanelProps) {
 	const lag = status?.lag;
-	const retry = useRetry(status);
+	const {columns} = useBodySize();
+	const left = Math.max(LEFT_WIDTH.least, Math.min(LEFT_WIDTH.most, Math.floor(columns / 2)));
 	return (
 		<Box flexDirection="column">
 			<Box>
-				<Cell label="State" width={LEFT_WIDTH}>
+				<Cell label="State" width={left}>
 					<StateText state={state} />
 				</Cell>
 				<Cell label="Lag">{lag === undefined ? '—' : `${formatDuration(lag)} behind`}</Cell>
 			</Box>
 			<Box>
-				<Cell label="Position" width={LEFT_WIDTH}>
+				<Cell label="Position" width={left}>
 					{filePosition(status?.file, status?.pos)}
 				</Cell>
 				<Cell label="GTID">{status?.gtid || '—'}</Cell>
 			</Box>
 			<Box>
-				<Cell label="Durable" width={LEFT_WIDTH}>
+				<Cell label="Durable" width={left}>
 					{filePosition(status?.durableFile, status?.durablePos)}
 				</Cell>
 				<Cell label="Reconnects">{formatCount(status?.reconnects ?? 0)}</Cell>
 			</Box>
 			<Box>
-				<Cell label="Throughput" width={LEFT_WIDTH}>
+				<Cell label="Throughput" width={left}>
 					{`${formatCount(status?.eventsPerSecond ?? 0)} events/s · ${formatRate(status?.bytesPerSecond ?? 0, 'bytes')}`}
 				</Cell>
 				<Cell label="Output">{output}</Cell>
 			</Box>
 			{state === 'reconnecting' && retry ? (
 				<Cell label="Retry">
-					<Text color="yellow">{retryText(retry, Date.now())}</Text>
+					<Text color="yellow" wrap="truncate-end">
+						{retryText(retry, Date.now())}
+					</Text>
 				</Cell>
 			) : null}
 		</Box>

@@ -1,6 +1,7 @@
 import {Box, Text} from 'ink';
 import type {ReactNode} from 'react';
 import type {Fact} from '../../core/detect/types.ts';
+import {useBodySize} from '../layout.ts';
 
 export const FACT_LABEL_WIDTH = 16;
 
@@ -15,8 +16,13 @@ interface FactRowProps<T> {
 	details?: (value: T) => ReactNode;
 }
 
-/** One detected item: its value and how it was found (dim), or why it is unknown (yellow). */
+/**
+ * One detected item: its value and how it was found (dim), or why it is unknown (yellow). The value and a
+ * reason wrap (they are the point); how it was found is cut to one row: beside a value that fits its row,
+ * under one that does not.
+ */
 export function FactRow<T>({label, fact, describe, color, details}: FactRowProps<T>) {
+	const {columns} = useBodySize();
 	return (
 		<Box>
 			<Box width={FACT_LABEL_WIDTH} flexShrink={0}>
@@ -24,10 +30,7 @@ export function FactRow<T>({label, fact, describe, color, details}: FactRowProps
 			</Box>
 			{fact.known ? (
 				<Box flexDirection="column" flexShrink={1}>
-					<Text>
-						<Text color={color?.(fact.value)}>{describe(fact.value)}</Text>
-						<Text dimColor>  via {fact.source}</Text>
-					</Text>
+					<KnownValue text={describe(fact.value)} color={color?.(fact.value)} source={fact.source} room={columns - FACT_LABEL_WIDTH} />
 					{details?.(fact.value)}
 				</Box>
 			) : (
@@ -36,5 +39,24 @@ export function FactRow<T>({label, fact, describe, color, details}: FactRowProps
 				</Box>
 			)}
 		</Box>
+	);
+}
+
+function KnownValue({text, color, source, room}: {text: string; color?: string; source: string; room: number}) {
+	if (text.length + 2 < room) {
+		return (
+			<Text wrap="truncate-end">
+				<Text color={color}>{text}</Text>
+				<Text dimColor>  via {source}</Text>
+			</Text>
+		);
+	}
+	return (
+		<>
+			<Text color={color}>{text}</Text>
+			<Text dimColor wrap="truncate-end">
+				via {source}
+			</Text>
+		</>
 	);
 }

@@ -1,37 +1,54 @@
 import {Box, Text} from 'ink';
 import type {AppController, ConnectionState} from '../controller.ts';
 
-const stateColor: Record<ConnectionState, string> = {
+/** what the header shows: the controller's state, or 'unchecked' while it says "connecting" and no call is on its way */
+type ShownState = ConnectionState | 'unchecked';
+
+const stateColor: Record<ShownState, string> = {
 	'not-configured': 'yellow',
+	unchecked: 'gray',
 	connecting: 'cyan',
 	connected: 'green',
 	error: 'red',
 	demo: 'magenta',
 };
 
-const stateText: Record<ConnectionState, string> = {
+const stateText: Record<ShownState, string> = {
 	'not-configured': 'not configured',
+	unchecked: 'not checked yet',
 	connecting: 'connecting…',
 	connected: 'connected',
 	error: 'connection failed',
 	demo: 'demo',
 };
 
-/** "dbbackup › Environment    mysql root@127.0.0.1:3306 ● connected" */
-export function Header({controller, title}: {controller: AppController; title?: string}) {
-	const state = controller.connectionState();
+interface HeaderProps {
+	controller: AppController;
+	title?: string;
+	/** a call that goes to a server is on its way */
+	calling?: boolean;
+}
+
+/** "dbbackup › Environment    mysql root@127.0.0.1:3306 ● connected", in one row: a long label is cut in the middle. */
+export function Header({controller, title, calling = false}: HeaderProps) {
+	const reported = controller.connectionState();
+	const state: ShownState = reported === 'connecting' && !calling ? 'unchecked' : reported;
 	return (
-		<Box justifyContent="space-between">
-			<Text>
-				<Text bold color="cyan">
-					dbbackup
+		<Box flexShrink={0}>
+			<Box flexShrink={0}>
+				<Text>
+					<Text bold color="cyan">
+						dbbackup
+					</Text>
+					{title ? <Text> › {title}</Text> : null}
 				</Text>
-				{title ? <Text> › {title}</Text> : null}
-			</Text>
-			<Text>
-				{state === 'not-configured' ? null : `${controller.connectionLabel()} `}
+			</Box>
+			<Box flexGrow={1} flexShrink={1} justifyContent="flex-end" marginLeft={2} marginRight={1}>
+				{reported === 'not-configured' ? null : <Text wrap="truncate-middle">{controller.connectionLabel()}</Text>}
+			</Box>
+			<Box flexShrink={0}>
 				<Text color={stateColor[state]}>● {stateText[state]}</Text>
-			</Text>
+			</Box>
 		</Box>
 	);
 }

@@ -8,11 +8,13 @@ interface OptionRowProps {
 	selected: boolean;
 	/** ←/→ change the value: shown as ‹ value › on the selected row */
 	adjustable?: boolean;
+	/** how a value too long for the row is cut: a path keeps its end (and a text field its cursor) */
+	wrap?: 'truncate-end' | 'truncate-start';
 	children: ReactNode;
 }
 
-/** One row of a small form: cursor mark, label, value. */
-export function OptionRow({label, selected, adjustable = false, children}: OptionRowProps) {
+/** One row of a small form: cursor mark, label, value, in one row. */
+export function OptionRow({label, selected, adjustable = false, wrap = 'truncate-end', children}: OptionRowProps) {
 	return (
 		<Box>
 			<Box width={2} flexShrink={0}>
@@ -23,13 +25,13 @@ export function OptionRow({label, selected, adjustable = false, children}: Optio
 			</Box>
 			<Box flexShrink={1}>
 				{adjustable && selected ? (
-					<Text>
+					<Text wrap={wrap}>
 						<Text color="cyan">‹ </Text>
 						{children}
 						<Text color="cyan"> ›</Text>
 					</Text>
 				) : (
-					<Text>{children}</Text>
+					<Text wrap={wrap}>{children}</Text>
 				)}
 			</Box>
 		</Box>

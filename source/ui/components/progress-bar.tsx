@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
 import {formatDuration, formatPercent, formatQuantity, formatRate, type QuantityUnit} from '../../core/format.ts';
+import {useBodySize} from '../layout.ts';
 
 export interface ProgressInput {
 	done: number;
@@ -47,23 +48,74 @@ export function barText(fraction: number, width: number): string {
 	return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-interface ProgressBarProps extends ProgressInput {
-	unit: QuantityUnit;
-	label?: string;
-	labelWidth?: number;
-	width?: number;
-	/** seconds since these figures came */
-	idleSeconds?: number;
+/** the label column of a bar line */
+export const LABEL_WIDTH = 24;
+/** bar cells at most */
+export const BAR_WIDTH = 20;
+/** a bar narrower than this says less than the percent beside it: it is left out */
+const MIN_BAR_CELLS = 5;
+
+/** The text of a bar line after its bar, and the columns it needs with and without the rate. */
+export interface LineParts {
+	figures: ProgressFigures;
+	percent: string;
+	amount: string;
+	rate: string;
+	eta?: string;
+	withRate: number;
+	withoutRate: number;
 }
 
-/** label [██████░░░░] 42%  1.2 GiB / 2.9 GiB  34.5 MiB/s  ETA 1m 05s */
-export function ProgressBar({label, labelWidth = 24, width = 20, unit, idleSeconds, ...input}: ProgressBarProps) {
+export function lineParts({unit, idleSeconds, ...input}: ProgressInput & {unit: QuantityUnit; idleSeconds?: number}): LineParts {
 	const figures = progressFigures(input);
 	const amount =
 		input.total === undefined
 			? formatQuantity(input.done, unit)
 			: `${formatQuantity(input.done, unit)} / ${formatQuantity(input.total, unit)}`;
 	const eta = etaText(figures, idleSeconds);
+	const percent = formatPercent(input.done, input.total ?? 0).padStart(4);
+	const rate = formatRate(input.rate, unit);
+	const withoutRate = (figures.fraction === undefined ? 0 : percent.length + 2) + amount.length + (eta ? eta.length + 2 : 0);
+	return {figures, percent, amount, rate, eta, withRate: withoutRate + rate.length + 2, withoutRate};
+}
+
+/**
+ * Bar cells for lines that sit under each other, so that their bars and percents line up in `room` columns
+ * (after the label): the figures come first, then the bar (up to `width` cells, at least MIN_BAR_CELLS),
+ * and a line's rate goes before the bar does. 0: no bar. What still does not fit is cut at the line's end.
+ */
+export function barCells(room: number, width: number, lines: LineParts[]): number {
+	const barred = lines.filter((line) => line.figures.fraction !== undefined);
+	for (const rate of [true, false]) {
+		const cells = Math.min(width, ...barred.map((line) => room - 1 - (rate ? line.withRate : line.withoutRate)));
+		if (cells >= MIN_BAR_CELLS) return cells;
+	}
+	return 0;
+}
+
+interface ProgressBarProps extends ProgressInput {
+	unit: QuantityUnit;
+	label?: string;
+	labelWidth?: number;
+	/** bar cells at most: fewer when the line would not fit `columns` */
+	width?: number;
+	/** the room for the whole line; the body's width when absent */
+	columns?: number;
+	/** bar cells shared with the lines around it (barCells); this line's own when absent */
+	cells?: number;
+	/** seconds since these figures came */
+	idleSeconds?: number;
+}
+
+/** label [██████░░░░] 42%  1.2 GiB / 2.9 GiB  34.5 MiB/s  ETA 1m 05s, in one row of `columns` */
+export function ProgressBar({label, labelWidth = LABEL_WIDTH, width = BAR_WIDTH, columns, cells: sharedCells, unit, idleSeconds, ...input}: ProgressBarProps) {
+	const body = useBodySize();
+	const parts = lineParts({...input, unit, idleSeconds});
+	const {figures, percent, amount, rate, eta} = parts;
+	const room = (columns ?? body.columns) - (label === undefined ? 0 : labelWidth);
+	const cells = figures.fraction === undefined ? 0 : (sharedCells ?? barCells(room, width, [parts]));
+	// a line shows its rate whenever it has room for it after the bar its neighbours share
+	const showRate = (cells > 0 ? cells + 1 : 0) + parts.withRate <= room;
 	return (
 		<Box>
 			{label === undefined ? null : (
@@ -72,15 +124,20 @@ export function ProgressBar({label, labelWidth = 24, width = 20, unit, idleSecon
 					<Text wrap="truncate-middle">{label}</Text>
 				</Box>
 			)}
-			<Text>
+			<Text wrap="truncate-end">
 				{figures.fraction === undefined ? null : (
 					<Text>
-						<Text color={figures.finished ? 'green' : 'cyan'}>{barText(figures.fraction, width)}</Text>{' '}
-						{formatPercent(input.done, input.total ?? 0).padStart(4)}{'  '}
+						{cells > 0 ? (
+							<Text>
+								<Text color={figures.finished ? 'green' : 'cyan'}>{barText(figures.fraction, cells)}</Text>{' '}
+							</Text>
+						) : null}
+						{percent}
+						{'  '}
 					</Text>
 				)}
 				{amount}
-				<Text dimColor>  {formatRate(input.rate, unit)}</Text>
+				{showRate ? <Text dimColor>  {rate}</Text> : null}
 				{eta ? <Text color={figures.finished ? 'green' : undefined}>  {eta}</Text> : null}
 			</Text>
 		</Box>

@@ -1,7 +1,8 @@
 import {Box, Text} from 'ink';
 import {useEffect, useState} from 'react';
 import type {EventBus, EventOf} from '../../core/events.ts';
-import {ProgressBar} from './progress-bar.tsx';
+import {useBodySize} from '../layout.ts';
+import {BAR_WIDTH, barCells, LABEL_WIDTH, lineParts, ProgressBar} from './progress-bar.tsx';
 
 export type ProgressEvent = EventOf<'progress'>;
 
@@ -55,12 +56,44 @@ function useTick(intervalMs: number): void {
 	}, [intervalMs]);
 }
 
-/** One bar per task, each showing the task's latest figures (and how long it has been idle, once it is). */
-export function ProgressBars({tasks, limit = 8, now = Date.now}: {tasks: ProgressEvent[]; limit?: number; now?: () => number}) {
+/** bars when neither a limit nor the rows say how many */
+const DEFAULT_BARS = 8;
+
+/** Bars that fit `rows` (the "more" line included) and `limit`. */
+export function barsShown(count: number, limit: number | undefined, rows: number | undefined): number {
+	if (rows === undefined) return limit ?? DEFAULT_BARS;
+	return Math.max(0, Math.min(limit ?? count, count <= rows ? rows : rows - 1));
+}
+
+interface ProgressBarsProps {
+	tasks: ProgressEvent[];
+	/** bars at most; without it and `rows`, 8 */
+	limit?: number;
+	/** rows the bars may take, "… N more" included */
+	rows?: number;
+	/** bar cells shared with a line above (the overall bar); the shown bars' own when absent */
+	cells?: number;
+	now?: () => number;
+}
+
+/** Seconds since a task's latest figures came. */
+export function idleSeconds(task: ProgressEvent, now: number): number {
+	return Math.max(0, (now - Date.parse(task.time)) / 1000);
+}
+
+/** The bar cells that line up the bars of `tasks` in `columns`. */
+export function tasksBarCells(tasks: ProgressEvent[], columns: number, now: number): number {
+	return barCells(columns - LABEL_WIDTH, BAR_WIDTH, tasks.map((task) => lineParts({...task, idleSeconds: idleSeconds(task, now)})));
+}
+
+/** One bar per task, each showing the task's latest figures (and how long it has been idle, once it is); the bars line up. */
+export function ProgressBars({tasks, limit, rows, cells, now = Date.now}: ProgressBarsProps) {
 	useTick(1000);
+	const {columns} = useBodySize();
 	const time = now();
 	if (tasks.length === 0) return null;
-	const {shown, hidden, hiddenFinished} = visibleTasks(tasks, limit);
+	const {shown, hidden, hiddenFinished} = visibleTasks(tasks, barsShown(tasks.length, limit, rows));
+	const shared = cells ?? tasksBarCells(shown, columns, time);
 	return (
 		<Box flexDirection="column">
 			{shown.map((task) => (
@@ -72,11 +105,12 @@ export function ProgressBars({tasks, limit = 8, now = Date.now}: {tasks: Progres
 					total={task.total}
 					rate={task.rate}
 					eta={task.eta}
-					idleSeconds={Math.max(0, (time - Date.parse(task.time)) / 1000)}
+					cells={shared}
+					idleSeconds={idleSeconds(task, time)}
 				/>
 			))}
 			{hidden > 0 ? (
-				<Text dimColor>
+				<Text dimColor wrap="truncate-end">
 					… {hidden} more task{hidden === 1 ? '' : 's'}
 					{hiddenFinished > 0 ? ` (${hiddenFinished} finished)` : ''}
 				</Text>
@@ -86,6 +120,6 @@ export function ProgressBars({tasks, limit = 8, now = Date.now}: {tasks: Progres
 }
 
 /** One bar per task from the bus's progress events. */
-export function ProgressList({bus, limit = 8}: {bus: EventBus; limit?: number}) {
+export function ProgressList({bus, limit}: {bus: EventBus; limit?: number}) {
 	return <ProgressBars tasks={useProgressTasks(bus)} limit={limit} />;
 }

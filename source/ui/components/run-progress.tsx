@@ -1,9 +1,10 @@
 import {Box, Text} from 'ink';
-import type {EventBus} from '../../core/events.ts';
+import type {EventBus, EventOf} from '../../core/events.ts';
 import {formatBytes, formatDuration, formatQuantity, formatRate} from '../../core/format.ts';
 import {useLatestEvent} from '../hooks.ts';
-import {ProgressBar} from './progress-bar.tsx';
-import {ProgressBars, useProgressTasks, type ProgressEvent} from './progress-list.tsx';
+import {rowsLeft, useBodySize} from '../layout.ts';
+import {LABEL_WIDTH, ProgressBar} from './progress-bar.tsx';
+import {ProgressBars, tasksBarCells, useProgressTasks, type ProgressEvent} from './progress-list.tsx';
 import {StageLine} from './stage-line.tsx';
 
 /**
@@ -25,9 +26,9 @@ function runningRowRate(tasks: ProgressEvent[]): number {
 		.reduce((sum, task) => sum + task.rate, 0);
 }
 
-const OVERALL_LABEL_WIDTH = 24;
+const OVERALL_LABEL_WIDTH = LABEL_WIDTH;
 
-function OverallLine({overall, tasks}: {overall: ProgressEvent | undefined; tasks: ProgressEvent[]}) {
+function OverallLine({overall, tasks, cells}: {overall: ProgressEvent | undefined; tasks: ProgressEvent[]; cells: number}) {
 	if (!overall) return null;
 	if (overall.total !== undefined) {
 		return (
@@ -39,6 +40,7 @@ function OverallLine({overall, tasks}: {overall: ProgressEvent | undefined; task
 				total={overall.total}
 				rate={overall.rate}
 				eta={overall.eta}
+				cells={cells}
 			/>
 		);
 	}
@@ -49,7 +51,7 @@ function OverallLine({overall, tasks}: {overall: ProgressEvent | undefined; task
 			<Box width={OVERALL_LABEL_WIDTH} flexShrink={0}>
 				<Text>Overall</Text>
 			</Box>
-			<Text>
+			<Text wrap="truncate-end">
 				{formatQuantity(overall.done, overall.unit)}
 				<Text dimColor>  {formatRate(overall.rate, overall.unit)}</Text>
 				{rowRate > 0 ? <Text dimColor>  {formatRate(rowRate, 'rows')}</Text> : null}
@@ -60,8 +62,7 @@ function OverallLine({overall, tasks}: {overall: ProgressEvent | undefined; task
 }
 
 /** An upload to S3 beside the dump: what S3 has accepted, the parts on the way, the requests tried again. */
-function UploadLine({bus}: {bus: EventBus}) {
-	const upload = useLatestEvent(bus, 'upload');
+function UploadLine({upload}: {upload: EventOf<'upload'> | undefined}) {
 	if (!upload) return null;
 	return (
 		<Box>
@@ -86,21 +87,30 @@ interface RunProgressProps {
 	activity: string;
 	/** the task that measures the whole run (e.g. "dump"); every other task gets a bar of its own */
 	overallTask: string;
+	/** table bars at most (8 when neither this nor `rows` is given) */
 	limit?: number;
+	/** rows for all of it: the table bars get what the stage, overall and upload lines leave */
+	rows?: number;
 }
 
 /** A running backup or restore: its stage, the overall throughput and ETA, a bar per table. */
-export function RunProgress({bus, activity, overallTask, limit = 8}: RunProgressProps) {
+export function RunProgress({bus, activity, overallTask, limit, rows}: RunProgressProps) {
 	const tasks = useProgressTasks(bus);
+	const upload = useLatestEvent(bus, 'upload');
 	const overall = tasks.find((task) => task.task === overallTask);
 	const perTable = tasks.filter((task) => task.task !== overallTask);
+	const {columns} = useBodySize();
+	// the stage line, the blank row, the overall line and the upload line come first
+	const barRows = rowsLeft(rows, 2 + (overall ? 1 : 0) + (upload ? 1 : 0), 1);
+	// one bar width for the overall bar and the table bars, so that they line up
+	const cells = tasksBarCells(overall ? [overall, ...perTable] : perTable, columns, Date.now());
 	return (
 		<Box flexDirection="column">
 			<StageLine bus={bus} activity={activity} />
 			<Box flexDirection="column" marginTop={1}>
-				<OverallLine overall={overall} tasks={perTable} />
-				<UploadLine bus={bus} />
-				<ProgressBars tasks={perTable} limit={limit} />
+				<OverallLine overall={overall} tasks={perTable} cells={cells} />
+				<UploadLine upload={upload} />
+				<ProgressBars tasks={perTable} limit={limit} rows={barRows} cells={cells} />
 			</Box>
 		</Box>
 	);

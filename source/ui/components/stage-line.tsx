@@ -6,7 +6,7 @@ import {useLatestEvent} from '../hooks.ts';
 export function StageLine({bus, activity}: {bus: EventBus; activity: string}) {
 	const stage = useLatestEvent(bus, 'stage');
 	return (
-		<Text>
+		<Text wrap="truncate-end">
 			<Text color="cyan">{activity}</Text>
 			{stage ? (
 				<Text>

@@ -10,10 +10,12 @@ interface TextInputProps {
 	focus?: boolean;
 	/** shown dim while the value is empty */
 	placeholder?: string;
+	/** a value too long for its row: wrapped, or cut at the start so that the cursor stays in sight */
+	wrap?: 'wrap' | 'truncate-start';
 }
 
 /** A one-line field edited at its end: typing (and pasting) appends, Backspace removes, Enter submits. */
-export function TextInput({value, onChange, onSubmit, focus = true, placeholder}: TextInputProps) {
+export function TextInput({value, onChange, onSubmit, focus = true, placeholder, wrap = 'wrap'}: TextInputProps) {
 	useTextCapture(focus);
 	// keys typed faster than a re-render must build on each other, not on the value of the last render
 	const latest = useRef(value);
@@ -33,9 +35,9 @@ export function TextInput({value, onChange, onSubmit, focus = true, placeholder}
 		},
 		{isActive: focus},
 	);
-	if (!focus) return <Text>{value || (placeholder ? <Text dimColor>{placeholder}</Text> : null)}</Text>;
+	if (!focus) return <Text wrap={wrap}>{value || (placeholder ? <Text dimColor>{placeholder}</Text> : null)}</Text>;
 	return (
-		<Text>
+		<Text wrap={wrap}>
 			{value === '' && placeholder ? <Text dimColor>{placeholder}</Text> : value}
 			<Text inverse> </Text>
 		</Text>

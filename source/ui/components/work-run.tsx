@@ -3,6 +3,7 @@ import type {ReactNode} from 'react';
 import type {EventBus} from '../../core/events.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useTask} from '../hooks.ts';
+import {rowsLeft, useBodySize} from '../layout.ts';
 import {ErrorMessage} from './error-message.tsx';
 import {RunProgress} from './run-progress.tsx';
 
@@ -28,6 +29,7 @@ interface WorkRunProps<T> {
 export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onFailedBack, summary}: WorkRunProps<T>) {
 	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
 	const {state} = useTask(run, refresh);
+	const {rows} = useBodySize();
 	useScreenKeys(
 		state.status === 'running'
 			? {hints: [], escape: null}
@@ -38,9 +40,11 @@ export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onFa
 	if (state.status === 'running') {
 		return (
 			<Box flexDirection="column">
-				<RunProgress bus={bus} activity={activity} overallTask={overallTask} />
+				<RunProgress bus={bus} activity={activity} overallTask={overallTask} rows={rowsLeft(rows, 2)} />
 				<Box marginTop={1}>
-					<Text dimColor>Esc is off while the {noun} runs; Ctrl+C quits dbbackup and abandons it.</Text>
+					<Text dimColor wrap="truncate-end">
+						Esc is off while the {noun} runs; Ctrl+C quits dbbackup and abandons it.
+					</Text>
 				</Box>
 			</Box>
 		);

@@ -4,17 +4,20 @@ import {formatBytes} from '../../core/format.ts';
 import {defaultBackupPath, runTag} from '../../core/backup-name.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
 import {FIELD_LABEL_WIDTH} from '../components/field-row.tsx';
+import {windowStart} from '../components/menu.tsx';
 import {OptionRow} from '../components/option-row.tsx';
 import {StageLine} from '../components/stage-line.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {BackupChoices, DatabaseSummary} from '../controller.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useTask} from '../hooks.ts';
+import {fitCount, useBodySize} from '../layout.ts';
 import type {ScreenProps} from '../screen.ts';
 import {plural} from '../wording.ts';
 
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export const MAX_WORKERS = 64;
+/** database rows at most, however tall the terminal */
 const DATABASES_SHOWN = 10;
 
 type Compression = (typeof COMPRESSIONS)[number];
@@ -37,12 +40,6 @@ function cycle<T>(values: readonly T[], current: T, step: number): T {
 	return values[(index + step + values.length) % values.length]!;
 }
 
-/** The first of `count` rows to show so that `cursor` stays inside a window of `size`. */
-export function windowStart(count: number, cursor: number, size: number): number {
-	if (count <= size) return 0;
-	return Math.min(Math.max(0, cursor - Math.floor(size / 2)), count - size);
-}
-
 interface BackupFormProps extends Pick<ScreenProps, 'bus' | 'controller' | 'refresh'> {
 	/** the choices of a run that failed, to try again with */
 	initial?: BackupChoices;
@@ -57,6 +54,7 @@ export function BackupForm({bus, controller, refresh, initial, onStart}: BackupF
 	);
 	const dbType = servers[serverIndex]?.dbType;
 	const databases = useTask(() => controller.listDatabases({dbType}), refresh);
+	const {rows: bodyRows} = useBodySize();
 	const [chosen, setChosen] = useState<string[]>(initial?.databases ?? []);
 	// key handlers read the cursor from the ref: keys can arrive before Ink re-binds the handler of the last render
 	const cursor = useRef(0);
@@ -129,8 +127,11 @@ export function BackupForm({bus, controller, refresh, initial, onStart}: BackupF
 
 	const databaseRows = rows.filter((row): row is Extract<Row, {kind: 'database'}> => row.kind === 'database');
 	const firstDatabaseRow = rows.findIndex((row) => row.kind === 'database');
-	const start = windowStart(databaseRows.length, at() - firstDatabaseRow, DATABASES_SHOWN);
-	const shownDatabases = databaseRows.slice(start, start + DATABASES_SHOWN);
+	// the rows around the list: server, all, a loading or failure note (up to three), "more above/below", output, compression, workers
+	const around = (servers.length > 1 ? 1 : 0) + 1 + (databases.state.status === 'failed' ? 3 : databases.state.status === 'running' ? 1 : 0) + 2 + 3;
+	const windowSize = fitCount(DATABASES_SHOWN, bodyRows === undefined ? undefined : bodyRows - around);
+	const start = windowStart(databaseRows.length, at() - firstDatabaseRow, windowSize);
+	const shownDatabases = databaseRows.slice(start, start + windowSize);
 	const nameWidth = Math.min(28, Math.max(8, ...available.map((db) => db.name.length)) + 2);
 	const selected = (row: Row) => row === current;
 
@@ -163,12 +164,12 @@ export function BackupForm({bus, controller, refresh, initial, onStart}: BackupF
 					<Text dimColor>  {plural(row.database.tables, 'table')}</Text>
 				</OptionRow>
 			))}
-			{start + DATABASES_SHOWN < databaseRows.length ? (
+			{start + windowSize < databaseRows.length ? (
 				<Text dimColor>
-					{' '.repeat(2 + FIELD_LABEL_WIDTH)}… {databaseRows.length - start - DATABASES_SHOWN} more below
+					{' '.repeat(2 + FIELD_LABEL_WIDTH)}… {databaseRows.length - start - windowSize} more below
 				</Text>
 			) : null}
-			<OptionRow label="Output" selected={current.kind === 'output'}>
+			<OptionRow label="Output" selected={current.kind === 'output'} wrap="truncate-start">
 				{editing === undefined ? (
 					output
 				) : (

@@ -1,15 +1,16 @@
 import path from 'node:path';
-import {Box, Text, useStdout} from 'ink';
+import {Box, Text} from 'ink';
 import {useEffect, useRef, useState} from 'react';
 import {toDbBackupError, type DbBackupError} from '../../core/errors.ts';
 import {formatBytes} from '../../core/format.ts';
 import {BinlogEventList} from '../components/binlog-event-list.tsx';
-import {BinlogStatusPanel, filePosition, type BinlogTailState} from '../components/binlog-status-panel.tsx';
+import {BinlogStatusPanel, filePosition, PANEL_ROWS, useRetry, type BinlogTailState} from '../components/binlog-status-panel.tsx';
 import {ErrorMessage} from '../components/error-message.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {BinlogStreamSummary} from '../controller.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useLatestEvent, useThrottledEvents} from '../hooks.ts';
+import {textRows, useBodySize} from '../layout.ts';
 import type {ScreenProps} from '../screen.ts';
 import {plural} from '../wording.ts';
 
@@ -17,13 +18,11 @@ import {plural} from '../wording.ts';
 export const FEED_CAPACITY = 200;
 /** list lines when the terminal does not say how tall it is */
 const DEFAULT_EVENT_ROWS = 10;
-/** lines the frame, the status panel, the notes and a full log pane take around the list */
-const RESERVED_ROWS = 22;
 
-/** How many events fit under the header and above the log pane of a terminal this tall. */
-export function visibleEventRows(terminalRows: number | undefined): number {
-	if (!terminalRows) return DEFAULT_EVENT_ROWS;
-	return Math.max(3, Math.min(FEED_CAPACITY, terminalRows - RESERVED_ROWS));
+/** How many events fit in `bodyRows` beside `around` rows of everything else; 10 when the height is unknown. */
+export function visibleEventRows(bodyRows: number | undefined, around: number): number {
+	if (bodyRows === undefined) return DEFAULT_EVENT_ROWS;
+	return Math.max(1, Math.min(FEED_CAPACITY, bodyRows - around));
 }
 
 type StreamRun =
@@ -81,11 +80,11 @@ function StoppedSummary({summary}: {summary: BinlogStreamSummary}) {
 	const checkpoint = filePosition(summary.file, summary.position);
 	return (
 		<Box flexDirection="column">
-			<Text color="green">
+			<Text color="green" wrap="truncate-end">
 				✓ Stopped cleanly: checkpoint at {checkpoint}
 				{summary.gtid ? ` (GTID ${summary.gtid})` : ''}
 			</Text>
-			<Text dimColor>
+			<Text dimColor wrap="truncate-end">
 				{plural(summary.events, 'event')} · {plural(summary.transactions, 'transaction')} · {formatBytes(summary.bytes)} ·{' '}
 				{plural(summary.filesClosed.length, 'file')} closed · {plural(summary.reconnects, 'reconnect')} · in {summary.outputDir}
 			</Text>
@@ -96,9 +95,9 @@ function StoppedSummary({summary}: {summary: BinlogStreamSummary}) {
 function RunNote({run}: {run: StreamRun}) {
 	switch (run.status) {
 		case 'running':
-			return <Text dimColor>q stops the stream cleanly (the checkpoint is written first), then quits.</Text>;
+			return <Text dimColor wrap="truncate-end">Esc or q stops the stream cleanly (checkpoint first), then goes home.</Text>;
 		case 'stopping':
-			return <Text color="yellow">Stopping… waiting for the streamer to write its checkpoint.</Text>;
+			return <Text color="yellow" wrap="truncate-end">Stopping… waiting for the streamer to write its checkpoint.</Text>;
 		case 'stopped':
 			return <StoppedSummary summary={run.summary} />;
 		case 'failed':
@@ -106,39 +105,53 @@ function RunNote({run}: {run: StreamRun}) {
 	}
 }
 
-interface BinlogTailProps extends Pick<ScreenProps, 'bus' | 'controller' | 'refresh' | 'exit'> {
+/** Rows the note under the list takes. */
+function noteRows(run: StreamRun, columns: number): number {
+	if (run.status === 'stopped') return 2;
+	if (run.status !== 'failed') return 1;
+	const {message, code, hint} = run.error;
+	return textRows(`✗ ${message} [${code}]`, columns) + (hint ? textRows(`→ ${hint}`, columns) : 0);
+}
+
+interface BinlogTailProps extends Pick<ScreenProps, 'bus' | 'controller' | 'refresh' | 'goHome'> {
 	output: string;
 }
 
-/** The running stream: status panel, event list, what q does now. */
-function BinlogTail({bus, controller, refresh, exit, output}: BinlogTailProps) {
+const LEAVE = 'stop and go home';
+
+/** The running stream: status panel, event list, what Esc and q do now. */
+function BinlogTail({bus, controller, refresh, goHome, output}: BinlogTailProps) {
 	// subscribed before the stream starts (effects run in order), so its first status is not missed
 	const status = useLatestEvent(bus, 'binlog-status');
 	const feed = useThrottledEvents(bus, 'binlog-event', FEED_CAPACITY);
 	const {run, stop} = useBinlogStream((signal) => controller.streamBinlogs({output}, signal), refresh);
-	const {stdout} = useStdout();
+	const {columns, rows} = useBodySize();
 
+	// Esc and q leave the screen as elsewhere, but only once the stream has stopped cleanly; Ctrl+C quits
 	useScreenKeys(
 		run.status === 'running'
-			? {hints: [], escape: null, quit: {action: 'stop and quit', run: stop}}
+			? {hints: [], escape: {action: LEAVE, run: stop}, quit: {action: LEAVE, run: stop}}
 			: run.status === 'stopping'
 				? {hints: [], escape: null, quit: null}
-				: {hints: []},
+				: {hints: [], quit: {action: 'home', run: goHome}},
 	);
 	// the frame's header shows the connection: re-read it when the stream connects or drops
 	useEffect(() => refresh(), [status?.state]);
 	useEffect(() => {
-		// q asked for the stop: now that the checkpoint is written, leave as q does elsewhere
-		if (run.status === 'stopped' && run.requested) exit();
+		// Esc or q asked for the stop: now that the checkpoint is written, leave
+		if (run.status === 'stopped' && run.requested) goHome();
 	}, [run]);
 
 	const state: BinlogTailState =
 		run.status === 'running' ? (status?.state ?? 'connecting') : run.status === 'stopping' ? 'stopping' : run.status === 'stopped' ? 'stopped' : 'failed';
+	const retry = useRetry(status);
+	// the panel (a fifth row while retrying), the list's heading and count, two blank rows, the note
+	const around = PANEL_ROWS + (state === 'reconnecting' && retry ? 1 : 0) + 2 + 2 + noteRows(run, columns);
 	return (
 		<Box flexDirection="column">
-			<BinlogStatusPanel state={state} status={status} output={output} />
+			<BinlogStatusPanel state={state} status={status} retry={retry} output={output} />
 			<Box marginTop={1}>
-				<BinlogEventList events={feed.events} total={feed.total} rows={visibleEventRows(stdout.rows)} />
+				<BinlogEventList events={feed.events} total={feed.total} rows={visibleEventRows(rows, around)} />
 			</Box>
 			<Box marginTop={1}>
 				<RunNote run={run} />
@@ -160,9 +173,12 @@ function OutputPrompt({initial, onSubmit}: {initial: string; onSubmit: (dir: str
 		<Box flexDirection="column">
 			<Text>Neither --output nor a backup.binlog.targets file path in the config says where the binlog copies go.</Text>
 			<Box marginTop={1}>
-				<Text>
-					<Text bold>Write binlog copies to </Text>
+				<Box>
+					<Box flexShrink={0}>
+						<Text bold>Write binlog copies to </Text>
+					</Box>
 					<TextInput
+						wrap="truncate-start"
 						value={value}
 						placeholder="directory, e.g. /var/backups/binlogs/"
 						onChange={setValue}
@@ -170,18 +186,18 @@ function OutputPrompt({initial, onSubmit}: {initial: string; onSubmit: (dir: str
 							if (dir.trim() !== '') onSubmit(dir.trim());
 						}}
 					/>
-				</Text>
+				</Box>
 			</Box>
 			<Text dimColor>The same without asking: dbbackup binlog-stream --output DIR/</Text>
 		</Box>
 	);
 }
 
-/** "Tail binlog stream": copies the server's binlogs and shows them go by; q stops cleanly. */
-export function BinlogTailScreen({bus, controller, refresh, exit}: ScreenProps) {
+/** "Tail binlog stream": copies the server's binlogs and shows them go by; Esc or q stops cleanly and goes home. */
+export function BinlogTailScreen({bus, controller, refresh, goHome}: ScreenProps) {
 	const [output, setOutput] = useState(() => controller.binlogOutputDir());
 	if (output === undefined) {
 		return <OutputPrompt initial={path.join(controller.defaultOutputDir(), 'binlogs')} onSubmit={setOutput} />;
 	}
-	return <BinlogTail bus={bus} controller={controller} refresh={refresh} exit={exit} output={output} />;
+	return <BinlogTail bus={bus} controller={controller} refresh={refresh} goHome={goHome} output={output} />;
 }

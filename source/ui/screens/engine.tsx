@@ -1,10 +1,12 @@
 import {dbTypeLabel} from '../../core/detect/describe.ts';
 import {Box, Text, useInput} from 'ink';
+import {useState} from 'react';
 import type {EngineAvailabilityRow, EngineSelection} from '../../engines/selection-types.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
 import {ServerPager} from '../components/server-pager.tsx';
 import {StageLine} from '../components/stage-line.tsx';
 import {useTask} from '../hooks.ts';
+import {useBodySize} from '../layout.ts';
 import type {ScreenProps} from '../screen.ts';
 
 const NAME_WIDTH = 18;
@@ -89,6 +91,9 @@ function SelectionReport({selection}: {selection: EngineSelection}) {
 
 export function EngineScreen({bus, controller, refresh}: ScreenProps) {
 	const {state, restart} = useTask(() => controller.selectEngine(), refresh);
+	// here, not in the pager: r unmounts the pager while the selection runs again
+	const [server, setServer] = useState(0);
+	const {rows} = useBodySize();
 	useInput((input) => {
 		if (input === 'r' && state.status !== 'running') restart();
 	});
@@ -99,6 +104,9 @@ export function EngineScreen({bus, controller, refresh}: ScreenProps) {
 	return (
 		<ServerPager
 			items={state.value}
+			index={server}
+			onIndexChange={setServer}
+			rows={rows}
 			title={(selection) => `Engines for ${selectionKind(selection)}`}
 			render={(selection) => <SelectionReport selection={selection} />}
 		/>

@@ -1,18 +1,20 @@
 import path from 'node:path';
 import {Box, Text} from 'ink';
-import SelectInput from 'ink-select-input';
 import {useEffect, useState} from 'react';
 import {formatBytes} from '../../core/format.ts';
 import {ErrorMessage} from '../components/error-message.tsx';
+import {Menu} from '../components/menu.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {ArtifactSummary} from '../controller.ts';
 import {formatUtc} from '../wording.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useTask, type TaskState} from '../hooks.ts';
+import {rowsLeft, useBodySize} from '../layout.ts';
 import type {ScreenProps} from '../screen.ts';
 
 const TYPE_PATH = '\u0000type-a-path';
-const ARTIFACTS_SHOWN = 10;
+/** the most artifacts listed at once, however tall the terminal */
+const ARTIFACTS_SHOWN = 20;
 
 /** "shop-20261115T140327Z.tar  1.2 GiB  2026-11-15 14:03:27 UTC  shop": one artifact in one line. */
 export function artifactLabel(artifact: ArtifactSummary): string {
@@ -33,9 +35,12 @@ function TypedPath({controller, refresh, onPick, onBack}: PickerProps & {onBack:
 	useScreenKeys({hints: [{key: 'Enter', action: 'open'}], escape: {action: 'back to the list', run: onBack}});
 	return (
 		<Box flexDirection="column">
-			<Text>
-				<Text bold>Path </Text>
+			<Box>
+				<Box flexShrink={0}>
+					<Text bold>Path </Text>
+				</Box>
 				<TextInput
+					wrap="truncate-start"
 					value={value}
 					placeholder="/backups/shop-20261115T140327Z.tar"
 					onChange={(next) => {
@@ -46,7 +51,7 @@ function TypedPath({controller, refresh, onPick, onBack}: PickerProps & {onBack:
 						if (next.trim() !== '') setSubmitted(next.trim());
 					}}
 				/>
-			</Text>
+			</Box>
 			{submitted === undefined ? null : <Describe key={submitted} controller={controller} refresh={refresh} file={submitted} onPick={onPick} />}
 		</Box>
 	);
@@ -78,6 +83,7 @@ interface ArtifactListProps {
 }
 
 function ArtifactList({listing, directory, onPick, onType}: ArtifactListProps) {
+	const {rows} = useBodySize();
 	useScreenKeys({
 		hints: [
 			{key: '↑/↓', action: 'move'},
@@ -89,18 +95,26 @@ function ArtifactList({listing, directory, onPick, onType}: ArtifactListProps) {
 		...artifacts.map((artifact, index) => ({key: artifact.path, label: artifactLabel(artifact), value: String(index)})),
 		{key: TYPE_PATH, label: 'Type a path…', value: TYPE_PATH},
 	];
+	const status =
+		listing.status === 'running' ? (
+			<Text color="cyan">Looking for backups…</Text>
+		) : listing.status === 'failed' ? (
+			<ErrorMessage error={listing.error} />
+		) : artifacts.length === 0 ? (
+			<Text dimColor>none found</Text>
+		) : null;
+	// the heading, a status line (an error takes two), the blank row
+	const menuRows = rowsLeft(rows, 2 + (listing.status === 'failed' ? 2 : status ? 1 : 0), 3);
 	return (
 		<Box flexDirection="column">
-			<Text>
+			<Text wrap="truncate-middle">
 				Backups in <Text bold>{directory}</Text>
 			</Text>
-			{listing.status === 'running' ? <Text color="cyan">Looking for backups…</Text> : null}
-			{listing.status === 'failed' ? <ErrorMessage error={listing.error} /> : null}
-			{listing.status === 'done' && artifacts.length === 0 ? <Text dimColor>none found</Text> : null}
+			{status}
 			<Box marginTop={1}>
-				<SelectInput
+				<Menu
 					items={items}
-					limit={ARTIFACTS_SHOWN}
+					rows={Math.min(ARTIFACTS_SHOWN, menuRows ?? ARTIFACTS_SHOWN)}
 					onSelect={(item) => (item.value === TYPE_PATH ? onType() : onPick(artifacts[Number(item.value)]!))}
 				/>
 			</Box>

@@ -5,6 +5,8 @@ import {TextInput} from '../components/text-input.tsx';
 import type {RestoreChoices, RestorePlan} from '../controller.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useTask} from '../hooks.ts';
+import {rowsLeft, useBodySize} from '../layout.ts';
+import {MoreLine, shownItems} from '../components/more-line.tsx';
 import {plural} from '../wording.ts';
 import type {ScreenProps} from '../screen.ts';
 
@@ -19,13 +21,14 @@ export function confirmationText(plan: RestorePlan): string {
 	return named.map((database) => database.target).join(' ');
 }
 
-function PlanLines({plan}: {plan: RestorePlan}) {
+function PlanLines({plan, rows}: {plan: RestorePlan; rows?: number}) {
+	const listed = rows === undefined ? plan.databases.length : shownItems(plan.databases.length, rows - 1);
 	return (
 		<Box flexDirection="column">
 			<Text bold>Restore plan</Text>
 			{plan.databases.length === 0 ? <Text>  The script creates and fills the databases it names; they are not checked first.</Text> : null}
-			{plan.databases.map((database) => (
-				<Text key={`${database.source}→${database.target}`}>
+			{plan.databases.slice(0, listed).map((database) => (
+				<Text key={`${database.source}→${database.target}`} wrap="truncate-end">
 					{'  '}
 					{database.source} → <Text bold>{database.target}</Text>
 					{'  '}
@@ -40,6 +43,9 @@ function PlanLines({plan}: {plan: RestorePlan}) {
 					)}
 				</Text>
 			))}
+			<Box marginLeft={2}>
+				<MoreLine hidden={plan.databases.length - listed} noun="database" />
+			</Box>
 		</Box>
 	);
 }
@@ -53,6 +59,7 @@ interface PlanStepProps extends Pick<ScreenProps, 'controller' | 'refresh'> {
 /** Asks the controller what the restore would do; a destructive one runs only once the names are typed. */
 export function PlanStep({controller, refresh, choices, onConfirm, onBack}: PlanStepProps) {
 	const {state} = useTask(() => controller.planRestore(choices), refresh);
+	const {rows, columns} = useBodySize();
 	const destructive = state.status === 'done' && state.value.destructive;
 	useScreenKeys({
 		hints: state.status === 'done' ? [{key: 'Enter', action: destructive ? 'confirm' : 'restore'}] : [],
@@ -69,7 +76,8 @@ export function PlanStep({controller, refresh, choices, onConfirm, onBack}: Plan
 	if (state.status === 'failed') return <ErrorMessage error={state.error} />;
 	return (
 		<Box flexDirection="column">
-			<PlanLines plan={state.value} />
+			{/* the blank row and the confirmation below: a warning, the field with the names, a mismatch */}
+			<PlanLines plan={state.value} rows={rowsLeft(rows, 1 + (destructive ? 2 + fieldRows(confirmationText(state.value), columns) : 1))} />
 			<Box marginTop={1}>
 				{destructive ? (
 					<DestructiveConfirmation expected={confirmationText(state.value)} onConfirm={() => onConfirm(true)} />
@@ -79,6 +87,15 @@ export function PlanStep({controller, refresh, choices, onConfirm, onBack}: Plan
 			</Box>
 		</Box>
 	);
+}
+
+/**
+ * Rows of "Type NAMES to confirm: TYPED" once the names are typed in full. It wraps, unlike the rest of the
+ * screen: the names must be read whole to be typed.
+ */
+export function fieldRows(expected: string, columns: number): number {
+	const length = 'Type '.length + expected.length + ' to confirm: '.length + expected.length + 1;
+	return Math.max(1, Math.ceil(length / Math.max(1, columns)));
 }
 
 function DestructiveConfirmation({expected, onConfirm}: {expected: string; onConfirm: () => void}) {

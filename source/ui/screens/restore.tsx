@@ -7,6 +7,7 @@ import {WorkRun} from '../components/work-run.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {ArtifactSummary, RestoreChoices, RestoreOutcome} from '../controller.ts';
 import {useScreenKeys} from '../frame-keys.ts';
+import {rowsLeft, useBodySize} from '../layout.ts';
 import {plural, secondsBetween} from '../wording.ts';
 import type {ScreenProps} from '../screen.ts';
 import {ArtifactPicker} from './restore-artifact.tsx';
@@ -28,16 +29,25 @@ interface TargetStepProps {
 function TargetStep({artifact, onNext, onBack}: TargetStepProps) {
 	const single = artifact.databases.length <= 1;
 	const [name, setName] = useState(artifact.databases[0]?.name ?? '');
+	const {rows} = useBodySize();
 	useScreenKeys({hints: [{key: 'Enter', action: 'next'}], escape: {action: 'back to the list', run: onBack}});
 	return (
 		<Box flexDirection="column">
-			<ArtifactSummaryView artifact={artifact} />
+			<ArtifactSummaryView artifact={artifact} rows={rowsLeft(rows, 2)} />
 			<Box marginTop={1}>
 				{single ? (
-					<Text>
-						<Text bold>Restore into </Text>
-						<TextInput value={name} placeholder="database name" onChange={setName} onSubmit={(value) => onNext(value.trim() || undefined)} />
-					</Text>
+					<Box>
+						<Box flexShrink={0}>
+							<Text bold>Restore into </Text>
+						</Box>
+						<TextInput
+							wrap="truncate-start"
+							value={name}
+							placeholder="database name"
+							onChange={setName}
+							onSubmit={(value) => onNext(value.trim() || undefined)}
+						/>
+					</Box>
 				) : (
 					<MultiDatabaseNote count={artifact.databases.length} onNext={() => onNext(undefined)} />
 				)}
@@ -50,7 +60,7 @@ function MultiDatabaseNote({count, onNext}: {count: number; onNext: () => void})
 	useInput((_input, key) => {
 		if (key.return) onNext();
 	});
-	return <Text>The {count} databases are restored under their own names. Enter goes on.</Text>;
+	return <Text wrap="truncate-end">The {count} databases are restored under their own names. Enter goes on.</Text>;
 }
 
 function RestoreSummary({outcome}: {outcome: RestoreOutcome}) {
