@@ -214,6 +214,27 @@ describe('dbbackup backup and restore through the CLI, against the real MariaDB'
 		assert.match(denied.stderr, /--no-binlog: the server refused SET sql_log_bin = 0/);
 	});
 
+	test('our --format sql script restored over its own source: refused as it stands, replaced with --drop-existing and no --target-db', async () => {
+		const own = uniqueName('ownsql');
+		await admin.query(`CREATE DATABASE \`${own}\`; CREATE TABLE \`${own}\`.t (id INT PRIMARY KEY, v VARCHAR(10)); INSERT INTO \`${own}\`.t VALUES (1, 'a'), (2, 'b')`);
+		try {
+			const script = join(dir, `${own}.sql`);
+			const backup = await runCli(['backup', 'single', own, '--output', script, '--format', 'sql', '--yes', ...mysqlArgs], {env, timeoutMs});
+			assert.equal(backup.code, 0, backup.stderr);
+			const before = await fingerprint(admin, own);
+			const over = await runCli(['restore', script, '--yes', ...mysqlArgs], {env, timeoutMs});
+			assert.equal(over.code, 2, over.stderr);
+			assert.match(over.stderr, new RegExp(`refusing to restore over existing data: ${own} exists and is not empty`));
+			await admin.query(`INSERT INTO \`${own}\`.t VALUES (3, 'c')`);
+			const replaced = await runCli(['restore', script, '--drop-existing', '--yes', ...mysqlArgs], {env, timeoutMs});
+			assert.equal(replaced.code, 0, replaced.stderr);
+			assert.match(replaced.stderr, new RegExp(`--drop-existing: dropped database ${own}`));
+			assert.deepEqual(fingerprintDifferences(before, await fingerprint(admin, own)), [], 'the database is the script\'s again (the row added after it is gone)');
+		} finally {
+			await admin.query(`DROP DATABASE IF EXISTS \`${own}\``);
+		}
+	});
+
 	test('a mariadb-dump script restores natively into another database with --target-db', async () => {
 		const script = join(dir, 'mariadb-dump.sql');
 		await new Promise<void>((resolve, reject) => {

@@ -12,8 +12,13 @@ import {applySqlScript} from './sql-script/apply.ts';
 import {databaseRedirect} from './sql-script/database-redirect.ts';
 import {scriptUnreadable} from '../sql-script/unreadable.ts';
 import type {RestoreOptions} from '../types.ts';
+import {databasesOfScriptHead} from './script-text.ts';
+import {readScriptHead} from '../../storage/artifact.ts';
 
 /** The engine's restore options that apply to a plain script, with the file already identified. */
+/** where our script's header lines are (the databases line is the second) */
+const HEADER_BYTES = 16 * 1024;
+
 export type MysqlScriptRestoreOptions = Pick<RestoreOptions, 'settings' | 'targetDb' | 'dropExisting' | 'continueOnError' | 'binlog' | 'schemaOnly' | 'dataOnly'> & {artifact: ArtifactFile};
 
 /**
@@ -59,12 +64,21 @@ export async function restoreMysqlScript(options: MysqlScriptRestoreOptions, bus
 			await connection.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(targetDb)}`);
 			await markRestoreStarted(connection, targetDb, options.artifact.path);
 			await connection.query(`USE ${quoteIdentifier(targetDb)}`);
-		} else if (options.dropExisting) {
-			throw new UsageError({
-				code: 'DROP_NEEDS_TARGET',
-				message: '--drop-existing with a SQL script needs --target-db: the script alone does not say which database it replaces',
-				hint: 'Add --target-db NAME.',
-			});
+		} else {
+			// our own script names its databases in its header: they are checked (and replaced) as an archive's are
+			const named = databasesOfScriptHead(await readScriptHead(options.artifact, HEADER_BYTES));
+			if (named !== undefined && named.length > 0) {
+				const states = await inspectTargets(connection, named.map((name) => namedDatabase(name)));
+				refuseNonEmptyTargets(states, options.dropExisting ?? false);
+				const dropped = await dropExisting(connection, states);
+				if (dropped.length > 0) bus.warn(`--drop-existing: dropped ${dropped.join(', ')}`, {code: 'DROPPED_EXISTING'});
+			} else if (options.dropExisting) {
+				throw new UsageError({
+					code: 'DROP_NEEDS_TARGET',
+					message: '--drop-existing with this SQL script needs --target-db: the script does not say which database it replaces',
+					hint: 'Add --target-db NAME. (A script made by dbbackup --format sql names its databases, and needs no --target-db.)',
+				});
+			}
 		}
 		bus.warn(PLAIN_SCRIPT_WARNING, {code: 'SCRIPT_NOT_CONFINED'});
 		bus.stage('restore', `applying ${options.artifact.path}${options.artifact.compression === 'none' ? '' : ` (${options.artifact.compression})`}`);

@@ -35,10 +35,26 @@ export function objectComment(kind: string, database: string, name: string): str
 	return lineComment(`${kind} ${database}.${name}`);
 }
 
+const DATABASES_LINE = '-- dbbackup databases: ';
+
+/** The databases our script's header lists; undefined for a script without that line (another tool's, or older). */
+export function databasesOfScriptHead(head: string): string[] | undefined {
+	const line = head.split('\n', 12).find((candidate) => candidate.startsWith(DATABASES_LINE));
+	if (line === undefined) return undefined;
+	try {
+		const names: unknown = JSON.parse(line.slice(DATABASES_LINE.length));
+		return Array.isArray(names) && names.every((name) => typeof name === 'string') ? names : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
 export function scriptHeader(header: ScriptHeader): string {
 	const {coordinates} = header;
 	const lines = [
 		lineComment(`dbbackup SQL dump of ${header.databases.join(', ') || '(no databases)'}`),
+		// the exact names (JSON: a name may hold ", "), for a restore that must check or replace them
+		`${DATABASES_LINE}${JSON.stringify(header.databases)}`,
 		lineComment(`server ${header.serverVersion}, started ${header.startedAt}`),
 		lineComment(`snapshot: ${describeCoordinates(coordinates)} (${header.method}, writes blocked ${header.lockMs.toFixed(1)} ms)`),
 	];
