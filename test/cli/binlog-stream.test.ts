@@ -90,15 +90,16 @@ describe('dbbackup binlog-stream (CLI)', {timeout: 120_000}, () => {
 			}
 			// after both backups: the only insert the streams should feed
 			await admin.query(`INSERT INTO ${database}.t VALUES (2), (3)`);
-			for (const [artifact, serverId] of [[archive, '61005'], [script, '61006']]) {
+			// by file and position, and by GTID (the default): the feed starts at the backup's point either way
+			for (const [artifact, serverId, gtid] of [[archive, '61005', '--no-gtid'], [script, '61006', '--no-gtid'], [archive, '61007', '--gtid'], [script, '61008', '--gtid']]) {
 				const out = join(dir, `stream-${serverId}`);
-				const result = await runCli(['binlog-stream', '--output', out, '--from-backup', artifact, '--no-gtid', '--stop-at-end', '--server-id', serverId, '--databases', database, '--yes', ...connection], {env});
+				const result = await runCli(['binlog-stream', '--output', out, '--from-backup', artifact, gtid!, '--stop-at-end', '--server-id', serverId!, '--databases', database, '--yes', ...connection], {env});
 				assert.equal(result.code, 0, result.stderr);
 				const rowEvents = result.stdout.split('\n').filter((line) => line.includes(`${database}.t`) && /_ROWS/.test(line));
 				assert.deepEqual(
 					rowEvents.map((line) => /(\d+) rows$/.exec(line)?.[1]),
 					['2'],
-					`${artifact}: only the insert made after the backup is fed:\n${rowEvents.join('\n')}`,
+					`${artifact} ${gtid}: only the insert made after the backup is fed:\n${rowEvents.join('\n')}`,
 				);
 			}
 			const both = await runCli(['binlog-stream', '--output', join(dir, 'both'), '--from-backup', archive, '--start-gtid', '0-1-1', ...connection, '--yes'], {env});
