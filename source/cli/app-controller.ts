@@ -2,6 +2,8 @@ import {existsSync, statSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import {streamBinlogs as runBinlogStream, type BinlogStreamSummary} from '../binlog/stream/streamer.ts';
+import {backupFileName} from '../core/backup-name.ts';
+import type {Compression} from '../core/compression-names.ts';
 import {defaultConfig} from '../core/config/defaults.ts';
 import type {Config} from '../core/config/types.ts';
 import type {ConnectionSettings} from '../core/connection-settings.ts';
@@ -149,8 +151,16 @@ export class CliAppController implements AppController {
 		return this.outputDir;
 	}
 
+	previewBackupName(databases: string[]): string {
+		return backupFileName(databases, new Date(), 'archive', undefined, this.config().output.encrypt === true);
+	}
+
 	defaultWorkers(): number {
-		return this.binlog.config?.output.workers ?? availableParallelism();
+		return this.config().output.workers ?? availableParallelism();
+	}
+
+	defaultCompression(): Compression {
+		return this.config().output.compress;
 	}
 
 	listDatabases(pick: ServerPick = {}) {
@@ -160,7 +170,7 @@ export class CliAppController implements AppController {
 	backup({dbType, ...choices}: BackupChoices) {
 		return this.track(async () => {
 			const storage = await this.storage('write');
-			// a folder typed in the Output field is a folder, as on the command line
+			// the form sends a folder (trailing /) unless a file was typed: named here, by the command line's rule
 			const output = await resolveBackupOutput(choices.output, {databases: choices.databases, format: choices.format, encrypted: storage.encryption !== undefined});
 			const outcome = await runBackup({...choices, output, storage, target: this.targetFor({dbType})}, this.bus);
 			// the next backup, and the restore screen, start from the folder just used
@@ -189,19 +199,24 @@ export class CliAppController implements AppController {
 		return this.track(async () => runRestore({...choices, storage: await this.storage('read'), target: this.targetFor({dbType})}, this.bus), true);
 	}
 
+	/** The merged configuration the app was started with; the defaults when none was handed over. */
+	private config(): Config {
+		return this.binlog.config ?? defaultConfig();
+	}
+
 	/** S3 settings and the encryption key from the configuration, for one action (a missing key is that action's error). */
 	private storage(purpose: 'write' | 'read'): Promise<StorageOptions> {
-		return storageOptionsFor(this.binlog.config ?? defaultConfig(), purpose, this.bus);
+		return storageOptionsFor(this.config(), purpose, this.bus);
 	}
 
 	binlogOutputDir(): string | undefined {
-		return this.binlog.request?.output ?? configuredBinlogDir(this.binlog.config ?? defaultConfig());
+		return this.binlog.request?.output ?? configuredBinlogDir(this.config());
 	}
 
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
 		return this.track(async () => {
 			const request = {...this.binlog.request, output: choices.output ?? this.binlog.request?.output};
-			const options = await resolveBinlogStream(request, this.binlog.config ?? defaultConfig(), this.targetFor({dbType: 'mysql'}));
+			const options = await resolveBinlogStream(request, this.config(), this.targetFor({dbType: 'mysql'}));
 			const abort = new AbortController();
 			const forward = () => abort.abort();
 			if (signal.aborted) abort.abort();

@@ -1,5 +1,6 @@
 import {Box, useApp, useInput} from 'ink';
 import {useCallback, useMemo, useRef, useState} from 'react';
+import type {DbType} from '../core/detect/types.ts';
 import type {EventBus} from '../core/events.ts';
 import {Header} from './components/header.tsx';
 import {KeyHints, type KeyHint} from './components/key-hints.tsx';
@@ -8,7 +9,7 @@ import type {AppController} from './controller.ts';
 import {FrameKeysContext, type FrameKeys, type ScreenKeys} from './frame-keys.ts';
 import {BodySizeContext, rowsLeft, useTerminalSize, type Size} from './layout.ts';
 import {trackServerCalls} from './server-calls.ts';
-import {HOME_SCREEN_ID, type ScreenDefinition} from './screen.ts';
+import {HOME_SCREEN_ID, type EnginePicks, type ScreenDefinition} from './screen.ts';
 import {screens as defaultScreens} from './screens.ts';
 
 export interface AppProps {
@@ -50,6 +51,13 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 	const refresh = useCallback(() => setTick((tick) => tick + 1), []);
 	const goHome = useCallback(() => setScreenId(HOME_SCREEN_ID), []);
 	const quit = useCallback(() => exit(), [exit]);
+	// the screens come and go; a pick made on one outlives it
+	const [enginePicks, setEnginePicks] = useState<EnginePicks>({engines: {}});
+	const pickEngine = useCallback(
+		(dbType: DbType, engine: string) =>
+			setEnginePicks((picks) => ({engines: {...picks.engines, [dbType]: engine}, dbType})),
+		[],
+	);
 	const tracked = useMemo(() => trackServerCalls(controller, refresh), [controller, refresh]);
 	const terminal = useTerminalSize();
 	const log = useLogEntries(bus).slice(-logPaneRows(terminal.rows));
@@ -127,6 +135,8 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 								navigate={setScreenId}
 								goHome={goHome}
 								refresh={refresh}
+								enginePicks={enginePicks}
+								pickEngine={pickEngine}
 								exit={quit}
 							/>
 						</Box>

@@ -1,3 +1,4 @@
+import type {Compression} from '../core/compression-names.ts';
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 import type {EngineSelection} from '../engines/selection-types.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
@@ -56,8 +57,15 @@ export interface AppController {
 	servers(): ServerChoice[];
 	/** where new backups go and where the restore screen looks first */
 	defaultOutputDir(): string;
+	/**
+	 * The name a backup of `databases` (empty: all) into a folder gets, by the command line's rule (an
+	 * encrypted one is "encrypted-…"); the time and tag are now's, the backup draws its own when it starts.
+	 */
+	previewBackupName(databases: string[]): string;
 	/** parallel workers a backup or restore starts with */
 	defaultWorkers(): number;
+	/** the compression a backup starts with */
+	defaultCompression(): Compression;
 	/** the user databases of the server picked */
 	listDatabases(pick?: ServerPick): Promise<DatabaseSummary[]>;
 	/** runs a backup, reporting stages and progress on the bus */

@@ -1,7 +1,16 @@
 import type {ComponentType} from 'react';
+import type {DbType} from '../core/detect/types.ts';
 import type {EventBus} from '../core/events.ts';
 import type {KeyHint} from './components/key-hints.tsx';
 import type {AppController} from './controller.ts';
+
+/** The engines picked on the engine screen in this run: Back up starts with them. */
+export interface EnginePicks {
+	/** by the kind of server they were picked for */
+	engines: Partial<Record<DbType, string>>;
+	/** the server of the last pick: Back up opens on it */
+	dbType?: DbType;
+}
 
 export interface ScreenProps {
 	bus: EventBus;
@@ -12,6 +21,8 @@ export interface ScreenProps {
 	goHome: () => void;
 	/** re-read the controller (connection label and state) after a call that changes it */
 	refresh: () => void;
+	enginePicks: EnginePicks;
+	pickEngine: (dbType: DbType, engine: string) => void;
 	exit: () => void;
 }
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {CliAppController, outputDirectory} from '../../source/cli/app-controller.ts';
+import {defaultConfig} from '../../source/core/config/defaults.ts';
+import type {Config} from '../../source/core/config/types.ts';
 import {EventBus} from '../../source/core/events.ts';
 import {ConnectionError, UsageError} from '../../source/core/errors.ts';
 import {freePort} from '../../source/sandbox/free-port.ts';
@@ -69,6 +71,35 @@ describe('the default output directory', () => {
 	test('the controller hands out what it was given, cwd by default', () => {
 		assert.equal(new CliAppController(new EventBus(), [live], true, {}, '/srv/backups').defaultOutputDir(), '/srv/backups');
 		assert.equal(new CliAppController(new EventBus(), [live], true).defaultOutputDir(), process.cwd());
+	});
+});
+
+/** A configuration with these output keys, as the CLI hands it to the app. */
+function withOutput(output: Partial<Config['output']>): {config: Config} {
+	const config = defaultConfig();
+	return {config: {...config, output: {...config.output, ...output}}};
+}
+
+const STAMPED = String.raw`\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{4}\.tar`;
+
+describe('what the backup form starts with', () => {
+	test('the compression and the workers of output.compress and output.workers; zstd and the cores without a config', () => {
+		const configured = new CliAppController(new EventBus(), [live], true, {}, '/b', withOutput({compress: 'gzip', workers: 3}));
+		assert.equal(configured.defaultCompression(), 'gzip');
+		assert.equal(configured.defaultWorkers(), 3);
+		assert.equal(new CliAppController(new EventBus(), [live], true, {}, '/b', withOutput({compress: 'none'})).defaultCompression(), 'none');
+		const bare = new CliAppController(new EventBus(), [live], true);
+		assert.equal(bare.defaultCompression(), 'zstd');
+		assert.equal(bare.defaultWorkers(), os.availableParallelism());
+	});
+
+	test('the preview of a name follows the naming rule of the command line: the databases, or "encrypted" with output.encrypt', () => {
+		const plain = new CliAppController(new EventBus(), [live], true, {}, '/b', withOutput({}));
+		assert.match(plain.previewBackupName(['shop']), new RegExp(`^shop-${STAMPED}$`));
+		assert.match(plain.previewBackupName([]), new RegExp(`^all-${STAMPED}$`));
+		assert.match(plain.previewBackupName(['-x']), new RegExp(`^db_-x-${STAMPED}$`));
+		const encrypted = new CliAppController(new EventBus(), [live], true, {}, '/b', withOutput({encrypt: true}));
+		assert.match(encrypted.previewBackupName(['shop']), new RegExp(`^encrypted-${STAMPED}$`));
 	});
 });
 
@@ -184,6 +215,18 @@ describe('backup and restore through the services', () => {
 		const file = path.join(dir, 'missing-parent', 'nightly.tar');
 		const third = await controller.backup({databases: [source], output: file, format: 'archive', compress: 'zstd', workers: 2});
 		assert.equal(third.result.artifact, file);
+	});
+
+	test('one naming rule: an encrypted backup into the default folder is named as the preview said, "encrypted-…", not after its database', async () => {
+		const keyFile = path.join(dir, 'backup.key');
+		await writeFile(keyFile, `${'ab'.repeat(32)}\n`, {mode: 0o600});
+		const folder = path.join(dir, 'encrypted-folder') + '/';
+		const controller = new CliAppController(new EventBus(), [live], true, {}, folder, withOutput({encrypt: true, encryption_key_file: keyFile}));
+		const preview = controller.previewBackupName([source]);
+		const outcome = await controller.backup({databases: [source], output: folder, format: 'archive', compress: 'zstd', workers: 2});
+		assert.equal(path.dirname(outcome.result.artifact), path.resolve(folder));
+		assert.match(path.basename(outcome.result.artifact), new RegExp(`^encrypted-${STAMPED}$`));
+		assert.equal(path.basename(outcome.result.artifact).split('-')[0], preview.split('-')[0]);
 	});
 
 	test('a path that cannot be read is refused and its failure kept for the exit code; a success clears it', async () => {

@@ -16,6 +16,7 @@ import {
 	ESC,
 	FakeController,
 	LEFT,
+	mysqlTwoEnginesSelection,
 	pause,
 	plain,
 	RIGHT,
@@ -25,8 +26,6 @@ import {
 } from './fake-controller.ts';
 
 afterEach(() => cleanup());
-
-const STAMP = /\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{4}/;
 
 function openBackup(controller: FakeController, bus = new EventBus()) {
 	const instance = render(<App bus={bus} controller={controller} initialScreen="backup" />);
@@ -38,6 +37,13 @@ function row(frame: string, label: string): string {
 	const line = frame.split('\n').find((candidate) => candidate.slice(2).startsWith(label));
 	assert.ok(line, `no "${label}" row in:\n${frame}`);
 	return line;
+}
+
+/** The dim line under Output: the name the backup will get. */
+function preview(frame: string): string {
+	const line = frame.split('\n').find((candidate) => /^ +→ /.test(candidate));
+	assert.ok(line, `no preview line in:\n${frame}`);
+	return line.trim();
 }
 
 /** Moves the cursor down `count` rows, waiting for each move to land. */
@@ -114,7 +120,8 @@ describe('backup form', () => {
 		assert.match(row(frame, 'Databases'), /\[x\] all databases/);
 		assert.match(frame, /\[ \] shop +1\.2 GiB {2}12 tables/);
 		assert.match(frame, /\[ \] analytics +300 MiB {2}4 tables/);
-		assert.match(row(frame, 'Output'), new RegExp(`/backups/all-${STAMP.source}\\.tar`));
+		assert.match(row(frame, 'Output'), /Output +\/backups\/$/);
+		assert.equal(preview(frame), '→ all-20261115T140327.512Z-0a1b.tar');
 		assert.match(row(frame, 'Compression'), /zstd/);
 		assert.match(row(frame, 'Workers'), /4/);
 		assert.doesNotMatch(frame, /Server/);
@@ -132,7 +139,7 @@ describe('backup form', () => {
 		stdin.write(' ');
 		let frame = await waitForText(lastFrame, '[x] shop');
 		assert.match(row(frame, 'Databases'), /\[ \] all databases/);
-		assert.match(row(frame, 'Output'), new RegExp(`/backups/shop-${STAMP.source}\\.tar`));
+		assert.equal(preview(frame), '→ shop-20261115T140327.512Z-0a1b.tar');
 
 		await down(stdin, 3);
 		stdin.write(RIGHT);
@@ -142,8 +149,7 @@ describe('backup form', () => {
 		stdin.write(RIGHT);
 		await waitForText(lastFrame, '‹ 6 ›');
 		stdin.write(LEFT);
-		frame = await waitForText(lastFrame, '‹ 5 ›');
-		const output = row(frame, 'Output').replace(/^.*?Output\s+/, '').trim();
+		await waitForText(lastFrame, '‹ 5 ›');
 
 		stdin.write(ENTER);
 		await waitForText(lastFrame, 'Backing up…');
@@ -151,11 +157,12 @@ describe('backup form', () => {
 		assert.deepEqual(controller.requests.backup[0], {
 			dbType: 'mysql',
 			databases: ['shop'],
-			output,
+			output: '/backups/',
 			format: 'archive',
 			compress: 'gzip',
 			workers: 5,
 		});
+		assert.equal(controller.requests.backup[0]!.engine, undefined, 'the recommendation is shown, not sent: the selector decides with the destination');
 		answer.resolve(backupOutcome);
 		await waitForText(lastFrame, 'Backup complete');
 	});
@@ -171,7 +178,7 @@ describe('backup form', () => {
 		await pause(20);
 		stdin.write(' ');
 		let frame = await waitForText(lastFrame, '[x] shop');
-		assert.match(row(frame, 'Output'), /shop\+analytics-/);
+		assert.match(preview(frame), /shop\+analytics-/);
 		stdin.write(UP);
 		await pause(20);
 		stdin.write(' ');
@@ -192,7 +199,7 @@ describe('backup form', () => {
 		await waitForText(lastFrame, '/srv/q.tar');
 		stdin.write(ESC);
 		let frame = await waitForText(lastFrame, 'e edit path', 'Esc home');
-		assert.match(row(frame, 'Output'), /\/backups\/all-/);
+		assert.match(row(frame, 'Output'), /\/backups\/$/);
 
 		stdin.write('e');
 		await waitForText(lastFrame, 'Esc cancel edit');
@@ -202,9 +209,91 @@ describe('backup form', () => {
 		stdin.write(ENTER);
 		frame = await waitForText(lastFrame, 'e edit path');
 		assert.match(row(frame, 'Output'), /\/srv\/quarterly\.tar/);
+		assert.match(preview(frame), /^→ as typed/);
 		stdin.write(ENTER);
 		await waitForText(lastFrame, 'Backup complete');
 		assert.equal(controller.requests.backup[0]?.output, '/srv/quarterly.tar');
+	});
+
+	test('Output is the folder, with a trailing slash, and a dim preview of the name; the backup is sent the folder to name', async () => {
+		const controller = new FakeController();
+		controller.outputDir = '/srv/dbbackup-backups';
+		const {lastFrame, stdin} = openBackup(controller);
+		let frame = await waitForText(lastFrame, 'analytics', 'Enter start');
+		assert.match(row(frame, 'Output'), /Output +\/srv\/dbbackup-backups\/$/);
+		assert.equal(preview(frame), '→ all-20261115T140327.512Z-0a1b.tar');
+		await down(stdin, 2);
+		stdin.write(' ');
+		frame = await waitForText(lastFrame, '[x] analytics');
+		assert.equal(preview(frame), '→ analytics-20261115T140327.512Z-0a1b.tar');
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.output, '/srv/dbbackup-backups/');
+	});
+
+	test('with output.encrypt the preview gives the name the command line gives an encrypted backup', async () => {
+		const controller = new FakeController();
+		controller.encrypted = true;
+		const {lastFrame, stdin} = openBackup(controller);
+		await waitForText(lastFrame, 'analytics', 'Enter start');
+		await down(stdin, 1);
+		stdin.write(' ');
+		const frame = await waitForText(lastFrame, '[x] shop');
+		assert.equal(preview(frame), '→ encrypted-20261115T140327.512Z-0a1b.tar');
+	});
+
+	test('an S3 prefix keeps its trailing slash', async () => {
+		const controller = new FakeController();
+		controller.outputDir = 's3://backups/nightly/';
+		const {lastFrame} = openBackup(controller);
+		const frame = await waitForText(lastFrame, 'analytics', 'Enter start');
+		assert.match(row(frame, 'Output'), /Output +s3:\/\/backups\/nightly\/$/);
+		assert.match(preview(frame), /^→ all-/);
+	});
+
+	test('starts with the compression and the workers of the configuration', async () => {
+		const controller = new FakeController();
+		controller.compression = 'gzip';
+		controller.workers = 7;
+		const {lastFrame, stdin} = openBackup(controller);
+		const frame = await waitForText(lastFrame, 'analytics', 'Enter start');
+		assert.match(row(frame, 'Compression'), /Compression +gzip$/);
+		assert.match(row(frame, 'Workers'), /Workers +7$/);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.compress, 'gzip');
+		assert.equal(controller.requests.backup[0]?.workers, 7);
+	});
+
+	test('Engine: the recommended one by default; ←/→ go through the available ones only; the backup runs with the one shown', async () => {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection];
+		const {lastFrame, stdin} = openBackup(controller);
+		let frame = await waitForText(lastFrame, 'analytics', 'Enter start', 'recommended');
+		assert.match(row(frame, 'Engine'), /Engine +mysqldump \(recommended\)$/);
+		await down(stdin, 6);
+		stdin.write(RIGHT);
+		frame = await waitForText(lastFrame, '‹ snapshot ›');
+		// clone cannot run here: it is never offered
+		stdin.write(RIGHT);
+		frame = await waitForText(lastFrame, '‹ mysqldump (recommended) ›');
+		stdin.write(LEFT);
+		await waitForText(lastFrame, '‹ snapshot ›');
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.engine, 'snapshot');
+	});
+
+	test('Engine: no engine can run on the server: says so; the backup is left to the selector', async () => {
+		const controller = new FakeController();
+		controller.serverList = [{dbType: 'postgres', label: 'postgres postgres@127.0.0.1:5433'}];
+		controller.databasesAnswer = async () => [{name: 'inventory', bytes: 1024, tables: 1}];
+		const {lastFrame, stdin} = openBackup(controller);
+		const frame = await waitForText(lastFrame, 'inventory', 'none available');
+		assert.match(row(frame, 'Engine'), /Engine +none available \(preferred: snapshot\)$/);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.engine, undefined);
 	});
 
 	test('with a MariaDB and a PostgreSQL, ←/→ on the server row lists the other server', async () => {
@@ -256,6 +345,71 @@ describe('backup form', () => {
 });
 
 describe('running backup', () => {
+	/** Edits every choice of the form (path, database, compression, workers, engine), then starts. */
+	async function editEverything(stdin: {write: (data: string) => void}, lastFrame: () => string | undefined) {
+		await waitForText(lastFrame, 'analytics', 'Enter start', 'recommended');
+		await down(stdin, 1);
+		stdin.write(' ');
+		await waitForText(lastFrame, '[x] shop');
+		stdin.write('e');
+		await waitForText(lastFrame, 'Esc cancel edit');
+		for (let i = 0; i < 60; i++) stdin.write('\u007F');
+		stdin.write('/srv/quarterly/');
+		await waitForText(lastFrame, '/srv/quarterly/');
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'e edit path');
+		await down(stdin, 3);
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, '‹ gzip ›');
+		await down(stdin, 1);
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, '‹ 5 ›');
+		await down(stdin, 1);
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, '‹ snapshot ›');
+		stdin.write(ENTER);
+	}
+
+	const edited = {dbType: 'mysql', databases: ['shop'], output: '/srv/quarterly/', format: 'archive', compress: 'gzip', workers: 5, engine: 'snapshot'};
+
+	test('Esc after a failed backup goes back to the form with every choice kept, the edited path too', async () => {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection];
+		controller.backupAnswer = async () => {
+			throw new WorkError({code: 'DISK_FULL', message: 'no space left on /srv', hint: 'Free space or give another --output.'});
+		};
+		const {lastFrame, stdin} = openBackup(controller);
+		await editEverything(stdin, lastFrame);
+		await waitForText(lastFrame, 'DISK_FULL', 'Esc back to the form');
+		stdin.write(ESC);
+		// the selection is in again: the engine kept is one that can run
+		const frame = await waitForFrame(lastFrame, (text) => text.includes('Enter start') && /Engine +snapshot$/m.test(text));
+		assert.match(frame, /\[x\] shop/);
+		assert.match(row(frame, 'Output'), /Output +\/srv\/quarterly\/$/);
+		assert.match(row(frame, 'Compression'), /gzip$/);
+		assert.match(row(frame, 'Workers'), /5$/);
+		assert.match(row(frame, 'Engine'), /snapshot$/);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'DISK_FULL');
+		assert.deepEqual(controller.requests.backup, [edited, edited]);
+	});
+
+	test('Esc after a complete backup goes back to the form with every choice kept', async () => {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection];
+		const {lastFrame, stdin} = openBackup(controller);
+		await editEverything(stdin, lastFrame);
+		await waitForText(lastFrame, 'Backup complete', 'Esc back to the form');
+		stdin.write(ESC);
+		// the selection is in again: the engine kept is one that can run
+		const frame = await waitForFrame(lastFrame, (text) => text.includes('Enter start') && /Engine +snapshot$/m.test(text));
+		assert.match(frame, /\[x\] shop/);
+		assert.match(row(frame, 'Output'), /Output +\/srv\/quarterly\/$/);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.deepEqual(controller.requests.backup, [edited, edited]);
+	});
+
 	test('renders the stage, overall throughput and ETA, a bar per table, and the log; then the result', async () => {
 		const controller = new FakeController();
 		const answer = deferred<BackupOutcome>();
@@ -281,7 +435,7 @@ describe('running backup', () => {
 		await waitForText(lastFrame, '75%');
 
 		answer.resolve(backupOutcome);
-		frame = await waitForText(lastFrame, '✓ Backup complete', 'Esc home');
+		frame = await waitForText(lastFrame, '✓ Backup complete', 'Esc back to the form');
 		assert.match(frame, /Artifact +\/backups\/shop-20261115T140327Z\.tar/);
 		assert.match(frame, /Size +412 MiB/);
 		assert.match(frame, /Engine +mysqldump/);
@@ -301,8 +455,10 @@ describe('running backup', () => {
 		await pause(50);
 		assert.match(plain(lastFrame()), /Backing up…/);
 		answer.resolve({...backupOutcome, result: {...backupOutcome.result, lockMs: undefined}});
-		const frame = await waitForText(lastFrame, 'Backup complete', 'Esc home');
+		const frame = await waitForText(lastFrame, 'Backup complete', 'Esc back to the form');
 		assert.match(frame, /Lock time +no lock taken/);
+		stdin.write(ESC);
+		await waitForText(lastFrame, 'Enter start', 'Esc home');
 		stdin.write(ESC);
 		await waitForText(lastFrame, 'Detect environment');
 	});

@@ -9,10 +9,18 @@ import {
 	deferred,
 	DOWN,
 	ENTER,
+	ESC,
 	FakeController,
+	LEFT,
 	mysqlSelection,
+	mysqlTwoEnginesSelection,
+	pause,
+	plain,
+	postgresLogicalSelection,
 	postgresNoneSelection,
 	RIGHT,
+	UP,
+	waitForFrame,
 	waitForText,
 } from './fake-controller.ts';
 
@@ -53,10 +61,10 @@ describe('engine screen', () => {
 		const frame = await waitForText(lastFrame, 'Recommendation');
 		const lines = frame.split('\n');
 		assert.match(frame, /^Engines for MySQL\/MariaDB {2}server 1 of 2 \(←\/→\)$/m);
-		assert.ok(lines.some((line) => /^Engine\s+Kind\s+Available$/.test(line)), frame);
-		assert.ok(lines.some((line) => /^mysqldump\s+logical\s+✓\s+⚠ binlog_format is ROW: fine for PITR$/.test(line)), frame);
-		assert.ok(lines.some((line) => /^clone\s+physical\s+✗\s+MariaDB has no clone plugin$/.test(line)), frame);
-		assert.ok(lines.some((line) => /^snapshot\s+physical\s+✗\s+missing privileges BINLOG MONITOR, SUPER$/.test(line)), frame);
+		assert.ok(lines.some((line) => /^ {2}Engine\s+Kind\s+Available$/.test(line)), frame);
+		assert.ok(lines.some((line) => /^❯ mysqldump\s+logical\s+✓\s+⚠ binlog_format is ROW: fine for PITR$/.test(line)), frame);
+		assert.ok(lines.some((line) => /^ {2}clone\s+physical\s+✗\s+MariaDB has no clone plugin$/.test(line)), frame);
+		assert.ok(lines.some((line) => /^ {2}snapshot\s+physical\s+✗\s+missing privileges BINLOG MONITOR, SUPER$/.test(line)), frame);
 		assert.match(frame, /^Engine: mysqldump$/m);
 		assert.doesNotMatch(frame, /preferred/);
 		assert.match(frame, /^Reason:$/m);
@@ -69,10 +77,88 @@ describe('engine screen', () => {
 		const {lastFrame, stdin} = openEngine(new FakeController());
 		await waitForText(lastFrame, 'server 1 of 2');
 		stdin.write(RIGHT);
-		const frame = await waitForText(lastFrame, 'Engines for PostgreSQL  server 2 of 2');
+		// the hints follow a render later (the frame's keys are set in an effect)
+		const frame = await waitForFrame(lastFrame, (text) => text.includes('Engines for PostgreSQL  server 2 of 2') && !text.includes('Enter back up'));
 		assert.match(frame, /^Engine: none available \(preferred: snapshot\)$/m);
-		assert.match(frame, /^postgres-logical\s+logical\s+✗\s+permission denied for table secrets$/m);
+		assert.match(frame, /^ {2}postgres-logical\s+logical\s+✗\s+permission denied for table secrets$/m);
+		// nothing to pick: no cursor, and Enter stays here
+		assert.doesNotMatch(frame, /❯/);
+		stdin.write(ENTER);
+		await pause(50);
+		assert.match(plain(lastFrame()), /Engines for PostgreSQL/);
 		assert.match(frame, /^ {2}2\. {2}No engine can run against this server now; snapshot would be the choice\.$/m);
+	});
+
+	test('the recommended engine is picked at first; ↑/↓ move the pick over the engines that can run, and the hints say Enter backs up', async () => {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection];
+		const {lastFrame, stdin} = openEngine(controller);
+		let frame = await waitForText(lastFrame, 'Recommendation', 'Enter back up');
+		assert.match(frame, /^❯ mysqldump /m);
+		assert.match(frame, /↑\/↓ engine/);
+		stdin.write(DOWN);
+		// clone cannot run: the pick goes past it
+		frame = await waitForText(lastFrame, '❯ snapshot');
+		assert.match(frame, /^ {2}mysqldump /m);
+		assert.match(frame, /^ {2}clone /m);
+		stdin.write(DOWN);
+		await waitForText(lastFrame, '❯ mysqldump');
+		stdin.write(UP);
+		await waitForText(lastFrame, '❯ snapshot');
+	});
+
+	test('Enter opens Back up on that server with the engine picked; the backup runs with it', async () => {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection];
+		const {lastFrame, stdin} = openEngine(controller);
+		await waitForText(lastFrame, 'Recommendation', 'Enter back up');
+		stdin.write(DOWN);
+		await waitForText(lastFrame, '❯ snapshot');
+		stdin.write(ENTER);
+		const frame = await waitForText(lastFrame, 'dbbackup › Back up', 'analytics', 'Enter start', 'Workers');
+		assert.match(frame, /Engine +snapshot$/m);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.engine, 'snapshot');
+	});
+
+	test('the pick is kept: home, then Back up, starts the form with it, on the server it was picked for', async () => {
+		const controller = new FakeController();
+		controller.serverList = [
+			{dbType: 'mysql', label: 'mysql root@127.0.0.1:3306'},
+			{dbType: 'postgres', label: 'postgres postgres@127.0.0.1:5433'},
+		];
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection, postgresLogicalSelection];
+		controller.databasesAnswer = async (pick) =>
+			pick.dbType === 'postgres' ? [{name: 'inventory', bytes: 1024, tables: 1}] : [{name: 'shop', bytes: 1024, tables: 1}];
+		const {lastFrame, stdin} = openEngine(controller);
+		await waitForText(lastFrame, 'Recommendation', 'server 1 of 2');
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, 'Engines for PostgreSQL', '❯ postgres-logical');
+		stdin.write(LEFT);
+		await waitForText(lastFrame, 'Engines for MySQL', '❯ mysqldump');
+		stdin.write(DOWN);
+		await waitForText(lastFrame, '❯ snapshot');
+		stdin.write(ESC);
+		await waitForText(lastFrame, '❯ Detect environment');
+		stdin.write(DOWN);
+		stdin.write(DOWN);
+		await waitForText(lastFrame, '❯ Back up');
+		stdin.write(ENTER);
+		let frame = await waitForText(lastFrame, '[ ] shop', 'Enter start', 'Engine');
+		assert.match(frame, /Server +‹ mysql root/m);
+		assert.match(frame, /Engine +snapshot$/m);
+		// the other server: nothing picked for it, its recommended engine
+		stdin.write(RIGHT);
+		frame = await waitForText(lastFrame, '[ ] inventory', 'recommended');
+		assert.match(frame, /Engine +postgres-logical \(recommended\)$/m);
+		stdin.write(LEFT);
+		frame = await waitForText(lastFrame, '[ ] shop', 'Engine');
+		assert.match(frame, /Engine +snapshot$/m);
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'Backup complete');
+		assert.equal(controller.requests.backup[0]?.dbType, 'mysql');
+		assert.equal(controller.requests.backup[0]?.engine, 'snapshot');
 	});
 
 	test('a chosen engine that is not the preferred one says the preferred one is not available', async () => {

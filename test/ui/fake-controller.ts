@@ -1,4 +1,6 @@
 import {stripVTControlCharacters} from 'node:util';
+import {backupFileName} from '../../source/core/backup-name.ts';
+import type {Compression} from '../../source/core/compression-names.ts';
 import {known, unknown, type DetectedEnvironment, type MysqlEnvironment, type PostgresEnvironment} from '../../source/core/detect/types.ts';
 import type {EngineSelection} from '../../source/engines/selection-types.ts';
 import type {
@@ -148,6 +150,14 @@ export const mysqlSelection: EngineSelection = {
 	],
 };
 
+/** The same MariaDB where snapshot can run too: two engines to pick from (clone still cannot). */
+export const mysqlTwoEnginesSelection: EngineSelection = {
+	...mysqlSelection,
+	candidates: mysqlSelection.candidates.map((row) =>
+		row.name === 'snapshot' ? {...row, availability: {available: true, reasons: [], warnings: [], info: {}}} : row,
+	),
+};
+
 export const postgresNoneSelection: EngineSelection = {
 	dbType: 'postgres',
 	engine: null,
@@ -175,6 +185,16 @@ export const postgresNoneSelection: EngineSelection = {
 			availability: {available: false, reason: 'ext4 has no snapshots', reasons: ['ext4 has no snapshots'], warnings: [], info: {}},
 		},
 	],
+};
+
+/** The same PostgreSQL where the logical engine can run. */
+export const postgresLogicalSelection: EngineSelection = {
+	...postgresNoneSelection,
+	engine: 'postgres-logical',
+	reasons: ['Data size 48.0 MiB is at most 10 GiB.', 'ext4 has no snapshots: postgres-logical.'],
+	candidates: postgresNoneSelection.candidates.map((row) =>
+		row.name === 'postgres-logical' ? {...row, availability: {available: true, reasons: [], warnings: [], info: {}}} : row,
+	),
 };
 
 export const shopDatabases: DatabaseSummary[] = [
@@ -282,6 +302,9 @@ export function untilAborted(signal: AbortSignal, summary: BinlogStreamSummary =
 	return new Promise((resolve) => signal.addEventListener('abort', () => resolve(summary), {once: true}));
 }
 
+export const PREVIEW_TIME = new Date('2026-11-15T14:03:27.512Z');
+export const PREVIEW_TAG = '0a1b';
+
 /** A controller whose answers the test decides; it counts calls and moves through connection states like the real one. */
 export class FakeController implements AppController {
 	configured: boolean;
@@ -295,6 +318,9 @@ export class FakeController implements AppController {
 	serverList: ServerChoice[] = [{dbType: 'mysql', label: 'mysql root@127.0.0.1:3306'}];
 	outputDir = '/backups';
 	workers = 4;
+	compression: Compression = 'zstd';
+	/** output.encrypt: the preview names the backup "encrypted-…" */
+	encrypted = false;
 	/** every request the screens made, in order, for the tests to check what was asked */
 	requests = {
 		listDatabases: [] as ServerPick[],
@@ -361,6 +387,15 @@ export class FakeController implements AppController {
 
 	defaultWorkers(): number {
 		return this.workers;
+	}
+
+	defaultCompression(): Compression {
+		return this.compression;
+	}
+
+	/** a fixed time and tag, so that tests can name the preview exactly */
+	previewBackupName(databases: string[]): string {
+		return backupFileName(databases, PREVIEW_TIME, 'archive', PREVIEW_TAG, this.encrypted);
 	}
 
 	listDatabases(pick: ServerPick = {}): Promise<DatabaseSummary[]> {

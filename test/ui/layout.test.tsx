@@ -1,5 +1,7 @@
 import {test, describe, afterEach} from 'node:test';
 import assert from 'node:assert/strict';
+import {WorkError} from '../../source/core/errors.ts';
+import type {EngineSelection} from '../../source/engines/selection-types.ts';
 import {EventBus} from '../../source/core/events.ts';
 import {App} from '../../source/ui/app.tsx';
 import type {ArtifactSummary, BackupOutcome, BinlogStreamSummary, RestoreOutcome} from '../../source/ui/controller.ts';
@@ -8,21 +10,32 @@ import {
 	deferred,
 	DOWN,
 	ENTER,
+	ESC,
 	FakeController,
 	mariadbFull,
 	mysqlSelection,
+	mysqlTwoEnginesSelection,
 	olderArtifact,
 	pause,
 	plain,
 	postgres,
+	postgresNoneSelection,
 	restoreOutcome,
 	shopArtifact,
+	RIGHT,
+	UP,
 	waitForFrame,
 	waitForText,
 } from './fake-controller.ts';
 import {assertFits, cleanupSized, renderSized, type TerminalSize} from './sized-render.ts';
 
 afterEach(() => cleanupSized());
+
+const postgres15Selection: EngineSelection = {
+	...postgresNoneSelection,
+	engine: 'postgres-logical',
+	candidates: postgresNoneSelection.candidates.map((row) => ({...row, availability: {available: true, reasons: [], warnings: ['a warning long enough to be cut at the edge of a narrow terminal, or so one hopes'], info: {}}})),
+};
 
 const SMALL: TerminalSize = {columns: 80, rows: 24};
 const LARGE: TerminalSize = {columns: 200, rows: 50};
@@ -140,7 +153,47 @@ const scenarios: Record<string, (size: TerminalSize) => Promise<string>> = {
 		await waitForText(lastFrame, 'analytics', 'Enter start');
 		fillLog(bus);
 		stdin.write(ENTER);
-		return waitForText(lastFrame, '✓ Backup complete', 'Esc home');
+		return waitForText(lastFrame, '✓ Backup complete', 'Esc back to the form');
+	},
+	async 'engine selection with two engines to pick, the second picked'(size) {
+		const controller = new FakeController();
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection, postgres15Selection];
+		const {lastFrame, stdin, bus} = open(size, controller, 'engine');
+		fillLog(bus);
+		await waitForText(lastFrame, '❯ mysqldump', 'worker 2 dumps');
+		stdin.write(DOWN);
+		return waitForText(lastFrame, '❯ snapshot', 'Enter back up');
+	},
+	async 'backup form back from a failure: a long edited path, every row changed'(size) {
+		const controller = new FakeController();
+		controller.serverList = [
+			{dbType: 'mysql', label: 'mysql backup_operator@db-primary.eu-west-1.internal.example.com:3306'},
+			{dbType: 'postgres', label: 'postgres postgres@127.0.0.1:5433'},
+		];
+		controller.selectAnswer = async () => [mysqlTwoEnginesSelection, postgres15Selection];
+		controller.databasesAnswer = async () => manyDatabases(40);
+		controller.backupAnswer = async () => {
+			throw new WorkError({code: 'DISK_FULL', message: 'no space left on the device of the output folder', hint: 'Free space or give another --output.'});
+		};
+		const {lastFrame, stdin, bus} = open(size, controller, 'backup');
+		await waitForText(lastFrame, 'tenant_000', 'recommended');
+		stdin.write('e');
+		await waitForText(lastFrame, 'Esc cancel edit');
+		for (let i = 0; i < 80; i++) stdin.write('\u007F');
+		stdin.write(`/var/backups/dbbackup/${'a-rather-long-folder/'.repeat(8)}nightly.tar`);
+		await waitForText(lastFrame, 'nightly.tar');
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'e edit path');
+		// from the server row up to the last one, Engine
+		stdin.write(UP);
+		await pause(20);
+		stdin.write(RIGHT);
+		await waitForText(lastFrame, '‹ snapshot ›');
+		stdin.write(ENTER);
+		await waitForText(lastFrame, 'DISK_FULL', 'Esc back to the form');
+		fillLog(bus);
+		stdin.write(ESC);
+		return waitForText(lastFrame, 'nightly.tar', 'snapshot', 'worker 2 dumps', '→ as typed');
 	},
 	async 'restore: the list of backups'(size) {
 		const controller = new FakeController();

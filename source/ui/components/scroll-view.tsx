@@ -1,18 +1,19 @@
 import {Box, measureElement, Text, useInput, type DOMElement} from 'ink';
 import {useEffect, useRef, useState, type ReactNode} from 'react';
 
-/** "↓ 9 more lines (↑/↓ PgUp/PgDn scroll)", "↑ 3 lines above, ↓ 6 below (…)". */
-export function scrollText(above: number, below: number): string {
+/** "↓ 9 more lines (↑/↓ PgUp/PgDn scroll)", "↑ 3 lines above, ↓ 6 below (…)"; without `arrows`, only PgUp/PgDn are named. */
+export function scrollText(above: number, below: number, arrows = true): string {
 	const where =
 		above === 0 ? `↓ ${below} more line${below === 1 ? '' : 's'}` : below === 0 ? `↑ ${above} line${above === 1 ? '' : 's'} above` : `↑ ${above} lines above, ↓ ${below} below`;
-	return `${where} (↑/↓ PgUp/PgDn scroll)`;
+	return `${where} (${arrows ? '↑/↓ ' : ''}PgUp/PgDn scroll)`;
 }
 
 /**
  * Content taller than `rows` shows `rows - 1` of its lines and, on the last row, what is hidden:
- * ↑/↓ scroll a line, PgUp/PgDn a page. Without `rows` (a height nobody knows) it shows everything.
+ * ↑/↓ scroll a line (unless `arrows` is false: the screen moves something else with them), PgUp/PgDn a
+ * page. Without `rows` (a height nobody knows) it shows everything.
  */
-export function ScrollView({rows, children}: {rows?: number; children: ReactNode}) {
+export function ScrollView({rows, arrows = true, children}: {rows?: number; arrows?: boolean; children: ReactNode}) {
 	const content = useRef<DOMElement>(null);
 	const [height, setHeight] = useState(0);
 	// a ref, as in the menus: keys of one packet build on each other before a re-render
@@ -31,7 +32,8 @@ export function ScrollView({rows, children}: {rows?: number; children: ReactNode
 	useInput((_input, key) => {
 		if (!overflowing) return;
 		const current = Math.min(offset.current, maxOffset);
-		const step = key.downArrow ? 1 : key.upArrow ? -1 : key.pageDown ? viewport! : key.pageUp ? -viewport! : 0;
+		const line = arrows ? 1 : 0;
+		const step = key.downArrow ? line : key.upArrow ? -line : key.pageDown ? viewport! : key.pageUp ? -viewport! : 0;
 		if (step === 0) return;
 		offset.current = Math.max(0, Math.min(maxOffset, current + step));
 		setShown(offset.current);
@@ -46,7 +48,7 @@ export function ScrollView({rows, children}: {rows?: number; children: ReactNode
 			</Box>
 			{overflowing ? (
 				<Text dimColor wrap="truncate-end">
-					{scrollText(top, maxOffset - top)}
+					{scrollText(top, maxOffset - top, arrows)}
 				</Text>
 			) : null}
 		</Box>

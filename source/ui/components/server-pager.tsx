@@ -12,13 +12,15 @@ interface ServerPagerProps<T> {
 	render: (item: T) => ReactNode;
 	/** rows for the pager; its report scrolls when it is taller */
 	rows?: number;
+	/** false: ↑/↓ belong to the report (a pick), it scrolls with PgUp/PgDn only */
+	scrollArrows?: boolean;
 }
 
 /**
  * One server's report at a time (the demo has two; several full reports do not fit an SSH terminal),
  * ←/→ to switch; a report taller than the room scrolls.
  */
-export function ServerPager<T>({items, index, onIndexChange, title, render, rows}: ServerPagerProps<T>) {
+export function ServerPager<T>({items, index, onIndexChange, title, render, rows, scrollArrows = true}: ServerPagerProps<T>) {
 	const clamp = (at: number) => Math.max(0, Math.min(at, items.length - 1));
 	const shown = clamp(index);
 	useInput((_input, key) => {
@@ -42,7 +44,7 @@ export function ServerPager<T>({items, index, onIndexChange, title, render, rows
 				) : null}
 			</Text>
 			<Box flexDirection="column" marginTop={1}>
-				<ScrollView key={shown} rows={rowsLeft(rows, 2)}>
+				<ScrollView key={shown} rows={rowsLeft(rows, 2)} arrows={scrollArrows}>
 					{render(current)}
 				</ScrollView>
 			</Box>

@@ -17,8 +17,8 @@ interface WorkRunProps<T> {
 	/** the progress heading, e.g. "Backing up…" */
 	activity: string;
 	overallTask: string;
-	/** Esc after a failure; absent: Esc keeps its default */
-	onFailedBack?: {action: string; run: () => void};
+	/** Esc once the run has ended, done or failed; absent: Esc keeps its default */
+	onBack?: {action: string; run: () => void};
 	summary: (value: T) => ReactNode;
 }
 
@@ -26,17 +26,11 @@ interface WorkRunProps<T> {
  * Runs a backup or restore once, shows its progress (Esc is off meanwhile: the services take no cancel
  * signal), then the summary or the failure.
  */
-export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onFailedBack, summary}: WorkRunProps<T>) {
+export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onBack, summary}: WorkRunProps<T>) {
 	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
 	const {state} = useTask(run, refresh);
 	const {rows} = useBodySize();
-	useScreenKeys(
-		state.status === 'running'
-			? {hints: [], escape: null}
-			: state.status === 'failed' && onFailedBack
-				? {hints: [], escape: onFailedBack}
-				: {hints: []},
-	);
+	useScreenKeys(state.status === 'running' ? {hints: [], escape: null} : onBack ? {hints: [], escape: onBack} : {hints: []});
 	if (state.status === 'running') {
 		return (
 			<Box flexDirection="column">

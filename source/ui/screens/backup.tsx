@@ -27,7 +27,7 @@ function BackupSummary({outcome}: {outcome: BackupOutcome}) {
 	);
 }
 
-export function BackupScreen({bus, controller, refresh}: ScreenProps) {
+export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProps) {
 	const [run, setRun] = useState<{choices: BackupChoices; started: boolean}>();
 	if (!run?.started) {
 		return (
@@ -36,11 +36,12 @@ export function BackupScreen({bus, controller, refresh}: ScreenProps) {
 				controller={controller}
 				refresh={refresh}
 				initial={run?.choices}
+				enginePicks={enginePicks}
 				onStart={(choices) => setRun({choices, started: true})}
 			/>
 		);
 	}
-	// back from a failure: the form again, with the same choices (and a fresh file name)
+	// back after the run, done or failed: the form again with the same choices (a folder gets a fresh name)
 	const back = () => setRun({choices: run.choices, started: false});
 	const {choices} = run;
 	return (
@@ -51,7 +52,7 @@ export function BackupScreen({bus, controller, refresh}: ScreenProps) {
 			noun="backup"
 			activity="Backing up…"
 			overallTask="dump"
-			onFailedBack={{action: 'back to the form', run: back}}
+			onBack={{action: 'back to the form', run: back}}
 			summary={(outcome) => <BackupSummary outcome={outcome} />}
 		/>
 	);

@@ -1,0 +1,21 @@
+import type {EngineSelection} from '../engines/selection-types.ts';
+
+/** The engines that can run on the selection's server, in the selection's order: the only ones to pick from. */
+export function pickableEngines(selection: EngineSelection): string[] {
+	return selection.candidates.filter((row) => row.availability.available).map((row) => row.name);
+}
+
+/** The engine a pick stands at: `picked` while it can run there, else the recommended one, else the first that can run. */
+export function pickedEngine(selection: EngineSelection, picked: string | undefined): string | undefined {
+	const pickable = pickableEngines(selection);
+	if (picked !== undefined && pickable.includes(picked)) return picked;
+	return selection.engine ?? pickable[0];
+}
+
+/** The engine one place (`step` ±1) from `current` among those that can run, wrapping at the ends. */
+export function stepEngine(selection: EngineSelection, current: string | undefined, step: number): string | undefined {
+	const pickable = pickableEngines(selection);
+	if (pickable.length === 0) return undefined;
+	const at = Math.max(0, pickable.indexOf(pickedEngine(selection, current) ?? ''));
+	return pickable[(at + step + pickable.length) % pickable.length];
+}
