@@ -67,6 +67,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'tables',
 	],
 	demo: ['keep'],
+	verify: ['encryptionKeyFile'],
 };
 
 /** Flags that mean something to one kind of server only, and what they are about (for the refusal). */

@@ -18,6 +18,7 @@ Commands
   stream-backup             the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
   binlog-stream             copy the server's binary logs into --output DIR/ or s3://… continuously (byte-identical files, checkpoint, reconnects)
   demo                      throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
+  verify                    re-read backups (a file, a directory, an s3:// prefix) or a binlog store and check every checksum
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
   --db-type mysql|postgres   which server (default: the one configured, else mysql)
@@ -251,6 +252,27 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'Examples',
 		'  $ dbbackup binlog-stream --output /backups/binlog/ --yes',
 		'  $ dbbackup binlog-stream --output /backups/binlog/ --from-backup /backups/shop.tar --sync always --yes',
+	]),
+	verify: page([
+		'Usage',
+		'  $ dbbackup verify ARTIFACT|DIR|s3://bucket/prefix/ [flags]',
+		'',
+		'Re-reads what is stored and checks it, without a server. An archive: every member\'s size and SHA-256 against',
+		'its manifest, the sidecar, and every member decompressed to its end. An encrypted artifact: the same on the',
+		'plaintext with the key; without it, its header and a size its segments allow. A SQL script: read (and',
+		'decompressed) to its end; ours must end with its closing line. A directory or prefix: every backup in it, and',
+		'its binlog files when it is a binlog-stream copy (every event\'s CRC32, each closed file\'s SHA-256 against',
+		'binlog-index.json, no file missing). Exit 0 when all holds; exit 5 naming the first bad member or file.',
+		'',
+		'Flags',
+		'  --encryption-key-file F   the key of encrypted artifacts (else DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE)',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup verify /backups/shop-20261115T140327.512Z-3f9a.tar --yes',
+		'  $ dbbackup verify s3://my-backups/db/ --json',
+		'  $ dbbackup verify /backups/binlog/ --yes',
 	]),
 	demo: page([
 		'Usage',

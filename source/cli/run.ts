@@ -77,10 +77,11 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	restore: async (ctx) => (await import('./commands/restore.ts')).restoreCommand(ctx),
 	demo: async (ctx) => (await import('./commands/demo.ts')).demoCommand(ctx),
 	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
+	verify: async (ctx) => (await import('./commands/verify.ts')).verifyCommand(ctx),
 };
 
 /** Commands users know from the seed's documentation (../shared/CLI.md) that this version does not have. */
-const NOT_IN_THIS_VERSION = new Set(['verify', 'status', 'prune', 'pin', 'wal-stream']);
+const NOT_IN_THIS_VERSION = new Set(['status', 'prune', 'pin', 'wal-stream']);
 
 function unknownCommand(command: string): UsageError {
 	const suggestion = closestName(command, [...Object.keys(COMMANDS), 'help']);

@@ -4,6 +4,7 @@ import type {EngineAvailabilityRow, EngineSelection} from '../engines/selection-
 import type {BackupResult, EngineName, RestoreResult} from '../engines/types.ts';
 import type {DemoRoundTrip} from './demo-round-trip.ts';
 import type {ArtifactContents} from './restore.ts';
+import type {VerifyReport} from './verify.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {ReplayResult} from '../binlog/replay/types.ts';
 
@@ -16,6 +17,8 @@ export type CommandResult =
 	| {kind: 'engine-selection'; target: string; selection: EngineSelection}
 	| {kind: 'backup'; engine: EngineName; result: BackupResult}
 	| {kind: 'restore'; engine: EngineName; result: RestoreResult}
+	/** verify: what was checked, all good (a failure is the error) */
+	| {kind: 'verify'; report: VerifyReport}
 	/** restore ARTIFACT --list */
 	| {kind: 'artifact-contents'; contents: ArtifactContents}
 	| {kind: 'demo-round-trip'; roundTrip: DemoRoundTrip}

@@ -5,6 +5,7 @@ import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
 import {renderBinlogStream} from './binlog.ts';
 import {renderPointInTime} from './replay.ts';
 import {renderArtifactContents} from './contents.ts';
+import {renderVerify} from './verify.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -27,6 +28,8 @@ export function renderResult(result: CommandResult): string {
 			return renderBackup(result.engine, result.result);
 		case 'restore':
 			return renderRestore(result.engine, result.result);
+		case 'verify':
+			return renderVerify(result.report);
 		case 'artifact-contents':
 			return renderArtifactContents(result.contents);
 		case 'demo-round-trip':

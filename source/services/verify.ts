@@ -1,0 +1,177 @@
+import {stat} from 'node:fs/promises';
+import {Writable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {IntegrityError, UsageError} from '../core/errors.ts';
+import type {EventBus} from '../core/events.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
+import {binlogBase, locateBinlogs} from '../binlog/replay/binlog-files.ts';
+import {readBinlogSequence} from '../binlog/replay/event-sequence.ts';
+import {isBinlogName} from '../binlog/stream/checkpoint.ts';
+import {INDEX_NAME} from '../binlog/stream/binlog-index.ts';
+import {openArchiveIn} from '../storage/archive/reader.ts';
+import {identifyArtifact, readScriptArtifact, type ArtifactFile} from '../storage/artifact.ts';
+import {HEADER_BYTES, isEncryptedArtifact, parseHeader} from '../storage/crypto/header.ts';
+import {plaintextSize} from '../storage/crypto/layout.ts';
+import {directoryTarget, targetFor, type StorageOptions} from '../storage/target/index.ts';
+import {readBytes} from '../storage/target/read-bytes.ts';
+
+/** What one artifact's check found; a failure is not an item but the IntegrityError naming it (exit 5). */
+export interface VerifiedItem {
+	/** where it is, as messages name it */
+	location: string;
+	kind: 'archive' | 'sql' | 'encrypted' | 'binlogs';
+	/** what was checked, in words */
+	checked: string;
+	/** stored bytes read */
+	bytes: number;
+	members?: number;
+	/** bytes after decompression (and decryption) */
+	rawBytes?: number;
+	/** a SQL script of ours without its closing line: cut short */
+	complete?: boolean;
+	files?: number;
+	events?: number;
+}
+
+export interface VerifyReport {
+	location: string;
+	items: VerifiedItem[];
+	startedAt: string;
+	finishedAt: string;
+}
+
+const BACKUP_NAME = /\.(?:tar|sql(?:\.(?:gz|zst))?)$/;
+/** our own scripts end with this line (engines' script-text); another tool's may not */
+const OUR_SCRIPT_END = '-- dump complete';
+
+/**
+ * `verify`: re-reads a backup, every backup of a directory (or S3 prefix), or a binlog store, and checks
+ * everything that can be checked without a server. Archives: every member's size and SHA-256 against
+ * the manifest, the sidecar, and every member decompressed (its framing). Encrypted artifacts: with the
+ * key, all of that on the plaintext (every segment's tag); without it, the header and the size the
+ * segment layout allows. SQL scripts: decompressed to the end; ours must end with their closing line.
+ * Binlog stores: every event's CRC32, every closed file's size and SHA-256 against binlog-index.json,
+ * and the sequence (each file leads to the next, none missing). The first failure is thrown, naming the
+ * artifact and member or file.
+ */
+export async function verifyLocation(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifyReport> {
+	const startedAt = new Date().toISOString();
+	const items: VerifiedItem[] = [];
+	if (await isDirectory(location)) {
+		const target = await directoryTarget(location, storage);
+		const names = (await target.list()).map((artifact) => artifact.name);
+		if (names.includes(INDEX_NAME) || names.some(isBinlogName)) items.push(await verifyBinlogStore(location, storage, bus));
+		const backups = names.filter((name) => BACKUP_NAME.test(name)).sort();
+		for (const name of backups) items.push(await verifyArtifact(target.describe(name), storage, bus));
+		if (items.length === 0) {
+			throw new UsageError({code: 'VERIFY_NOTHING', message: `${location} holds no backup and no binlog files to verify`, hint: 'Give a backup file, a directory (or s3:// prefix) of backups, or a binlog-stream directory.'});
+		}
+	} else {
+		items.push(await verifyArtifact(location, storage, bus));
+	}
+	return {location, items, startedAt, finishedAt: new Date().toISOString()};
+}
+
+/** A local directory, or an s3:// URL ending in `/` (a prefix). */
+async function isDirectory(location: string): Promise<boolean> {
+	if (isObjectStoreUrl(location)) return location.endsWith('/');
+	return (await stat(location).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+async function verifyArtifact(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifiedItem> {
+	bus.stage('verify', location);
+	if (!storage.encryption) {
+		const encrypted = await encryptedLayout(location, storage);
+		if (encrypted) return encrypted;
+	}
+	const artifact = await identifyArtifact(location, storage);
+	return artifact.kind === 'archive' ? verifyArchive(artifact) : verifyScript(artifact);
+}
+
+async function verifyArchive(artifact: ArtifactFile): Promise<VerifiedItem> {
+	const archive = await openArchiveIn(artifact.target, artifact.name);
+	const report = await archive.verify({deep: true});
+	return {
+		location: artifact.path,
+		kind: 'archive',
+		checked: 'every member: size and SHA-256 against the manifest, the sidecar, and decompressed to its end',
+		bytes: report.bytes,
+		members: report.members,
+		rawBytes: report.rawBytes,
+	};
+}
+
+async function verifyScript(artifact: ArtifactFile): Promise<VerifiedItem> {
+	let rawBytes = 0;
+	let tail = '';
+	await pipeline(
+		readScriptArtifact(artifact),
+		new Writable({
+			write(chunk: Buffer, _encoding, done) {
+				rawBytes += chunk.length;
+				tail = (tail + chunk.toString('latin1')).slice(-256);
+				done();
+			},
+		}),
+	);
+	const ours = artifact.script?.writer.includes('dbbackup') ?? false;
+	const complete = ours ? tail.trimEnd().endsWith(OUR_SCRIPT_END) : undefined;
+	if (complete === false) {
+		throw new IntegrityError({
+			code: 'SCRIPT_INCOMPLETE',
+			message: `${artifact.path} is cut short: a dbbackup SQL script ends with "${OUR_SCRIPT_END}", this one does not (${rawBytes} bytes)`,
+			hint: 'The script was not written to its end (a full disk, a copy cut off). Take the backup again; restoring it would leave databases half made.',
+		});
+	}
+	return {
+		location: artifact.path,
+		kind: 'sql',
+		checked: `read to its end${artifact.compression === 'none' ? '' : ` (${artifact.compression} framing)`}${ours ? ', with its closing line' : '; a script carries no checksums'}`,
+		bytes: artifact.bytes,
+		rawBytes,
+		complete,
+	};
+}
+
+/** Without a key an encrypted artifact can only be checked as stored: its header, and a size its segments can have. */
+async function encryptedLayout(location: string, storage: StorageOptions): Promise<VerifiedItem | undefined> {
+	const {target, name} = await targetFor(location, {...storage, encryption: undefined});
+	const info = await target.stat(name);
+	if (!info) return undefined;
+	const head = await readBytes(target, name, 0, Math.min(info.bytes, HEADER_BYTES));
+	if (!isEncryptedArtifact(head)) return undefined;
+	const header = parseHeader(head, target.describe(name));
+	plaintextSize(info.bytes, header, target.describe(name));
+	return {
+		location: target.describe(name),
+		kind: 'encrypted',
+		checked: 'as stored, without the key: its header and a size its segments allow (give the key to check every member)',
+		bytes: info.bytes,
+	};
+}
+
+/** Every series of binlog files in the store, read from its first file to its last. */
+async function verifyBinlogStore(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifiedItem> {
+	bus.stage('verify', `binlog files in ${location}`);
+	const catalog = await locateBinlogs(location, storage);
+	let events = 0;
+	let bytes = 0;
+	const firsts = [...new Set(catalog.names.map(binlogBase))].map((base) => catalog.names.find((name) => binlogBase(name) === base)!);
+	for (const first of firsts) {
+		const sequence = readBinlogSequence(catalog, first);
+		for (;;) {
+			const step = await sequence.next();
+			if (step.done) break;
+			events += 1;
+			bytes += step.value.raw.length;
+		}
+	}
+	return {
+		location: catalog.dir,
+		kind: 'binlogs',
+		checked: 'every event\'s CRC32, every closed file\'s size and SHA-256 against binlog-index.json, and the sequence of files (none missing)',
+		bytes,
+		files: catalog.names.length,
+		events,
+	};
+}
