@@ -1,6 +1,5 @@
-import {existsSync, statSync} from 'node:fs';
+import {existsSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
-import path from 'node:path';
 import {streamBinlogs as runBinlogStream, type BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import {backupFileName} from '../core/backup-name.ts';
 import type {Compression} from '../core/compression-names.ts';
@@ -14,7 +13,7 @@ import {ConnectionError, UsageError, toDbBackupError, type DbBackupError} from '
 import {selectEngine} from '../engines/selector.ts';
 import type {SelectionContext} from '../engines/types.ts';
 import {listDatabases, runBackup} from '../services/backup.ts';
-import {resolveBackupOutput} from '../services/backup-output.ts';
+import {outputDirectory, resolveBackupOutput} from '../services/backup-output.ts';
 import {resolveBinlogStream, type BinlogStreamRequest} from '../services/binlog-stream.ts';
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
@@ -33,21 +32,7 @@ import type {
 	ServerPick,
 } from '../ui/controller.ts';
 
-/** Under the home directory: where the app puts backups when output.path does not say. */
-export const DEFAULT_BACKUP_FOLDER = 'dbbackup-backups';
-
-/**
- * The directory new backups go to: output.path itself when it names a directory (relative to `cwd`),
- * else the directory it is in; else `fallback` (the app gives ~/dbbackup-backups, not the directory it
- * was started in, which may be a checkout).
- */
-export function outputDirectory(outputPath: string | undefined, cwd: string, fallback: string = cwd): string {
-	if (!outputPath) return fallback;
-	if (isObjectStoreUrl(outputPath)) return outputPath.slice(0, outputPath.lastIndexOf('/') + 1);
-	const absolute = path.resolve(cwd, outputPath);
-	const namesDirectory = /[/\\]$/.test(outputPath) || (existsSync(absolute) && statSync(absolute).isDirectory());
-	return namesDirectory ? absolute : path.dirname(absolute);
-}
+export {DEFAULT_BACKUP_FOLDER, outputDirectory} from '../services/backup-output.ts';
 
 /** What `binlog-stream` was started with: its flags and the merged config (for backup.binlog). */
 export interface BinlogSetup {

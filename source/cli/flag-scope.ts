@@ -68,6 +68,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 	],
 	demo: ['keep'],
 	verify: ['encryptionKeyFile'],
+	status: ['encryptionKeyFile'],
 };
 
 /** Flags that mean something to one kind of server only, and what they are about (for the refusal). */

@@ -18,6 +18,7 @@ Commands
   stream-backup             the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
   binlog-stream             copy the server's binary logs into --output DIR/ or s3://… continuously (byte-identical files, checkpoint, reconnects)
   demo                      throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
+  status                    the backups, binlog streams and recovery window in a directory or s3:// prefix
   verify                    re-read backups (a file, a directory, an s3:// prefix) or a binlog store and check every checksum
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
@@ -252,6 +253,26 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'Examples',
 		'  $ dbbackup binlog-stream --output /backups/binlog/ --yes',
 		'  $ dbbackup binlog-stream --output /backups/binlog/ --from-backup /backups/shop.tar --sync always --yes',
+	]),
+	status: page([
+		'Usage',
+		'  $ dbbackup status [DIR|s3://bucket/prefix/] [flags]',
+		'',
+		'A catalog built from the artifacts themselves (sidecars, manifests, script headers; no database of its own):',
+		'every backup with engine, kind, databases, start and end, size, compression, encrypted or not, coordinates,',
+		'lock time and whether it is complete, sorted by the recorded start time; every binlog stream in the location',
+		'or a directory under it, with its range, checkpoint and its age, gaps, and whether a streamer runs now; the',
+		'recovery window per database; and work in progress (.partial files, unfinished uploads). An encrypted backup',
+		'shows only its name, size and time without the key. Default location: output.path, else the current directory.',
+		'',
+		'Flags',
+		'  --encryption-key-file F   the key of encrypted artifacts (else DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE)',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup status /backups/ --yes',
+		'  $ dbbackup status s3://my-backups/db/ --json',
 	]),
 	verify: page([
 		'Usage',

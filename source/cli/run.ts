@@ -78,10 +78,11 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	demo: async (ctx) => (await import('./commands/demo.ts')).demoCommand(ctx),
 	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
 	verify: async (ctx) => (await import('./commands/verify.ts')).verifyCommand(ctx),
+	status: async (ctx) => (await import('./commands/status.ts')).statusCommand(ctx),
 };
 
 /** Commands users know from the seed's documentation (../shared/CLI.md) that this version does not have. */
-const NOT_IN_THIS_VERSION = new Set(['status', 'prune', 'pin', 'wal-stream']);
+const NOT_IN_THIS_VERSION = new Set(['prune', 'pin', 'wal-stream']);
 
 function unknownCommand(command: string): UsageError {
 	const suggestion = closestName(command, [...Object.keys(COMMANDS), 'help']);

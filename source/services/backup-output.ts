@@ -1,3 +1,4 @@
+import {existsSync, statSync} from 'node:fs';
 import {mkdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {backupFileName, defaultBackupPath} from '../core/backup-name.ts';
@@ -65,3 +66,20 @@ async function makeDirectory(dir: string): Promise<void> {
 		throw error;
 	}
 }
+
+/** Under the home directory: where the app puts backups when output.path does not say. */
+export const DEFAULT_BACKUP_FOLDER = 'dbbackup-backups';
+
+/**
+ * The directory new backups go to: output.path itself when it names a directory (relative to `cwd`),
+ * else the directory it is in; else `fallback` (the app gives ~/dbbackup-backups, not the directory it
+ * was started in, which may be a checkout).
+ */
+export function outputDirectory(outputPath: string | undefined, cwd: string, fallback: string = cwd): string {
+	if (!outputPath) return fallback;
+	if (isObjectStoreUrl(outputPath)) return outputPath.slice(0, outputPath.lastIndexOf('/') + 1);
+	const absolute = path.resolve(cwd, outputPath);
+	const namesDirectory = /[/\\]$/.test(outputPath) || (existsSync(absolute) && statSync(absolute).isDirectory());
+	return namesDirectory ? absolute : path.dirname(absolute);
+}
+

@@ -7,6 +7,7 @@ import type {ArtifactContents} from './restore.ts';
 import type {VerifyReport} from './verify.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {ReplayResult} from '../binlog/replay/types.ts';
+import type {Catalog} from './catalog.ts';
 
 /** The results commands put on the bus; `kind` is the discriminator every sink switches on. */
 export type CommandResult =
@@ -25,6 +26,8 @@ export type CommandResult =
 	| {kind: 'binlog-stream'; summary: BinlogStreamSummary}
 	/** restore --binlogs: the restore (absent with --dry-run) and the binlog replay after it */
 	| {kind: 'point-in-time'; engine?: EngineName; restore?: RestoreResult; replay: ReplayResult}
+	/** status: the backups, binlog streams, recovery windows and work in progress at a location */
+	| {kind: 'status'; catalog: Catalog}
 	| {kind: 'demo'; servers: Array<{dbType: string; target: string; socket: string; database: string; stopsAtExit: boolean}>};
 
 export function emitResult(bus: EventBus, result: CommandResult): void {

@@ -17,7 +17,7 @@ import {freePort} from '../../source/sandbox/free-port.ts';
 import {runCli, type CliResult} from './run-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dbbackup.js', import.meta.url));
-const COMMANDS = ['detect', 'engine', 'backup', 'restore', 'physical-backup', 'stream-backup', 'binlog-stream', 'demo', 'verify'];
+const COMMANDS = ['detect', 'engine', 'backup', 'restore', 'physical-backup', 'stream-backup', 'binlog-stream', 'demo', 'verify', 'status'];
 
 /** The first flag of each line of a help text that lists flags. */
 function listedFlags(help: string): string[] {
@@ -99,7 +99,7 @@ test('every flag a help names exists, and every flag is in some help', () => {
 
 describe('commands and flags that do not exist', () => {
 	test('an unknown command is exit 2, with or without --help, with a did-you-mean when close', async () => {
-		for (const args of [['prune'], ['prune', '--help'], ['status', '--help'], ['frobnicate', '--yes']]) {
+		for (const args of [['prune'], ['prune', '--help'], ['pin', '--help'], ['frobnicate', '--yes']]) {
 			const result = await runCli(args);
 			assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
 			assert.match(result.stderr, new RegExp(`^error: unknown command "${args[0]}"`, 'm'));

@@ -11,7 +11,7 @@ export const LEASE_RENEW_SECONDS = 10;
 /** a lease not renewed for this long belongs to a streamer that is gone */
 export const LEASE_STALE_SECONDS = 60;
 
-interface Lease {
+export interface Lease {
 	version: 1;
 	runId: string;
 	host: string;
@@ -60,7 +60,8 @@ export async function leaseOutput(target: ArtifactTarget, options: LeaseOptions 
 	};
 }
 
-async function readLease(target: ArtifactTarget): Promise<Lease | undefined> {
+/** The lease in `target`, undefined when there is none or it cannot be read (no claim). */
+export async function readLease(target: ArtifactTarget): Promise<Lease | undefined> {
 	// an unreadable lease is no claim: the next writer replaces it
 	const parsed = await readDirFile<Lease>(target, LEASE_NAME, LEASE_VERSION, (file, why) => new Error(`${file}: ${why}`)).catch(() => undefined);
 	if (!parsed || typeof parsed.runId !== 'string' || typeof parsed.renewedAt !== 'string') return undefined;
@@ -78,7 +79,7 @@ function isLive(lease: Lease, staleSeconds: number): boolean {
 	return true;
 }
 
-function processExists(pid: number): boolean {
+export function processExists(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;

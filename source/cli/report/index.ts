@@ -6,6 +6,7 @@ import {renderBinlogStream} from './binlog.ts';
 import {renderPointInTime} from './replay.ts';
 import {renderArtifactContents} from './contents.ts';
 import {renderVerify} from './verify.ts';
+import {renderStatus} from './status.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -38,6 +39,8 @@ export function renderResult(result: CommandResult): string {
 			return renderBinlogStream(result.summary);
 		case 'point-in-time':
 			return renderPointInTime(result.engine, result.restore, result.replay);
+		case 'status':
+			return renderStatus(result.catalog);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

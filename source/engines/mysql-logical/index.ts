@@ -14,6 +14,7 @@ const REQUIRED = new Set(['SELECT']);
 
 // the demo's round trip compares a database with its restored copy
 export {fingerprintDatabase, fingerprintDifferences} from './fingerprint.ts';
+export {databasesOfScriptHead} from './script-text.ts';
 // PITR (binlog replay) plans from a MySQL archive's selection and coordinates
 export {describeCoordinates} from './consistency.ts';
 export {selectForRestore} from './restore-selection.ts';

@@ -1,0 +1,123 @@
+import {compareBinlogNames} from '../../binlog/file/binlog-dir.ts';
+import {binlogBase} from '../../binlog/replay/binlog-files.ts';
+import type {CatalogBackup, CatalogStream, RecoveryWindow, WindowEnd} from './types.ts';
+
+/**
+ * The moment a backup restores to: a logical dump is consistent at the snapshot it opens as it starts
+ * (its coordinates are read then), a physical copy at its end.
+ */
+function momentOf(backup: CatalogBackup): {at: string; how: string} {
+	if (backup.kind === 'physical' && backup.finishedAt) return {at: backup.finishedAt, how: 'consistent at its end (a physical copy)'};
+	if (backup.startedAt) return {at: backup.startedAt, how: 'consistent at its start (the snapshot it dumps)'};
+	return {at: backup.at, how: 'taken by its file\'s time (it records no start)'};
+}
+
+function byMoment(a: CatalogBackup, b: CatalogBackup): number {
+	return Date.parse(momentOf(a).at) - Date.parse(momentOf(b).at);
+}
+
+/** The flavor a manifest records, where it is one the stream's identity can name. */
+function flavorOf(backup: CatalogBackup): string | undefined {
+	const flavor = backup.server?.flavor;
+	return flavor === 'mariadb' || flavor === 'mysql' ? flavor : undefined;
+}
+
+/**
+ * Whether a replay from `backup` can run through `stream` to its checkpoint: the backup's binlog file is
+ * of the stream's series (same server: flavor and file names; the manifest records no server id), at or
+ * after the stream's first file, no file is missing from there on, and the checkpoint is at or past it.
+ */
+function reachable(backup: CatalogBackup, stream: CatalogStream): boolean {
+	const file = backup.binlog?.file;
+	const checkpoint = stream.checkpoint;
+	if (file === undefined || !checkpoint || stream.firstFile === undefined) return false;
+	if (binlogBase(file) !== binlogBase(stream.firstFile)) return false;
+	const flavor = flavorOf(backup);
+	if (flavor !== undefined && stream.source && stream.source.flavor !== flavor) return false;
+	if (compareBinlogNames(file, stream.firstFile) < 0) return false;
+	if (stream.gaps.some((gap) => binlogBase(gap.to) === binlogBase(file) && compareBinlogNames(gap.to, file) >= 0)) return false;
+	const order = compareBinlogNames(checkpoint.file, file);
+	return order > 0 || (order === 0 && checkpoint.position >= (backup.binlog?.position ?? 4));
+}
+
+function backupEnd(backup: CatalogBackup, role: 'earliest' | 'latest'): WindowEnd {
+	const moment = momentOf(backup);
+	return {
+		at: moment.at,
+		how: `${backup.name}, the ${role === 'earliest' ? 'oldest' : 'newest'} complete backup of it, ${moment.how}`,
+		backup: backup.name,
+		...(backup.coordinates ? {coordinates: backup.coordinates} : {}),
+	};
+}
+
+/** The PITR window one stream gives from the oldest backup it can replay from. */
+function throughStream(backups: CatalogBackup[], stream: CatalogStream): {earliest: CatalogBackup; stream: CatalogStream} | undefined {
+	const earliest = backups.find((backup) => reachable(backup, stream));
+	return earliest ? {earliest, stream} : undefined;
+}
+
+function streamEnd(stream: CatalogStream): WindowEnd {
+	const checkpoint = stream.checkpoint!;
+	const at = checkpoint.eventTime ?? checkpoint.updatedAt;
+	const how = checkpoint.eventTime
+		? `the stream's checkpoint: the last transaction copied, at ${checkpoint.file}:${checkpoint.position}`
+		: `the stream's checkpoint, written at ${checkpoint.updatedAt} (it records no event time) at ${checkpoint.file}:${checkpoint.position}`;
+	return {at, how, stream: stream.url, coordinates: `${checkpoint.file}:${checkpoint.position}${checkpoint.gtid ? `, GTID ${checkpoint.gtid}` : ''}`};
+}
+
+function windowFor(dbType: CatalogBackup['dbType'] & string, database: string, backups: CatalogBackup[], streams: readonly CatalogStream[], anyStream: boolean): RecoveryWindow {
+	const sorted = [...backups].sort(byMoment);
+	const oldest = sorted[0]!;
+	const newest = sorted.at(-1)!;
+	const base = {dbType, database, backups: sorted.length};
+	if (dbType === 'mysql') {
+		const paths = streams.map((stream) => throughStream(sorted, stream)).filter((found) => found !== undefined);
+		paths.sort((a, b) => byMoment(a.earliest, b.earliest) || Date.parse(streamEnd(b.stream).at) - Date.parse(streamEnd(a.stream).at));
+		const best = paths[0];
+		if (best) {
+			const earliest = {
+				...backupEnd(best.earliest, 'earliest'),
+				how: `${best.earliest.name}, the oldest complete backup of it whose binlog file (${best.earliest.binlog!.file}) the stream ${best.stream.url} holds with no file missing after it, ${momentOf(best.earliest).how}`,
+			};
+			// the checkpoint's event time has whole seconds: a backup the stream covers may look a little newer
+			const fromStream = streamEnd(best.stream);
+			const beyond = !reachable(newest, best.stream) && Date.parse(momentOf(newest).at) > Date.parse(fromStream.at);
+			const latest = beyond ? {...backupEnd(newest, 'latest'), how: `${backupEnd(newest, 'latest').how}, past the stream's checkpoint`} : fromStream;
+			return {...base, pointInTime: true, earliest, latest};
+		}
+	}
+	const why =
+		dbType === 'postgres'
+			? 'PostgreSQL: this version copies no WAL, so a restore reaches only the moments the backups were taken'
+			: !anyStream
+				? 'no binlog stream here, so a restore reaches only the moments the backups were taken'
+				: 'no binlog stream here holds the binlogs from any of its backups onwards without a gap, so a restore reaches only the moments the backups were taken';
+	return {
+		...base,
+		pointInTime: false,
+		earliest: {...backupEnd(oldest, 'earliest'), how: `${backupEnd(oldest, 'earliest').how}; ${why}`},
+		latest: backupEnd(newest, 'latest'),
+	};
+}
+
+/**
+ * For each database of a readable, complete backup: the earliest and latest moment a restore reaches.
+ * MySQL/MariaDB: from the oldest backup a stream can replay from to the stream's checkpoint; otherwise,
+ * and for PostgreSQL, the backups' own moments.
+ */
+export function recoveryWindows(backups: readonly CatalogBackup[], streams: readonly CatalogStream[]): RecoveryWindow[] {
+	const groups = new Map<string, {dbType: 'mysql' | 'postgres'; database: string; backups: CatalogBackup[]}>();
+	for (const backup of backups) {
+		if (!backup.readable || !backup.complete || backup.problem !== undefined || !backup.dbType) continue;
+		for (const database of backup.databases ?? []) {
+			const key = `${backup.dbType}\u0000${database}`;
+			const group = groups.get(key) ?? {dbType: backup.dbType, database, backups: []};
+			group.backups.push(backup);
+			groups.set(key, group);
+		}
+	}
+	const usable = streams.filter((stream) => stream.readable && stream.checkpoint);
+	return [...groups.values()]
+		.map((group) => windowFor(group.dbType, group.database, group.backups, usable, streams.length > 0))
+		.sort((a, b) => (a.dbType === b.dbType ? (a.database < b.database ? -1 : a.database > b.database ? 1 : 0) : a.dbType < b.dbType ? -1 : 1));
+}
