@@ -7,7 +7,8 @@ export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 /** the dbbackup command as npm installs it (a launcher that starts node with bin/dbbackup.js) */
 export const OUR_CLI = join(REPO_ROOT, 'bin', 'dbbackup');
 
-export const OUR_COMPRESSIONS = ['none', 'zstd', 'gzip'] as const;
+/** the MySQL bench's dumps, one per compression: lz4 beside zstd shows what its speed costs in size */
+export const OUR_COMPRESSIONS = ['none', 'zstd', 'gzip', 'lz4'] as const;
 export type OurCompression = (typeof OUR_COMPRESSIONS)[number];
 /** the PostgreSQL bench's variants: zstd, and none for the like-for-like uncompressed comparison */
 export const PG_OUR_COMPRESSIONS = ['zstd', 'none'] as const satisfies readonly OurCompression[];

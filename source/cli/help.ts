@@ -44,7 +44,7 @@ const ARTIFACT_FLAGS = `Artifact
   --output PATH      a file; a directory (or PATH/) gets <db>-<UTC time>-<tag>.tar (.sql) inside it; s3://bucket/prefix/ goes straight to S3
   --target URL       the same as --output (the seed's name for an s3:// destination)
   --format archive|sql   our checksummed archive (default), or a plain SQL script
-  --compress zstd|gzip|none  --level N   compression (default zstd)
+  --compress zstd|gzip|lz4|none  --level N   compression (default zstd)
   --workers N        parallel connections (default: the number of CPUs)
   --encrypt          encrypt what is written (AES-256-GCM); the key: --encryption-key-file F (32 bytes raw, base64 or hex),
                      else DBBACKUP_ENCRYPTION_KEY, else DBBACKUP_PASSPHRASE (scrypt). Restoring needs the same key.
@@ -210,7 +210,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --resume           refused: a logical dump cannot be replayed byte for byte, so an interrupted upload is started again',
 		'  --encryption AES256|aws:kms  S3 server-side encryption (--sse-kms-key-id ID for aws:kms); --storage-class CLASS',
 		'  --encrypt          client-side encryption (AES-256-GCM); the key: --encryption-key-file F, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE',
-		'  --engine NAME  --format archive|sql  --compress zstd|gzip|none  --level N   as for backup',
+		'  --engine NAME  --format archive|sql  --compress zstd|gzip|lz4|none  --level N   as for backup',
 		'  --output URL       the same as --target',
 		'  --encryption-key-file F   the key for --encrypt',
 		'',
@@ -241,7 +241,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --checkpoint-interval 30s  how often the checkpoint is saved (and, with --sync interval, data fsync\'d)',
 		'  --start-position FILE:POS | --start-gtid GTID   where a new directory starts (default: the oldest binlog on the server)',
 		'  --from-backup ARTIFACT     start a new directory where that backup was taken (its recorded coordinates)',
-		'  --compress zstd|gzip|none  compress each file once the server has moved on from it',
+		'  --compress zstd|gzip|lz4|none  compress each file once the server has moved on from it',
 		'  --databases a,b  --tables db.t   filter the event feed (the files stay complete)',
 		'  --stop-at-end      stop once caught up instead of waiting for more',
 		'  --retries N        give up after N reconnects in a row (0: never)',

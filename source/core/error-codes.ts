@@ -293,7 +293,6 @@ type StorageCode =
 	| 'MEMBER_UNKNOWN'
 	// compression
 	| 'COMPRESSION_UNKNOWN'
-	| 'COMPRESSION_UNAVAILABLE'
 	| 'COMPRESSION_LEVEL_INVALID'
 	// disks
 	| 'DISK_FULL'

@@ -39,7 +39,7 @@ export interface BinlogStreamRequest {
 }
 
 export const BINLOG_STREAM_USAGE =
-	'Usage: dbbackup binlog-stream --output DIR/|s3://BUCKET/PREFIX/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID | --from-backup ARTIFACT] [--compress zstd|gzip|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
+	'Usage: dbbackup binlog-stream --output DIR/|s3://BUCKET/PREFIX/ [--gtid|--no-gtid] [--server-id N] [--sync always|interval] [--checkpoint-interval 30s] [--start-position FILE:POS | --start-gtid GTID | --from-backup ARTIFACT] [--compress zstd|gzip|lz4|none] [--databases a,b] [--tables db.t] [--stop-at-end] [--retries N]';
 
 /** Flags over config over defaults: the streamer's options, every value checked with a message naming the flag or key. */
 export function resolveBinlogStreamOptions(request: BinlogStreamRequest, config: Config, settings: ConnectionSettings): BinlogStreamOptions {

@@ -45,7 +45,7 @@ export type {RestorePlan} from '../engines/types.ts';
 
 export type RestoreOutcome = RestoreResult & {engine: EngineName};
 
-const ARTIFACT_NAME = /\.(tar|sql|sql\.gz|sql\.zst)$/i;
+const ARTIFACT_NAME = /\.(tar|sql|sql\.gz|sql\.zst|sql\.lz4)$/i;
 
 /** What is in a backup file: its manifest for an archive, the file facts for a SQL script. */
 export async function describeArtifact(file: string, storage?: StorageOptions): Promise<ArtifactSummary> {

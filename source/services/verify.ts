@@ -40,7 +40,7 @@ export interface VerifyReport {
 	finishedAt: string;
 }
 
-const BACKUP_NAME = /\.(?:tar|sql(?:\.(?:gz|zst))?)$/;
+const BACKUP_NAME = /\.(?:tar|sql(?:\.(?:gz|zst|lz4))?)$/;
 /** our own scripts end with this line (engines' script-text); another tool's may not */
 const OUR_SCRIPT_END = '-- dump complete';
 

@@ -8,7 +8,7 @@ import type {DbType} from '../core/detect/types.ts';
 /** How much of a file (decompressed, for a compressed script) is read to tell what it is. */
 export const SNIFF_BYTES = 1024;
 
-export type Magic = 'tar' | 'zstd' | 'gzip' | 'pg-custom' | 'other';
+export type Magic = 'tar' | 'zstd' | 'gzip' | 'lz4' | 'pg-custom' | 'other';
 
 /** What the header of a plain SQL script says wrote it. */
 export interface ScriptHeader {
@@ -19,6 +19,8 @@ export interface ScriptHeader {
 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+/** the LZ4 frame format's magic (0x184D2204, little-endian) */
+const LZ4_MAGIC = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
 /** pg_dump -Fc (and the members of -Fd/-Ft) */
 const PG_CUSTOM_MAGIC = Buffer.from('PGDMP', 'latin1');
 
@@ -26,6 +28,7 @@ export function magicOf(head: Buffer): Magic {
 	if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
 	if (head.subarray(0, 4).equals(ZSTD_MAGIC)) return 'zstd';
 	if (head.subarray(0, 2).equals(GZIP_MAGIC)) return 'gzip';
+	if (head.subarray(0, 4).equals(LZ4_MAGIC)) return 'lz4';
 	if (head.subarray(0, 5).equals(PG_CUSTOM_MAGIC)) return 'pg-custom';
 	return 'other';
 }

@@ -65,7 +65,7 @@ function scriptHeader(where: string, head: Buffer, compression: Compression): Sc
 		throw new UsageError({
 			code: 'ARTIFACT_WRONG_KIND',
 			message: `${where} is a tar archive compressed whole with ${compression}; dbbackup archives are tars whose members are compressed, never compressed whole`,
-			hint: `Decompress it first (${compression === 'zstd' ? 'zstd -d' : 'gunzip'} ${where}) and restore the .tar.`,
+			hint: `Decompress it first (${{zstd: 'zstd -d', gzip: 'gunzip', lz4: 'lz4 -d', none: 'cat'}[compression]} ${where}) and restore the .tar.`,
 		});
 	}
 	const header = scriptHeaderOf(head);
@@ -127,7 +127,7 @@ export async function identifyArtifact(file: string, storage: StorageOptions = {
 		if (tarFirstMember(start) === 'toc.dat') throw pgDumpArchive(where, 'tar-format archive (toc.dat)');
 		return {...base, kind: 'archive', compression: 'none'};
 	}
-	if (magic === 'zstd' || magic === 'gzip') {
+	if (magic === 'zstd' || magic === 'gzip' || magic === 'lz4') {
 		const artifact: ArtifactFile = {...base, kind: 'sql', compression: magic};
 		const script = scriptHeader(where, await decompressedHead(artifact, SNIFF_BYTES), magic);
 		return script ? {...artifact, script} : artifact;

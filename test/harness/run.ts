@@ -22,6 +22,7 @@ const TEST_TOOL_NEEDS: PackageNeed[] = [
 	{binary: 'btrfs', pkg: 'btrfs-progs'},
 	{binary: 'findmnt', pkg: 'util-linux'},
 	{binary: 'zstd', pkg: 'zstd'},
+	{binary: 'lz4', pkg: 'lz4'},
 ];
 const testRoot = fileURLToPath(new URL('..', import.meta.url));
 

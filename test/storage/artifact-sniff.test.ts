@@ -84,6 +84,16 @@ describe('identifyArtifact refuses what no restore reads, before anything is app
 		assert.deepEqual(artifact.script, {dbType: 'postgres', writer: 'a PostgreSQL plain SQL dump (pg_dump)'});
 	});
 
+	test('a mysqldump script piped through lz4 (the LZ4 frame format) is a script, read through its compression', async () => {
+		const file = join(dir, 'dump.sql.lz4');
+		const {compressFrame} = await import('lz4-napi');
+		await writeFile(file, await compressFrame(Buffer.from('-- MySQL dump 10.13  Distrib 8.0.36\n--\nCREATE TABLE t (id INT);\n')));
+		const artifact = await identifyArtifact(file);
+		assert.equal(artifact.kind, 'sql');
+		assert.equal(artifact.compression, 'lz4');
+		assert.equal(artifact.script?.dbType, 'mysql');
+	});
+
 	test('a tar compressed whole, a pg_dump -Ft and a pg_dump -Fd: exit 2 saying what they are', async () => {
 		const compressedTar = join(dir, 'backup.tar.gz');
 		await writeFile(compressedTar, gzipSync(Buffer.concat([tarHeader('schema/shop.sql'), Buffer.alloc(1024)])));

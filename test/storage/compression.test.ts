@@ -45,7 +45,7 @@ async function expectFailure(kind: Compression, data: Buffer): Promise<Error> {
 
 describe('round trips', () => {
 	const sizes = [0, 1, 1024 * 1024];
-	for (const kind of ['zstd', 'gzip', 'none'] as const) {
+	for (const kind of ['zstd', 'gzip', 'lz4', 'none'] as const) {
 		for (const size of sizes) {
 			test(`${kind}, ${size} bytes of text and of random bytes`, async () => {
 				for (const data of [dumpText(size), randomBytes(size)]) {
@@ -171,12 +171,14 @@ describe('options', () => {
 	test('extensions', () => {
 		assert.equal(extensionFor('zstd'), '.zst');
 		assert.equal(extensionFor('gzip'), '.gz');
+		assert.equal(extensionFor('lz4'), '.lz4');
 		assert.equal(extensionFor('none'), '');
 	});
 
 	test('default and boundary levels', () => {
 		assert.equal(resolveLevel('zstd'), 1);
 		assert.equal(resolveLevel('gzip'), 6);
+		assert.equal(resolveLevel('lz4'), 1);
 		assert.equal(resolveLevel('none'), undefined);
 		assert.equal(resolveLevel('zstd', 1), 1);
 		assert.equal(resolveLevel('zstd', 19), 19);
@@ -192,6 +194,7 @@ describe('options', () => {
 			['zstd', Number.NaN, /--level NaN/],
 			['gzip', 10, /--level 10 is out of range for gzip: use an integer from 1 to 9/],
 			['gzip', -1, /--level -1/],
+			['lz4', 3, /--level 3 is out of range for lz4, which has the one level 1/],
 			['none', 3, /--level 3 was given but --compress is none/],
 		];
 		for (const [kind, level, message] of cases) {
@@ -205,12 +208,13 @@ describe('options', () => {
 		}
 	});
 
-	test('lz4 and unknown names are UsageErrors that say what to use instead', () => {
+	test('unknown names are UsageErrors that say what to use instead', () => {
 		assert.equal(parseCompression('gzip'), 'gzip');
-		assert.throws(() => parseCompression('lz4'), {
+		assert.equal(parseCompression('lz4'), 'lz4');
+		assert.throws(() => parseCompression('xz'), {
 			name: 'UsageError',
-			message: 'lz4 is not available in this version; use zstd, gzip or none',
+			message: '--compress "xz" is not a compression this version knows (zstd, gzip, lz4, none)',
+			hint: 'Pass --compress zstd (the default), gzip, lz4 or none.',
 		});
-		assert.throws(() => parseCompression('xz'), {name: 'UsageError', message: /--compress "xz" is not a compression this version knows \(zstd, gzip, none\)/});
 	});
 });

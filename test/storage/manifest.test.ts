@@ -86,8 +86,7 @@ describe('manifest validation', () => {
 		expectProblem((m) => (m.members[1].bytes = 1.5), 'members[1].bytes', /whole number/);
 		expectProblem((m) => delete m.members[1].rawBytes, 'members[1].rawBytes', /whole number/);
 		expectProblem((m) => (m.members[1].rows = -3), 'members[1].rows', /whole number/);
-		expectProblem((m) => (m.members[0].compression = 'lz4'), 'members[0].compression', /lz4, which this version cannot read/);
-		expectProblem((m) => (m.members[0].compression = 'xz'), 'members[0].compression', /one of zstd, gzip, none/);
+		expectProblem((m) => (m.members[0].compression = 'xz'), 'members[0].compression', /one of zstd, gzip, lz4, none/);
 		expectProblem((m) => (m.members[0].path = '../etc/passwd'), 'members[0].path', /"\.\." segment/);
 		expectProblem((m) => (m.members[0].path = '/etc/passwd'), 'members[0].path', /relative path/);
 		expectProblem((m) => (m.members[0].path = 'manifest.json'), 'members[0].path', /reserved for the manifest/);

@@ -38,7 +38,7 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{key: 'output.path', type: 'string', description: 'file or directory the backup is written to'},
 	{key: 'output.format', type: 'enum', values: ['archive', 'sql'], description: 'archive (parallel, checksummed tar) or sql (one plain script for mysql / psql)'},
 	{key: 'output.compress', type: 'enum', values: [...COMPRESSIONS], description: 'compression of every archive member'},
-	{key: 'output.level', type: 'integer', min: 1, max: 22, description: 'compression level (gzip 1-9, zstd 1-22); the codec default when not set'},
+	{key: 'output.level', type: 'integer', min: 1, max: 22, description: 'compression level (gzip 1-9, zstd 1-22, lz4 1 only); the codec default when not set'},
 	{key: 'output.workers', type: 'integer', min: 1, max: 256, description: 'parallel workers for dump and restore (number of CPUs when not set)'},
 
 	{

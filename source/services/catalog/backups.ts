@@ -26,7 +26,7 @@ export function catalogTarget(target: ArtifactTarget, keyGiven: boolean): Catalo
 }
 
 const ARCHIVE_NAME = /\.tar$/i;
-const SCRIPT_NAME = /\.sql(?:\.gz|\.zst)?$/i;
+const SCRIPT_NAME = /\.sql(?:\.gz|\.zst|\.lz4)?$/i;
 
 /** Sidecars and manifests are read a few at a time: an S3 location answers each with a round trip. */
 const READS_AT_ONCE = 8;
@@ -127,7 +127,7 @@ async function scriptEntry(location: CatalogTarget, stat: ArtifactStat): Promise
 		if (encrypted && !location.keyGiven) return {...entry, encrypted, readable: false};
 		const start = encrypted ? await readBytes(location.target, stat.name, 0, SNIFF_BYTES) : stored;
 		const magic = magicOf(start);
-		const compression = magic === 'zstd' || magic === 'gzip' ? magic : 'none';
+		const compression = magic === 'zstd' || magic === 'gzip' || magic === 'lz4' ? magic : 'none';
 		const artifact: ArtifactFile = {path: entry.url, target: location.target, name: stat.name, kind: 'sql', compression, bytes: stat.bytes, modifiedAt: stat.modifiedAt};
 		const head = await readScriptHead(artifact, SCRIPT_HEAD_BYTES);
 		const header = scriptHeaderOf(Buffer.from(head, 'utf8').subarray(0, SNIFF_BYTES));

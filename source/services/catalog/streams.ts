@@ -30,7 +30,7 @@ export interface StreamCandidate {
 
 const STREAM_FILES = [CHECKPOINT_NAME, INDEX_NAME, IDENTITY_NAME];
 /** a closed file compressed beside itself, and an encrypted copy's open file (`.NAME.eseg-<offset>`) */
-const STORED_BINLOG = /^(.+)\.(?:zst|gz)$/;
+const STORED_BINLOG = /^(.+)\.(?:zst|gz|lz4)$/;
 const ENCRYPTED_SEGMENT = /^\.(.+)\.eseg-\d{16}$/;
 
 /** The binlog a listed name holds, if it holds one: the file itself, its compressed copy, a segment of it. */

@@ -11,7 +11,7 @@ export function whatOf(name: string): CatalogWork['what'] {
 	if (SCRATCH.test(name)) return 'scratch';
 	const artifact = name.replace(PARTIAL, '');
 	if (/\.meta\.json$/.test(artifact)) return 'sidecar';
-	if (/\.(?:tar|sql(?:\.gz|\.zst)?)$/i.test(artifact)) return 'backup';
+	if (/\.(?:tar|sql(?:\.gz|\.zst|\.lz4)?)$/i.test(artifact)) return 'backup';
 	return 'other';
 }
 

@@ -157,9 +157,7 @@ function checkMembers(check: Checker, members: unknown): Set<string> {
 		if (typeof member.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(member.sha256)) {
 			check.add(`${at}.sha256`, 'must be 64 lowercase hex characters');
 		}
-		if (member.compression === 'lz4') {
-			check.add(`${at}.compression`, 'is lz4, which this version cannot read (it reads zstd, gzip and none)');
-		} else if (!(COMPRESSIONS as readonly unknown[]).includes(member.compression)) {
+		if (!(COMPRESSIONS as readonly unknown[]).includes(member.compression)) {
 			check.add(`${at}.compression`, `must be one of ${COMPRESSIONS.join(', ')}`);
 		}
 		if (member.rows !== undefined) check.count(member.rows, `${at}.rows`);

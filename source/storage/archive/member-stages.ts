@@ -6,10 +6,13 @@
  * undo themselves (threadCodec).
  */
 import {Duplex, PassThrough, pipeline} from 'node:stream';
-import {compressStream, decompressStream, type Compression} from '../compression.ts';
+import {COMPRESSIONS, compressStream, decompressStream, type Compression} from '../compression.ts';
 import type {ManifestMember} from './manifest.ts';
 
 export type Codec = Exclude<Compression, 'none'>;
+
+/** The codecs a compress stage can name: every compression but none. */
+const CODECS: readonly Codec[] = COMPRESSIONS.filter((name): name is Codec => name !== 'none');
 
 export interface CompressStage {
 	kind: 'compress';
@@ -53,7 +56,10 @@ export function decodingStream(stages: readonly MemberStage[]): Duplex {
 	return chain([...stages].reverse().map((stage) => decompressStream(stage.codec)));
 }
 
-/** The codec the reading threads undo in place of decodingStreams, or undefined when the list is beyond them. */
+/**
+ * The codec the reading threads undo in place of decodingStreams, or undefined when the list is beyond
+ * them. gzip and lz4 are undone by decodingStreams, whose work runs on libuv's thread pool.
+ */
 export function threadCodec(stages: readonly MemberStage[]): 'zstd' | 'none' | undefined {
 	if (stages.length === 0) return 'none';
 	return stages.length === 1 && stages[0]!.codec === 'zstd' ? 'zstd' : undefined;
@@ -65,7 +71,7 @@ export function stagesProblem(stages: unknown, compression: unknown): string | u
 	for (const [index, stage] of stages.entries()) {
 		const {kind, codec, level} = (stage ?? {}) as Record<string, unknown>;
 		if (kind !== 'compress') return `[${index}] has kind ${JSON.stringify(kind)}, which this version cannot undo (it reads compress)`;
-		if (codec !== 'zstd' && codec !== 'gzip') return `[${index}] has codec ${JSON.stringify(codec)}, which this version cannot read (zstd, gzip)`;
+		if (!CODECS.includes(codec as Codec)) return `[${index}] has codec ${JSON.stringify(codec)}, which this version cannot read (${CODECS.join(', ')})`;
 		if (level !== undefined && !Number.isSafeInteger(level)) return `[${index}].level must be a whole number`;
 	}
 	if (stages.filter((stage) => (stage as CompressStage).kind === 'compress').length > 1) return 'holds more than one compression';

@@ -172,7 +172,7 @@ describe('precedence: flags > environment > file > defaults, key by key', () => 
 		for (const [name, text, key, expected] of [
 			['DBBACKUP_PORT', 'abc', 'connection.port', /DBBACKUP_PORT="abc": connection\.port must be an integer from 1 to 65535/],
 			['DBBACKUP_WORKERS', '0', 'output.workers', /DBBACKUP_WORKERS="0": output\.workers must be an integer from 1 to 256/],
-			['DBBACKUP_COMPRESS', 'brotli', 'output.compress', /DBBACKUP_COMPRESS="brotli": output\.compress must be one of zstd, gzip, none/],
+			['DBBACKUP_COMPRESS', 'brotli', 'output.compress', /DBBACKUP_COMPRESS="brotli": output\.compress must be one of zstd, gzip, lz4, none/],
 			['DBBACKUP_DB_TYPE', 'oracle', 'connection.db_type', /DBBACKUP_DB_TYPE="oracle": connection\.db_type must be one of mysql, postgres/],
 		] as const) {
 			await assert.rejects(load({env: {[name]: text}}), (error: unknown) => {

@@ -117,7 +117,7 @@ describe('errors name the file, the key and the line', () => {
 
 	test('a value outside its set', () => {
 		const error = failure('output:\n  compress: brotli\n');
-		assert.equal(error.message, '.dbbackuprc:2: output.compress must be one of zstd, gzip, none, got "brotli"');
+		assert.equal(error.message, '.dbbackuprc:2: output.compress must be one of zstd, gzip, lz4, none, got "brotli"');
 		assert.match(failure('backup:\n  snapshot:\n    backend: ntfs\n').message, /:3: backup\.snapshot\.backend must be one of auto, lvm, zfs, btrfs/);
 	});
 
