@@ -7,6 +7,7 @@ import {SegmentEncryptor} from './encrypt-stream.ts';
 import {createHeader, DEFAULT_SEGMENT_LOG2, deriveKeys, HEADER_BYTES, isBoundTo, isEncryptedArtifact, parseHeader, type EncryptionHeader, type EncryptOptions, type SegmentKeys} from './header.ts';
 import type {EncryptionKeySource} from './key.ts';
 import {ciphertextSize, plaintextSize, segmentRangeFor, SegmentDecryptor} from './layout.ts';
+import {SegmentedAppendableArtifact, type SegmentStore} from '../target/segmented-artifact.ts';
 
 /*
  * An encrypted artifact that grows in place (a binlog file being copied), on any inner target. No
@@ -143,7 +144,7 @@ export interface SegmentHost {
 }
 
 /** The encrypted appendable artifacts of one encrypted target, as segments in its inner target. */
-export class EncryptedSegments {
+export class EncryptedSegments implements SegmentStore {
 	/** the plaintext bytes of the cipher segments this target writes: a segment's size gives its plaintext size without its header */
 	private readonly cipherSegmentBytes: number;
 
@@ -203,7 +204,7 @@ export class EncryptedSegments {
 			if (object !== undefined || segments.length > 0) throw this.taken(name, segments.length > 0);
 			// the empty artifact exists, durably, from here on
 			await this.putSegment(name, 0, Buffer.alloc(0));
-			return new EncryptedAppendableArtifact(name, this, 0, Buffer.alloc(0));
+			return new SegmentedAppendableArtifact(name, this, 0, Buffer.alloc(0));
 		}
 		if (object !== undefined) throw await this.sealed(name, 'grow');
 		if (segments.length === 0) throw this.missing(name);
@@ -212,8 +213,8 @@ export class EncryptedSegments {
 		if (!Number.isSafeInteger(to) || to < 0 || to > size) throw new RangeError(`cannot cut ${this.describe(name)} to ${to} bytes: it has ${size}`);
 		const {kept, tail} = to < size ? await this.cut(name, segments, to) : {kept: segments, tail: undefined};
 		const last = kept.at(-1)!;
-		if (last.plainSize >= this.host.segmentBytes) return new EncryptedAppendableArtifact(name, this, last.start + last.plainSize, Buffer.alloc(0));
-		return new EncryptedAppendableArtifact(name, this, last.start, tail ?? (await this.readSegment(name, last, 0, last.plainSize)));
+		if (last.plainSize >= this.host.segmentBytes) return new SegmentedAppendableArtifact(name, this, last.start + last.plainSize, Buffer.alloc(0));
+		return new SegmentedAppendableArtifact(name, this, last.start, tail ?? (await this.readSegment(name, last, 0, last.plainSize)));
 	}
 
 	/** Plaintext bytes `start` up to `end` (the end when absent) of the artifact the segments of `name` make; undefined when it has none. */
@@ -451,85 +452,4 @@ function statOf(name: string, segments: SizedSegment[]): ArtifactStat | undefine
 	}
 	const modifiedAt = new Date(Math.max(...segments.map((segment) => segment.modifiedAt.getTime())));
 	return {name, bytes, modifiedAt};
-}
-
-/**
- * The open segment's plaintext in memory, from its start to the artifact's end: writes extend it, a
- * full one is stored and the next begins; sync stores it again, re-encrypted whole, when it has bytes
- * the stored one lacks.
- */
-class EncryptedAppendableArtifact implements AppendableArtifact {
-	private readonly buffer: Buffer;
-	private filled: number;
-	private stored: number;
-	private closed = false;
-	/** puts one after another: a short sync landing after the full segment's put would cut it */
-	private puts: Promise<void> = Promise.resolve();
-
-	constructor(
-		readonly name: string,
-		private readonly segments: EncryptedSegments,
-		/** where the open segment starts */
-		private start: number,
-		openBytes: Uint8Array,
-	) {
-		this.buffer = Buffer.allocUnsafe(segments.segmentBytes);
-		this.buffer.set(openBytes);
-		this.filled = openBytes.length;
-		this.stored = openBytes.length;
-	}
-
-	get size(): number {
-		return this.start + this.filled;
-	}
-
-	async write(bytes: Uint8Array): Promise<void> {
-		this.throwIfClosed('write to');
-		let offset = 0;
-		while (offset < bytes.length) {
-			if (this.filled === this.buffer.length) await this.serially(() => this.freeze());
-			const taken = Math.min(this.buffer.length - this.filled, bytes.length - offset);
-			this.buffer.set(bytes.subarray(offset, offset + taken), this.filled);
-			this.filled += taken;
-			offset += taken;
-		}
-		if (this.filled === this.buffer.length) await this.serially(() => this.freeze());
-	}
-
-	async sync(): Promise<void> {
-		this.throwIfClosed('sync');
-		await this.serially(() => this.storeOpen());
-	}
-
-	async close(): Promise<void> {
-		if (this.closed) return;
-		await this.serially(() => this.storeOpen());
-		this.closed = true;
-	}
-
-	private serially(task: () => Promise<void>): Promise<void> {
-		const run = this.puts.then(task);
-		this.puts = run.catch(() => undefined);
-		return run;
-	}
-
-	/** The full open segment is stored (unless a sync already stored it whole) and the next one starts after it. */
-	private async freeze(): Promise<void> {
-		if (this.filled < this.buffer.length) return;
-		await this.storeOpen();
-		this.start += this.filled;
-		this.filled = 0;
-		this.stored = 0;
-	}
-
-	private async storeOpen(): Promise<void> {
-		const filled = this.filled;
-		if (filled === this.stored) return;
-		await this.segments.putSegment(this.name, this.start, this.buffer.subarray(0, filled));
-		this.stored = filled;
-	}
-
-	private throwIfClosed(what: string): void {
-		if (this.closed) throw new WorkError({code: 'ARTIFACT_NOT_OPEN', message: `cannot ${what} ${this.segments.describe(this.name)}: it was closed`});
-	}
 }

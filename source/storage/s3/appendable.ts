@@ -8,6 +8,7 @@ import {nameTaken, putObject} from './put-object.ts';
 import {withRetries, type RetryOptions} from './retry.ts';
 import {MultipartUploader} from './uploader.ts';
 import {formatS3Url} from './url.ts';
+import {SegmentedAppendableArtifact, type SegmentStore} from '../target/segmented-artifact.ts';
 
 /*
  * S3 cannot append, so an appendable artifact NAME lives, while it grows, as segment objects
@@ -56,7 +57,7 @@ function contiguousBytes(segments: Segment[]): number {
 }
 
 /** The appendable artifacts of one S3 target, as segments. */
-export class S3Segments {
+export class S3Segments implements SegmentStore {
 	readonly segmentBytes: number;
 
 	constructor(private readonly options: SegmentStoreOptions) {
@@ -77,7 +78,7 @@ export class S3Segments {
 		let token: string | undefined;
 		do {
 			const page = await this.request(() => this.options.connection.client.send(new ListObjectsV2Command({Bucket: this.options.bucket, Prefix: prefix, ContinuationToken: token})), {
-				url: this.urlOf(name),
+				url: this.describe(name),
 				action: 'list the segments of',
 			});
 			for (const object of page.Contents ?? []) {
@@ -100,14 +101,14 @@ export class S3Segments {
 	}
 
 	async openAppend(name: string, options: OpenAppendOptions): Promise<AppendableArtifact> {
-		const url = this.urlOf(name);
+		const url = this.describe(name);
 		const [object, segments] = await Promise.all([this.options.objectStat(name), this.list(name)]);
 		if (options.create === 'new') {
 			if (object !== undefined) throw nameTaken(url, 'already');
 			if (segments.length > 0) throw nameTaken(url, 'already', `the objects under ${url}${SEGMENTS_SUFFIX}`);
 			// the empty artifact exists, durably, from here on
 			await this.putSegment(name, 0, Buffer.alloc(0));
-			return new S3AppendableArtifact(name, this, 0, Buffer.alloc(0));
+			return new SegmentedAppendableArtifact(name, this, 0, Buffer.alloc(0));
 		}
 		if (object !== undefined) throw this.sealed(name, 'grow');
 		if (segments.length === 0) throw this.missing(name);
@@ -116,8 +117,8 @@ export class S3Segments {
 		if (to < 0 || to > size) throw new RangeError(`cannot cut ${url} to ${to} bytes: it has ${size}`);
 		const {kept, tail} = to < size ? await this.cut(name, segments, to) : {kept: segments, tail: undefined};
 		const last = kept.at(-1)!;
-		if (last.bytes >= this.segmentBytes) return new S3AppendableArtifact(name, this, last.start + last.bytes, Buffer.alloc(0));
-		return new S3AppendableArtifact(name, this, last.start, tail ?? (await this.readSegment(name, last, 0, last.bytes)));
+		if (last.bytes >= this.segmentBytes) return new SegmentedAppendableArtifact(name, this, last.start + last.bytes, Buffer.alloc(0));
+		return new SegmentedAppendableArtifact(name, this, last.start, tail ?? (await this.readSegment(name, last, 0, last.bytes)));
 	}
 
 	/** Bytes `start` up to `end` of the object `name`, or of its segments when there is no such object. */
@@ -145,7 +146,7 @@ export class S3Segments {
 		if (segments.length === 0) throw this.missing(name);
 		const size = this.checkContiguous(name, segments);
 		const end = offset + bytes.length;
-		if (offset < 0 || end > size) throw new RangeError(`cannot write bytes ${offset} to ${end} of ${this.urlOf(name)}: it has ${size}`);
+		if (offset < 0 || end > size) throw new RangeError(`cannot write bytes ${offset} to ${end} of ${this.describe(name)}: it has ${size}`);
 		for (const segment of segments) {
 			const from = Math.max(offset, segment.start);
 			const to = Math.min(end, segment.start + segment.bytes);
@@ -180,7 +181,7 @@ export class S3Segments {
 		});
 	}
 
-	urlOf(name: string): string {
+	describe(name: string): string {
 		return formatS3Url(this.options.bucket, this.keyOf(name));
 	}
 
@@ -201,7 +202,7 @@ export class S3Segments {
 		let end = 0;
 		for (const segment of segments) {
 			if (segment.start !== end) {
-				const url = this.urlOf(name);
+				const url = this.describe(name);
 				const problem = segment.start > end ? `leaves a gap after byte ${end}` : `overlaps the bytes before it, which end at byte ${end}`;
 				throw new IntegrityError({
 					code: 'S3_SEGMENTS_INVALID',
@@ -256,7 +257,7 @@ export class S3Segments {
 		if (received !== to - from) {
 			throw new IntegrityError({
 				code: 'S3_SEGMENTS_INVALID',
-				message: `${this.urlOf(name)} changed while being read: its segment at byte ${segment.start} ended after ${from + received} bytes where ${to} were listed`,
+				message: `${this.describe(name)} changed while being read: its segment at byte ${segment.start} ended after ${from + received} bytes where ${to} were listed`,
 				hint: 'Read it again once nothing writes to it.',
 			});
 		}
@@ -271,7 +272,7 @@ export class S3Segments {
 		if (size <= this.segmentBytes) {
 			const chunks: Uint8Array[] = [];
 			for await (const chunk of this.stitch(name, segments, 0, size)) chunks.push(chunk);
-			await this.mapped(() => putObject(connection, bucket, key, Buffer.concat(chunks), {contentType, retry}), {url: this.urlOf(name), action: 'upload'});
+			await this.mapped(() => putObject(connection, bucket, key, Buffer.concat(chunks), {contentType, retry}), {url: this.describe(name), action: 'upload'});
 			return;
 		}
 		const uploader = new MultipartUploader({connection, bucket, key, contentType, partSize: this.options.partSize, workers: this.options.workers, retry});
@@ -297,13 +298,13 @@ export class S3Segments {
 	private sealed(name: string, what: string): WorkError {
 		return new WorkError({
 			code: 'ARTIFACT_SEALED',
-			message: `${this.urlOf(name)} is complete; it cannot ${what}`,
+			message: `${this.describe(name)} is complete; it cannot ${what}`,
 			hint: 'It was sealed into one object when its writing ended: write to another name, or move the object away first.',
 		});
 	}
 
 	private missing(name: string): WorkError {
-		return new WorkError({code: 'ARTIFACT_MISSING', message: `${this.urlOf(name)} does not exist`});
+		return new WorkError({code: 'ARTIFACT_MISSING', message: `${this.describe(name)} does not exist`});
 	}
 
 	private request<T>(send: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
@@ -316,85 +317,5 @@ export class S3Segments {
 		} catch (error) {
 			throw s3Error(error, {...context, endpoint: this.options.connection.endpoint});
 		}
-	}
-}
-
-/**
- * The open segment in memory, from its start to the artifact's end: writes extend it, a full one is
- * uploaded and the next begins; sync re-uploads it when it has bytes S3 lacks.
- */
-class S3AppendableArtifact implements AppendableArtifact {
-	private readonly buffer: Buffer;
-	private filled: number;
-	private uploaded: number;
-	private closed = false;
-	/** uploads one after another: a short sync landing after the full segment's upload would cut it */
-	private uploads: Promise<void> = Promise.resolve();
-
-	constructor(
-		readonly name: string,
-		private readonly segments: S3Segments,
-		/** where the open segment starts */
-		private start: number,
-		openBytes: Uint8Array,
-	) {
-		this.buffer = Buffer.allocUnsafe(segments.segmentBytes);
-		this.buffer.set(openBytes);
-		this.filled = openBytes.length;
-		this.uploaded = openBytes.length;
-	}
-
-	get size(): number {
-		return this.start + this.filled;
-	}
-
-	async write(bytes: Uint8Array): Promise<void> {
-		this.throwIfClosed('write to');
-		let offset = 0;
-		while (offset < bytes.length) {
-			if (this.filled === this.buffer.length) await this.serially(() => this.freeze());
-			const taken = Math.min(this.buffer.length - this.filled, bytes.length - offset);
-			this.buffer.set(bytes.subarray(offset, offset + taken), this.filled);
-			this.filled += taken;
-			offset += taken;
-		}
-		if (this.filled === this.buffer.length) await this.serially(() => this.freeze());
-	}
-
-	async sync(): Promise<void> {
-		this.throwIfClosed('sync');
-		await this.serially(() => this.uploadOpen());
-	}
-
-	async close(): Promise<void> {
-		if (this.closed) return;
-		await this.serially(() => this.uploadOpen());
-		this.closed = true;
-	}
-
-	private serially(task: () => Promise<void>): Promise<void> {
-		const run = this.uploads.then(task);
-		this.uploads = run.catch(() => undefined);
-		return run;
-	}
-
-	/** The full open segment goes up (unless a sync already sent it whole) and the next one starts after it. */
-	private async freeze(): Promise<void> {
-		if (this.filled < this.buffer.length) return;
-		await this.uploadOpen();
-		this.start += this.filled;
-		this.filled = 0;
-		this.uploaded = 0;
-	}
-
-	private async uploadOpen(): Promise<void> {
-		const filled = this.filled;
-		if (filled === this.uploaded) return;
-		await this.segments.putSegment(this.name, this.start, this.buffer.subarray(0, filled));
-		this.uploaded = filled;
-	}
-
-	private throwIfClosed(what: string): void {
-		if (this.closed) throw new WorkError({code: 'ARTIFACT_NOT_OPEN', message: `cannot ${what} ${this.segments.urlOf(this.name)}: it was closed`});
 	}
 }
