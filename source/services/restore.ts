@@ -9,6 +9,7 @@ import {describeCoordinates, selectForRestore} from '../engines/mysql-logical/in
 import {findEngine, logicalEngineFor} from '../engines/registry.ts';
 import type {BackupEngine, EngineName, RestoreOptions, RestorePlan, RestoreResult} from '../engines/types.ts';
 import {openArchiveIn} from '../storage/archive/reader.ts';
+import type {Manifest} from '../storage/archive/manifest.ts';
 import {identifyArtifact, readScriptHead, type ArtifactFile} from '../storage/artifact.ts';
 import {directoryTarget, type StorageOptions} from '../storage/target/index.ts';
 import {applyReplay, checkReplayTarget, planReplay, planResult} from '../binlog/replay/replay.ts';
@@ -49,12 +50,17 @@ const ARTIFACT_NAME = /\.(tar|sql|sql\.gz|sql\.zst|sql\.lz4)$/i;
 
 /** What is in a backup file: its manifest for an archive, the file facts for a SQL script. */
 export async function describeArtifact(file: string, storage?: StorageOptions): Promise<ArtifactSummary> {
+	return (await readArtifact(file, storage)).summary;
+}
+
+/** The artifact identified and, for an archive, its manifest read, once, with the summary of both. */
+async function readArtifact(file: string, storage?: StorageOptions): Promise<{summary: ArtifactSummary; manifest?: Manifest}> {
 	const artifact = await identifyArtifact(file, storage);
 	const base = {path: artifact.path, kind: artifact.kind, bytes: artifact.bytes, modifiedAt: artifact.modifiedAt.toISOString()};
-	if (artifact.kind === 'sql') return {...base, compression: artifact.compression, databases: []};
+	if (artifact.kind === 'sql') return {summary: {...base, compression: artifact.compression, databases: []}};
 	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
 	const compressions = [...new Set(manifest.members.map((member) => member.compression))];
-	return {
+	const summary: ArtifactSummary = {
 		...base,
 		engine: manifest.engine,
 		dbType: manifest.dbType,
@@ -70,6 +76,7 @@ export async function describeArtifact(file: string, storage?: StorageOptions): 
 			rows: database.tables.reduce((sum, table) => sum + table.rows, 0),
 		})),
 	};
+	return {summary, manifest};
 }
 
 /** One member of an archive, as `restore --list` shows it. */
@@ -91,11 +98,8 @@ export interface ArtifactContents {
 
 /** The contents of a backup without restoring it or connecting to any server; archives are not checked member by member. */
 export async function listArtifactContents(file: string, storage?: StorageOptions): Promise<ArtifactContents> {
-	const summary = await describeArtifact(file, storage);
-	if (summary.kind === 'sql') return {summary, tables: [], members: []};
-	const artifact = await identifyArtifact(file, storage);
-	if (artifact.kind !== 'archive') return {summary, tables: [], members: []};
-	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
+	const {summary, manifest} = await readArtifact(file, storage);
+	if (!manifest) return {summary, tables: [], members: []};
 	return {
 		summary,
 		tables: manifest.databases.flatMap((database) => database.tables.map((table) => ({database: database.name, table: table.name, rows: table.rows}))),

@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
-import {IntegrityError, UsageError} from '../core/errors.ts';
+import {DbBackupError, IntegrityError, UsageError} from '../core/errors.ts';
 import type {EventBus} from '../core/events.ts';
 import {isObjectStoreUrl} from '../core/object-store-url.ts';
 import {binlogBase, locateBinlogs} from '../binlog/replay/binlog-files.ts';
@@ -80,11 +80,15 @@ async function isDirectory(location: string): Promise<boolean> {
 
 async function verifyArtifact(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifiedItem> {
 	bus.stage('verify', location);
-	if (!storage.encryption) {
-		const encrypted = await encryptedLayout(location, storage);
+	let artifact: ArtifactFile;
+	try {
+		artifact = await identifyArtifact(location, storage);
+	} catch (error) {
+		// encrypted, and no key given: what can be checked is how it is stored
+		const encrypted = !storage.encryption && error instanceof DbBackupError && error.code === 'ENCRYPTION_KEY_MISSING' ? await encryptedLayout(location, storage) : undefined;
 		if (encrypted) return encrypted;
+		throw error;
 	}
-	const artifact = await identifyArtifact(location, storage);
 	return artifact.kind === 'archive' ? verifyArchive(artifact) : verifyScript(artifact);
 }
 
