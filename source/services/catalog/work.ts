@@ -1,5 +1,6 @@
 import {lstat, readdir} from 'node:fs/promises';
 import path from 'node:path';
+import {sizeOf} from '../../storage/target/leftovers.ts';
 import {isRunLocked} from '../../storage/target/run-lock.ts';
 import type {CatalogWork} from './types.ts';
 
@@ -13,14 +14,6 @@ export function whatOf(name: string): CatalogWork['what'] {
 	if (/\.meta\.json$/.test(artifact)) return 'sidecar';
 	if (/\.(?:tar|sql(?:\.gz|\.zst|\.lz4)?)$/i.test(artifact)) return 'backup';
 	return 'other';
-}
-
-async function sizeOf(file: string): Promise<number> {
-	const info = await lstat(file);
-	if (!info.isDirectory()) return info.size;
-	let bytes = 0;
-	for (const entry of await readdir(file)) bytes += await sizeOf(path.join(file, entry)).catch(() => 0);
-	return bytes;
 }
 
 /**

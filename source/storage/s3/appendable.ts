@@ -3,7 +3,7 @@ import {DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
 import type {AppendableArtifact, ArtifactStat, OpenAppendOptions} from '../target/types.ts';
 import type {S3Connection} from './client.ts';
 import {downloadRange} from './download.ts';
-import {s3Error, type S3ErrorContext} from './errors.ts';
+import {withS3Error, type S3ErrorContext} from './errors.ts';
 import {nameTaken, putObject} from './put-object.ts';
 import {withRetries, type RetryOptions} from './retry.ts';
 import {MultipartUploader} from './uploader.ts';
@@ -311,11 +311,7 @@ export class S3Segments implements SegmentStore {
 		return this.mapped(() => withRetries(send, this.options.retry), context);
 	}
 
-	private async mapped<T>(run: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
-		try {
-			return await run();
-		} catch (error) {
-			throw s3Error(error, {...context, endpoint: this.options.connection.endpoint});
-		}
+	private mapped<T>(run: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
+		return withS3Error(run, {...context, endpoint: this.options.connection.endpoint});
 	}
 }

@@ -87,3 +87,12 @@ export function s3Error(error: unknown, context: S3ErrorContext): DbBackupError 
 		cause: error,
 	});
 }
+
+/** `run`, its failure turned into the one-line error naming the URL (s3Error). */
+export async function withS3Error<T>(run: () => Promise<T>, context: S3ErrorContext): Promise<T> {
+	try {
+		return await run();
+	} catch (error) {
+		throw s3Error(error, context);
+	}
+}

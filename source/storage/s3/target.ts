@@ -15,7 +15,7 @@ import {formatBytes} from '../../core/format.ts';
 import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
 import {DEFAULT_SEGMENT_BYTES, S3Segments} from './appendable.ts';
 import {createS3Connection, type S3Connection} from './client.ts';
-import {s3Error, type S3ErrorContext} from './errors.ts';
+import {s3Error, withS3Error, type S3ErrorContext} from './errors.ts';
 import {httpStatusOf, s3CodeOf, withRetries, type RetryOptions} from './retry.ts';
 import type {S3Settings} from './settings.ts';
 import {nameTaken, putObject} from './put-object.ts';
@@ -355,12 +355,8 @@ export class S3Target implements AppendableTarget {
 		return this.mapped(() => withRetries(send, this.options.retry), context);
 	}
 
-	private async mapped<T>(run: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
-		try {
-			return await run();
-		} catch (error) {
-			throw s3Error(error, {...context, endpoint: this.connection.endpoint});
-		}
+	private mapped<T>(run: () => Promise<T>, context: Omit<S3ErrorContext, 'endpoint'>): Promise<T> {
+		return withS3Error(run, {...context, endpoint: this.connection.endpoint});
 	}
 }
 

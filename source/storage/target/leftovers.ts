@@ -23,7 +23,8 @@ function artifactOf(name: string): string | undefined {
 	return undefined;
 }
 
-async function sizeOf(file: string): Promise<number> {
+/** The bytes of a file, or of everything under a directory (a scratch directory of parts). */
+export async function sizeOf(file: string): Promise<number> {
 	const info = await lstat(file);
 	if (!info.isDirectory()) return info.size;
 	let bytes = 0;
