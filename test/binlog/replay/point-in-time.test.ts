@@ -8,49 +8,21 @@ import assert from 'node:assert/strict';
 import {cp, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {PassThrough, Readable} from 'node:stream';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {after, before, describe, test} from 'node:test';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
 import {streamBinlogs} from '../../../source/binlog/stream/streamer.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
-import {run} from '../../../source/cli/run.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
 import {startMariadb} from '../../../source/sandbox/mariadb.ts';
 import type {RunningMariadb} from '../../../source/sandbox/types.ts';
 import {checksums, connect, createSchema, WriteLoad} from './write-load.ts';
-
-interface CliOutcome {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
+import {runInProcess, type InProcessOutcome} from '../../cli/run-in-process.ts';
 
 /** The CLI in this process, as `dbbackup ARGS` with the server's password in MYSQL_PWD. */
-async function dbbackup(server: RunningMariadb, args: string[], as = {user: server.user, password: server.password}): Promise<CliOutcome> {
-	const home = await mkdtemp(join(tmpdir(), 'pitr-home-'));
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	let out = '';
-	let err = '';
-	stdout.on('data', (chunk) => (out += chunk));
-	stderr.on('data', (chunk) => (err += chunk));
-	try {
-		const code = await run({
-			argv: [...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', as.user],
-			env: {MYSQL_PWD: as.password, PATH: process.env.PATH},
-			cwd: home,
-			home,
-			stdin: Readable.from([]),
-			stdout,
-			stderr,
-			onInterrupt: () => () => {},
-		});
-		return {code, stdout: out, stderr: err};
-	} finally {
-		await rm(home, {recursive: true, force: true});
-	}
+function dbbackup(server: RunningMariadb, args: string[], as = {user: server.user, password: server.password}): Promise<InProcessOutcome> {
+	return runInProcess([...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', as.user], {env: {MYSQL_PWD: as.password}});
 }
 
 function settingsOf(server: RunningMariadb) {

@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
-import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {PassThrough, Readable} from 'node:stream';
 import {after, before, describe, test} from 'node:test';
 import {ListObjectsV2Command} from '@aws-sdk/client-s3';
 import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
@@ -17,7 +16,6 @@ import {decompress as zstdDecompress} from 'zstd-napi';
 import {readBinlogIndex} from '../../../source/binlog/stream/binlog-index.ts';
 import {readCheckpoint} from '../../../source/binlog/stream/checkpoint.ts';
 import {streamBinlogs, type BinlogStreamOptions} from '../../../source/binlog/stream/streamer.ts';
-import {run} from '../../../source/cli/run.ts';
 import {EventBus, type BusEvent} from '../../../source/core/events.ts';
 import {startMariadb} from '../../../source/sandbox/mariadb.ts';
 import type {RunningMariadb} from '../../../source/sandbox/types.ts';
@@ -30,6 +28,7 @@ import {uniqueName} from '../../harness/db.ts';
 import {checksums, createSchema} from '../replay/write-load.ts';
 import {FAST_RETRY, inspector, objectBytes, s3, testSettings, useTestCredentials} from '../../storage/s3/helpers.ts';
 import {serverBinlogs} from './server-copy.ts';
+import {runInProcess, type InProcessOutcome} from '../../cli/run-in-process.ts';
 
 useTestCredentials();
 const timeoutMs = 240_000;
@@ -261,41 +260,24 @@ describe('binlog-stream to S3 against a private MariaDB', {timeout: timeoutMs}, 
  * The CLI in this process, as `dbbackup ARGS`, with the server's password and the S3 server's keys in
  * the environment (the process's own too: the AWS SDK reads its credential chain and endpoint there).
  */
-async function dbbackup(args: string[], config?: string, extraEnv: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string}> {
+async function dbbackup(args: string[], config?: string, extraEnv: Record<string, string> = {}): Promise<InProcessOutcome> {
 	process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 	process.env.AWS_REGION = s3.region;
-	const home = await mkdtemp(join(tmpdir(), 'bls3-home-'));
-	if (config !== undefined) await writeFile(join(home, '.dbbackuprc'), config);
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	let out = '';
-	let err = '';
-	stdout.on('data', (chunk) => (out += chunk));
-	stderr.on('data', (chunk) => (err += chunk));
 	try {
-		const code = await run({
-			argv: [...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', server.user],
+		return await runInProcess([...args, '--yes', '--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', server.user], {
 			env: {
 				MYSQL_PWD: server.password,
-				PATH: process.env.PATH,
 				AWS_ACCESS_KEY_ID: s3.accessKeyId,
 				AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
 				AWS_ENDPOINT_URL_S3: s3.endpoint,
 				AWS_REGION: s3.region,
 				...extraEnv,
 			},
-			cwd: home,
-			home,
-			stdin: Readable.from([]),
-			stdout,
-			stderr,
-			onInterrupt: () => () => {},
+			files: config === undefined ? {} : {'.dbbackuprc': config},
 		});
-		return {code, stdout: out, stderr: err};
 	} finally {
 		delete process.env.AWS_ENDPOINT_URL_S3;
 		delete process.env.AWS_REGION;
-		await rm(home, {recursive: true, force: true});
 	}
 }
 
