@@ -67,7 +67,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'tables',
 	],
 	demo: ['keep'],
-	verify: ['encryptionKeyFile'],
+	verify: ['encryptionKeyFile', 'restoreTest', 'workers'],
 	status: ['encryptionKeyFile'],
 };
 

@@ -70,6 +70,18 @@ const FLAGS = {
 	dryRun: {type: 'boolean', default: false},
 	// restore ARTIFACT --list: the contents, nothing restored
 	list: {type: 'boolean', default: false},
+	// verify --restore-test: the drill
+	restoreTest: {type: 'boolean', default: false},
+	// prune: the retention policy (replaces the retention.* keys when any is given), and --confirm to delete
+	keepLast: {type: 'number'},
+	keepDaily: {type: 'number'},
+	keepWeekly: {type: 'number'},
+	keepMonthly: {type: 'number'},
+	keepYearly: {type: 'number'},
+	keepWithin: {type: 'string'},
+	confirm: {type: 'boolean', default: false},
+	// pin: why the backup is kept
+	reason: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
 	// Declared only so that it can be refused with a clear message (and its value kept out of output).
@@ -148,7 +160,21 @@ export interface ParsedFlags {
 	untilPosition?: string;
 	untilGtid?: string;
 	dryRun: boolean;
+	/** verify: restore into a throwaway server and compare every table with the manifest */
+	restoreTest: boolean;
 	list: boolean;
+	/** prune: the policy's counts (undefined: not given) */
+	keepLast?: number;
+	keepDaily?: number;
+	keepWeekly?: number;
+	keepMonthly?: number;
+	keepYearly?: number;
+	/** prune: a period, 36h, 7d, 2w, 6m (months), 1y */
+	keepWithin?: string;
+	/** prune: delete (without it, a dry run) */
+	confirm: boolean;
+	/** pin: why it is kept */
+	reason?: string;
 	help: boolean;
 	version: boolean;
 }
@@ -168,7 +194,7 @@ const PASSWORD_REFUSAL = new UsageError({
 });
 
 /** Whole numbers that must not be negative; the others (--retries, --server-id) are checked where they are used. */
-const COUNTS = ['port', 'level', 'workers', 'chunkRows', 'partSize'] as const;
+const COUNTS = ['port', 'level', 'workers', 'chunkRows', 'partSize', 'keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
 function kebab(name: string): string {
 	return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);

@@ -19,7 +19,9 @@ export type ErrorCode =
 	| BinlogStreamCode
 	| BinlogReplayCode
 	| SandboxCode
-	| StorageCode;
+	| StorageCode
+	| RetentionCode
+	| RestoreTestCode;
 
 /** Anything thrown that was not a DbBackupError (toDbBackupError): a bug or an unhandled condition. */
 type GeneralCode = 'UNEXPECTED';
@@ -84,6 +86,19 @@ type ServiceCode =
 	| 'SCRIPT_INCOMPLETE'
 	| 'BACKUP_HAS_NO_COORDINATES'
 	| 'DEMO_COPY_DIFFERS';
+
+/** Keeping and removing backups: prune, pin, delete (source/services/retention). */
+type RetentionCode =
+	| 'BACKUP_PINNED'
+	/** prune with no rule: no --keep-* flag and no retention.* key (or all 0) */
+	| 'RETENTION_POLICY_MISSING'
+	/** pin / unpin of a name that is no backup at its location */
+	| 'NOT_A_BACKUP'
+	/** prune --confirm: a deletion failed; what was done is reported, the rest left */
+	| 'PRUNE_DELETE_FAILED';
+
+/** `verify --restore-test`: the drill that restores into a throwaway server and compares (source/services/restore-test). */
+type RestoreTestCode = 'RESTORE_TEST_MISMATCH' | 'RESTORE_TEST_FAILED' | 'RESTORE_TEST_NEEDS_ARCHIVE' | 'RESTORE_TEST_OTHER_FLAVOR' | 'RESTORE_TEST_COUNTS_ONLY' | 'RESTORE_TEST_SKIPPED';
 
 /** The engine registry (source/engines/registry.ts, engines/not-built.ts). */
 type EngineCode = 'UNKNOWN_ENGINE' | 'ENGINE_NOT_BUILT';

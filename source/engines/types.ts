@@ -170,6 +170,20 @@ export interface BackupEngine {
 	planRestore?(options: RestoreOptions): Promise<RestorePlan>;
 	backup(options: BackupOptions, bus: EventBus): Promise<BackupResult>;
 	restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult>;
+	/**
+	 * Logical engines: every table of `database` with its rows counted and checksummed the way this
+	 * engine's dump reads them, to compare a restored copy with the checksums its manifest recorded.
+	 */
+	tableChecksums?(settings: ConnectionSettings, database: string): Promise<TableChecksum[]>;
+}
+
+/** One table's rows as a backup recorded them or a restored copy holds them (engines/row-checksum.ts). */
+export interface TableChecksum {
+	/** PostgreSQL: the table's schema */
+	namespace?: string;
+	name: string;
+	rows: number;
+	checksum: string;
 }
 
 /** What besides the server shapes the choice of engine. */

@@ -13,6 +13,7 @@ import {identifyArtifact, readScriptArtifact, type ArtifactFile} from '../storag
 import {HEADER_BYTES, isEncryptedArtifact, parseHeader} from '../storage/crypto/header.ts';
 import {plaintextSize} from '../storage/crypto/layout.ts';
 import {directoryTarget, targetFor, type StorageOptions} from '../storage/target/index.ts';
+import {restoreTest, type RestoreTestOptions, type RestoreTestReport} from './restore-test.ts';
 import {readBytes} from '../storage/target/read-bytes.ts';
 
 /** What one artifact's check found; a failure is not an item but the IntegrityError naming it (exit 5). */
@@ -31,6 +32,17 @@ export interface VerifiedItem {
 	complete?: boolean;
 	files?: number;
 	events?: number;
+	/** with --restore-test: the drill's figures (a failed drill is the IntegrityError instead) */
+	restoreTest?: RestoreTestReport;
+}
+
+export interface VerifyOptions {
+	/** also restore every archive into a throwaway server and compare its tables with the manifest */
+	restoreTest?: boolean;
+	/** restore workers for the drill */
+	workers?: number;
+	/** tests replace how the drill's server starts */
+	startSandbox?: RestoreTestOptions['startSandbox'];
 }
 
 export interface VerifyReport {
@@ -54,7 +66,7 @@ const OUR_SCRIPT_END = '-- dump complete';
  * and the sequence (each file leads to the next, none missing). The first failure is thrown, naming the
  * artifact and member or file.
  */
-export async function verifyLocation(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifyReport> {
+export async function verifyLocation(location: string, storage: StorageOptions, bus: EventBus, options: VerifyOptions = {}): Promise<VerifyReport> {
 	const startedAt = new Date().toISOString();
 	const items: VerifiedItem[] = [];
 	if (await isDirectory(location)) {
@@ -62,12 +74,12 @@ export async function verifyLocation(location: string, storage: StorageOptions, 
 		const names = (await target.list()).map((artifact) => artifact.name);
 		if (names.includes(INDEX_NAME) || names.some(isBinlogName)) items.push(await verifyBinlogStore(location, storage, bus));
 		const backups = names.filter((name) => BACKUP_NAME.test(name)).sort();
-		for (const name of backups) items.push(await verifyArtifact(target.describe(name), storage, bus));
+		for (const name of backups) items.push(await verifyArtifact(target.describe(name), storage, bus, options));
 		if (items.length === 0) {
 			throw new UsageError({code: 'VERIFY_NOTHING', message: `${location} holds no backup and no binlog files to verify`, hint: 'Give a backup file, a directory (or s3:// prefix) of backups, or a binlog-stream directory.'});
 		}
 	} else {
-		items.push(await verifyArtifact(location, storage, bus));
+		items.push(await verifyArtifact(location, storage, bus, {...options, single: true}));
 	}
 	return {location, items, startedAt, finishedAt: new Date().toISOString()};
 }
@@ -78,18 +90,27 @@ async function isDirectory(location: string): Promise<boolean> {
 	return (await stat(location).catch(() => undefined))?.isDirectory() ?? false;
 }
 
-async function verifyArtifact(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifiedItem> {
+async function verifyArtifact(location: string, storage: StorageOptions, bus: EventBus, options: VerifyOptions & {single?: boolean}): Promise<VerifiedItem> {
 	bus.stage('verify', location);
 	let artifact: ArtifactFile;
 	try {
 		artifact = await identifyArtifact(location, storage);
 	} catch (error) {
 		// encrypted, and no key given: what can be checked is how it is stored
-		const encrypted = !storage.encryption && error instanceof DbBackupError && error.code === 'ENCRYPTION_KEY_MISSING' ? await encryptedLayout(location, storage) : undefined;
+		// (a drill restores the plaintext: it needs the key, and says so)
+		const encrypted = !options.restoreTest && !storage.encryption && error instanceof DbBackupError && error.code === 'ENCRYPTION_KEY_MISSING' ? await encryptedLayout(location, storage) : undefined;
 		if (encrypted) return encrypted;
 		throw error;
 	}
-	return artifact.kind === 'archive' ? verifyArchive(artifact) : verifyScript(artifact);
+	if (artifact.kind !== 'archive') {
+		const item = await verifyScript(artifact);
+		if (options.restoreTest && options.single) await restoreTest(artifact, storage, bus);
+		if (options.restoreTest) bus.warn(`${artifact.path} was not drilled: --restore-test drills archives, and a SQL script records no table checksums`, {code: 'RESTORE_TEST_SKIPPED'});
+		return item;
+	}
+	const item = await verifyArchive(artifact);
+	if (!options.restoreTest) return item;
+	return {...item, restoreTest: await restoreTest(artifact, storage, bus, {workers: options.workers, startSandbox: options.startSandbox})};
 }
 
 async function verifyArchive(artifact: ArtifactFile): Promise<VerifiedItem> {

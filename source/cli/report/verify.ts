@@ -13,6 +13,13 @@ export function renderVerify(report: VerifyReport): string {
 			item.events === undefined ? undefined : `${formatCount(item.events)} event(s)`,
 		].filter((figure) => figure !== undefined);
 		lines.push(`  ok  ${item.location} (${item.kind}; ${figures.join(', ')})`, `      ${item.checked}`);
+		const drill = item.restoreTest;
+		if (drill) {
+			const how = drill.checksummed === drill.tables ? 'row counts and checksums' : `row counts (checksums for ${formatCount(drill.checksummed)})`;
+			lines.push(
+				`      restore test: into a throwaway ${drill.server.flavor} ${drill.server.version} in ${formatDuration(drill.restoreSeconds)}; ${formatCount(drill.tables)} table(s), ${formatCount(drill.rows)} row(s): ${how} as recorded (compared in ${formatDuration(drill.compareSeconds)})`,
+			);
+		}
 	}
 	return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 import type {MysqlConnection} from '../../core/connect.ts';
 import type {Chunk} from './chunks.ts';
 import {qualifiedName, quoteIdentifier} from './identifiers.ts';
+import type {RowChecksum} from '../row-checksum.ts';
 import {readRowPackets} from './row-packets.ts';
 import {tupleWriter} from './tuple-encoder.ts';
 import {columnReader, insertableColumns} from './values.ts';
@@ -23,6 +24,8 @@ export interface ChunkWriteOptions {
 	/** called as rows are read, with how many since the last call */
 	onRows?: (rows: number) => void;
 	onBytes?: (bytes: number) => void;
+	/** every row read is added to it (the table's checksum in the manifest) */
+	checksum?: RowChecksum;
 }
 
 /** The SELECT that reads one chunk (one raw field per column), and the INSERT prefix its rows are written under (null: nothing to insert). */
@@ -81,6 +84,7 @@ export async function writeChunk(connection: MysqlConnection, chunk: Chunk, sink
 			out[at++] = NEWLINE;
 		}
 		at = tuples.write(row, start, end, out, at);
+		options.checksum?.addRow(row, start, end);
 		statementRows += 1;
 		rows += 1;
 		unreported += 1;

@@ -13,6 +13,7 @@ import {createArchiveOutput} from './output-archive.ts';
 import {createScriptOutput} from './output-script.ts';
 import type {ServerVersion} from './server.ts';
 import {runOnWorkers} from '../worker-pool.ts';
+import {RowChecksum} from '../row-checksum.ts';
 
 /** A chunk aims at about this many bytes of table data when --chunk-rows is not given. */
 export const ADAPTIVE_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -67,6 +68,8 @@ export interface TableWork {
 	chunks: Chunk[];
 	remaining: number;
 	rows: number;
+	/** the rows read so far, as a multiset (the manifest's per-table checksum) */
+	checksum: RowChecksum;
 	progress: ProgressReporter;
 }
 
@@ -153,6 +156,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 			chunks: [],
 			remaining: 0,
 			rows: 0,
+			checksum: new RowChecksum(),
 			progress: new ProgressReporter(bus, `rows ${table.database}.${table.name}`, 'rows', table.estimatedRows),
 		}));
 		await runOnWorkers(snapshot.workers, works, async (worker, work) => {
@@ -194,6 +198,7 @@ export async function dumpMysql(options: MysqlDumpOptions, bus: EventBus): Promi
 							overall.add(added);
 						},
 						onBytes: (added) => produced.add(added),
+						checksum: work.checksum,
 					}),
 				));
 			} catch (error) {

@@ -44,6 +44,11 @@ export const mysqlLogicalEngine: BackupEngine = {
 		return planMysqlRestore(options);
 	},
 
+	async tableChecksums(settings, database) {
+		const {mysqlTableChecksums} = await import('./table-checksums.ts');
+		return mysqlTableChecksums(settings, database);
+	},
+
 	checkAvailability(env: DetectedEnvironment) {
 		if (env.dbType !== 'mysql') {
 			return availability([`mysqldump backs up MySQL/MariaDB servers; this server is PostgreSQL`]);

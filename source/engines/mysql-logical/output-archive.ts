@@ -135,6 +135,7 @@ export async function createArchiveOutput(options: ArchiveOutputOptions): Promis
 							.map(async (work) => ({
 								name: work.table.name,
 								rows: work.rows,
+								checksum: work.checksum.digest(),
 								schema: await pathOf(tableSchemas.get(work)!),
 								members: await Promise.all(work.chunks.map((chunk) => pathOf(chunkMembers.get(work)!.get(chunk.index)!))),
 							})),

@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
+import {Transform, type Readable} from 'node:stream';
 import {connectPostgres} from '../../core/connect.ts';
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
 import {UsageError} from '../../core/errors.ts';
 import {ProgressReporter, type EventBus} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
+import {CopyTextRows, RowChecksum} from '../row-checksum.ts';
 import {runOnWorkers} from '../worker-pool.ts';
 import {copyOutStatement, planTableChunks, type TableChunk} from './chunks.ts';
 import {readDatabaseToc} from './ddl/read-toc.ts';
@@ -69,7 +71,7 @@ async function listDatabases(client: pg.Client, asked: string[]): Promise<string
 	return asked;
 }
 
-async function openSession(settings: ConnectionSettings, database: string): Promise<pg.Client> {
+export async function openSession(settings: ConnectionSettings, database: string): Promise<pg.Client> {
 	const client = await connectPostgres({...settings, database});
 	for (const statement of COPY_SESSION_STATEMENTS) await client.query(statement);
 	return client;
@@ -87,11 +89,28 @@ async function tableBlocks(client: pg.Client, tables: DataTable[]): Promise<{blo
 }
 
 /** Copies one chunk out through the output; resolves with its row count once the connection is free. */
-async function copyChunk(client: pg.Client, output: PostgresDumpOutput, database: DumpedDatabase, work: ChunkWork): Promise<number> {
+async function copyChunk(client: pg.Client, output: PostgresDumpOutput, database: DumpedDatabase, work: ChunkWork, checksum: RowChecksum): Promise<number> {
 	const {table, chunk} = work;
 	const stream = client.query(pgCopyStreams.to(copyOutStatement(qualifiedName(table.schema, table.name), table.columns, chunk)));
-	await output.writeChunk(database, table, chunk, work.chunks, stream, () => stream.rowCount);
+	await output.writeChunk(database, table, chunk, work.chunks, checksummed(stream, checksum), () => stream.rowCount);
 	return stream.rowCount;
+}
+
+/** The COPY text passed on as it is, every row added to `checksum` on the way. */
+function checksummed(copy: Readable, checksum: RowChecksum): Readable {
+	const rows = new CopyTextRows(checksum);
+	const through = new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			rows.write(chunk);
+			done(null, chunk);
+		},
+		flush(done) {
+			rows.end();
+			done();
+		},
+	});
+	copy.once('error', (error) => through.destroy(error));
+	return copy.pipe(through);
 }
 
 /**
@@ -104,7 +123,15 @@ interface OverallRows {
 	expected: number;
 }
 
-async function dumpDatabase(name: string, options: PostgresDumpOptions, output: PostgresDumpOutput, rowsByTable: Map<DataTable, number>, overall: OverallRows, bus: EventBus): Promise<DumpedDatabase> {
+async function dumpDatabase(
+	name: string,
+	options: PostgresDumpOptions,
+	output: PostgresDumpOutput,
+	rowsByTable: Map<DataTable, number>,
+	checksums: Map<DataTable, RowChecksum>,
+	overall: OverallRows,
+	bus: EventBus,
+): Promise<DumpedDatabase> {
 	const leader = await connectPostgres({...options.settings, database: name});
 	const workers: pg.Client[] = [];
 	try {
@@ -139,6 +166,7 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 			const progress = new ProgressReporter(bus, `${name}.${table.schema}.${table.name}`, 'rows', estimates.get(table) || undefined);
 			for (const chunk of chunks) works.push({table, chunk, chunks: chunks.length, blocks: Math.ceil(tableBlockCount / chunks.length), progress});
 			rowsByTable.set(table, 0);
+			checksums.set(table, new RowChecksum());
 		}
 		// a plain script needs each table's chunks in order; an archive goes largest first so no worker is left with a big table at the end
 		if (!output.sequential) works.sort((a, b) => b.blocks - a.blocks);
@@ -149,7 +177,7 @@ async function dumpDatabase(name: string, options: PostgresDumpOptions, output: 
 		bus.stage('data', `${name}: ${works.length} chunk(s) of ${toc.tables.length} table(s) on ${workers.length} worker(s)`);
 		await runOnWorkers(workers, works, async (worker, work) => {
 			work.progress.begin();
-			const rows = await copyChunk(worker, output, database, work);
+			const rows = await copyChunk(worker, output, database, work, checksums.get(work.table)!);
 			rowsByTable.set(work.table, (rowsByTable.get(work.table) ?? 0) + rows);
 			work.progress.add(rows);
 			overall.reporter.add(rows);
@@ -199,13 +227,14 @@ export async function dumpPostgres(options: PostgresDumpOptions, bus: EventBus):
 					bus,
 				});
 	const rowsByTable = new Map<DataTable, number>();
+	const checksums = new Map<DataTable, RowChecksum>();
 	try {
 		const dumped: DumpedDatabase[] = [];
 		const overall: OverallRows = {reporter: new ProgressReporter(bus, 'dump', 'rows', 0), expected: 0};
-		for (const name of names) dumped.push(await dumpDatabase(name, options, output, rowsByTable, overall, bus));
+		for (const name of names) dumped.push(await dumpDatabase(name, options, output, rowsByTable, checksums, overall, bus));
 		overall.reporter.finish();
 		bus.stage('finish', `writing ${options.output}`);
-		const bytes = await output.finish({startedAt, serverVersion, tables: rowsByTable});
+		const bytes = await output.finish({startedAt, serverVersion, tables: rowsByTable, checksums});
 		return {
 			output: options.output,
 			bytes,

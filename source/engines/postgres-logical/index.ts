@@ -36,6 +36,11 @@ export const postgresLogicalEngine: BackupEngine = {
 		return planPostgresRestore(options);
 	},
 
+	async tableChecksums(settings, database) {
+		const {postgresTableChecksums} = await import('./table-checksums.ts');
+		return postgresTableChecksums(settings, database);
+	},
+
 	checkAvailability(env: DetectedEnvironment) {
 		if (env.dbType !== 'postgres') {
 			return availability(['postgres-logical backs up PostgreSQL servers; this server is MySQL/MariaDB']);

@@ -68,7 +68,7 @@ export async function createPostgresArchiveOutput(options: ArchiveOutputOptions)
 			tocMembers.set(database.name, track(writer.addMember(tocMemberName(database.name), JSON.stringify(stored))));
 		},
 
-		async finish({startedAt, serverVersion, tables}) {
+		async finish({startedAt, serverVersion, tables, checksums}) {
 			await settled();
 			const manifestDatabases: ManifestDatabase[] = [];
 			for (const database of databases) {
@@ -80,6 +80,7 @@ export async function createPostgresArchiveOutput(options: ArchiveOutputOptions)
 							name: table.name,
 							namespace: table.schema,
 							rows: tables.get(table) ?? 0,
+							...(checksums.has(table) ? {checksum: checksums.get(table)!.digest()} : {}),
 							members: await Promise.all(chunkMembers.get(table)!.map(async (member) => (await member).path)),
 						})),
 					),

@@ -2,6 +2,7 @@ import type {Readable} from 'node:stream';
 import type {DatabaseToc, DataTable} from './ddl/types.ts';
 import type {PostgresCoordinates} from './snapshot.ts';
 import type {TableChunk} from './chunks.ts';
+import type {RowChecksum} from '../row-checksum.ts';
 
 /** One database as the dump hands it to an output. */
 export interface DumpedDatabase {
@@ -26,6 +27,6 @@ export interface PostgresDumpOutput {
 	writeLargeObject(database: DumpedDatabase, oid: number, content: AsyncIterable<Buffer>): Promise<void>;
 	endDatabase(database: DumpedDatabase): Promise<void>;
 	/** completes the artifact; returns its size in bytes */
-	finish(fields: {startedAt: string; serverVersion: string; tables: Map<DataTable, number>}): Promise<number>;
+	finish(fields: {startedAt: string; serverVersion: string; tables: Map<DataTable, number>; checksums: Map<DataTable, RowChecksum>}): Promise<number>;
 	abort(): Promise<void>;
 }

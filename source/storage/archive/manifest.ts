@@ -27,6 +27,11 @@ export interface ManifestTable {
 	/** PostgreSQL: the table's schema (`name` is then unqualified) */
 	namespace?: string;
 	rows: number;
+	/**
+	 * The rows as a multiset (`rowsum1:` + 24 hex digits, engines/row-checksum.ts), as the dump read
+	 * them; `verify --restore-test` recomputes it on the restored copy. Absent in archives written before.
+	 */
+	checksum?: string;
 	/** paths of the members holding this table, in order */
 	members: string[];
 	/** the member that creates the table (without a database qualifier) */
@@ -191,6 +196,9 @@ function checkDatabases(check: Checker, databases: unknown, memberPaths: Set<str
 			check.text(table.name, `${tableAt}.name`);
 			if (table.namespace !== undefined) check.text(table.namespace, `${tableAt}.namespace`);
 			check.count(table.rows, `${tableAt}.rows`);
+			if (table.checksum !== undefined && (typeof table.checksum !== 'string' || !/^rowsum1:[0-9a-f]{24}$/.test(table.checksum))) {
+				check.add(`${tableAt}.checksum`, 'must be "rowsum1:" and 24 lowercase hex characters');
+			}
 			if (table.schema !== undefined) checkMemberReference(check, table.schema, `${tableAt}.schema`, memberPaths);
 			if (!check.array(table.members, `${tableAt}.members`)) return;
 			table.members.forEach((path, memberIndex) => {

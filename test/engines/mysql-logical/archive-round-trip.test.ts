@@ -6,6 +6,7 @@ import {after, before, describe, test} from 'node:test';
 import type {Connection} from 'mysql2/promise';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
+import {mysqlTableChecksums} from '../../../source/engines/mysql-logical/table-checksums.ts';
 import {DEFER_INDEXES_MIN_ROWS} from '../../../source/engines/mysql-logical/secondary-indexes.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
@@ -108,6 +109,12 @@ describe('mysqldump engine: archive round trip into a new database', () => {
 
 			const after = await fingerprint(admin, copy);
 			assert.deepEqual(fingerprintDifferences(before, after), []);
+			// the rows' checksums the dump recorded (however it chunked the tables) are those of the source and of the copy
+			const recorded = manifest.databases[0].tables.map(({name, rows, checksum}) => ({name, rows, checksum}));
+			assert.ok(recorded.every((table) => /^rowsum1:[0-9a-f]{24}$/.test(table.checksum ?? '')));
+			const sorted = <T extends {name: string}>(tables: T[]) => [...tables].sort((a, b) => a.name.localeCompare(b.name));
+			assert.deepEqual(sorted(await mysqlTableChecksums(mariadbSettings(), source)), sorted(recorded));
+			assert.deepEqual(sorted(await mysqlTableChecksums(mariadbSettings(), copy)), sorted(recorded));
 			assert.deepEqual(after, before);
 			assert.ok(events.some((event) => event.type === 'progress' && event.task === `rows ${source}.ints` && event.done === 500));
 			// the tables' totals start as the server's estimates and end as their counts, and so does the whole dump's

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type {ConnectionSettings} from '../../../source/core/connection-settings.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {postgresLogicalEngine} from '../../../source/engines/postgres-logical/index.ts';
+import {postgresTableChecksums} from '../../../source/engines/postgres-logical/table-checksums.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {dropPostgresDatabases, postgresSuperuserClient, uniqueName} from '../../harness/db.ts';
 import {getTestServers} from '../../harness/servers.ts';
@@ -87,6 +88,13 @@ describe('postgres-logical round trip of the zoo: every object kind, every commo
 			const result = await postgresLogicalEngine.restore({settings: superuserSettings(), artifact: output, targetDb: copy, workers}, new EventBus());
 			assert.equal(result.failedStatements, 0);
 			await assertSameAsSource(copy);
+			// the rows' checksums the dump recorded across its chunks are those of the source and of the copy
+			const recorded = manifest.databases[0].tables.map(({namespace, name, rows, checksum}) => ({namespace, name, rows, checksum}));
+			assert.ok(recorded.every((table) => /^rowsum1:[0-9a-f]{24}$/.test(table.checksum ?? '')));
+			const key = (table: {namespace?: string; name: string}) => `${table.namespace}.${table.name}`;
+			const sorted = <T extends {namespace?: string; name: string}>(tables: T[]) => [...tables].sort((a, b) => key(a).localeCompare(key(b)));
+			assert.deepEqual(sorted(await postgresTableChecksums(superuserSettings(), source)), sorted(recorded));
+			assert.deepEqual(sorted(await postgresTableChecksums(superuserSettings(), copy)), sorted(recorded));
 		});
 	}
 
