@@ -204,6 +204,10 @@ type BinlogStreamCode =
 	| 'BINLOG_RECONNECT_GAVE_UP'
 	| 'BINLOG_CHECKSUM'
 	| 'BINLOG_GAP'
+	/** verify: the newest backup of a series cannot be rolled forward through the stream beside it */
+	| 'BINLOG_CHAIN_BROKEN'
+	/** verify: older backups the stream no longer reaches (warning) */
+	| 'BINLOG_CHAIN_PARTIAL'
 	// the output directory and its files
 	| 'BINLOG_OUTPUT_UNUSABLE'
 	| 'BINLOG_OUTPUT_LOCKED'

@@ -13,6 +13,7 @@ import {identifyArtifact, readScriptArtifact, type ArtifactFile} from '../storag
 import {HEADER_BYTES, isEncryptedArtifact, parseHeader} from '../storage/crypto/header.ts';
 import {plaintextSize} from '../storage/crypto/layout.ts';
 import {directoryTarget, targetFor, type StorageOptions} from '../storage/target/index.ts';
+import {chainProblem, ofStreamSeries} from './catalog/window.ts';
 import {restoreTest, type RestoreTestOptions, type RestoreTestReport} from './restore-test.ts';
 import {readBytes} from '../storage/target/read-bytes.ts';
 
@@ -75,6 +76,7 @@ export async function verifyLocation(location: string, storage: StorageOptions, 
 		if (names.includes(INDEX_NAME) || names.some(isBinlogName)) items.push(await verifyBinlogStore(location, storage, bus));
 		const backups = names.filter((name) => BACKUP_NAME.test(name)).sort();
 		for (const name of backups) items.push(await verifyArtifact(target.describe(name), storage, bus, options));
+		await verifyChains(location, storage, bus, items);
 		if (items.length === 0) {
 			throw new UsageError({code: 'VERIFY_NOTHING', message: `${location} holds no backup and no binlog files to verify`, hint: 'Give a backup file, a directory (or s3:// prefix) of backups, or a binlog-stream directory.'});
 		}
@@ -82,6 +84,37 @@ export async function verifyLocation(location: string, storage: StorageOptions, 
 		items.push(await verifyArtifact(location, storage, bus, {...options, single: true}));
 	}
 	return {location, items, startedAt, finishedAt: new Date().toISOString()};
+}
+
+/**
+ * The binlog streams in directories under the location (the one at the location itself is verified
+ * above), and whether the newest backup of each stream's series can be rolled forward through it: its
+ * binlog file in the stream, no file missing after it, the checkpoint past it (or the streamer running,
+ * about to be). Older backups the stream no longer reaches are said in a warning; that is what a stream
+ * started later, or pruned, looks like.
+ */
+async function verifyChains(location: string, storage: StorageOptions, bus: EventBus, items: VerifiedItem[]): Promise<void> {
+	const {buildCatalog} = await import('./catalog.ts');
+	const catalog = await buildCatalog(location, storage);
+	for (const stream of catalog.streams) {
+		if (stream.relative !== '' && stream.readable) items.push(await verifyBinlogStore(stream.url, storage, bus));
+	}
+	for (const stream of catalog.streams) {
+		const backups = catalog.backups.filter((backup) => backup.complete && backup.readable && ofStreamSeries(backup, stream));
+		const newest = backups.at(-1);
+		if (!newest) continue;
+		const problem = chainProblem(newest, stream);
+		const catchingUp = problem !== undefined && stream.running.state === 'running' && stream.checkpoint !== undefined && problem.startsWith("the stream's checkpoint");
+		if (problem !== undefined && !catchingUp) {
+			throw new IntegrityError({
+				code: 'BINLOG_CHAIN_BROKEN',
+				message: `the newest backup cannot be rolled forward: ${problem}`,
+				hint: 'A point-in-time restore from it would stop short. Start binlog-stream from that backup (--from-backup), or take a new backup while the stream runs.',
+			});
+		}
+		const unreached = backups.filter((backup) => chainProblem(backup, stream) !== undefined).length;
+		if (unreached > 0) bus.warn(`${unreached} older backup(s) of this series cannot be rolled forward through ${stream.url}`, {code: 'BINLOG_CHAIN_PARTIAL'});
+	}
 }
 
 /** A local directory, or an s3:// URL ending in `/` (a prefix). */

@@ -127,6 +127,40 @@ describe('dbbackup verify', () => {
 		}
 	});
 
+	test('backups beside a binlog stream: the stream under the directory is verified, and a newest backup it cannot roll forward is exit 5', async () => {
+		const location = await mkdtemp(join(tmpdir(), 'dbbackup-verify-chain-'));
+		try {
+			const backup = await runCli(['backup', 'single', source, '--output', `${location}/`, '--yes', ...mysqlArgs], {env, timeoutMs});
+			assert.equal(backup.code, 0, backup.stderr);
+			const archive = (await readdir(location)).find((name) => name.endsWith('.tar'))!;
+			await admin.query(`INSERT INTO ${source}.t VALUES (2000, 'after the backup')`);
+			const covering = await runCli(
+				['binlog-stream', '--output', join(location, 'binlog'), '--from-backup', join(location, archive), '--stop-at-end', '--server-id', '61102', '--yes', ...mysqlArgs],
+				{env, timeoutMs},
+			);
+			assert.equal(covering.code, 0, covering.stderr);
+			const good = await runCli(['verify', location, '--yes'], {env, timeoutMs});
+			assert.equal(good.code, 0, good.stderr);
+			assert.match(good.stdout, /Verified .*: 2 item\(s\) good/);
+			assert.match(good.stdout, /binlog\/? \(binlogs;/);
+
+			// a stream that starts after the backup's binlog file: the backup cannot be rolled forward
+			await rm(join(location, 'binlog'), {recursive: true});
+			await admin.query('FLUSH BINARY LOGS');
+			const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
+			const later = await runCli(
+				['binlog-stream', '--output', join(location, 'binlog'), '--start-position', `${String(status[0]!.File)}:4`, '--stop-at-end', '--server-id', '61103', '--yes', ...mysqlArgs],
+				{env, timeoutMs},
+			);
+			assert.equal(later.code, 0, later.stderr);
+			const broken = await runCli(['verify', location, '--yes'], {env, timeoutMs});
+			assert.equal(broken.code, 5, broken.stderr);
+			assert.match(broken.stderr, new RegExp(`the newest backup cannot be rolled forward: the stream .*binlog/? starts at ${String(status[0]!.File).replace(/\./g, '\\.')}, after ${archive.replace(/\./g, '\\.')}'s binlog file`));
+		} finally {
+			await rm(location, {recursive: true, force: true});
+		}
+	});
+
 	test('an s3:// prefix: the backups there are verified with ranged reads', async () => {
 		const prefix = `s3://${s3.bucket}/${uniqueName('verifys3')}/`;
 		const backup = await runCli(['backup', 'single', source, '--output', prefix, '--yes', ...mysqlArgs], {env: {...env, ...awsEnv}, timeoutMs});

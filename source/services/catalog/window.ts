@@ -23,21 +23,38 @@ function flavorOf(backup: CatalogBackup): string | undefined {
 }
 
 /**
- * Whether a replay from `backup` can run through `stream` to its checkpoint: the backup's binlog file is
- * of the stream's series (same server: flavor and file names; the manifest records no server id), at or
- * after the stream's first file, no file is missing from there on, and the checkpoint is at or past it.
+ * Whether `backup`'s binlog file is of `stream`'s series: same server as far as can be told (flavor and
+ * file names; the manifest records no server id). Prune keeps a stream's files from such a backup on.
  */
-function reachable(backup: CatalogBackup, stream: CatalogStream): boolean {
+export function ofStreamSeries(backup: CatalogBackup, stream: CatalogStream): boolean {
 	const file = backup.binlog?.file;
-	const checkpoint = stream.checkpoint;
-	if (file === undefined || !checkpoint || stream.firstFile === undefined) return false;
+	if (file === undefined || stream.firstFile === undefined) return false;
 	if (binlogBase(file) !== binlogBase(stream.firstFile)) return false;
 	const flavor = flavorOf(backup);
-	if (flavor !== undefined && stream.source && stream.source.flavor !== flavor) return false;
-	if (compareBinlogNames(file, stream.firstFile) < 0) return false;
-	if (stream.gaps.some((gap) => binlogBase(gap.to) === binlogBase(file) && compareBinlogNames(gap.to, file) >= 0)) return false;
+	return !(flavor !== undefined && stream.source && stream.source.flavor !== flavor);
+}
+
+/**
+ * Why a replay from `backup` cannot run through `stream` to its checkpoint, or undefined when it can: the
+ * backup's binlog file must be of the stream's series, at or after the stream's first file, with no file
+ * missing from there on, and the checkpoint at or past it.
+ */
+export function chainProblem(backup: CatalogBackup, stream: CatalogStream): string | undefined {
+	const file = backup.binlog?.file;
+	const checkpoint = stream.checkpoint;
+	if (file === undefined) return `${backup.name} records no binlog coordinates`;
+	if (!ofStreamSeries(backup, stream)) return `${backup.name}'s binlog file ${file} is not of the stream's series`;
+	if (!checkpoint) return `the stream ${stream.url} has no checkpoint`;
+	if (compareBinlogNames(file, stream.firstFile!) < 0) return `the stream ${stream.url} starts at ${stream.firstFile}, after ${backup.name}'s binlog file ${file}`;
+	const gap = stream.gaps.find((candidate) => binlogBase(candidate.to) === binlogBase(file) && compareBinlogNames(candidate.to, file) >= 0);
+	if (gap) return `${gap.from === gap.to ? gap.from : `${gap.from} to ${gap.to}`} ${gap.files === 1 ? 'is' : 'are'} missing from the stream ${stream.url} after ${backup.name}'s binlog file ${file}`;
 	const order = compareBinlogNames(checkpoint.file, file);
-	return order > 0 || (order === 0 && checkpoint.position >= (backup.binlog?.position ?? 4));
+	if (order > 0 || (order === 0 && checkpoint.position >= (backup.binlog?.position ?? 4))) return undefined;
+	return `the stream's checkpoint ${checkpoint.file}:${checkpoint.position} is before ${backup.name}'s coordinates ${file}:${backup.binlog?.position ?? 4}`;
+}
+
+function reachable(backup: CatalogBackup, stream: CatalogStream): boolean {
+	return chainProblem(backup, stream) === undefined;
 }
 
 function backupEnd(backup: CatalogBackup, role: 'earliest' | 'latest'): WindowEnd {
