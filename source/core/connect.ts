@@ -126,9 +126,11 @@ export async function connectMysql(settings: ConnectionSettings, options: {multi
 	}
 }
 
-export async function connectPostgres(settings: ConnectionSettings): Promise<pg.Client> {
+export async function connectPostgres(settings: ConnectionSettings, options: {replication?: 'database' | true} = {}): Promise<pg.Client> {
 	const {default: driver} = await import('pg');
 	const client = new driver.Client({
+		// a walsender connection: replication commands (BASE_BACKUP, START_REPLICATION) instead of SQL
+		...(options.replication === undefined ? {} : {replication: options.replication}),
 		host: settings.host ?? settings.socket,
 		port: settings.port ?? 5432,
 		user: settings.user,
