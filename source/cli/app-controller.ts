@@ -18,10 +18,13 @@ import {resolveBinlogStream, type BinlogStreamRequest} from '../services/binlog-
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
-import {describeArtifact, listArtifacts, planRestore, runRestore} from '../services/restore.ts';
-import {storageOptionsFor} from '../services/storage-options.ts';
+import {describeArtifact, listArtifactContents, listArtifacts, planRestore, runRestore} from '../services/restore.ts';
+import {buildCatalog} from '../services/catalog.ts';
+import {deleteBackup} from '../services/retention/backup-files.ts';
+import {verifyLocation} from '../services/verify.ts';
+import {s3SettingsOf, storageOptionsFor} from '../services/storage-options.ts';
 import {isObjectStoreUrl} from '../core/object-store-url.ts';
-import type {StorageOptions} from '../storage/target/index.ts';
+import {directoryTarget, type StorageOptions} from '../storage/target/index.ts';
 import type {
 	AppController,
 	BackupChoices,
@@ -182,6 +185,25 @@ export class CliAppController implements AppController {
 
 	restore({dbType, ...choices}: RestoreChoices) {
 		return this.track(async () => runRestore({...choices, storage: await this.storage('read'), target: this.targetFor({dbType})}, this.bus), true);
+	}
+
+	catalog(location: string) {
+		return this.track(async () => buildCatalog(location, await this.storage('read')), false);
+	}
+
+	backupContents(url: string) {
+		return this.track(async () => listArtifactContents(url, await this.storage('read')), false);
+	}
+
+	verifyBackup(url: string) {
+		return this.track(async () => verifyLocation(url, await this.storage('read'), this.bus), false);
+	}
+
+	deleteBackup(location: string, name: string, format: 'archive' | 'sql') {
+		return this.track(async () => {
+			// the stored bytes: no key is needed to delete, and none is loaded
+			return deleteBackup(await directoryTarget(location, {s3: s3SettingsOf(this.config()), encryption: undefined}), name, format);
+		}, false);
 	}
 
 	/** The merged configuration the app was started with; the defaults when none was handed over. */

@@ -9,7 +9,7 @@ import type {AppController} from './controller.ts';
 import {FrameKeysContext, type FrameKeys, type ScreenKeys} from './frame-keys.ts';
 import {BodySizeContext, rowsLeft, useTerminalSize, type Size} from './layout.ts';
 import {trackServerCalls} from './server-calls.ts';
-import {HOME_SCREEN_ID, type EnginePicks, type ScreenDefinition} from './screen.ts';
+import {HOME_SCREEN_ID, type EnginePicks, type Handoff, type ScreenDefinition} from './screen.ts';
 import {screens as defaultScreens} from './screens.ts';
 
 export interface AppProps {
@@ -46,10 +46,11 @@ function frameHints(escapeAction: string | undefined, qAction: string | undefine
  */
 export function App({bus, controller, screens = defaultScreens, initialScreen = HOME_SCREEN_ID}: AppProps) {
 	const {exit} = useApp();
-	const [screenId, setScreenId] = useState(initialScreen);
+	const [{screenId, handoff}, setOpen] = useState<{screenId: string; handoff?: Handoff}>({screenId: initialScreen});
 	const [, setTick] = useState(0);
 	const refresh = useCallback(() => setTick((tick) => tick + 1), []);
-	const goHome = useCallback(() => setScreenId(HOME_SCREEN_ID), []);
+	const navigate = useCallback((id: string, next?: Handoff) => setOpen({screenId: id, handoff: next}), []);
+	const goHome = useCallback(() => setOpen({screenId: HOME_SCREEN_ID}), []);
 	const quit = useCallback(() => exit(), [exit]);
 	// the screens come and go; a pick made on one outlives it
 	const [enginePicks, setEnginePicks] = useState<EnginePicks>({engines: {}});
@@ -132,7 +133,8 @@ export function App({bus, controller, screens = defaultScreens, initialScreen = 
 								bus={bus}
 								controller={tracked.controller}
 								screens={screens}
-								navigate={setScreenId}
+								navigate={navigate}
+								handoff={handoff}
 								goHome={goHome}
 								refresh={refresh}
 								enginePicks={enginePicks}

@@ -4,12 +4,17 @@ import type {EngineSelection} from '../engines/selection-types.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {BackupOutcome, BackupRequest} from '../services/backup.ts';
 import type {BinlogStreamRequest} from '../services/binlog-stream.ts';
-import type {ArtifactSummary, RestoreOutcome, RestorePlan, RestoreRequest} from '../services/restore.ts';
+import type {ArtifactContents, ArtifactSummary, RestoreOutcome, RestorePlan, RestoreRequest} from '../services/restore.ts';
+import type {Catalog} from '../services/catalog.ts';
+import type {VerifyReport} from '../services/verify.ts';
 
 export type {DetectedEnvironment} from '../core/detect/types.ts';
 export type {BackupOutcome} from '../services/backup.ts';
 export type {ArtifactSummary, RestoreOutcome, RestorePlan} from '../services/restore.ts';
 export type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
+export type {Catalog, CatalogBackup, CatalogStream, RecoveryWindow} from '../services/catalog.ts';
+export type {ArtifactContents} from '../services/restore.ts';
+export type {VerifyReport} from '../services/verify.ts';
 
 export type ConnectionState = 'not-configured' | 'connecting' | 'connected' | 'error' | 'demo';
 
@@ -84,4 +89,16 @@ export interface AppController {
 	 * `signal` aborts (or --stop-at-end catches up); resolves once stopped with its checkpoint written.
 	 */
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary>;
+
+	/** `status`'s catalog of a directory or s3:// prefix: the backups (oldest first), streams, recovery windows, work, notes */
+	catalog(location: string): Promise<Catalog>;
+	/** `restore --list`: a backup's manifest summary, its tables and (an archive) its members; reaches no server */
+	backupContents(url: string): Promise<ArtifactContents>;
+	/** `verify` of one backup, reporting its stages on the bus; a damaged one rejects with the IntegrityError naming it */
+	verifyBackup(url: string): Promise<VerifyReport>;
+	/**
+	 * Deletes backup `name` at `location` (its sidecar first); a pinned one is refused (BACKUP_PINNED), never
+	 * forced. Resolves with where each removed file was.
+	 */
+	deleteBackup(location: string, name: string, format: 'archive' | 'sql'): Promise<string[]>;
 }

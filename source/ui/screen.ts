@@ -12,12 +12,21 @@ export interface EnginePicks {
 	dbType?: DbType;
 }
 
+/** What a screen hands the one it opens: the Backups screen gives Restore the backup to start from. */
+export interface Handoff {
+	/** a backup's path or s3:// URL: Restore opens it instead of listing */
+	artifact?: string;
+}
+
 export interface ScreenProps {
 	bus: EventBus;
 	controller: AppController;
 	/** every registered screen, so the home menu can list them */
 	screens: ScreenDefinition[];
-	navigate: (id: string) => void;
+	/** opens screen `id`, handing it `handoff` (read once, as it mounts) */
+	navigate: (id: string, handoff?: Handoff) => void;
+	/** what the screen that opened this one handed it; undefined when opened from the menu */
+	handoff?: Handoff;
 	goHome: () => void;
 	/** re-read the controller (connection label and state) after a call that changes it */
 	refresh: () => void;

@@ -1,6 +1,7 @@
 import type {ScreenDefinition} from './screen.ts';
 import {HOME_SCREEN_ID} from './screen.ts';
 import {BackupScreen} from './screens/backup.tsx';
+import {BackupsScreen} from './screens/backups.tsx';
 import {BinlogTailScreen} from './screens/binlog-tail.tsx';
 import {DemoScreen} from './screens/demo.tsx';
 import {DetectionScreen} from './screens/detection.tsx';
@@ -43,6 +44,7 @@ export const screens: ScreenDefinition[] = [
 	// their steps set their own hints (useScreenKeys)
 	{id: 'backup', title: 'Back up', component: BackupScreen, hints: [], menu: {label: 'Back up'}},
 	{id: 'restore', title: 'Restore', component: RestoreScreen, hints: [], menu: {label: 'Restore'}},
+	{id: 'backups', title: 'Backups', component: BackupsScreen, hints: [], menu: {label: 'Backups'}},
 	{
 		id: 'binlog-tail',
 		title: 'Binlog stream',

@@ -49,6 +49,11 @@ export function trackServerCalls(controller: AppController, onChange: () => void
 			restore: (choices) => track(() => controller.restore(choices)),
 			binlogOutputDir: () => controller.binlogOutputDir(),
 			streamBinlogs: (choices, signal) => track(() => controller.streamBinlogs(choices, signal)),
+			// the Backups screen's calls read and delete files: no server
+			catalog: (location) => controller.catalog(location),
+			backupContents: (url) => controller.backupContents(url),
+			verifyBackup: (url) => controller.verifyBackup(url),
+			deleteBackup: (location, name, format) => controller.deleteBackup(location, name, format),
 		},
 	};
 }

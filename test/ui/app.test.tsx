@@ -43,7 +43,7 @@ function renderApp(controller: FakeController, bus = new EventBus()) {
 
 /** The menu labels in the order shown, read from the frame. */
 function menuLines(frame: string): string[] {
-	const labels = [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Tail binlog stream', 'Quit'];
+	const labels = [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Backups', 'Tail binlog stream', 'Quit'];
 	return frame
 		.split('\n')
 		.map((line) => line.replace(/^❯/, '').trim())
@@ -54,7 +54,7 @@ describe('home menu', () => {
 	test('without a configured server the demo comes first and the header says so', async () => {
 		const {lastFrame} = renderApp(new FakeController({configured: false}));
 		const frame = await waitForText(lastFrame, 'Quit');
-		assert.deepEqual(menuLines(frame), [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Tail binlog stream', 'Quit']);
+		assert.deepEqual(menuLines(frame), [DEMO_LABEL, 'Detect environment', 'Choose engine', 'Back up', 'Restore', 'Backups', 'Tail binlog stream', 'Quit']);
 		assert.match(frame, /❯ Start demo/);
 		assert.match(frame, /● not configured/);
 		assert.match(frame, /No server configured/);
@@ -63,7 +63,7 @@ describe('home menu', () => {
 	test('with a configured server detection comes first and the demo is offered last', async () => {
 		const {lastFrame} = renderApp(new FakeController({configured: true}));
 		const frame = await waitForText(lastFrame, 'Quit');
-		assert.deepEqual(menuLines(frame), ['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Tail binlog stream', DEMO_LABEL, 'Quit']);
+		assert.deepEqual(menuLines(frame), ['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Backups', 'Tail binlog stream', DEMO_LABEL, 'Quit']);
 		assert.match(frame, /❯ Detect environment/);
 		assert.match(frame, /mysql root@127\.0\.0\.1:3306 ● connected/);
 		assert.doesNotMatch(frame, /No server configured/);
@@ -74,7 +74,7 @@ describe('home menu', () => {
 		controller.state = 'demo';
 		assert.deepEqual(
 			menuItems(screens, controller).map((item) => item.label),
-			['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Tail binlog stream', 'Quit'],
+			['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Backups', 'Tail binlog stream', 'Quit'],
 		);
 	});
 
@@ -87,7 +87,7 @@ describe('home menu', () => {
 		];
 		assert.deepEqual(
 			menuItems(extra, controller).map((item) => item.value),
-			['tail', 'detect', 'engine', 'backup', 'restore', 'binlog-tail', 'verify', 'demo', 'quit'],
+			['tail', 'detect', 'engine', 'backup', 'restore', 'backups', 'binlog-tail', 'verify', 'demo', 'quit'],
 		);
 	});
 });
@@ -230,7 +230,7 @@ describe('demo', () => {
 
 		started.resolve();
 		const home = await waitForText(lastFrame, 'Quit', '● demo');
-		assert.deepEqual(menuLines(home), ['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Tail binlog stream', 'Quit']);
+		assert.deepEqual(menuLines(home), ['Detect environment', 'Choose engine', 'Back up', 'Restore', 'Backups', 'Tail binlog stream', 'Quit']);
 		assert.match(home, /demo: mariadb 127\.0\.0\.1:41234/);
 		assert.doesNotMatch(home, /No server configured/);
 	});

@@ -323,11 +323,11 @@ describe('tail binlog stream screen', () => {
 });
 
 describe('tail binlog stream in the menu', () => {
-	test('listed after Restore while a MySQL/MariaDB server is configured, hidden with only PostgreSQL', () => {
+	test('listed after Restore and Backups while a MySQL/MariaDB server is configured, hidden with only PostgreSQL', () => {
 		const controller = new FakeController();
 		assert.deepEqual(
 			menuItems(screens, controller).map((item) => item.value),
-			['detect', 'engine', 'backup', 'restore', 'binlog-tail', 'demo', 'quit'],
+			['detect', 'engine', 'backup', 'restore', 'backups', 'binlog-tail', 'demo', 'quit'],
 		);
 		controller.serverList = [{dbType: 'postgres', label: 'postgres postgres@127.0.0.1:5432'}];
 		assert.ok(!menuItems(screens, controller).some((item) => item.value === 'binlog-tail'));

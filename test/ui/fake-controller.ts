@@ -5,11 +5,14 @@ import {known, unknown, type DetectedEnvironment, type MysqlEnvironment, type Po
 import type {EngineSelection} from '../../source/engines/selection-types.ts';
 import type {
 	AppController,
+	ArtifactContents,
 	ArtifactSummary,
 	BackupChoices,
 	BackupOutcome,
 	BinlogStreamChoices,
 	BinlogStreamSummary,
+	Catalog,
+	CatalogBackup,
 	ConnectionState,
 	DatabaseSummary,
 	RestoreChoices,
@@ -17,6 +20,7 @@ import type {
 	RestorePlan,
 	ServerChoice,
 	ServerPick,
+	VerifyReport,
 } from '../../source/ui/controller.ts';
 
 const GiB = 1024 ** 3;
@@ -302,6 +306,131 @@ export function untilAborted(signal: AbortSignal, summary: BinlogStreamSummary =
 	return new Promise((resolve) => signal.addEventListener('abort', () => resolve(summary), {once: true}));
 }
 
+/** A backup of the catalog below: a complete archive of `databases`, read from its sidecar. */
+function catalogArchive(name: string, startedAt: string, databases: string[], extra: Partial<CatalogBackup> & {pinned?: boolean} = {}): CatalogBackup {
+	return {
+		name,
+		url: `/backups/${name}`,
+		format: 'archive',
+		bytes: 412 * MiB,
+		modifiedAt: startedAt,
+		at: startedAt,
+		atSource: 'manifest',
+		encrypted: false,
+		readable: true,
+		complete: true,
+		facts: 'sidecar',
+		engine: 'mysqldump',
+		kind: 'logical',
+		dbType: 'mysql',
+		server: {version: '10.11.6-MariaDB', flavor: 'mariadb', host: '127.0.0.1:3306'},
+		databases,
+		startedAt,
+		finishedAt: new Date(Date.parse(startedAt) + 65_000).toISOString(),
+		compression: 'zstd',
+		coordinates: 'mariadb-bin.000003:1234, GTID 0-1-42',
+		binlog: {file: 'mariadb-bin.000003', position: 1234, gtid: '0-1-42'},
+		lockMs: 37,
+		...extra,
+	};
+}
+
+/** Five backups at /backups, oldest first as the catalog sorts them: archives, a pinned one, an encrypted one without key, an unfinished one, a script. */
+export const catalogBackups: CatalogBackup[] = [
+	catalogArchive('all-20261112T020000Z-77aa.tar', '2026-11-12T02:00:00.000Z', ['shop', 'analytics', 'crm'], {bytes: 2 * GiB, pinned: true}),
+	{...catalogArchive('shop-20261113T020000Z-5e5e.sql.zst', '2026-11-13T02:00:00.000Z', ['shop']), format: 'sql', facts: 'script header', atSource: 'script header', writer: 'dbbackup 0.1.0 (mysqldump)', lockMs: undefined, server: undefined, finishedAt: undefined},
+	{
+		name: 'encrypted-20261114T020000Z-9f3c.tar',
+		url: '/backups/encrypted-20261114T020000Z-9f3c.tar',
+		format: 'archive',
+		bytes: 300 * MiB,
+		modifiedAt: '2026-11-14T02:05:00.000Z',
+		at: '2026-11-14T02:05:00.000Z',
+		atSource: 'file time',
+		encrypted: true,
+		readable: false,
+		complete: true,
+		facts: 'none',
+	},
+	catalogArchive('a-database-with-a-rather-long-name-20261115T140327Z-0a1b.tar', '2026-11-15T14:03:27.000Z', ['a_database_with_a_rather_long_name'], {complete: false, facts: 'manifest'}),
+	catalogArchive('shop-20261116T020000Z-0c0c.tar', '2026-11-16T02:00:00.000Z', ['shop']),
+];
+
+export const catalog: Catalog = {
+	location: '/backups',
+	generatedAt: '2026-11-16T09:00:00.000Z',
+	keyGiven: false,
+	backups: catalogBackups,
+	streams: [
+		{
+			url: '/backups/binlogs',
+			relative: 'binlogs/',
+			encrypted: false,
+			readable: true,
+			source: {flavor: 'mariadb', serverId: 1, host: '127.0.0.1:3306'},
+			firstFile: 'mariadb-bin.000003',
+			lastFile: 'mariadb-bin.000009',
+			files: 7,
+			closedFiles: 6,
+			closedBytes: 60 * MiB,
+			checkpoint: {file: 'mariadb-bin.000009', position: 4567, gtid: '0-1-99', eventTime: '2026-11-16T08:59:00.000Z', updatedAt: '2026-11-16T08:59:01.000Z', ageSeconds: 59},
+			gaps: [],
+			running: {state: 'running', how: 'the output lock is held', pid: 4242, host: 'db1'},
+		},
+	],
+	windows: [
+		{
+			dbType: 'mysql',
+			database: 'shop',
+			pointInTime: true,
+			backups: 3,
+			earliest: {at: '2026-11-12T02:00:00.000Z', how: 'all-20261112T020000Z-77aa.tar, the oldest complete backup of it', backup: 'all-20261112T020000Z-77aa.tar'},
+			latest: {at: '2026-11-16T08:59:00.000Z', how: "the stream's checkpoint", stream: '/backups/binlogs'},
+		},
+		{
+			dbType: 'mysql',
+			database: 'analytics',
+			pointInTime: false,
+			backups: 1,
+			earliest: {at: '2026-11-12T02:00:00.000Z', how: 'all-20261112T020000Z-77aa.tar, the oldest complete backup of it'},
+			latest: {at: '2026-11-12T02:00:00.000Z', how: 'all-20261112T020000Z-77aa.tar, the newest complete backup of it'},
+		},
+		{
+			dbType: 'mysql',
+			database: 'crm',
+			pointInTime: false,
+			backups: 1,
+			earliest: {at: '2026-11-12T02:00:00.000Z', how: 'all-20261112T020000Z-77aa.tar, the oldest complete backup of it'},
+			latest: {at: '2026-11-12T02:00:00.000Z', how: 'all-20261112T020000Z-77aa.tar, the newest complete backup of it'},
+		},
+	],
+	work: [],
+	notes: ['1 encrypted artifact shown by name, size and time only: give the key (--encryption-key-file, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE) to read it'],
+};
+
+/** What `restore --list` gives for the newest archive of the catalog. */
+export const shopContents: ArtifactContents = {
+	summary: {...shopArtifact, path: '/backups/shop-20261116T020000Z-0c0c.tar', databases: [{name: 'shop', tables: 2, rows: 1_500}]},
+	tables: [
+		{database: 'shop', table: 'customers', rows: 500},
+		{database: 'shop', table: 'orders', rows: 1_000},
+	],
+	members: [
+		{path: 'shop/schema.sql.zst', bytes: 2 * 1024, rawBytes: 9 * 1024, compression: 'zstd'},
+		{path: 'shop/customers.sql.zst', bytes: 20 * 1024, rawBytes: 80 * 1024, compression: 'zstd'},
+		{path: 'shop/orders.sql.zst', bytes: 40 * 1024, rawBytes: 160 * 1024, compression: 'zstd'},
+	],
+};
+
+export function verifyReportFor(url: string): VerifyReport {
+	return {
+		location: url,
+		items: [{location: url, kind: 'archive', checked: 'every member: size and SHA-256 against the manifest, the sidecar, and decompressed to its end', bytes: 62 * 1024, members: 3, rawBytes: 249 * 1024}],
+		startedAt: '2026-11-16T09:00:00.000Z',
+		finishedAt: '2026-11-16T09:00:02.000Z',
+	};
+}
+
 export const PREVIEW_TIME = new Date('2026-11-15T14:03:27.512Z');
 export const PREVIEW_TAG = '0a1b';
 
@@ -329,6 +458,10 @@ export class FakeController implements AppController {
 		planRestore: [] as RestoreChoices[],
 		restore: [] as RestoreChoices[],
 		streamBinlogs: [] as Array<{choices: BinlogStreamChoices; signal: AbortSignal}>,
+		catalog: [] as string[],
+		backupContents: [] as string[],
+		verifyBackup: [] as string[],
+		deleteBackup: [] as Array<{location: string; name: string; format: 'archive' | 'sql'}>,
 	};
 	/** --output or the config's file target; undefined makes the tail screen ask */
 	binlogDir: string | undefined = '/backups/binlogs';
@@ -340,6 +473,11 @@ export class FakeController implements AppController {
 	describeAnswer: (path: string) => Promise<ArtifactSummary> = async (path) => ({...shopArtifact, path});
 	planAnswer: (choices: RestoreChoices) => Promise<RestorePlan> = async (choices) => destructivePlan(choices);
 	restoreAnswer: (choices: RestoreChoices) => Promise<RestoreOutcome> = async () => restoreOutcome;
+	catalogAnswer: (location: string) => Promise<Catalog> = async () => catalog;
+	contentsAnswer: (url: string) => Promise<ArtifactContents> = async () => shopContents;
+	verifyAnswer: (url: string) => Promise<VerifyReport> = async (url) => verifyReportFor(url);
+	deleteAnswer: (location: string, name: string, format: 'archive' | 'sql') => Promise<string[]> = async (location, name, format) =>
+		format === 'archive' ? [`${location}/${name}.json`, `${location}/${name}`] : [`${location}/${name}`];
 
 	constructor({configured = true}: {configured?: boolean} = {}) {
 		this.configured = configured;
@@ -435,6 +573,26 @@ export class FakeController implements AppController {
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
 		this.requests.streamBinlogs.push({choices, signal});
 		return this.binlogAnswer(choices, signal);
+	}
+
+	catalog(location: string): Promise<Catalog> {
+		this.requests.catalog.push(location);
+		return this.catalogAnswer(location);
+	}
+
+	backupContents(url: string): Promise<ArtifactContents> {
+		this.requests.backupContents.push(url);
+		return this.contentsAnswer(url);
+	}
+
+	verifyBackup(url: string): Promise<VerifyReport> {
+		this.requests.verifyBackup.push(url);
+		return this.verifyAnswer(url);
+	}
+
+	deleteBackup(location: string, name: string, format: 'archive' | 'sql'): Promise<string[]> {
+		this.requests.deleteBackup.push({location, name, format});
+		return this.deleteAnswer(location, name, format);
 	}
 
 	private async connecting<T>(answer: () => Promise<T>): Promise<T> {

@@ -57,7 +57,8 @@ function TypedPath({controller, refresh, onPick, onBack}: PickerProps & {onBack:
 	);
 }
 
-function Describe({controller, refresh, file, onPick}: PickerProps & {file: string}) {
+/** Reads the manifest of `file` and hands it on; says why when it cannot. */
+export function Describe({controller, refresh, file, onPick}: PickerProps & {file: string}) {
 	const {state} = useTask(() => controller.describeArtifact(file), refresh);
 	useEffect(() => {
 		if (state.status === 'done') onPick(state.value);

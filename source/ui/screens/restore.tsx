@@ -1,5 +1,5 @@
 import {Box, Text, useInput} from 'ink';
-import {useState} from 'react';
+import {useState, type ReactNode} from 'react';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.ts';
 import {ArtifactSummaryView} from '../components/artifact-summary.tsx';
 import {FieldRow} from '../components/field-row.tsx';
@@ -10,11 +10,13 @@ import {useScreenKeys} from '../frame-keys.ts';
 import {rowsLeft, useBodySize} from '../layout.ts';
 import {plural, secondsBetween} from '../wording.ts';
 import type {ScreenProps} from '../screen.ts';
-import {ArtifactPicker} from './restore-artifact.tsx';
+import {ArtifactPicker, Describe} from './restore-artifact.tsx';
 import {PlanStep} from './restore-plan.tsx';
 
 type Step =
 	| {step: 'pick'}
+	/** a backup handed over by another screen (Backups): its manifest is read, then the target step follows */
+	| {step: 'open'; file: string}
 	| {step: 'target'; artifact: ArtifactSummary}
 	| {step: 'plan'; artifact: ArtifactSummary; choices: RestoreChoices}
 	| {step: 'run'; choices: RestoreChoices};
@@ -56,6 +58,12 @@ function TargetStep({artifact, onNext, onBack}: TargetStepProps) {
 	);
 }
 
+/** The backup another screen handed over, being read; Esc (after a failure, say) leads to the list of the default directory. */
+function OpenStep({onBack, children}: {onBack: () => void; children: ReactNode}) {
+	useScreenKeys({hints: [], escape: {action: 'back to the list', run: onBack}});
+	return <>{children}</>;
+}
+
 function MultiDatabaseNote({count, onNext}: {count: number; onNext: () => void}) {
 	useInput((_input, key) => {
 		if (key.return) onNext();
@@ -84,13 +92,19 @@ function RestoreSummary({outcome}: {outcome: RestoreOutcome}) {
 }
 
 /** Pick a backup, see what it holds, name the target, confirm what gets overwritten, restore. */
-export function RestoreScreen({bus, controller, refresh}: ScreenProps) {
-	const [step, setStep] = useState<Step>({step: 'pick'});
+export function RestoreScreen({bus, controller, refresh, handoff}: ScreenProps) {
+	const [step, setStep] = useState<Step>(handoff?.artifact ? {step: 'open', file: handoff.artifact} : {step: 'pick'});
 	const workers = controller.defaultWorkers();
 
 	switch (step.step) {
 		case 'pick':
 			return <ArtifactPicker controller={controller} refresh={refresh} onPick={(artifact) => setStep({step: 'target', artifact})} />;
+		case 'open':
+			return (
+				<OpenStep onBack={() => setStep({step: 'pick'})}>
+					<Describe controller={controller} refresh={refresh} file={step.file} onPick={(artifact) => setStep({step: 'target', artifact})} />
+				</OpenStep>
+			);
 		case 'target': {
 			const {artifact} = step;
 			return (
