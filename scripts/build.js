@@ -6,10 +6,13 @@
 // Each command is its own chunk, loaded when that command runs. The worker threads' entries
 // (source/storage/workers/*-worker.ts) are entries of their own, next to main.js, where
 // source/storage/workers/pool.ts looks for them.
+// It also writes the single-file build, dist/single/ (scripts/build-single-file.js): dbbackup.mjs with
+// every dependency inside and the native addons beside it, to copy to a server that has only Node.
 import {copyFile, mkdir, readdir, rm, stat, writeFile} from 'node:fs/promises';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
+import {buildSingleFile} from './build-single-file.js';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
@@ -18,6 +21,9 @@ const workerEntries = (await readdir(join(root, workers))).filter((file) => file
 
 await rm(dist, {recursive: true, force: true});
 await mkdir(dist, {recursive: true});
+// built alongside the ordinary bundle, into a folder of its own; a failure is reported where it is awaited
+const single = buildSingleFile({root, outdir: join(dist, 'single')});
+single.catch(() => {});
 const result = await build({
 	absWorkingDir: root,
 	entryPoints: {
@@ -45,3 +51,5 @@ let newest = 0;
 for (const input of inputs) newest = Math.max(newest, (await stat(join(root, input))).mtimeMs);
 await writeFile(join(dist, 'build-info.json'), `${JSON.stringify({entry: 'main.js', newestInputMs: newest, inputs}, null, '\t')}\n`);
 console.log(`dbbackup: bundled ${inputs.length} source files into ${relative(root, dist)}/`);
+const {outdir, files} = await single;
+console.log(`dbbackup: single file in ${relative(root, outdir)}/: ${files.map((file) => `${file.name} (${(file.bytes / 1024 / 1024).toFixed(1)} MiB)`).join(', ')}`);
