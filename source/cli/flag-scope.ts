@@ -69,6 +69,9 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 	demo: ['keep'],
 	verify: ['encryptionKeyFile', 'restoreTest', 'workers'],
 	status: ['encryptionKeyFile'],
+	prune: ['keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepWithin', 'confirm', 'encryptionKeyFile'],
+	pin: ['reason'],
+	unpin: [],
 };
 
 /** Flags that mean something to one kind of server only, and what they are about (for the refusal). */

@@ -20,6 +20,9 @@ Commands
   demo                      throwaway MariaDB and PostgreSQL with a sample database: detection, then a backup and restore that is compared
   status                    the backups, binlog streams and recovery window in a directory or s3:// prefix
   verify                    re-read backups (a file, a directory, an s3:// prefix) or a binlog store and check every checksum
+  prune                     apply a retention policy (--keep-last/-daily/-weekly/-monthly/-yearly N, --keep-within) to a directory or s3:// prefix; a dry run unless --confirm
+  pin BACKUP                keep a backup whatever prune's policy says (a BACKUP.pin marker beside it)
+  unpin BACKUP              remove the pin: prune's policy decides about the backup again
 
 Connection (flags > DBBACKUP_* / MYSQL_* / PG* environment > config file > ~/.my.cnf > defaults)
   --db-type mysql|postgres   which server (default: the one configured, else mysql)
@@ -302,6 +305,65 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  $ dbbackup verify s3://my-backups/db/ --json',
 		'  $ dbbackup verify /backups/binlog/ --yes',
 		'  $ dbbackup verify /backups/shop-20261115T140327.512Z-3f9a.tar --restore-test --yes',
+	]),
+	prune: page([
+		'Usage',
+		'  $ dbbackup prune [DIR|s3://bucket/prefix/] --keep-last N --keep-daily N … [--confirm]',
+		'',
+		'Applies a retention policy to the backups of a directory or an S3 prefix, by the start time each one records',
+		'(else its file\'s time, said in the output), and lists every backup with what happens to it and why (the rules',
+		'that keep it). A dry run unless --confirm. Only complete backups are deleted; the newest complete backup and',
+		'pinned ones are always kept; a backup\'s sidecar goes first, so one deleted half-way reads as not complete.',
+		'Closed binlog files of a stream there (or a directory under it) go when they are older than the file holding',
+		'the coordinates of the oldest backup that stays of that stream\'s series; with no such backup, none goes.',
+		'',
+		'Flags',
+		'  --keep-last N      the N newest complete backups',
+		'  --keep-daily N     the newest backup of each of the N most recent days (UTC) that have one',
+		'  --keep-weekly N    the same per ISO 8601 week (UTC)',
+		'  --keep-monthly N   the same per calendar month (UTC)',
+		'  --keep-yearly N    the same per calendar year (UTC)',
+		'  --keep-within D    every backup started within D before now: 36h, 7d, 2w, 6m (months), 1y',
+		'  --confirm          delete; without it nothing is deleted',
+		'  --encryption-key-file F   the key of encrypted backups, to read their start times and coordinates (not needed to delete)',
+		'',
+		'Without a keep flag, the retention.* keys of the configuration are the policy (any keep flag replaces them all);',
+		'with neither, prune refuses (exit 2). Default location: output.path, else the current directory.',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup prune /backups/ --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --yes',
+		'  $ dbbackup prune s3://my-backups/db/ --keep-last 3 --keep-within 14d --confirm --json',
+	]),
+	pin: page([
+		'Usage',
+		'  $ dbbackup pin BACKUP|s3://bucket/prefix/BACKUP [--reason TEXT]',
+		'',
+		'Pins a backup: a BACKUP.pin marker beside it (when, and why) that prune respects whatever its policy says.',
+		'No key is needed, also for an encrypted backup. A name that is not a backup at that place is refused.',
+		'`dbbackup status` shows the backup as pinned; `dbbackup unpin BACKUP` removes the marker.',
+		'',
+		'Flags',
+		'  --reason TEXT      why it is kept (shown by pin and kept in the marker)',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup pin /backups/shop-20261115T140327.512Z-3f9a.tar --reason "before the 2.0 migration" --yes',
+		'  $ dbbackup pin s3://my-backups/db/shop-20261115T140327.512Z-3f9a.tar --json',
+	]),
+	unpin: page([
+		'Usage',
+		'  $ dbbackup unpin BACKUP|s3://bucket/prefix/BACKUP',
+		'',
+		'Removes the pin of a backup (its BACKUP.pin marker): prune\'s policy decides about it again. A backup that is',
+		'not pinned is left as it is (exit 0); a name with neither a backup nor a pin there is refused. A pin whose',
+		'backup is gone is removed too.',
+		'',
+		SHARED,
+		'',
+		'Examples',
+		'  $ dbbackup unpin /backups/shop-20261115T140327.512Z-3f9a.tar --yes',
 	]),
 	demo: page([
 		'Usage',

@@ -79,10 +79,13 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
 	verify: async (ctx) => (await import('./commands/verify.ts')).verifyCommand(ctx),
 	status: async (ctx) => (await import('./commands/status.ts')).statusCommand(ctx),
+	prune: async (ctx) => (await import('./commands/prune.ts')).pruneCommand(ctx),
+	pin: async (ctx) => (await import('./commands/pin.ts')).pinCommand(ctx, 'pin'),
+	unpin: async (ctx) => (await import('./commands/pin.ts')).pinCommand(ctx, 'unpin'),
 };
 
 /** Commands users know from the seed's documentation (../shared/CLI.md) that this version does not have. */
-const NOT_IN_THIS_VERSION = new Set(['prune', 'pin', 'wal-stream']);
+const NOT_IN_THIS_VERSION = new Set(['wal-stream']);
 
 function unknownCommand(command: string): UsageError {
 	const suggestion = closestName(command, [...Object.keys(COMMANDS), 'help']);

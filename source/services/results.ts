@@ -8,6 +8,8 @@ import type {VerifyReport} from './verify.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {ReplayResult} from '../binlog/replay/types.ts';
 import type {Catalog} from './catalog.ts';
+import type {PinResult} from './retention/pin.ts';
+import type {PruneReport} from './retention/prune.ts';
 
 /** The results commands put on the bus; `kind` is the discriminator every sink switches on. */
 export type CommandResult =
@@ -28,6 +30,10 @@ export type CommandResult =
 	| {kind: 'point-in-time'; engine?: EngineName; restore?: RestoreResult; replay: ReplayResult}
 	/** status: the backups, binlog streams, recovery windows and work in progress at a location */
 	| {kind: 'status'; catalog: Catalog}
+	/** prune: every backup's verdict and reasons, the binlog files that go; confirmed: what was deleted */
+	| {kind: 'prune'; report: PruneReport}
+	/** pin / unpin */
+	| {kind: 'pin'; pin: PinResult}
 	| {kind: 'demo'; servers: Array<{dbType: string; target: string; socket: string; database: string; stopsAtExit: boolean}>};
 
 export function emitResult(bus: EventBus, result: CommandResult): void {

@@ -17,7 +17,7 @@ import {freePort} from '../../source/sandbox/free-port.ts';
 import {runCli, type CliResult} from './run-cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dbbackup.js', import.meta.url));
-const COMMANDS = ['detect', 'engine', 'backup', 'restore', 'physical-backup', 'stream-backup', 'binlog-stream', 'demo', 'verify', 'status'];
+const COMMANDS = ['detect', 'engine', 'backup', 'restore', 'physical-backup', 'stream-backup', 'binlog-stream', 'demo', 'verify', 'status', 'prune', 'pin', 'unpin'];
 
 /** The first flag of each line of a help text that lists flags. */
 function listedFlags(help: string): string[] {
@@ -92,13 +92,14 @@ test('every flag a help names exists, and every flag is in some help', () => {
 		'--part-size', '--encryption', '--sse-kms-key-id', '--storage-class', '--encrypt', '--encryption-key-file', '--target-db', '--tables', '--drop-existing', '--continue-on-error',
 		'--indexes-after-data', '--include-users', '--chunk-rows', '--no-lock', '--no-ddl-lock', '--no-binlog', '--no-owner', '--no-privileges', '--schema-only', '--data-only', '--clean',
 		'--create', '--keep', '--gtid', '--server-id', '--sync', '--checkpoint-interval', '--start-position', '--start-gtid', '--from-backup', '--stop-at-end', '--retries', '--databases',
-		'--binlogs', '--until', '--until-position', '--until-gtid', '--dry-run', '--help', '--version', '--yes', '--json', '--resume'];
+		'--binlogs', '--until', '--until-position', '--until-gtid', '--dry-run', '--help', '--version', '--yes', '--json', '--resume',
+		'--keep-last', '--keep-daily', '--keep-weekly', '--keep-monthly', '--keep-yearly', '--keep-within', '--confirm', '--reason'];
 	for (const flag of declared) assert.ok(named.has(flag), `${flag} is in no help`);
 });
 
 describe('commands and flags that do not exist', () => {
 	test('an unknown command is exit 2, with or without --help, with a did-you-mean when close', async () => {
-		for (const args of [['prune'], ['prune', '--help'], ['pin', '--help'], ['frobnicate', '--yes']]) {
+		for (const args of [['wal-stream'], ['wal-stream', '--help'], ['frobnicate', '--yes']]) {
 			const result = await runCli(args);
 			assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
 			assert.match(result.stderr, new RegExp(`^error: unknown command "${args[0]}"`, 'm'));

@@ -23,7 +23,7 @@ import type {ConnectionSettings} from '../../source/core/connection-settings.ts'
 import {EventBus} from '../../source/core/events.ts';
 import {startMariadb} from '../../source/sandbox/mariadb.ts';
 import type {RunningMariadb} from '../../source/sandbox/types.ts';
-import {runBackup, type BackupOutcome} from '../../source/services/backup.ts';
+import type {BackupOutcome} from '../../source/services/backup.ts';
 import {buildCatalog, type Catalog, type CatalogBackup} from '../../source/services/catalog.ts';
 import {openArchive} from '../../source/storage/archive/reader.ts';
 import {rawKeySource} from '../../source/storage/crypto/key.ts';
@@ -31,6 +31,7 @@ import type {StorageOptions} from '../../source/storage/target/index.ts';
 import {dropPostgresDatabases, postgresClient, uniqueName} from '../harness/db.ts';
 import {getTestServers} from '../harness/servers.ts';
 import {s3, useTestCredentials} from '../storage/s3/helpers.ts';
+import {backupTo, insertRows, mariadbSettingsOf, masterStatusOf, streamOptionsFor} from './backup-fixtures.ts';
 
 useTestCredentials();
 const timeoutMs = 300_000;
@@ -49,37 +50,11 @@ let middleFile: string;
 let laterFile: string;
 const outcomes = new Map<string, BackupOutcome>();
 
-function mariadbTarget(): ConnectionSettings {
-	return {dbType: 'mysql', host: server.host, port: server.port, user: server.user, password: server.password};
-}
-
-async function backup(target: ConnectionSettings, databases: string[], output: string, extra: {format?: 'archive' | 'sql'; storage?: StorageOptions} = {}): Promise<BackupOutcome> {
-	return runBackup({target, databases, output, storage: extra.storage, workers: 2, format: extra.format ?? 'archive', compress: 'zstd'}, new EventBus());
-}
-
-async function masterStatus(): Promise<{file: string; position: number}> {
-	const [rows] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
-	return {file: String(rows[0]!.File), position: Number(rows[0]!.Position)};
-}
-
-async function write(rows: number): Promise<void> {
-	for (let index = 0; index < rows; index++) await admin.query(`INSERT INTO \`${database}\`.t (v) VALUES (?)`, [`row ${index}`]);
-}
-
-function streamOptions(outputDir: string, start?: {file: string; position: number}): BinlogStreamOptions {
-	return {
-		settings: mariadbTarget(),
-		outputDir,
-		storage: {s3: {endpoint: s3.endpoint, region: s3.region}},
-		serverId: 4545,
-		useGtid: false,
-		sync: 'interval',
-		checkpointIntervalSeconds: 0.5,
-		compress: 'none',
-		stopAtEnd: true,
-		...(start ? {start} : {}),
-	};
-}
+const mariadbTarget = (): ConnectionSettings => mariadbSettingsOf(server);
+const backup = backupTo;
+const masterStatus = () => masterStatusOf(admin);
+const write = (rows: number) => insertRows(admin, database, rows);
+const streamOptions = (outputDir: string, start?: {file: string; position: number}): BinlogStreamOptions => streamOptionsFor(mariadbTarget(), outputDir, start);
 
 function entry(catalog: Catalog, name: string): CatalogBackup {
 	const found = catalog.backups.find((backup) => backup.name === name);

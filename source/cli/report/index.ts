@@ -7,6 +7,7 @@ import {renderPointInTime} from './replay.ts';
 import {renderArtifactContents} from './contents.ts';
 import {renderVerify} from './verify.ts';
 import {renderStatus} from './status.ts';
+import {renderPin, renderPrune} from './prune.ts';
 
 /** Plain text of a result, for stdout in --yes / non-TTY mode. */
 export function renderResult(result: CommandResult): string {
@@ -41,6 +42,10 @@ export function renderResult(result: CommandResult): string {
 			return renderPointInTime(result.engine, result.restore, result.replay);
 		case 'status':
 			return renderStatus(result.catalog);
+		case 'prune':
+			return renderPrune(result.report);
+		case 'pin':
+			return renderPin(result.pin);
 		case 'demo':
 			return result.servers
 				.map((server) => `Demo ${server.dbType} at ${server.target} (socket ${server.socket}), sample database ${server.database}`)

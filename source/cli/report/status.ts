@@ -27,6 +27,7 @@ function stateOf(backup: CatalogBackup): string {
 	else if (!backup.complete) marks.push(backup.format === 'archive' ? 'INCOMPLETE (no sidecar)' : 'INCOMPLETE');
 	else marks.push('complete');
 	if (backup.encrypted) marks.push(backup.readable ? 'encrypted' : 'encrypted (no key)');
+	if (backup.pinned) marks.push('pinned');
 	return marks.join(', ');
 }
 

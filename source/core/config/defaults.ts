@@ -13,6 +13,7 @@ export function defaultConfig(): Config {
 			streaming: {part_size: 10_485_760, workers: 4, checksum: true},
 			binlog: {enabled: false, server_id: 99_999, use_gtid: true, checkpoint_interval: 30, targets: []},
 		},
+		retention: {},
 	};
 }
 

@@ -1,4 +1,5 @@
 import {COMPRESSIONS} from '../compression-names.ts';
+import {RETENTION_PERIOD_PATTERN} from './duration.ts';
 /**
  * Every configuration key, declared once: its type, the values or range it accepts and a one-line
  * description. The validator, the environment table, the example file and the readme all read this
@@ -26,6 +27,8 @@ export interface KeySpec {
 
 const port = {min: 1, max: 65_535} as const;
 const MiB = 1024 * 1024;
+/** a prune count: 0 keeps none by that rule */
+const keepCount = {min: 0, max: 1_000_000} as const;
 
 export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{key: 'connection.db_type', type: 'enum', values: ['mysql', 'postgres'], description: 'database type; when not set, the kind the environment points at (MYSQL_*/PG* variables, ~/.my.cnf, ~/.pgpass, local sockets), else mysql'},
@@ -86,6 +89,17 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{key: 'backup.binlog.targets[].prefix', type: 'string', itemKinds: ['s3'], description: 'key prefix inside the bucket (the binlog files, index and checkpoint go under it)'},
 	{key: 'backup.binlog.targets[].region', type: 'string', itemKinds: ['s3'], description: 'S3 region'},
 	{key: 'backup.binlog.targets[].endpoint', type: 'string', itemKinds: ['s3'], description: 'endpoint URL of an S3-compatible store'},
+	{key: 'retention.keep_last', type: 'integer', ...keepCount, description: 'prune keeps the N newest complete backups'},
+	{key: 'retention.keep_daily', type: 'integer', ...keepCount, description: 'prune keeps the newest backup of each of the N most recent UTC days that have one'},
+	{key: 'retention.keep_weekly', type: 'integer', ...keepCount, description: 'prune keeps the newest backup of each of the N most recent ISO weeks (UTC) that have one'},
+	{key: 'retention.keep_monthly', type: 'integer', ...keepCount, description: 'prune keeps the newest backup of each of the N most recent months (UTC) that have one'},
+	{key: 'retention.keep_yearly', type: 'integer', ...keepCount, description: 'prune keeps the newest backup of each of the N most recent years (UTC) that have one'},
+	{
+		key: 'retention.keep_within',
+		type: 'string',
+		pattern: {regex: RETENTION_PERIOD_PATTERN, says: 'a period such as 36h, 7d, 2w, 6m (months) or 1y6m'},
+		description: 'prune keeps every backup that started within this period before now',
+	},
 ];
 
 const byKey = new Map(CONFIG_SCHEMA.map((spec) => [spec.key, spec]));

@@ -53,6 +53,16 @@ export interface Config {
 			targets: BinlogTarget[];
 		};
 	};
+	/** prune's policy when no --keep-* flag is given (none set: prune refuses) */
+	retention: {
+		keep_last?: number;
+		keep_daily?: number;
+		keep_weekly?: number;
+		keep_monthly?: number;
+		keep_yearly?: number;
+		/** a period as written: 36h, 7d, 2w, 6m (months), 1y */
+		keep_within?: string;
+	};
 }
 
 export type BinlogTarget =

@@ -9,6 +9,7 @@ import {magicOf, scriptHeaderOf, SNIFF_BYTES} from '../../storage/artifact-sniff
 import {HEADER_BYTES, isEncryptedArtifact} from '../../storage/crypto/header.ts';
 import {readBytes} from '../../storage/target/read-bytes.ts';
 import type {ArtifactStat, ArtifactTarget} from '../../storage/target/types.ts';
+import {pinNameOf} from '../retention/backup-files.ts';
 import {scriptFacts} from './script-head.ts';
 import type {CatalogBackup} from './types.ts';
 
@@ -27,6 +28,11 @@ export function catalogTarget(target: ArtifactTarget, keyGiven: boolean): Catalo
 
 const ARCHIVE_NAME = /\.tar$/i;
 const SCRIPT_NAME = /\.sql(?:\.gz|\.zst|\.lz4)?$/i;
+
+/** Whether the catalog counts an artifact of this name as a backup, and which kind. */
+export function backupFormatOf(name: string): CatalogBackup['format'] | undefined {
+	return ARCHIVE_NAME.test(name) ? 'archive' : SCRIPT_NAME.test(name) ? 'sql' : undefined;
+}
 
 /** Sidecars and manifests are read a few at a time: an S3 location answers each with a round trip. */
 const READS_AT_ONCE = 8;
@@ -161,5 +167,6 @@ export async function readBackups(location: CatalogTarget, listed: readonly Arti
 	const entries = await mapLimited(backups, READS_AT_ONCE, (stat) =>
 		ARCHIVE_NAME.test(stat.name) ? archiveEntry(location, stat, names.has(sidecarPathOf(stat.name))) : scriptEntry(location, stat),
 	);
+	for (const entry of entries) if (names.has(pinNameOf(entry.name))) entry.pinned = true;
 	return entries.sort(byStartTime);
 }

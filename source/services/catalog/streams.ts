@@ -64,8 +64,12 @@ export function binlogGaps(present: ReadonlySet<string>, known: Iterable<string>
 		series.set(base, [...(series.get(base) ?? []), name]);
 	}
 	const gaps: BinlogGap[] = [];
-	for (const [base, names] of series) {
-		names.sort(compareBinlogNames);
+	for (const [base, all] of series) {
+		all.sort(compareBinlogNames);
+		// what the index still lists before the first file present was pruned (or never copied): not a gap
+		const first = all.findIndex((name) => present.has(name));
+		if (first < 0) continue;
+		const names = all.slice(first);
 		const width = names[0]!.length - base.length - 1;
 		const missing: Array<[bigint, bigint]> = [];
 		names.forEach((name, index) => {

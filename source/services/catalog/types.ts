@@ -30,6 +30,8 @@ export interface CatalogBackup {
 	 * published under its name only once whole.
 	 */
 	complete: boolean;
+	/** a `NAME.pin` marker is beside it (`dbbackup pin`): prune keeps it whatever the policy */
+	pinned?: boolean;
 	/** where the facts come from */
 	facts: 'sidecar' | 'manifest' | 'script header' | 'none';
 	engine?: string;
