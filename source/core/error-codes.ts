@@ -272,6 +272,8 @@ type SandboxCode = 'MISSING_PACKAGES' | 'SANDBOX_START_FAILED' | 'COMMAND_FAILED
 type StorageCode =
 	// artifacts and targets
 	| 'ARTIFACT_EMPTY'
+	/** a compression library cannot be loaded on this machine (not the data's fault) */
+	| 'CODEC_UNAVAILABLE'
 	| 'ARTIFACT_UNREADABLE'
 	| 'ARTIFACT_EXISTS'
 	| 'ARTIFACT_MISSING'

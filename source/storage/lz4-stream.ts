@@ -1,5 +1,6 @@
 import {createRequire} from 'node:module';
 import {Duplex} from 'node:stream';
+import {WorkError} from '../core/errors.ts';
 
 /*
  * lz4 streams in the standard LZ4 frame format (what the `lz4` command writes and reads), on lz4-napi
@@ -42,7 +43,13 @@ function lz4(): Lz4Binding {
 	try {
 		binding ??= createRequire(import.meta.url)('lz4-napi') as Lz4Binding;
 	} catch (error) {
-		throw new Error(`the lz4 library (lz4-napi) cannot be loaded on this machine: ${messageOf(error)}; reinstall dbbackup's dependencies (npm ci)`, {cause: error});
+		// the machine's fault, not the data's: a reader must not call the archive damaged for it
+		throw new WorkError({
+			code: 'CODEC_UNAVAILABLE',
+			message: `the lz4 library (lz4-napi) cannot be loaded on this machine: ${messageOf(error)}`,
+			hint: "Reinstall dbbackup's dependencies (npm ci); with the single-file build, copy the whole folder, .node files included.",
+			cause: error,
+		});
 	}
 	return binding;
 }
