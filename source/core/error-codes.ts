@@ -274,6 +274,8 @@ type StorageCode =
 	| 'ARTIFACT_EMPTY'
 	/** a compression library cannot be loaded on this machine (not the data's fault) */
 	| 'CODEC_UNAVAILABLE'
+	/** verify: an archive without its sidecar (warning) */
+	| 'SIDECAR_MISSING'
 	| 'ARTIFACT_UNREADABLE'
 	| 'ARTIFACT_EXISTS'
 	| 'ARTIFACT_MISSING'

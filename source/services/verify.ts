@@ -141,18 +141,21 @@ async function verifyArtifact(location: string, storage: StorageOptions, bus: Ev
 		if (options.restoreTest) bus.warn(`${artifact.path} was not drilled: --restore-test drills archives, and a SQL script records no table checksums`, {code: 'RESTORE_TEST_SKIPPED'});
 		return item;
 	}
-	const item = await verifyArchive(artifact);
+	const item = await verifyArchive(artifact, bus);
 	if (!options.restoreTest) return item;
 	return {...item, restoreTest: await restoreTest(artifact, storage, bus, {workers: options.workers, startSandbox: options.startSandbox})};
 }
 
-async function verifyArchive(artifact: ArtifactFile): Promise<VerifiedItem> {
+async function verifyArchive(artifact: ArtifactFile, bus: EventBus): Promise<VerifiedItem> {
 	const archive = await openArchiveIn(artifact.target, artifact.name);
 	const report = await archive.verify({deep: true});
+	if (!report.sidecar) {
+		bus.warn(`${artifact.path} has no sidecar (${artifact.name}.meta.json): the run that wrote it ended before the sidecar, or the archive was copied alone; status lists it as not complete`, {code: 'SIDECAR_MISSING'});
+	}
 	return {
 		location: artifact.path,
 		kind: 'archive',
-		checked: 'every member: size and SHA-256 against the manifest, the sidecar, and decompressed to its end',
+		checked: `every member: size and SHA-256 against the manifest, ${report.sidecar ? 'the sidecar' : 'no sidecar to check'}, and decompressed to its end`,
 		bytes: report.bytes,
 		members: report.members,
 		rawBytes: report.rawBytes,

@@ -63,6 +63,19 @@ describe('dbbackup verify', () => {
 		assert.match(withKey.stdout, /\(archive; .*member\(s\)/);
 	});
 
+	test('an archive copied without its sidecar: good, exit 0, with a warning that it has none', async () => {
+		const alone = join(dir, 'alone');
+		await rm(alone, {recursive: true, force: true});
+		await mkdir(alone);
+		const copy = join(alone, 'copy.tar');
+		await writeFile(copy, await readFile(await named(new RegExp(`^${source}-.*\\.tar$`))));
+		const result = await runCli(['verify', copy, '--yes'], {env, timeoutMs});
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /no sidecar to check/);
+		assert.match(result.stderr, /copy\.tar has no sidecar \(copy\.tar\.meta\.json\)/);
+		await rm(alone, {recursive: true});
+	});
+
 	test('a flipped byte in a data member: exit 5 naming the member', async () => {
 		const archive = await named(new RegExp(`^${source}-.*\\.tar$`));
 		const copy = join(dir, 'damaged', 'copy.tar');

@@ -82,6 +82,7 @@ describe('round trips', () => {
 				members: sizes.length,
 				bytes: finished.manifest.members.reduce((sum, member) => sum + member.bytes, 0),
 				rawBytes: sizes.reduce((sum, [, size]) => sum + size, 0),
+				sidecar: true,
 			});
 			for (const [memberPath, data] of inputs) {
 				assert.deepEqual(await collect(archive.readMember(memberPath)), data, memberPath);

@@ -33,6 +33,8 @@ export interface VerifyReport {
 	bytes: number;
 	/** bytes after decompression, when deep */
 	rawBytes?: number;
+	/** whether a sidecar was there (and matched the manifest) */
+	sidecar: boolean;
 }
 
 export interface OpenArchive {
@@ -151,7 +153,7 @@ class TarArchive implements OpenArchive {
 		}
 		const extra = this.entries.find((entry) => !listed.has(entry.name));
 		if (extra) throw damaged('ARCHIVE_MEMBER_UNEXPECTED', `${extra.name}: in the archive but not in its manifest (archive ${this.path})`);
-		await this.verifySidecar();
+		const sidecar = await this.verifySidecar();
 
 		const before = this.currentFile();
 		const good: string[] = [];
@@ -183,7 +185,7 @@ class TarArchive implements OpenArchive {
 			for (const memberPath of good) this.verified.add(memberPath);
 		}
 		if (problem) throw problem;
-		return {members: this.manifest.members.length, bytes, ...(options.deep ? {rawBytes} : {})};
+		return {members: this.manifest.members.length, bytes, sidecar, ...(options.deep ? {rawBytes} : {})};
 	}
 
 	readMember(memberPath: string): Readable {
@@ -304,20 +306,22 @@ class TarArchive implements OpenArchive {
 		return new WorkError({code: 'ARCHIVE_READ_FAILED', message: `could not read ${this.path}: ${(error as Error).message}`, cause: error});
 	}
 
-	private async verifySidecar(): Promise<void> {
+	/** false when there is no sidecar; throws when there is one that does not match */
+	private async verifySidecar(): Promise<boolean> {
 		const sidecar = sidecarPathOf(this.name);
 		let text: string;
 		try {
-			if ((await this.target.stat(sidecar)) === undefined) return;
+			if ((await this.target.stat(sidecar)) === undefined) return false;
 			text = (await readBytes(this.target, sidecar)).toString('utf8');
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
 			throw this.readFailure(error);
 		}
 		const copy = parseManifest(text, this.target.describe(sidecar));
 		if (!isDeepStrictEqual(copy, this.manifest)) {
 			throw damaged('SIDECAR_MISMATCH', `${this.target.describe(sidecar)} does not match the manifest inside ${this.path}`);
 		}
+		return true;
 	}
 }
 
