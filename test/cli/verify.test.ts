@@ -10,7 +10,12 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import type {Connection, RowDataPacket} from 'mysql2/promise';
+import {createReadStream, createWriteStream} from 'node:fs';
+import {pipeline} from 'node:stream/promises';
+import {ListObjectsV2Command, PutObjectCommand} from '@aws-sdk/client-s3';
+import tar from 'tar-stream';
 import {openArchive} from '../../source/storage/archive/reader.ts';
+import {inspector, objectBytes} from '../storage/s3/helpers.ts';
 import {mariadbConnection, uniqueName} from '../harness/db.ts';
 import {getTestServers} from '../harness/servers.ts';
 import {runCli} from './run-cli.ts';
@@ -174,12 +179,48 @@ describe('dbbackup verify', () => {
 		}
 	});
 
-	test('an s3:// prefix: the backups there are verified with ranged reads', async () => {
-		const prefix = `s3://${s3.bucket}/${uniqueName('verifys3')}/`;
+	test('an s3:// prefix: the backups there are verified with ranged reads; a truncated object is exit 5', async () => {
+		const name = uniqueName('verifys3');
+		const prefix = `s3://${s3.bucket}/${name}/`;
 		const backup = await runCli(['backup', 'single', source, '--output', prefix, '--yes', ...mysqlArgs], {env: {...env, ...awsEnv}, timeoutMs});
 		assert.equal(backup.code, 0, backup.stderr);
 		const result = await runCli(['verify', prefix, '--yes'], {env: {...env, ...awsEnv}, timeoutMs});
 		assert.equal(result.code, 0, result.stderr);
 		assert.match(result.stdout, /Verified s3:\/\/.*: 1 item\(s\) good/);
+
+		const client = inspector();
+		const {Contents} = await client.send(new ListObjectsV2Command({Bucket: s3.bucket, Prefix: `${name}/`}));
+		const key = Contents!.map((object) => object.Key!).find((candidate) => candidate.endsWith('.tar'))!;
+		const whole = await objectBytes(client, key);
+		await client.send(new PutObjectCommand({Bucket: s3.bucket, Key: key, Body: whole.subarray(0, Math.floor(whole.length * 0.6))}));
+		const truncated = await runCli(['verify', prefix, '--yes'], {env: {...env, ...awsEnv}, timeoutMs});
+		assert.equal(truncated.code, 5, truncated.stderr);
+		assert.match(truncated.stderr, new RegExp(key.split('/').at(-1)!.replace(/\./g, '\\.')));
+	});
+
+	test('a member missing from the archive (the manifest still lists it): exit 5 naming the member', async () => {
+		const archive = await named(new RegExp(`^${source}-.*\\.tar$`));
+		const opened = await openArchive(archive);
+		const dropped = opened.manifest.members.find((member) => member.path.startsWith('data/'))!.path;
+		const copy = join(dir, 'missing-member.tar');
+		const extract = tar.extract();
+		const pack = tar.pack();
+		const written = pipeline(pack, createWriteStream(copy));
+		const reading = (async () => {
+			for await (const entry of extract) {
+				const parts: Buffer[] = [];
+				for await (const part of entry) parts.push(part as Buffer);
+				if (entry.header.name === dropped) continue;
+				await new Promise<void>((resolve, reject) => pack.entry({name: entry.header.name, size: Buffer.concat(parts).length}, Buffer.concat(parts), (error) => (error ? reject(error) : resolve())));
+			}
+			pack.finalize();
+		})();
+		await pipeline(createReadStream(archive), extract);
+		await reading;
+		await written;
+		const result = await runCli(['verify', copy, '--yes'], {env, timeoutMs});
+		assert.equal(result.code, 5, result.stderr);
+		assert.match(result.stderr, new RegExp(dropped.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+		await rm(copy);
 	});
 });
