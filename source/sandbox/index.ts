@@ -1,15 +1,19 @@
 import {DbBackupError, WorkError} from '../core/errors.ts';
 import {ensureDebianPackages, MARIADB_NEEDS, POSTGRES_NEEDS, type PackageNeed} from './debian-packages.ts';
 import {startMariadb} from './mariadb.ts';
+import {startMysql} from './mysql.ts';
 import {startPostgres} from './postgres.ts';
 import {startS3} from './s3.ts';
-import type {RunningMariadb, RunningPostgres, RunningS3, StartServerOptions} from './types.ts';
+import type {RunningMariadb, RunningMysql, RunningPostgres, RunningS3, StartServerOptions} from './types.ts';
 
 export {ensureDebianPackages, MARIADB_NEEDS, POSTGRES_NEEDS, locateBinary} from './debian-packages.ts';
 export type {PackageNeed} from './debian-packages.ts';
 export {freePort} from './free-port.ts';
 export {startMariadb, MARIADB_USER, MARIADB_LIMITED_USER} from './mariadb.ts';
-export {startPostgres, POSTGRES_USER, POSTGRES_SUPERUSER} from './postgres.ts';
+export {startMysql, MYSQL_USER, MYSQL_LIMITED_USER} from './mysql.ts';
+export {ensureMysqlBinaries, mysqlProgram, mysqlCacheDir} from './mysql-binaries.ts';
+export {startPostgres, startPostgresOnDataDirectory, POSTGRES_USER, POSTGRES_SUPERUSER} from './postgres.ts';
+export type {DataDirectoryStartOptions, PostgresOnDataDirectory} from './postgres.ts';
 export {startS3, S3_BUCKET} from './s3.ts';
 export {
 	SAMPLE_DATABASE,
@@ -20,10 +24,12 @@ export {
 	createMariadbSampleDatabase,
 	createPostgresSampleDatabase,
 } from './sample-data.ts';
-export type {RunningMariadb, RunningPostgres, RunningS3, StartServerOptions} from './types.ts';
+export type {RunningMariadb, RunningMysql, RunningPostgres, RunningS3, StartServerOptions} from './types.ts';
 
 export interface SandboxRequest {
 	mariadb: boolean;
+	/** a MySQL from Debian sid's packages (see mysql-binaries.ts); default false */
+	mysql?: boolean;
 	postgres: boolean;
 	s3: boolean;
 	log: (line: string) => void;
@@ -36,16 +42,19 @@ export interface SandboxRequest {
 
 export interface Sandbox {
 	mariadb?: RunningMariadb;
+	mysql?: RunningMysql;
 	postgres?: RunningPostgres;
 	s3?: RunningS3;
 	/** milliseconds each server took to start */
-	startupMs: {mariadb?: number; postgres?: number; s3?: number};
+	startupMs: {mariadb?: number; mysql?: number; postgres?: number; s3?: number};
 	/** stops every server; safe to call more than once */
 	stop(): Promise<void>;
 }
 
 export interface SandboxStarters {
 	mariadb: (options: StartServerOptions) => Promise<RunningMariadb>;
+	/** default startMysql */
+	mysql?: (options: StartServerOptions) => Promise<RunningMysql>;
 	postgres: (options: StartServerOptions) => Promise<RunningPostgres>;
 	s3: (options: StartServerOptions) => Promise<RunningS3>;
 }
@@ -87,12 +96,14 @@ export async function startSandbox(request: SandboxRequest, starters: SandboxSta
 		startupMs[name] = Math.round(performance.now() - began);
 		return server;
 	};
-	const [mariadb, postgres, s3] = await Promise.allSettled([
+	const startMysqlServer = starters.mysql ?? startMysql;
+	const [mariadb, mysql, postgres, s3] = await Promise.allSettled([
 		request.mariadb ? timed('mariadb', () => starters.mariadb(options)) : undefined,
+		request.mysql ? timed('mysql', () => startMysqlServer(options)) : undefined,
 		request.postgres ? timed('postgres', () => starters.postgres(options)) : undefined,
 		request.s3 ? timed('s3', () => starters.s3(options)) : undefined,
 	]);
-	const started = [mariadb, postgres, s3].flatMap((result) =>
+	const started = [mariadb, mysql, postgres, s3].flatMap((result) =>
 		result.status === 'fulfilled' && result.value !== undefined ? [result.value] : [],
 	);
 	let stopping: Promise<void> | undefined;
@@ -100,13 +111,14 @@ export async function startSandbox(request: SandboxRequest, starters: SandboxSta
 		stopping ??= stopAll(started);
 		return stopping;
 	};
-	const failures = [mariadb, postgres, s3].flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
+	const failures = [mariadb, mysql, postgres, s3].flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
 	if (failures.length > 0) {
 		await stop();
 		throw new SandboxStartError(failures);
 	}
 	return {
 		mariadb: valueOf(mariadb),
+		mysql: valueOf(mysql),
 		postgres: valueOf(postgres),
 		s3: valueOf(s3),
 		startupMs,

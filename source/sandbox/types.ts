@@ -42,6 +42,12 @@ export interface RunningMariadb extends Stoppable {
 	restart(): Promise<void>;
 }
 
+/** A MySQL sandbox: the same coordinates as MariaDB's, and the unpacked tree its programs run from. */
+export interface RunningMysql extends RunningMariadb {
+	/** the unpacked packages' root: run its programs with mysqlProgram(root, 'mysqlbinlog') */
+	root: string;
+}
+
 export interface RunningPostgres extends Stoppable {
 	host: string;
 	port: number;

@@ -33,6 +33,25 @@ export function mariadbSettings(): ConnectionSettings {
 	return {dbType: 'mysql', host: mariadb.host, port: mariadb.port, user: mariadb.user, password: mariadb.password};
 }
 
+/** mysql2/promise connection over TCP to the test MySQL 9 (caching_sha2_password without TLS), as the test user unless told otherwise. */
+export function mysqlConnection(options: MariadbConnectionOptions = {}): Promise<Connection> {
+	const {mysql: server} = getTestServers();
+	return mysql.createConnection({
+		host: server.host,
+		port: server.port,
+		user: options.user ?? server.user,
+		password: options.password ?? (options.user === undefined ? server.password : undefined),
+		database: options.database,
+		multipleStatements: options.multipleStatements ?? false,
+	});
+}
+
+/** The product's connection settings for the test MySQL 9, as the test user. */
+export function mysqlSettings(): ConnectionSettings {
+	const {mysql: server} = getTestServers();
+	return {dbType: 'mysql', host: server.host, port: server.port, user: server.user, password: server.password};
+}
+
 /** A connected pg Client over TCP as the `dbbackup` role (password, CREATEDB). */
 export async function postgresClient(database = 'postgres'): Promise<pg.Client> {
 	const {postgres} = getTestServers();

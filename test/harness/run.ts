@@ -1,5 +1,5 @@
 /**
- * `npm test`: starts MariaDB, PostgreSQL and s3rver once (in parallel), hands their coordinates to the
+ * `npm test`: starts MariaDB, MySQL, PostgreSQL and s3rver once (in parallel), hands their coordinates to the
  * test processes in DBBACKUP_TEST_SERVERS, runs node's test runner over the given files (default: every
  * test/**\/*.test.ts(x)), and stops the servers at the end whatever happened.
  *   node --import tsx test/harness/run.ts [--unit | --servers] [test files...]
@@ -42,10 +42,10 @@ function findTestFiles(): string[] {
 }
 
 function coordinates(sandbox: Sandbox): TestServers {
-	const {mariadb, postgres, s3} = sandbox;
-	if (!mariadb || !postgres || !s3) throw new Error('the sandbox lacks a server');
+	const {mariadb, mysql, postgres, s3} = sandbox;
+	if (!mariadb || !mysql || !postgres || !s3) throw new Error('the sandbox lacks a server');
 	const withoutProcess = <T extends {pid: number; stop: unknown}>({pid: _pid, stop: _stop, ...rest}: T) => rest;
-	return {mariadb: withoutProcess(mariadb), postgres: withoutProcess(postgres), s3: withoutProcess(s3)};
+	return {mariadb: withoutProcess(mariadb), mysql: withoutProcess(mysql), postgres: withoutProcess(postgres), s3: withoutProcess(s3)};
 }
 
 function describeError(error: unknown): string {
@@ -109,13 +109,14 @@ async function main(): Promise<number> {
 	}
 	try {
 		await ensureDebianPackages(TEST_TOOL_NEEDS, say);
-		sandbox = await startSandbox({mariadb: true, postgres: true, s3: true, noFsync: true, log: say});
+		sandbox = await startSandbox({mariadb: true, mysql: true, postgres: true, s3: true, noFsync: true, log: say});
 	} catch (error) {
 		say(`could not start the test servers:\n${describeError(error)}`);
 		return interruptedBy ? exitCodeForSignal(interruptedBy) : 1;
 	}
-	const {mariadb, postgres, s3} = sandbox;
+	const {mariadb, mysql, postgres, s3} = sandbox;
 	say(`mariadb ${mariadb?.version} on 127.0.0.1:${mariadb?.port} (${seconds(sandbox.startupMs.mariadb ?? 0)})`);
+	say(`mysql ${mysql?.version} on 127.0.0.1:${mysql?.port} (${seconds(sandbox.startupMs.mysql ?? 0)})`);
 	say(`postgres ${postgres?.version} on 127.0.0.1:${postgres?.port} (${seconds(sandbox.startupMs.postgres ?? 0)})`);
 	say(`s3rver on ${s3?.endpoint} (${seconds(sandbox.startupMs.s3 ?? 0)})`);
 	say(`servers ready in ${seconds(performance.now() - began)}`);

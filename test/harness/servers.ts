@@ -1,4 +1,4 @@
-import type {RunningMariadb, RunningPostgres, RunningS3} from '../../source/sandbox/types.ts';
+import type {RunningMariadb, RunningMysql, RunningPostgres, RunningS3} from '../../source/sandbox/types.ts';
 
 /**
  * Coordinates of the real servers that test/harness/run.ts starts once per `npm test` run and hands to
@@ -8,11 +8,14 @@ type Coordinates<T> = Omit<T, 'pid' | 'stop'>;
 
 /** The started servers' fields minus the process handle: what a test may use. */
 export type TestMariadb = Coordinates<RunningMariadb>;
+export type TestMysql = Coordinates<RunningMysql>;
 export type TestPostgres = Coordinates<RunningPostgres>;
 export type TestS3 = Coordinates<RunningS3>;
 
 export interface TestServers {
 	mariadb: TestMariadb;
+	/** MySQL 9 from Debian sid's packages, beside MariaDB (which stays the suite's default server) */
+	mysql: TestMysql;
 	postgres: TestPostgres;
 	s3: TestS3;
 }

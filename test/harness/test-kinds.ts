@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url';
 
 const SERVERS_MODULE = fileURLToPath(new URL('servers.ts', import.meta.url));
 /** the modules that start a server of their own */
-const SERVER_STARTERS = ['index.ts', 'mariadb.ts', 'postgres.ts', 's3.ts'].map((name) => fileURLToPath(new URL(`../../source/sandbox/${name}`, import.meta.url)));
+const SERVER_STARTERS = ['index.ts', 'mariadb.ts', 'mysql.ts', 'postgres.ts', 's3.ts'].map((name) => fileURLToPath(new URL(`../../source/sandbox/${name}`, import.meta.url)));
 const RELATIVE_IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function relativeImports(file: string): string[] {

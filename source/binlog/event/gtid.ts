@@ -129,6 +129,14 @@ export function addMysqlGtid(set: readonly MysqlGtidSid[], uuid: string, gno: bi
 	return result;
 }
 
+/** Whether every transaction of `inner` is in `outer` (both as parseMysqlGtidSet gives them: intervals merged). */
+export function mysqlGtidSetIncludes(outer: readonly MysqlGtidSid[], inner: readonly MysqlGtidSid[]): boolean {
+	return inner.every((sid) => {
+		const theirs = outer.find((candidate) => candidate.uuid.toLowerCase() === sid.uuid.toLowerCase());
+		return sid.intervals.every(({start, end}) => theirs?.intervals.some((interval) => interval.start <= start && end <= interval.end) ?? false);
+	});
+}
+
 export function mysqlGtidSetContains(set: readonly MysqlGtidSid[], uuid: string, gno: bigint): boolean {
 	const key = uuid.toLowerCase();
 	return set.some((sid) => sid.uuid.toLowerCase() === key && sid.intervals.some(({start, end}) => gno >= start && gno < end));

@@ -192,6 +192,10 @@ export class ReplayApplier {
 	async #open(): Promise<void> {
 		this.#applied = true;
 		if (!this.#multi || this.#opened) return;
+		// before BEGIN: MySQL refuses a FORMAT_DESCRIPTION's BINLOG statement inside a transaction ("The
+		// system variable gtid_next cannot be set when there is an ongoing transaction"), as applying it
+		// resets the session's GTID state; mysqlbinlog's output sends it first too
+		await this.#sendFormat();
 		await this.#run('BEGIN');
 		this.#opened = true;
 	}
@@ -271,6 +275,12 @@ export class ReplayApplier {
 		raw[17] = raw[17]! & ~LOG_EVENT_BINLOG_IN_USE_F;
 		await this.#run(binlogStatement([raw]));
 		this.#formatSent = format.key;
+		// MySQL: applying a FORMAT_DESCRIPTION leaves gtid_next NOT_YET_DETERMINED (an applier expects a
+		// GTID event next), and the next BEGIN fails as ANONYMOUS under GTID_MODE=ON; the target gives
+		// each replayed transaction a GTID of its own
+		if (format.event.decoded.kind === 'format-description' && sourceVersion(format.event.decoded.serverVersion).flavor === 'mysql') {
+			await this.#run("SET @@SESSION.GTID_NEXT = 'AUTOMATIC'");
+		}
 	}
 
 	async #collation(id: number): Promise<CollationName> {

@@ -98,7 +98,10 @@ export async function checkReplayTarget(settings: ConnectionSettings, planned: P
 			throw new UsageError({
 				code: 'REPLAY_NEEDS_PRIVILEGE',
 				message: `${settings.user ?? 'the user'} may not run BINLOG statements, which replay the row changes: ${sqlMessage ?? (error as Error).message}`,
-				hint: 'Grant it: GRANT BINLOG REPLAY ON *.* TO the user (MariaDB 10.5+; SUPER before, and on MySQL).',
+				hint:
+					planned.plan.flavor === 'mysql'
+						? 'Grant it: GRANT BINLOG_ADMIN ON *.* TO the user (MySQL 8+; or REPLICATION_APPLIER with the privileges the replayed statements need).'
+						: 'Grant it: GRANT BINLOG REPLAY ON *.* TO the user (MariaDB 10.5+; SUPER before).',
 			});
 		}
 	} finally {

@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises';
 import type {RowDataPacket} from 'mysql2/promise';
 import {connectMysql, type MysqlConnection} from '../../core/connect.ts';
 import type {ConnectionSettings} from '../../core/connection-settings.ts';
@@ -100,12 +101,49 @@ function isDriverError(error: unknown): error is {code?: string; sqlMessage?: st
 
 function lockFailure(error: unknown): WorkError {
 	const message = isDriverError(error) ? (error as {sqlMessage?: string}).sqlMessage ?? error.message : String(error);
+	if ((error as {errno?: number}).errno === ER_LOCK_WAIT_TIMEOUT) {
+		return new WorkError({
+			code: 'LOCK_FAILED',
+			message: `could not take the global backup lock: FLUSH TABLES WITH READ LOCK waited ${FTWRL_ATTEMPTS} times ${FTWRL_WAIT_SECONDS} s for running statements (${message})`,
+			hint: 'A long statement (or a table lock) kept it waiting; while it waits it blocks every write, so it never waits long. Run the backup when that statement has finished, or use --no-lock.',
+			cause: error,
+		});
+	}
 	return new WorkError({
 		code: 'LOCK_FAILED',
 		message: `could not take the global backup lock: ${message}`,
 		hint: 'The user needs RELOAD (MariaDB BACKUP STAGE / FLUSH TABLES WITH READ LOCK) or BACKUP_ADMIN (MySQL); or use --no-lock, which checks that the coordinates did not move instead.',
 		cause: error,
 	});
+}
+
+/**
+ * FLUSH TABLES WITH READ LOCK waits for running statements while its pending request already blocks new
+ * ones. A statement waiting for a row lock of a transaction whose next statement FTWRL blocks is a
+ * deadlock InnoDB cannot see: only innodb_lock_wait_timeout (50 s) ended it, failing that statement (seen
+ * on MySQL 9.7 under a write load). So FTWRL waits this long (lock_wait_timeout), lets go so the others
+ * can finish, and tries again, as XtraBackup's --ftwrl-wait-timeout does.
+ */
+const FTWRL_WAIT_SECONDS = 1;
+const FTWRL_ATTEMPTS = 20;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+
+async function flushTablesWithReadLock(control: MysqlConnection, bus: EventBus): Promise<void> {
+	await control.query(`SET SESSION lock_wait_timeout = ${FTWRL_WAIT_SECONDS}`);
+	try {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				await control.query('FLUSH TABLES WITH READ LOCK');
+				return;
+			} catch (error) {
+				if ((error as {errno?: number}).errno !== ER_LOCK_WAIT_TIMEOUT || attempt >= FTWRL_ATTEMPTS) throw error;
+				bus.log('warn', `FLUSH TABLES WITH READ LOCK waited ${FTWRL_WAIT_SECONDS} s for running statements; letting them go on and trying again (attempt ${attempt + 1} of ${FTWRL_ATTEMPTS})`);
+				await sleep(100 * attempt);
+			}
+		}
+	} finally {
+		await control.query('SET SESSION lock_wait_timeout = DEFAULT');
+	}
 }
 
 /** Blocks commits server-wide, the lightest way the server offers. */
@@ -126,7 +164,7 @@ async function takeGlobalLock(control: MysqlConnection, server: ServerVersion, b
 					error: isDriverError(error) ? error.message : String(error),
 				});
 			}
-			await control.query('FLUSH TABLES WITH READ LOCK');
+			await flushTablesWithReadLock(control, bus);
 			return {
 				method: instanceLocked ? 'lock-instance+ftwrl' : 'ftwrl',
 				release: async () => {
@@ -135,7 +173,7 @@ async function takeGlobalLock(control: MysqlConnection, server: ServerVersion, b
 				},
 			};
 		}
-		await control.query('FLUSH TABLES WITH READ LOCK');
+		await flushTablesWithReadLock(control, bus);
 		return {method: 'ftwrl', release: async () => void (await control.query('UNLOCK TABLES'))};
 	} catch (error) {
 		throw lockFailure(error);

@@ -48,6 +48,31 @@ function definition(row: Row | undefined): Record<string, string | null> {
 }
 
 /**
+ * MySQL shows a column created with an explicit COLLATE as `CHARACTER SET cs COLLATE cs_…`, and the same
+ * column created without one as `COLLATE cs_…` (the charset follows from the collation either way): a
+ * re-created table, whose text names the collation, shows the longer form. The same column, so one form.
+ */
+function sameColumnCharsetForm(createTable: string | null): string | null {
+	if (createTable === null) return null;
+	return createTable
+		.split('\n')
+		.map((line) => (line.startsWith('  `') ? line.replace(/ CHARACTER SET (\w+) COLLATE (\1_\w+)/, ' COLLATE $2') : line))
+		.join('\n');
+}
+
+/**
+ * MySQL keeps the `;` a routine, trigger or event was created with at the end of its SHOW CREATE text
+ * when it came in a multi-statement query, and a re-created one has none: the same object.
+ */
+function withoutFinalSemicolon(row: Record<string, string | null>): Record<string, string | null> {
+	const result = {...row};
+	for (const column of Object.keys(result)) {
+		if (isStatementColumn(column) && result[column] !== null) result[column] = result[column]!.replace(/;\s*$/, '');
+	}
+	return result;
+}
+
+/**
  * Every row's columns (invisible ones included), each as the hex of its text form, through SHA-256 on
  * the server; the per-row hashes are folded into sums and an XOR there too, so a table of any size costs
  * one pass and no client memory, and equal multisets of rows give equal results. FLOAT is read as
@@ -61,7 +86,10 @@ async function rowsHash(connection: Connection, database: string, table: string)
 	);
 	const parts = columns.map((column) => {
 		const name = quoteIdentifier(String(text(column.name)));
-		const expression = text(column.type) === 'float' ? `CAST(${name} AS DOUBLE)` : name;
+		const type = text(column.type);
+		// MySQL's CONCAT refuses a VECTOR; HEX takes its bytes
+		if (type === 'vector') return `COALESCE(HEX(${name}), 'NULL')`;
+		const expression = type === 'float' ? `CAST(${name} AS DOUBLE)` : name;
 		return `COALESCE(HEX(CONCAT(${expression})), 'NULL')`;
 	});
 	const slice = (from: number, length: number) => `CAST(CONV(SUBSTRING(h, ${from}, ${length}), 16, 10) AS UNSIGNED)`;
@@ -82,6 +110,12 @@ async function hasVirtualColumns(connection: Connection, database: string, table
 		[database, table],
 	);
 	return Number(virtuals) > 0;
+}
+
+/** Whether a SHOW CREATE TABLE has a key with an expression part, `KEY k ((a + 1))` (MySQL 8.0.13+). */
+function hasFunctionalKeyParts(createTable: string): boolean {
+	// a name holding `((` gives a false positive, which only leaves CHECKSUM TABLE out
+	return createTable.split('\n').some((line) => /^\s+(?:UNIQUE |FULLTEXT |SPATIAL )?KEY `(?:[^`]|``)*` \(.*\(\(/.test(line));
 }
 
 /**
@@ -125,10 +159,14 @@ export async function fingerprintDatabase(connection: Connection, database: stri
 			});
 			continue;
 		}
-		const fingerprint: ObjectFingerprint = {kind: 'table', name, definition: definition((await all(connection, `SHOW CREATE TABLE ${qualified}`))[0])};
+		const tableDefinition = definition((await all(connection, `SHOW CREATE TABLE ${qualified}`))[0]);
+		tableDefinition['Create Table'] = sameColumnCharsetForm(tableDefinition['Create Table'] ?? null);
+		const fingerprint: ObjectFingerprint = {kind: 'table', name, definition: tableDefinition};
 		// MariaDB's CHECKSUM TABLE reads VIRTUAL columns uncomputed, so it varies run to run on such a
-		// table (seen on 10.11: the same rows gave different sums); the rows hash covers those tables
-		if (!(await hasVirtualColumns(connection, database, name))) {
+		// table (seen on 10.11: the same rows gave different sums); so does MySQL's (9.7) on a table with
+		// a functional or multi-valued index, whose hidden virtual columns information_schema does not
+		// list: the rows hash covers those tables
+		if (!(await hasVirtualColumns(connection, database, name)) && !hasFunctionalKeyParts(tableDefinition['Create Table'] ?? '')) {
 			fingerprint.checksum = text((await all(connection, `CHECKSUM TABLE ${qualified}`))[0]?.Checksum);
 		}
 		add({...fingerprint, ...(await rowsHash(connection, database, name))});
@@ -143,17 +181,17 @@ export async function fingerprintDatabase(connection: Connection, database: stri
 		const type = String(text(routine.type));
 		const name = String(text(routine.name));
 		const [row] = await all(connection, `SHOW CREATE ${type} ${qualifiedName(database, name)}`);
-		add({kind: type.toLowerCase() as 'procedure' | 'function', name, definition: definition(row)});
+		add({kind: type.toLowerCase() as 'procedure' | 'function', name, definition: withoutFinalSemicolon(definition(row))});
 	}
 	const triggers = await all(connection, 'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1', [database]);
 	for (const trigger of triggers) {
 		const name = String(text(trigger.name));
-		add({kind: 'trigger', name, definition: definition((await all(connection, `SHOW CREATE TRIGGER ${qualifiedName(database, name)}`))[0])});
+		add({kind: 'trigger', name, definition: withoutFinalSemicolon(definition((await all(connection, `SHOW CREATE TRIGGER ${qualifiedName(database, name)}`))[0]))});
 	}
 	const events = await all(connection, 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1', [database]);
 	for (const event of events) {
 		const name = String(text(event.name));
-		add({kind: 'event', name, definition: definition((await all(connection, `SHOW CREATE EVENT ${qualifiedName(database, name)}`))[0])});
+		add({kind: 'event', name, definition: withoutFinalSemicolon(definition((await all(connection, `SHOW CREATE EVENT ${qualifiedName(database, name)}`))[0]))});
 	}
 	return result;
 }

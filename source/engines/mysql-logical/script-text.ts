@@ -86,13 +86,19 @@ export function createTable(table: TableInfo, placement: PlacementOptions = {use
 	return `\n${objectComment('table', table.database, table.name)}\n${placement.use ? useDatabase(table.database) : ''}${table.createStatement};\n`;
 }
 
-/** A delimiter that does not occur in the body (the client ends the statement at its first occurrence). */
+/**
+ * A delimiter whose first occurrence in `body + delimiter` is the one appended (the client ends the
+ * statement at its first occurrence). Not only absent from the body: MySQL keeps the `;` a routine or
+ * trigger was created with at the end of its SHOW CREATE text (`… RETURN a + b;`), and `;;` after it
+ * would end the statement one character early.
+ */
 export function delimiterFor(body: string): string {
+	const endsOnlyAtTheEnd = (candidate: string) => `${body}${candidate}`.indexOf(candidate) === body.length;
 	for (const candidate of [';;', '$$', '//', '@@', ';;dbbackup;;']) {
-		if (!body.includes(candidate)) return candidate;
+		if (endsOnlyAtTheEnd(candidate)) return candidate;
 	}
 	let suffix = 0;
-	while (body.includes(`;;dbbackup${suffix};;`)) suffix += 1;
+	while (!endsOnlyAtTheEnd(`;;dbbackup${suffix};;`)) suffix += 1;
 	return `;;dbbackup${suffix};;`;
 }
 

@@ -1,6 +1,6 @@
 import {WorkError} from '../../core/errors.ts';
 import type {ColumnInfo} from './catalog.ts';
-import {bitLiteral, columnReader, ESCAPES, type LiteralKind} from './values.ts';
+import {bitLiteral, columnReader, ESCAPES, isNegativeZero, NEGATIVE_ZERO_LITERAL, type LiteralKind} from './values.ts';
 
 /**
  * A row's `(…)` tuple for an INSERT's VALUES, written straight from the text-protocol row packet (one
@@ -176,6 +176,12 @@ export function tupleWriter(columns: ColumnInfo[]): TupleWriter {
 				if (valueEnd > end) throw malformedRow(`it ends inside column ${index + 1} of ${count}`);
 				switch (kinds[index]) {
 					case 0:
+						if (isNegativeZero(row, position, valueEnd)) {
+							// 4 bytes for a 3-byte field: within the bound's 2 × length
+							at += out.write(NEGATIVE_ZERO_LITERAL, at, 'latin1');
+							position = valueEnd;
+							break;
+						}
 						for (; position < valueEnd; position++) out[at++] = row[position]!;
 						break;
 					case 1:

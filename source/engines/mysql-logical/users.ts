@@ -130,6 +130,25 @@ export function grantStatement(line: string, account: string): string | null {
 	return granted + suffix;
 }
 
+/**
+ * MySQL's SHOW CREATE USER names the account's default roles (`… DEFAULT ROLE \`r\`@\`%\` REQUIRE …`),
+ * which must exist, and be granted, before: the clause is taken out, to run as SET DEFAULT ROLE … TO the
+ * account after the grants. (A user sorting before its role failed with ER_USER_DOES_NOT_EXIST.)
+ */
+export function splitDefaultRoles(showCreateUser: string, account: string): {create: string; setDefaultRoles: string | null} {
+	const tokens = tokenize(showCreateUser);
+	const at = tokens.findIndex((token, index) => token.kind === 'word' && token.upper === 'DEFAULT' && tokens[index + 1]?.kind === 'word' && (tokens[index + 1] as {upper: string}).upper === 'ROLE');
+	if (at === -1) return {create: showCreateUser, setDefaultRoles: null};
+	// the role list: quoted names, @ and commas, up to the next key word (REQUIRE, PASSWORD, ACCOUNT, …)
+	let end = at + 2;
+	while (end < tokens.length && tokens[end]!.kind !== 'word') end += 1;
+	const listStart = tokens[at + 2]?.start ?? showCreateUser.length;
+	const listEnd = tokens[end]?.start ?? showCreateUser.length;
+	const roles = showCreateUser.slice(listStart, listEnd).trim();
+	const create = `${showCreateUser.slice(0, tokens[at]!.start).trimEnd()} ${showCreateUser.slice(listEnd)}`.trimEnd();
+	return {create, setDefaultRoles: roles === '' ? null : `SET DEFAULT ROLE ${roles} TO ${account}`};
+}
+
 /** SHOW CREATE USER text as CREATE USER IF NOT EXISTS. */
 export function createUserIfNotExists(showCreateUser: string): string {
 	return showCreateUser.replace(/^CREATE USER(?! IF NOT EXISTS)/i, 'CREATE USER IF NOT EXISTS');
@@ -191,10 +210,13 @@ export async function readUsers(connection: MysqlConnection, bus: EventBus): Pro
 		}
 		try {
 			let create: string | null = null;
+			let setDefaultRoles: string | null = null;
 			if (kind === 'user') {
 				const [shown] = await firstColumn(connection, `SHOW CREATE USER ${account}`);
 				registerAuthenticationStrings(shown);
-				create = createUserIfNotExists(shown);
+				const split = splitDefaultRoles(shown, account);
+				create = createUserIfNotExists(split.create);
+				setDefaultRoles = split.setDefaultRoles;
 			} else if (kind === 'role') {
 				create = `CREATE ROLE IF NOT EXISTS ${account}`;
 			}
@@ -202,6 +224,7 @@ export async function readUsers(connection: MysqlConnection, bus: EventBus): Pro
 			for (const line of lines) registerAuthenticationStrings(line);
 			const grants = lines.map((line) => grantStatement(line, account)).filter((line): line is string => line !== null);
 			const defaultRoles = lines.filter((line) => line.startsWith('SET DEFAULT ROLE ') && line.endsWith(` FOR ${account}`));
+			if (setDefaultRoles) defaultRoles.push(setDefaultRoles);
 			users.push({kind, user, host, account, create, grants, defaultRoles});
 		} catch (error) {
 			const {errno, sqlMessage, message} = (error ?? {}) as {errno?: number; sqlMessage?: string; message?: string};

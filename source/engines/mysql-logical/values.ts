@@ -20,8 +20,11 @@ const SPATIAL = new Set([
 	'geomcollection',
 ]);
 
-/** information_schema reports no charset (NULL) for these on MariaDB, "binary" on MySQL */
-const BINARY_STRINGS = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+/**
+ * information_schema reports no charset (NULL) for these on MariaDB, "binary" on MySQL; MySQL 9's VECTOR
+ * (packed float32s) has none either, and takes its bytes back only as a binary literal
+ */
+const BINARY_STRINGS = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob', 'vector']);
 
 const VERBATIM = new Set([
 	'tinyint',
@@ -78,7 +81,13 @@ export function bitLiteral(bytes: Buffer): string {
 	return `b'${bits || '0'}'`;
 }
 
-const verbatim: ValueEncoder = (raw) => (raw === null ? 'NULL' : raw.toString('latin1'));
+/** Whether a number's text is `-0`: DOUBLE's negative zero, which MySQL stores and sends; as a literal, `-0` is the integer 0. */
+export function isNegativeZero(bytes: Buffer, start = 0, end = bytes.length): boolean {
+	return end - start === 2 && bytes[start] === 0x2d && bytes[start + 1] === 0x30;
+}
+/** `-0e0` (a DOUBLE literal) keeps the sign of a negative zero */
+export const NEGATIVE_ZERO_LITERAL = '-0e0';
+const verbatim: ValueEncoder = (raw) => (raw === null ? 'NULL' : isNegativeZero(raw) ? NEGATIVE_ZERO_LITERAL : raw.toString('latin1'));
 const quotedText: ValueEncoder = (raw) => (raw === null ? 'NULL' : quoteString(raw.toString('utf8')));
 const binary: ValueEncoder = (raw) => (raw === null ? 'NULL' : hexLiteral(raw));
 const bit: ValueEncoder = (raw) => (raw === null ? 'NULL' : bitLiteral(raw));

@@ -1,8 +1,8 @@
 /**
- * Point-in-time recovery against real servers: a private MariaDB A takes a write load, is backed up under
- * it, and its binlogs are copied by the product's streamer; restores with --binlogs into a second private
- * server B (same database name) and back into A (--target-db) must end with the tables' checksums noted
- * at the chosen moment.
+ * Point-in-time recovery against real servers: a private MariaDB (then MySQL) A takes a write load, is
+ * backed up under it, and its binlogs are copied by the product's streamer; restores with --binlogs into a
+ * second private server B of the same kind (same database name) and back into A (--target-db) must end
+ * with the tables' checksums noted at the chosen moment.
  */
 import assert from 'node:assert/strict';
 import {cp, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises';
@@ -16,6 +16,7 @@ import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
 import {startMariadb} from '../../../source/sandbox/mariadb.ts';
+import {startMysql} from '../../../source/sandbox/mysql.ts';
 import type {RunningMariadb} from '../../../source/sandbox/types.ts';
 import {checksums, connect, createSchema, WriteLoad} from './write-load.ts';
 import {runInProcess, type InProcessOutcome} from '../../cli/run-in-process.ts';
@@ -29,9 +30,68 @@ function settingsOf(server: RunningMariadb) {
 	return {dbType: 'mysql' as const, host: server.host, port: server.port, user: server.user, password: server.password};
 }
 
+/** What differs between the servers here; the tests are the same on both. */
+interface PitrFlavor {
+	name: 'mariadb' | 'mysql';
+	label: string;
+	start(): Promise<RunningMariadb>;
+	binlogBase: string;
+	/** the GTID state: the one domain's position on MariaDB, the GTID set on MySQL */
+	gtidStateSql: string;
+	statusSql: string;
+	/** a derived table of `seq` 1…count */
+	numbers(count: number): string;
+	/** a regex source matching one transaction's GTID as the dry run lists it */
+	gtidPattern: string;
+}
+
+const ALL_FLAVORS: PitrFlavor[] = [
+	{
+		name: 'mariadb',
+		label: 'MariaDB',
+		start: () => startMariadb({log: () => {}, noFsync: true}),
+		binlogBase: 'mariadb-bin',
+		gtidStateSql: 'SELECT @@gtid_binlog_pos AS gtid',
+		statusSql: 'SHOW MASTER STATUS',
+		numbers: (count) => `seq_1_to_${count}`,
+		gtidPattern: '0-1-\\d+',
+	},
+	{
+		name: 'mysql',
+		label: 'MySQL 9',
+		start: () => startMysql({log: () => {}, noFsync: true}),
+		binlogBase: 'mysql-bin',
+		gtidStateSql: 'SELECT @@global.gtid_executed AS gtid',
+		statusSql: 'SHOW BINARY LOG STATUS',
+		numbers: (count) => `(WITH RECURSIVE s (seq) AS (SELECT 1 UNION ALL SELECT seq + 1 FROM s WHERE seq < ${count}) SELECT seq FROM s) AS numbers`,
+		gtidPattern: '[0-9a-f]{8}-[0-9a-f-]{27}:\\d+',
+	},
+];
+/** DBBACKUP_TEST_FLAVORS=mysql (or mariadb) keeps one, as in test/harness/mysql-flavors.ts */
+const FLAVORS = ALL_FLAVORS.filter((candidate) => !process.env.DBBACKUP_TEST_FLAVORS || process.env.DBBACKUP_TEST_FLAVORS.split(',').includes(candidate.name));
+
+let flavor: PitrFlavor;
+
+async function gtidState(connection: Connection): Promise<string> {
+	const [rows] = await connection.query<RowDataPacket[]>(flavor.gtidStateSql);
+	return String(rows[0]!.gtid).replace(/\s+/g, '');
+}
+
+/** The last transaction's GTID (what --until-gtid names): MariaDB's one-domain position, MySQL's uuid:n. */
 async function gtidPosition(connection: Connection): Promise<string> {
-	const [rows] = await connection.query<RowDataPacket[]>('SELECT @@gtid_binlog_pos AS gtid');
-	return String(rows[0]!.gtid);
+	const state = await gtidState(connection);
+	if (flavor.name === 'mariadb') return state;
+	const [rows] = await connection.query<RowDataPacket[]>('SELECT @@server_uuid AS uuid');
+	const uuid = String(rows[0]!.uuid);
+	const range = state.split(',').find((sid) => sid.startsWith(uuid))!.split(':').at(-1)!;
+	return `${uuid}:${range.split('-').at(-1)}`;
+}
+
+/** A transaction of A before the backups, and one A never wrote: named as --until-gtid takes them. */
+async function gtidOfA(connection: Connection, gno: number): Promise<string> {
+	if (flavor.name === 'mariadb') return `0-1-${gno}`;
+	const [rows] = await connection.query<RowDataPacket[]>('SELECT @@server_uuid AS uuid');
+	return `${rows[0]!.uuid}:${gno}`;
 }
 
 async function databaseExists(connection: Connection, name: string): Promise<boolean> {
@@ -42,7 +102,10 @@ async function databaseExists(connection: Connection, name: string): Promise<boo
 const SOURCE = 'shop_ü';
 const OTHER = 'other_db';
 
-describe('point-in-time recovery: restore --binlogs against private MariaDB servers', {timeout: 600_000}, () => {
+for (const pitrFlavor of FLAVORS) describe(`point-in-time recovery: restore --binlogs against private ${pitrFlavor.label} servers`, {timeout: 600_000}, () => {
+	const base = pitrFlavor.binlogBase;
+	const file = (n: number) => `${base}.${String(n).padStart(6, '0')}`;
+	const fileRe = (n: number) => file(n).replace('.', '\\.');
 	let serverA: RunningMariadb;
 	let serverB: RunningMariadb;
 	let adminA: Connection;
@@ -61,7 +124,8 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 	const positionMoment = {file: '', position: 0, sums: {} as Record<string, string>};
 
 	before(async () => {
-		[serverA, serverB] = await Promise.all([startMariadb({log: () => {}, noFsync: true}), startMariadb({log: () => {}, noFsync: true})]);
+		flavor = pitrFlavor;
+		[serverA, serverB] = await Promise.all([flavor.start(), flavor.start()]);
 		adminA = await connect(serverA);
 		adminB = await connect(serverB);
 		work = await mkdtemp(join(tmpdir(), 'pitr-'));
@@ -92,7 +156,8 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		// one statement of many rows events, over the replay's 4 MiB batches
 		await load.pause();
 		await adminA.query(`USE \`${SOURCE}\``);
-		await adminA.query('INSERT INTO blobs (id, data, digest) SELECT 500000000 + seq, RANDOM_BYTES(1024) , UNHEX(MD5(500000000 + seq)) FROM seq_1_to_9000');
+		if (flavor.name === 'mysql') await adminA.query('SET SESSION cte_max_recursion_depth = 10000');
+		await adminA.query(`INSERT INTO blobs (id, data, digest) SELECT 500000000 + seq, RANDOM_BYTES(1024) , UNHEX(LEFT(SHA2(500000000 + seq, 256), 32)) FROM ${flavor.numbers(9000)}`);
 		load.resume();
 		await sleep(300);
 		await adminA.query('FLUSH BINARY LOGS');
@@ -117,7 +182,7 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		await sleep(300);
 
 		await load.pause();
-		const [status] = await adminA.query<RowDataPacket[]>('SHOW MASTER STATUS');
+		const [status] = await adminA.query<RowDataPacket[]>(flavor.statusSql);
 		positionMoment.file = String(status[0]!.File);
 		positionMoment.position = Number(status[0]!.Position);
 		positionMoment.sums = await checksums(adminA, SOURCE);
@@ -147,8 +212,8 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 
 	test('the copy holds compressed closed files, an open raw file and the index', async () => {
 		const names = await readdir(binlogs);
-		assert.ok(names.includes('mariadb-bin.000001.zst'), names.join(', '));
-		assert.ok(names.includes('mariadb-bin.000003'), names.join(', '));
+		assert.ok(names.includes(`${file(1)}.zst`), names.join(', '));
+		assert.ok(names.includes(file(3)), names.join(', '));
 		assert.ok(names.includes('binlog-index.json'));
 	});
 
@@ -156,7 +221,7 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		const result = await dbbackup(serverB, ['restore', bothArchive, '--binlogs', binlogs, '--until-gtid', moment.gtid]);
 		assert.equal(result.code, 0, result.stderr);
 		assert.match(result.stdout, /Restore complete \(mysqldump\)/);
-		assert.match(result.stdout, new RegExp(`stopped at the target GTID: mariadb-bin\\.\\d+:\\d+, GTID ${moment.gtid}`));
+		assert.match(result.stdout, new RegExp(`stopped at the target GTID: ${base}\\.\\d+:\\d+, GTID ${moment.gtid}`));
 		assert.match(result.stdout, /Binlog replay complete: .* \d{2,} transaction\(s\) applied, [\d,]+ row\(s\)/s);
 		assert.deepEqual(await checksums(adminB, SOURCE), moment.sums);
 		assert.deepEqual(await checksums(adminB, OTHER), moment.otherSums);
@@ -193,18 +258,18 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 	});
 
 	test('--dry-run lists the transactions and the stop point, and changes nothing', async () => {
-		const before = await gtidPosition(adminB);
+		const before = await gtidState(adminB);
 		const result = await dbbackup(serverB, ['restore', bothArchive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', 'never_made', '--tables', `${SOURCE}.orders`, '--dry-run']);
 		assert.equal(result.code, 0, result.stderr);
 		assert.match(result.stdout, /^Replay plan \(dry run, nothing applied\)/m);
-		assert.match(result.stdout, new RegExp(`stopped at the target GTID: mariadb-bin\\.\\d+:\\d+, GTID ${moment.gtid}`));
-		const lines = result.stdout.split('\n').filter((line) => /^ {2}\d+-\d+-\d+ {2}/.test(line));
+		assert.match(result.stdout, new RegExp(`stopped at the target GTID: ${base}\\.\\d+:\\d+, GTID ${moment.gtid}`));
+		const lines = result.stdout.split('\n').filter((line) => new RegExp(`^ {2}${flavor.gtidPattern} {2}`).test(line));
 		assert.ok(lines.length > 10, result.stdout.slice(0, 2000));
-		assert.match(lines[0]!, /^ {2}0-1-\d+ {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}mariadb-bin\.000001:\d+-\d+ {2}never_made\.orders \d+/);
+		assert.match(lines[0]!, new RegExp(`^ {2}${flavor.gtidPattern} {2}\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z {2}${fileRe(1)}:\\d+-\\d+ {2}never_made\\.orders \\d+`));
 		// the chosen table's rows, and the statements (DDL) of its database; nothing of the other tables
 		assert.ok(lines.every((line) => /never_made\.orders \d+|statement/.test(line) && !/blobs|ünï/.test(line)), lines.join('\n'));
 		assert.equal(await databaseExists(adminB, 'never_made'), false);
-		assert.equal(await gtidPosition(adminB), before);
+		assert.equal(await gtidState(adminB), before);
 	});
 
 	test('--databases limits the replay: the other database keeps its state from the backup', async () => {
@@ -219,7 +284,7 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		const copy = 'shop_script';
 		const result = await dbbackup(serverB, ['restore', sourceScript, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--target-db', copy, '--databases', SOURCE]);
 		assert.equal(result.code, 0, result.stderr);
-		assert.match(result.stdout, /Binlog replay complete: .* from mariadb-bin\.000001:\d+ to --until-gtid/);
+		assert.match(result.stdout, new RegExp(`Binlog replay complete: .* from ${fileRe(1)}:\\d+ to --until-gtid`));
 		assert.deepEqual(await checksums(adminB, copy), moment.sums);
 	});
 
@@ -239,7 +304,7 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		const byPosition = await dbbackup(serverB, ['restore', sourceArchive, '--binlogs', binlogs, '--until-gtid', moment.gtid, '--dry-run']);
 		const byGtid = await dbbackup(serverB, ['restore', script, '--binlogs', binlogs, '--start-gtid', backupGtid, '--databases', SOURCE, '--until-gtid', moment.gtid, '--dry-run']);
 		assert.equal(byGtid.code, 0, byGtid.stderr);
-		assert.match(byGtid.stdout, /from mariadb-bin\.000001:4 to --until-gtid/);
+		assert.match(byGtid.stdout, new RegExp(`from ${fileRe(1)}:4 to --until-gtid`));
 		assert.ok(summary(byPosition.stdout), byPosition.stdout.slice(0, 500));
 		assert.deepEqual(summary(byGtid.stdout), summary(byPosition.stdout));
 	});
@@ -261,32 +326,33 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 		}
 
 		test('a gap: the file the backup started in is not in the directory', async () => {
-			const dir = await copyOfBinlogs((d) => rm(join(d, 'mariadb-bin.000001.zst')));
-			await refused(['--binlogs', dir, '--until-gtid', moment.gtid], 5, /error: the binlogs in .* start at mariadb-bin\.000002, after the backup's mariadb-bin\.000001:\d+: mariadb-bin\.000001 is missing/);
+			const dir = await copyOfBinlogs((d) => rm(join(d, `${file(1)}.zst`)));
+			await refused(['--binlogs', dir, '--until-gtid', moment.gtid], 5, new RegExp(`error: the binlogs in .* start at ${fileRe(2)}, after the backup's ${fileRe(1)}:\\d+: ${fileRe(1)} is missing`));
 		});
 
 		test('a missing file in the middle of the sequence', async () => {
-			const dir = await copyOfBinlogs((d) => rm(join(d, 'mariadb-bin.000002.zst')));
-			await refused(['--binlogs', dir], 5, /error: mariadb-bin\.000002 is missing from .*: mariadb-bin\.000001 continues in it/);
+			const dir = await copyOfBinlogs((d) => rm(join(d, `${file(2)}.zst`)));
+			await refused(['--binlogs', dir], 5, new RegExp(`error: ${fileRe(2)} is missing from .*: ${fileRe(1)} continues in it`));
 		});
 
 		test('a target before the backup: a GTID it holds, a position before it', async () => {
-			await refused(['--binlogs', binlogs, '--until-gtid', '0-1-2'], 2, /error: --until-gtid 0-1-2: the backup already contains that transaction/);
-			await refused(['--binlogs', binlogs, '--until-position', 'mariadb-bin.000001:4'], 2, /error: --until-position mariadb-bin\.000001:4 is before the backup's mariadb-bin\.000001:\d+/);
+			const held = await gtidOfA(adminA, 2);
+			await refused(['--binlogs', binlogs, '--until-gtid', held], 2, new RegExp(`error: --until-gtid ${held}: the backup already contains that transaction`));
+			await refused(['--binlogs', binlogs, '--until-position', `${file(1)}:4`], 2, new RegExp(`error: --until-position ${fileRe(1)}:4 is before the backup's ${fileRe(1)}:\\d+`));
 			await refused(['--binlogs', binlogs, '--until', '2001-01-01 00:00:00'], 2, /error: --until 2001-01-01 00:00:00 is before the backup/);
 		});
 
 		test('a flipped byte: the event fails its CRC32', async () => {
 			const dir = await copyOfBinlogs(async (d) => {
-				const file = join(d, 'mariadb-bin.000003');
-				const bytes = await readFile(file);
+				const path = join(d, file(3));
+				const bytes = await readFile(path);
 				// inside the body of an event half-way through the file, clear of its header's size field
 				let position = 4;
 				while (position < bytes.length / 2 || bytes.readUInt32LE(position + 9) < 64) position += bytes.readUInt32LE(position + 9);
 				bytes[position + 40] ^= 0x40;
-				await writeFile(file, bytes);
+				await writeFile(path, bytes);
 			});
-			await refused(['--binlogs', dir], 5, /error: mariadb-bin\.000003: the \w+ event at position \d+ fails its CRC32 checksum/);
+			await refused(['--binlogs', dir], 5, new RegExp(`error: ${fileRe(3)}: the \\w+ event at position \\d+ fails its CRC32 checksum`));
 		});
 
 		test('a closed file that is not the one the index hashed', async () => {
@@ -295,7 +361,7 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 				index.files[0].sha256 = '0'.repeat(64);
 				await writeFile(join(d, 'binlog-index.json'), JSON.stringify(index));
 			});
-			await refused(['--binlogs', dir, '--until-gtid', moment.gtid], 5, /error: mariadb-bin\.000001: its SHA-256 is [0-9a-f]{64}, but .*binlog-index\.json recorded 0{64}/);
+			await refused(['--binlogs', dir, '--until-gtid', moment.gtid], 5, new RegExp(`error: ${fileRe(1)}: its SHA-256 is [0-9a-f]{64}, but .*binlog-index\\.json recorded 0{64}`));
 		});
 
 		test('a SQL script that records no coordinates, without --start-position', async () => {
@@ -315,13 +381,14 @@ describe('point-in-time recovery: restore --binlogs against private MariaDB serv
 			});
 			assert.equal(result.code, 2, result.stderr);
 			assert.match(result.stderr, /error: dbbackup_limited may not run BINLOG statements/);
-			assert.match(result.stderr, /hint: Grant it: GRANT BINLOG REPLAY/);
+			assert.match(result.stderr, flavor.name === 'mysql' ? /hint: Grant it: GRANT BINLOG_ADMIN ON \*\.\*/ : /hint: Grant it: GRANT BINLOG REPLAY/);
 			assert.equal(await databaseExists(adminB, 'refused_db'), false);
 		});
 
 		test('a target the binlogs never reach: exit 1 (the work cannot be done), not 5 (nothing is damaged), naming where they end', async () => {
-			await refused(['--binlogs', binlogs, '--until-gtid', '0-1-999999'], 1, /error: --until-gtid 0-1-999999: the binlogs in .* end at mariadb-bin\.000003:\d+ without that transaction/);
-			await refused(['--binlogs', binlogs, '--until-position', 'mariadb-bin.000009:4'], 1, /error: --until-position mariadb-bin\.000009:4: the binlogs in .* end at mariadb-bin\.000003:\d+, before it/);
+			const never = await gtidOfA(adminA, 999999);
+			await refused(['--binlogs', binlogs, '--until-gtid', never], 1, new RegExp(`error: --until-gtid ${never}: the binlogs in .* end at ${fileRe(3)}:\\d+ without that transaction`));
+			await refused(['--binlogs', binlogs, '--until-position', `${file(9)}:4`], 1, new RegExp(`error: --until-position ${fileRe(9)}:4: the binlogs in .* end at ${fileRe(3)}:\\d+, before it`));
 		});
 	});
 });

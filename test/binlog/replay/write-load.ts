@@ -18,6 +18,7 @@ export function connect(server: ServerAddress, database?: string): Promise<Conne
 	return mysql.createConnection({host: server.host, port: server.port, user: server.user, password: server.password, database, supportBigNumbers: true, bigNumberStrings: true});
 }
 
+/** (blobs.digest: 16 bytes of SHA2, as MySQL 9.7 has MD5() only in a component it does not load by default) */
 export async function createSchema(admin: Connection, database: string): Promise<void> {
 	await admin.query(`CREATE DATABASE \`${database}\` DEFAULT CHARACTER SET utf8mb4`);
 	await admin.query(`USE \`${database}\``);
@@ -35,7 +36,7 @@ export async function createSchema(admin: Connection, database: string): Promise
 	for (let id = 1; id <= 50; id++) {
 		await admin.query('INSERT INTO orders (customer, amount, note, created) VALUES (?, ?, ?, NOW(6))', [`client ${id % 7}`, id * 1.25, JSON.stringify({id, tags: ['a', 'ü']})]);
 	}
-	await admin.query('INSERT INTO blobs VALUES (1, ?, UNHEX(MD5(1)))', [randomBytes(3000)]);
+	await admin.query('INSERT INTO blobs VALUES (1, ?, UNHEX(LEFT(SHA2(1, 256), 32)))', [randomBytes(3000)]);
 }
 
 /** Per table: CHECKSUM TABLE; the set of tables is part of what is compared. */
@@ -151,7 +152,7 @@ export class WriteLoad {
 		await connection.query('INSERT INTO `ünïcödé ☃` VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE `välue` = CONCAT(`välue`, ?), n = n + 1', [key, `välue ${step}`, step / 7, `+${step}`]);
 		const id = worker * 1_000_000 + step + 2;
 		const data = randomBytes(step % 5 === 0 ? 40_000 : 500);
-		await connection.query('INSERT INTO blobs VALUES (?, ?, UNHEX(MD5(?)))', [id, data, id]);
+		await connection.query('INSERT INTO blobs VALUES (?, ?, UNHEX(LEFT(SHA2(?, 256), 32)))', [id, data, id]);
 		if (step % 4 === 1) await connection.query('DELETE FROM blobs WHERE id = ?', [id - 1]);
 		if (step % 10 === 5) {
 			await connection.query('ROLLBACK');

@@ -4,20 +4,30 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import type {Connection, RowDataPacket} from 'mysql2/promise';
+import type {Connection, ResultSetHeader, RowDataPacket} from 'mysql2/promise';
+import {mysqlGtidSetContains, parseMysqlGtidSet} from '../../../source/binlog/event/gtid.ts';
 import {EventBus} from '../../../source/core/events.ts';
 import {openConsistentSnapshot} from '../../../source/engines/mysql-logical/consistency.ts';
 import {dumpMysql} from '../../../source/engines/mysql-logical/dump.ts';
 import {mysqlLogicalEngine} from '../../../source/engines/mysql-logical/index.ts';
 import {openArchive} from '../../../source/storage/archive/reader.ts';
-import {mariadbConnection, mariadbSettings, uniqueName} from '../../harness/db.ts';
+import {uniqueName} from '../../harness/db.ts';
+import {mysqlFlavors, type MysqlFlavor} from '../../harness/mysql-flavors.ts';
+
+interface SequenceWriter {
+	written: number;
+	start(): Promise<void>;
+	stop(): Promise<void>;
+	/** rows committed at a GTID position */
+	rowsAt(gtidPosition: string): number;
+}
 
 /**
  * Inserts n = 1, 2, 3… into `seq`, one autocommit transaction each, in a GTID domain of its own: the
  * k-th insert gets the GTID domain-1-(first + k − 1), so a GTID position says exactly how many rows
  * had committed at that point, whatever else the server is doing.
  */
-class SequenceWriter {
+class MariadbSequenceWriter implements SequenceWriter {
 	readonly domain = randomInt(1000, 2 ** 31);
 	firstSeqNo = 0;
 	written = 0;
@@ -55,15 +65,65 @@ class SequenceWriter {
 	}
 }
 
-describe('consistent snapshot', () => {
+/**
+ * MySQL has no GTID domains: the server tells the session each of its transactions' GTID
+ * (session_track_gtids = OWN_GTID, in the OK packet), so the writer knows the GTID of each n, and a
+ * GTID set (@@gtid_executed) says exactly which of them had committed, whatever else the server does.
+ */
+class MysqlSequenceWriter implements SequenceWriter {
+	written = 0;
+	private readonly gtids: {uuid: string; gno: bigint}[] = [];
+	private stopped = false;
+	private loop?: Promise<void>;
+
+	constructor(private readonly connection: Connection, private readonly table: string) {}
+
+	async start(): Promise<void> {
+		await this.connection.query('SET SESSION session_track_gtids = OWN_GTID');
+		await this.insertNext();
+		this.loop = (async () => {
+			while (!this.stopped) await this.insertNext();
+		})();
+	}
+
+	private async insertNext(): Promise<void> {
+		const [result] = await this.connection.query<ResultSetHeader>(`INSERT INTO ${this.table} (n) VALUES (?)`, [this.written + 1]);
+		const gtid = (result as ResultSetHeader & {stateChanges?: {gtids?: string[]}}).stateChanges?.gtids?.[0];
+		const match = /^([0-9a-f-]{36}):(\d+)$/.exec(gtid ?? '');
+		assert.ok(match, `the server reported the insert's GTID: ${gtid}`);
+		this.gtids.push({uuid: match[1]!, gno: BigInt(match[2]!)});
+		this.written += 1;
+	}
+
+	async stop(): Promise<void> {
+		this.stopped = true;
+		await this.loop;
+	}
+
+	rowsAt(gtidSet: string): number {
+		const set = parseMysqlGtidSet(gtidSet);
+		const held = this.gtids.map(({uuid, gno}) => mysqlGtidSetContains(set, uuid, gno));
+		const count = held.filter(Boolean).length;
+		// one connection, one insert at a time: the set holds a prefix of them
+		assert.ok(held.slice(0, count).every(Boolean), 'the GTID set holds the first inserts and none after a gap');
+		return count;
+	}
+}
+
+function sequenceWriter(flavor: MysqlFlavor, connection: Connection, table: string): SequenceWriter {
+	return flavor.name === 'mysql' ? new MysqlSequenceWriter(connection, table) : new MariadbSequenceWriter(connection, table);
+}
+
+for (const flavor of mysqlFlavors()) describe(`consistent snapshot on ${flavor.label}`, () => {
 	let admin: Connection;
 	let writerConnection: Connection;
 	let dir: string;
 	const database = uniqueName('consistency');
+	const mariadbSettings = () => flavor.settings();
 
 	before(async () => {
-		admin = await mariadbConnection({multipleStatements: true});
-		writerConnection = await mariadbConnection();
+		admin = await flavor.connection({multipleStatements: true});
+		writerConnection = await flavor.connection();
 		dir = await mkdtemp(join(tmpdir(), 'dbbackup-consistency-'));
 		await admin.query(`CREATE DATABASE ${database}; CREATE TABLE ${database}.seq (n INT PRIMARY KEY, at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))`);
 	});
@@ -84,7 +144,8 @@ describe('consistent snapshot', () => {
 				const [[{count}]] = await worker.query<RowDataPacket[]>(`SELECT COUNT(*) AS count FROM ${database}.seq`);
 				assert.equal(Number(count), Number(total));
 			}
-			assert.equal(snapshot.method, 'backup-stage');
+			// MariaDB: BACKUP STAGE; MySQL: LOCK INSTANCE FOR BACKUP (held by the dump's control connection) and FTWRL
+			assert.equal(snapshot.method, flavor.name === 'mysql' ? 'lock-instance+ftwrl' : 'backup-stage');
 		} finally {
 			await snapshot.close();
 			await admin.query(`DELETE FROM ${database}.seq WHERE n = -1`);
@@ -92,7 +153,7 @@ describe('consistent snapshot', () => {
 	});
 
 	test('a dump taken during writes holds exactly the rows its recorded GTID position implies', async () => {
-		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		const writer = sequenceWriter(flavor, writerConnection, `${database}.seq`);
 		await writer.start();
 		try {
 			while (writer.written < 200) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -117,7 +178,7 @@ describe('consistent snapshot', () => {
 
 	test('an archive taken during writes: its manifest GTID says exactly which rows the restored copy has', async () => {
 		await admin.query(`DELETE FROM ${database}.seq`);
-		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		const writer = sequenceWriter(flavor, writerConnection, `${database}.seq`);
 		await writer.start();
 		const copy = uniqueName('consistent_copy');
 		try {
@@ -143,7 +204,7 @@ describe('consistent snapshot', () => {
 	});
 
 	test('--no-lock: coordinates that move while the snapshots open fail the dump, naming both positions', async () => {
-		const writer = new SequenceWriter(writerConnection, `${database}.seq`);
+		const writer = sequenceWriter(flavor, writerConnection, `${database}.seq`);
 		await admin.query(`DELETE FROM ${database}.seq`);
 		await writer.start();
 		try {

@@ -1,7 +1,7 @@
 /**
  * Attack: a tenant who can create objects in one database names them so that a dump of that database
  * carries SQL (or a client command) of the tenant's choosing. Root backs up and restores — with our
- * restore, archive or script, and with the stock `mariadb` client — and nothing may change but the
+ * restore, archive or script, and with the stock client (`mariadb`, or MySQL's `mysql`) — and nothing may change but the
  * restored database itself: no grant, no other database, no file written by a client shell escape.
  */
 import assert from 'node:assert/strict';
@@ -14,20 +14,24 @@ import type {Connection} from 'mysql2/promise';
 import {quoteIdentifier} from '../../../source/engines/mysql-logical/identifiers.ts';
 import {quoteString} from '../../../source/engines/mysql-logical/values.ts';
 import {runCli} from '../../cli/run-cli.ts';
-import {mariadbConnection, uniqueName} from '../../harness/db.ts';
-import {getTestServers} from '../../harness/servers.ts';
+import {uniqueName} from '../../harness/db.ts';
+import {mysqlFlavors, type MysqlFlavor} from '../../harness/mysql-flavors.ts';
 import {fingerprint, fingerprintDifferences, runWithMariadbClient} from './fingerprint.ts';
 
-const {mariadb} = getTestServers();
-const connectionArgs = ['--db-type', 'mysql', '--host', mariadb.host, '--port', String(mariadb.port), '--user', mariadb.user];
-const env = {MYSQL_PWD: mariadb.password};
 const timeoutMs = 120_000;
 
 const tenant = `injt${process.pid % 100_000}`;
 const marker = join(tmpdir(), `inj${process.pid}`);
 const grant = `GRANT ALL ON *.* TO ${tenant}@localhost;`;
-/** a user whose name is a payload, made the definer of views */
-const definer = `u\n${grant}\n#`;
+/**
+ * A user whose name is a payload, made the definer of views. MySQL's user names hold at most 32
+ * characters: there, the payload is the client's shell escape (the marker check catches it).
+ */
+function definerFor(flavor: MysqlFlavor): string {
+	const definer = flavor.name === 'mysql' ? `u\n\\! touch ${marker}\n#` : `u\n${grant}\n#`;
+	if (flavor.name === 'mysql') assert.ok(definer.length <= 32, `the definer payload fits MySQL's user names: ${definer.length}`);
+	return definer;
+}
 
 /** Each payload tries to end the comment or statement it is written into and run its own. MariaDB allows no NUL in a name. */
 const PAYLOADS: Record<string, string> = {
@@ -47,8 +51,9 @@ function q(name: string): string {
 	return quoteIdentifier(name);
 }
 
-/** Every object kind a tenant can name, each once per payload, plus comments and defaults that carry it. */
-function hostileSchema(): string[] {
+/** Every object kind a tenant can name, each once per payload, plus comments and defaults that carry it (sequences: MariaDB). */
+function hostileSchema(flavor: MysqlFlavor): string[] {
+	const definer = definerFor(flavor);
 	const statements: string[] = [];
 	const payloads = Object.entries(PAYLOADS);
 	const columns = payloads.map(([key, name]) => `${q(name)} varchar(80) DEFAULT ${quoteString(name)} COMMENT ${quoteString(`${key}: ${name}`)}`);
@@ -63,7 +68,7 @@ function hostileSchema(): string[] {
 		statements.push(`CREATE FUNCTION ${q(`f${name}`)}() RETURNS varchar(80) DETERMINISTIC RETURN ${quoteString(name)}`);
 		statements.push(`CREATE TRIGGER ${q(`t${name}`)} BEFORE INSERT ON ${q(name)} FOR EACH ROW SET NEW.v = ${quoteString(name)}`);
 		statements.push(`CREATE EVENT ${q(`e${name}`)} ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE COMMENT ${quoteString(name)} DO SELECT 1`);
-		statements.push(`CREATE SEQUENCE ${q(`s${name}`)}`);
+		if (flavor.name === 'mariadb') statements.push(`CREATE SEQUENCE ${q(`s${name}`)}`);
 		// the definer is a user@host the server prints into SHOW CREATE: a crafted one is a name like any other
 		statements.push(`CREATE DEFINER = ${quoteString(definer)}@'localhost' SQL SECURITY INVOKER VIEW ${q(`d${name}`)} AS SELECT 1 AS one`);
 	}
@@ -86,7 +91,11 @@ async function databases(admin: Connection): Promise<string[]> {
 	return rows.map((row) => String(row.name));
 }
 
-describe('attack: object names that inject SQL into MySQL dumps', () => {
+for (const flavor of mysqlFlavors()) describe(`attack: object names that inject SQL into dumps of ${flavor.label}`, () => {
+	const server = flavor.server;
+	const connectionArgs = ['--db-type', 'mysql', '--host', server.host, '--port', String(server.port), '--user', server.user];
+	const env = {MYSQL_PWD: server.password};
+	const definer = definerFor(flavor);
 	let admin: Connection;
 	let dir: string;
 	const source = uniqueName('inj_src');
@@ -100,7 +109,7 @@ describe('attack: object names that inject SQL into MySQL dumps', () => {
 	let hostilePrint: Awaited<ReturnType<typeof fingerprint>>;
 
 	before(async () => {
-		admin = await mariadbConnection({multipleStatements: false});
+		admin = await flavor.connection({multipleStatements: false});
 		dir = await mkdtemp(join(tmpdir(), 'dbbackup-injection-'));
 		await rm(marker, {force: true});
 		await admin.query('DROP USER IF EXISTS ?@?', [tenant, 'localhost']);
@@ -113,7 +122,7 @@ describe('attack: object names that inject SQL into MySQL dumps', () => {
 		for (const database of [source, hostileDatabase]) {
 			await admin.query(`CREATE DATABASE ${q(database)}`);
 			await admin.query(`USE ${q(database)}`);
-			for (const statement of hostileSchema()) await admin.query(statement);
+			for (const statement of hostileSchema(flavor)) await admin.query(statement);
 		}
 		grantsBefore = await grantsOf(admin, tenant);
 		sourcePrint = await fingerprint(admin, source);
@@ -164,7 +173,7 @@ describe('attack: object names that inject SQL into MySQL dumps', () => {
 		});
 	}
 
-	test('sql: the stock mariadb client runs our script and nothing else happens', async () => {
+	test(`sql: the stock ${flavor.name} client runs our script and nothing else happens`, async () => {
 		for (const [database, print] of [
 			[source, () => sourcePrint],
 			[hostileDatabase, () => hostilePrint],
@@ -172,7 +181,7 @@ describe('attack: object names that inject SQL into MySQL dumps', () => {
 			const script = await backup(database, 'sql');
 			const before = await databases(admin);
 			await admin.query(`DROP DATABASE ${q(database)}`);
-			await runWithMariadbClient(script);
+			await runWithMariadbClient(script, flavor.name);
 			await assertNothingEscaped(before);
 			// the stock client drops the CR of a CR LF wherever it stands, inside a quoted name too: that name
 			// alone comes back changed (as from mariadb-dump's scripts); our restore keeps it (tests above)

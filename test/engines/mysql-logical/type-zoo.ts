@@ -9,8 +9,12 @@ function rangeRows(count: number, row: (index: number) => string): string {
 	return Array.from({length: count}, (_, index) => row(index)).join(',\n');
 }
 
-/** Builds the zoo in `database` (created here) over a multipleStatements connection. */
-export async function createTypeZoo(connection: Connection, database: string): Promise<void> {
+/**
+ * Builds the zoo in `database` (created here) over a multipleStatements connection. The MySQL variant
+ * differs where the servers do: see the comments at `mysql`.
+ */
+export async function createTypeZoo(connection: Connection, database: string, flavor: 'mariadb' | 'mysql' = 'mariadb'): Promise<void> {
+	const mysql = flavor === 'mysql';
 	const blob = randomBytes(700).toString('hex');
 	const statements = `
 SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO', time_zone = '+00:00';
@@ -97,4 +101,37 @@ CREATE EVENT \`ev\` ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE
 ANALYZE TABLE types, \`${AWKWARD_TABLE}\`, nokey, gen, ints, \`${UNICODE_TABLE}\`;
 `;
 	await connection.query(statements);
+	if (mysql) await connection.query(mysqlOnlyTable(database));
+}
+
+/** The MySQL-only table of the zoo and its rows (see mysqlOnlyTable). */
+export const MYSQL_ONLY_TABLE = {name: 'mysql_types', rows: 4};
+
+/**
+ * What MySQL has and MariaDB has not, or has otherwise: VECTOR (binary, no charset), a column SRID,
+ * JSON as a binary type with a multi-valued index on it, functional and invisible indexes, an
+ * expression default, a 0900 collation, a CHECK constraint. (MariaDB's own: SEQUENCE, in the round trip.)
+ */
+function mysqlOnlyTable(database: string): string {
+	return `
+USE \`${database}\`;
+CREATE TABLE ${MYSQL_ONLY_TABLE.name} (
+	id INT PRIMARY KEY,
+	vec VECTOR(3),
+	place POINT NOT NULL SRID 4326,
+	doc JSON,
+	n INT,
+	uid VARCHAR(36) DEFAULT (UUID()),
+	cs VARCHAR(20) COLLATE utf8mb4_0900_as_cs,
+	KEY by_expression ((n + 1)),
+	KEY by_tags ((CAST(doc->'$.tags' AS UNSIGNED ARRAY))),
+	KEY hidden (cs) INVISIBLE,
+	CONSTRAINT n_positive CHECK (n IS NULL OR n >= 0)
+) ENGINE=InnoDB;
+INSERT INTO ${MYSQL_ONLY_TABLE.name} (id, vec, place, doc, n, cs) VALUES
+(1, STRING_TO_VECTOR('[1.5, -2, 3e10]'), ST_GeomFromText('POINT(45 -120)', 4326), '{"tags": [1, 2], "b": 1.5, "s": "it''s \\\\\\\\ ü"}', 5, 'Case'),
+(2, 0x0000000000000080FFFF7F7F, ST_GeomFromText('POINT(-90 180)', 4326), '[]', 0, 'case'),
+(3, NULL, ST_GeomFromText('POINT(0 0)', 4326), NULL, NULL, NULL),
+(4, 0x275C0A0D1A00272722225C5C, ST_GeomFromText('POINT(1 1)', 4326), '{"big": 18446744073709551615, "neg": -0.0, "u": "\\\\u0000"}', 1, '');
+`;
 }

@@ -11,6 +11,7 @@ import {
 	grantStatement,
 	isSystemAccount,
 	readUsers,
+	splitDefaultRoles,
 	usersScript,
 	type UserDefinition,
 } from '../../../source/engines/mysql-logical/users.ts';
@@ -47,6 +48,17 @@ describe('account statements from SHOW output', () => {
 		assert.equal(accountName('user', "o'brien`x", '10.0.0.%'), "`o'brien``x`@`10.0.0.%`");
 		assert.equal(accountName('role', 'r w', ''), '`r w`');
 		assert.equal(accountName('public', 'PUBLIC', ''), 'PUBLIC');
+	});
+
+	test('MySQL: the DEFAULT ROLE clause of SHOW CREATE USER becomes a SET DEFAULT ROLE for after the grants', () => {
+		const account = "`o'brien`@`%`";
+		const shown = "CREATE USER `o'brien`@`%` IDENTIFIED WITH 'caching_sha2_password' AS 0x2441 DEFAULT ROLE `r 1`@`%`,`r``2`@`h` REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK COMMENT 'DEFAULT ROLE `x`'";
+		assert.deepEqual(splitDefaultRoles(shown, account), {
+			create: "CREATE USER `o'brien`@`%` IDENTIFIED WITH 'caching_sha2_password' AS 0x2441 REQUIRE NONE PASSWORD EXPIRE DEFAULT ACCOUNT UNLOCK COMMENT 'DEFAULT ROLE `x`'",
+			setDefaultRoles: "SET DEFAULT ROLE `r 1`@`%`,`r``2`@`h` TO `o'brien`@`%`",
+		});
+		const none = "CREATE USER `u`@`%` IDENTIFIED WITH 'caching_sha2_password' REQUIRE NONE COMMENT 'DEFAULT ROLE `x`'";
+		assert.deepEqual(splitDefaultRoles(none, '`u`@`%`'), {create: none, setDefaultRoles: null});
 	});
 
 	test('CREATE USER becomes CREATE USER IF NOT EXISTS, once', () => {

@@ -5,6 +5,7 @@ import {ProgressReporter, type EventBus} from '../../../core/events.ts';
 import {SqlScriptError} from '../../sql-script/script-error.ts';
 import {statementPrefix, type ScriptChunk, type ScriptStatement} from '../../sql-script/statement.ts';
 import {SqlScriptSplitter} from './splitter.ts';
+import {isLockConflict, lockConflictBackoff, lockConflictName, LOCK_CONFLICT_RETRIES} from '../lock-conflicts.ts';
 
 /** MySQL's "binary" character set: mysql2 then writes a latin1 string as its bytes, one to one. */
 const BINARY_CHARSET_NUMBER = 63;
@@ -12,12 +13,8 @@ const SERVER_STATUS_IN_TRANS = 0x1;
 const SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
 /** ER_EMPTY_QUERY: a statement that is only a version comment for a newer server, which the server skips. */
 const ER_EMPTY_QUERY = 1065;
-/** ER_LOCK_DEADLOCK: the server chose this statement's transaction as a deadlock victim and rolled it back. */
-const ER_LOCK_DEADLOCK = 1213;
-const DEADLOCK_RETRIES = 5;
 /** The server ended the session (killed, shutting down) or the client lost it: no statement can follow. */
 const CONNECTION_ENDED = new Set([1053, 1927, 2006, 2013]);
-const DEADLOCK_BACKOFF_MS = 50;
 
 export interface ApplySqlScriptOptions {
 	/** owned by the applier while it runs: nothing else may queue queries on it */
@@ -38,7 +35,7 @@ export interface ApplySqlScriptOptions {
 	onStatement?: (statement: ScriptStatement) => string | undefined;
 	/** skip the SET NAMES at the start (the caller has set up the session) */
 	keepSession?: boolean;
-	/** attempts for a statement rolled back as a deadlock victim (default 5); only outside explicit transactions */
+	/** attempts for a statement rolled back as a deadlock victim or after a lock wait timeout (default 5); only outside explicit transactions */
 	deadlockRetries?: number;
 	/** the longest statement accepted; default: the server's max_allowed_packet, asked once */
 	maxStatementBytes?: number;
@@ -149,9 +146,9 @@ export async function applySqlScript(options: ApplySqlScriptOptions): Promise<Ap
 					await send(statement, replacement);
 					break;
 				} catch (error) {
-					if ((error as ServerError)?.errno !== ER_LOCK_DEADLOCK || inTransaction || attempt > (options.deadlockRetries ?? DEADLOCK_RETRIES)) throw error;
-					bus.log('warn', `${name} line ${statement.line}: deadlock with another session, retrying the statement (attempt ${attempt + 1})`);
-					await new Promise((resolve) => setTimeout(resolve, DEADLOCK_BACKOFF_MS * attempt));
+					if (!isLockConflict(error) || inTransaction || attempt > (options.deadlockRetries ?? LOCK_CONFLICT_RETRIES)) throw error;
+					bus.log('warn', `${name} line ${statement.line}: ${lockConflictName(error)}, retrying the statement (attempt ${attempt + 1})`);
+					await lockConflictBackoff(attempt);
 				}
 			}
 		} catch (error) {

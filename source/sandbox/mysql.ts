@@ -1,0 +1,186 @@
+import {spawn, type ChildProcess} from 'node:child_process';
+import {mkdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
+import {sandboxStartFailed} from '../core/errors.ts';
+import {isRoot} from './debian-packages.ts';
+import {freePort} from './free-port.ts';
+import {logTail} from './log-tail.ts';
+import {ensureMysqlBinaries, mysqlProgram, type MysqlBinariesOptions} from './mysql-binaries.ts';
+import {hasExited, terminate} from './process-exit.ts';
+import {randomPassword} from './random-password.ts';
+import {runCommand} from './run-command.ts';
+import {createSandboxDir, removeSandboxDir} from './sandbox-dir.ts';
+import type {RunningMysql, StartServerOptions} from './types.ts';
+
+export const MYSQL_USER = 'dbbackup';
+export const MYSQL_LIMITED_USER = 'dbbackup_limited';
+
+const SHUTDOWN_GRACE_MS = 60_000;
+
+export interface StartMysqlOptions extends StartServerOptions {
+	/** where the binaries come from (see mysql-binaries.ts); default: the cache, the shared set, or sid */
+	binaries?: Omit<MysqlBinariesOptions, 'log'>;
+}
+
+/**
+ * Starts a private MySQL (Debian sid's build, run through its own loader) in a temp dir: binlog ON, ROW
+ * format, GTIDs on, two password users (caching_sha2_password, MySQL's only built-in password plugin).
+ */
+export async function startMysql(options: StartMysqlOptions): Promise<RunningMysql> {
+	const {log} = options;
+	const fetching = performance.now();
+	const binaries = await ensureMysqlBinaries({log, ...options.binaries});
+	const fetchMs = Math.round(performance.now() - fetching);
+	const {root} = binaries;
+	const mysqld = mysqlProgram(root, 'mysqld');
+	const dir = await createSandboxDir('mysql', options.baseDir);
+	const datadir = join(dir, 'data');
+	const socket = join(dir, 'mysqld.sock');
+	const pidFile = join(dir, 'mysqld.pid');
+	const errorLog = join(dir, 'error.log');
+	const tmpdir = join(dir, 'tmp');
+	const files = join(dir, 'files');
+	let child: ChildProcess | undefined;
+
+	const cleanUp = async () => {
+		if (child) await terminate(child, SHUTDOWN_GRACE_MS);
+		await removeSandboxDir(dir);
+	};
+
+	try {
+		const port = options.port ?? (await freePort());
+		// mysqld refuses to run as root unless told to; the directory is our own throwaway one
+		const asRoot = isRoot() ? ['--user=root'] : [];
+		const common = [
+			'--no-defaults',
+			...asRoot,
+			`--basedir=${join(root, 'usr')}`,
+			`--plugin-dir=${join(root, 'usr', 'lib', 'mysql', 'plugin')}`,
+			`--lc-messages-dir=${join(root, 'usr', 'share', 'mysql')}`,
+			`--character-sets-dir=${join(root, 'usr', 'share', 'mysql', 'charsets')}`,
+			`--datadir=${datadir}`,
+			`--tmpdir=${tmpdir}`,
+			// without it mysqld stops with MY-010095 (the compiled-in directory does not exist here)
+			`--secure-file-priv=${files}`,
+			`--log-error=${errorLog}`,
+			'--innodb-buffer-pool-size=64M',
+			...(options.noFsync ? ['--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0'] : []),
+		];
+		await mkdir(tmpdir, {recursive: true});
+		await mkdir(files);
+		const initialising = performance.now();
+		log(`mysql: initialising ${datadir} (MySQL ${binaries.version} from ${root})`);
+		// detached, as for MariaDB: the terminal's Ctrl-C reaches our caller, which stops the server in order
+		await runCommand(mysqld.command, [...mysqld.args, ...common, '--initialize-insecure'], {detached: true});
+		const initialiseMs = Math.round(performance.now() - initialising);
+
+		const serverArgs = [
+			...mysqld.args,
+			...common,
+			`--socket=${socket}`,
+			`--port=${port}`,
+			'--bind-address=127.0.0.1',
+			'--mysqlx=OFF',
+			`--pid-file=${pidFile}`,
+			'--log-bin=mysql-bin',
+			'--server-id=1',
+			'--binlog-format=ROW',
+			'--gtid-mode=ON',
+			'--enforce-gtid-consistency=ON',
+			'--skip-name-resolve',
+		];
+		const launch = () => {
+			const started = spawn(mysqld.command, serverArgs, {stdio: 'ignore', detached: true, cwd: dir});
+			let spawnFailure: Error | undefined;
+			started.once('error', (error) => (spawnFailure = error));
+			return {started, failure: () => spawnFailure};
+		};
+		const starting = performance.now();
+		const first = launch();
+		child = first.started;
+		const admin = await waitForSocket(child, socket, first.failure, errorLog, options.startTimeoutMs ?? 60_000);
+		const password = randomPassword();
+		const limitedPassword = randomPassword();
+		let version: string;
+		try {
+			// setup, not data: keep it out of the binlog (and so out of @@gtid_executed)
+			await admin.query('SET SESSION sql_log_bin = 0');
+			for (const host of ['%', 'localhost']) {
+				// the password travels over the socket to our own server only; MySQL writes no plain password to its logs
+				await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [MYSQL_USER, host, password]);
+				await admin.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [MYSQL_USER, host]);
+				await admin.query('CREATE USER ?@? IDENTIFIED BY ?', [MYSQL_LIMITED_USER, host, limitedPassword]);
+				await admin.query('GRANT SELECT ON *.* TO ?@?', [MYSQL_LIMITED_USER, host]);
+			}
+			const [rows] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS version');
+			version = String(rows[0]?.version);
+		} finally {
+			await admin.end();
+		}
+		log(`mysql: binaries ${fetchMs} ms (${binaries.source}), initialise ${initialiseMs} ms, start ${Math.round(performance.now() - starting)} ms`);
+		const pid = child.pid;
+		if (pid === undefined) throw new Error('mysqld has no pid');
+
+		let running = child;
+		let stopping: Promise<void> | undefined;
+		return {
+			host: '127.0.0.1',
+			port,
+			socket,
+			datadir,
+			user: MYSQL_USER,
+			password,
+			limitedUser: MYSQL_LIMITED_USER,
+			limitedPassword,
+			version,
+			pid,
+			root,
+			async restart() {
+				await terminate(running, SHUTDOWN_GRACE_MS);
+				const again = launch();
+				running = again.started;
+				child = running;
+				const connection = await waitForSocket(running, socket, again.failure, errorLog, options.startTimeoutMs ?? 60_000);
+				await connection.end();
+			},
+			stop() {
+				stopping ??= (async () => {
+					await terminate(running, SHUTDOWN_GRACE_MS);
+					await removeSandboxDir(dir);
+				})();
+				return stopping;
+			},
+		};
+	} catch (error) {
+		await cleanUp();
+		throw error;
+	}
+}
+
+async function waitForSocket(
+	child: ChildProcess,
+	socket: string,
+	spawnFailure: () => Error | undefined,
+	errorLog: string,
+	timeoutMs: number,
+): Promise<Connection> {
+	const deadline = Date.now() + timeoutMs;
+	const failure = async (why: string) => sandboxStartFailed(`mysqld ${why}. Last lines of ${errorLog}:\n${await logTail(errorLog)}`);
+	for (;;) {
+		const spawnError = spawnFailure();
+		if (spawnError) throw await failure(`could not be started (${spawnError.message})`);
+		if (hasExited(child)) {
+			throw await failure(`exited during startup (${child.signalCode ?? `exit code ${child.exitCode}`})`);
+		}
+		try {
+			// --initialize-insecure made root@localhost without a password; over the socket only
+			return await mysql.createConnection({socketPath: socket, user: 'root'});
+		} catch {
+			// not accepting connections yet
+		}
+		if (Date.now() > deadline) throw await failure(`did not accept connections within ${timeoutMs / 1000} s`);
+		await sleep(100);
+	}
+}
