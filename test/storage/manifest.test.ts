@@ -124,3 +124,85 @@ describe('manifest validation', () => {
 		assert.throws(() => parseManifest('[1, 2]', 'b.tar'), {message: /\(manifest\) must be an object/});
 	});
 });
+
+/** A base backup's manifest: a tablespace and the data directory, their files' bytes in members, the server's backup_manifest. */
+function physicalManifest(): any {
+	const member = (path: string, rawBytes: number) => ({path, bytes: 10, rawBytes, sha256: 'c'.repeat(64), compression: 'zstd'});
+	return {
+		...goodManifest(),
+		engine: 'basebackup',
+		dbType: 'postgres',
+		databases: [{name: 'postgres', tables: []}],
+		members: [member('pgdata/16385/000000.zst', 8192), member('pgdata/base/000000.zst', 100), member('pgdata/base/000001.zst', 8), member('backup_manifest.zst', 500)],
+		coordinates: {label: 'dbbackup', startLsn: '0/2000028', endLsn: '0/2000100', timeline: 1},
+		physical: {
+			archives: [
+				{
+					name: '16385',
+					location: '/srv/tablespaces/t1',
+					members: ['pgdata/16385/000000.zst'],
+					entries: [
+						{path: 'PG_15_202209061', type: 'directory', mode: 0o700},
+						{path: 'PG_15_202209061/5/16386', type: 'file', mode: 0o600, size: 8192},
+					],
+				},
+				{
+					name: 'base',
+					members: ['pgdata/base/000000.zst', 'pgdata/base/000001.zst'],
+					entries: [
+						{path: 'PG_VERSION', type: 'file', mode: 0o600, size: 3},
+						{path: 'global', type: 'directory', mode: 0o700},
+						{path: 'global/pg_control', type: 'file', mode: 0o600, size: 105},
+						{path: 'pg_tblspc', type: 'directory', mode: 0o700},
+						{path: 'pg_tblspc/16385', type: 'symlink', mode: 0o777, target: '/srv/tablespaces/t1'},
+					],
+				},
+			],
+			backupManifest: 'backup_manifest.zst',
+		},
+	};
+}
+
+function expectPhysicalProblem(change: (manifest: any) => void, field: string, message: RegExp): void {
+	const manifest = physicalManifest();
+	change(manifest);
+	const problems = manifestProblems(manifest);
+	assert.ok(
+		problems.some((problem) => problem.field === field && message.test(problem.message)),
+		`expected a problem at ${field}, got ${JSON.stringify(problems)}`,
+	);
+}
+
+describe('manifest validation: the physical section (file modes, directories, symlinks)', () => {
+	test('a base backup\'s manifest is valid and survives serialization', () => {
+		const manifest = physicalManifest();
+		assert.deepEqual(manifestProblems(manifest), []);
+		assert.deepEqual(parseManifest(serializeManifest(manifest), 'x'), manifest);
+	});
+
+	test('members must exist, be listed once, and hold exactly the files\' bytes', () => {
+		expectPhysicalProblem((m) => (m.physical.archives[1].members[1] = 'pgdata/base/000009.zst'), 'physical.archives[1].members[1]', /is not one of the manifest's members/);
+		expectPhysicalProblem((m) => (m.physical.backupManifest = 'pgdata/base/000000.zst'), 'physical.archives[1].members[0]', /repeats "pgdata\/base\/000000.zst", already listed at physical.backupManifest/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[0].size = 4), 'physical.archives[1].members', /hold 108 bytes, but the archive's files add up to 109/);
+		expectPhysicalProblem((m) => (m.physical.archives = []), 'physical.archives', /at least one archive/);
+	});
+
+	test('paths may not escape the directory, and each kind of entry carries only its own fields', () => {
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].path = '../etc'), 'physical.archives[1].entries[1].path', /"\.\." segment/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].path = '/etc'), 'physical.archives[1].entries[1].path', /relative path/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].path = 'PG_VERSION'), 'physical.archives[1].entries[1].path', /repeats "PG_VERSION"/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].type = 'fifo'), 'physical.archives[1].entries[1].type', /directory, file, symlink/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].mode = 0o10000), 'physical.archives[1].entries[1].mode', /permission bits/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].entries[1].size = 1), 'physical.archives[1].entries[1].size', /only for files/);
+		expectPhysicalProblem((m) => delete m.physical.archives[1].entries[4].target, 'physical.archives[1].entries[4].target', /non-empty string/);
+		expectPhysicalProblem((m) => delete m.physical.archives[1].entries[2].size, 'physical.archives[1].entries[2].size', /whole number/);
+	});
+
+	test('archives: the data directory and tablespaces with absolute locations, each once', () => {
+		expectPhysicalProblem((m) => (m.physical.archives[0].location = 'relative/t1'), 'physical.archives[0].location', /absolute path/);
+		expectPhysicalProblem((m) => (m.physical.archives[0].location = '/srv/../etc'), 'physical.archives[0].location', /absolute path without "\.\."/);
+		expectPhysicalProblem((m) => (m.physical.archives[1].location = '/x'), 'physical.archives[1].location', /absent for the data directory/);
+		expectPhysicalProblem((m) => (m.physical.archives[0].name = 'base'), 'physical.archives[1].name', /repeats "base"/);
+		expectPhysicalProblem((m) => (m.physical.archives[0].name = '../x'), 'physical.archives[0].name', /"base" or a tablespace OID/);
+	});
+});

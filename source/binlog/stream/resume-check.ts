@@ -1,5 +1,5 @@
 import {binlogSourceChanged, WorkError} from '../../core/errors.ts';
-import {parseMariadbGtidList} from '../event/gtid.ts';
+import {mysqlGtidSetIncludes, parseMariadbGtidList, parseMysqlGtidSet} from '../event/gtid.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import type {DumpStartPoint, SourceServer} from '../protocol/replica-session.ts';
 import type {RecoveryPlan, ResumePoint} from './local-recovery.ts';
@@ -61,15 +61,28 @@ export function confirmWithServer(dir: string, plan: RecoveryPlan, source: Sourc
  */
 export function chooseStart(resume: ResumePoint, source: SourceServer, useGtid: boolean): DumpStartPoint {
 	const newest = source.binlogs.at(-1)?.name;
-	if (useGtid && source.flavor === 'mariadb' && resume.gtid !== '' && resume.file === newest && !resume.complete) {
-		return {kind: 'mariadb-gtid', gtid: resume.gtid};
+	if (useGtid && resume.gtid !== '' && resume.file === newest && !resume.complete) {
+		// MySQL: COM_BINLOG_DUMP_GTID with the set the copy holds; the server starts at the newest file
+		// whose Previous_gtids the set covers (this one) and sends only the transactions not in it
+		return source.flavor === 'mariadb' ? {kind: 'mariadb-gtid', gtid: resume.gtid} : {kind: 'mysql-gtid', set: parseMysqlGtidSet(resume.gtid)};
 	}
 	return {kind: 'position', file: resume.file, position: resume.position};
 }
 
-/** MariaDB: every domain of the copy's GTID position must be at or behind the server's. */
+/**
+ * The copy's GTIDs must be in the server's history. MariaDB: every domain of the copy's GTID position
+ * at or behind the server's; MySQL: the copy's GTID set inside the server's gtid_executed.
+ */
 function checkGtidHistory(dir: string, resume: ResumePoint, source: SourceServer): void {
-	if (source.flavor !== 'mariadb' || resume.gtid === '') return;
+	if (resume.gtid === '') return;
+	if (source.flavor === 'mysql') {
+		if (mysqlGtidSetIncludes(parseMysqlGtidSet(source.gtidPosition), parseMysqlGtidSet(resume.gtid))) return;
+		throw new WorkError({
+			code: 'BINLOG_GTID_NOT_ON_SERVER',
+			message: `the copy in ${dir} holds GTIDs ${resume.gtid}, which are not all in this server's history (its gtid_executed is ${source.gtidPosition || 'empty'}): its binlogs were reset, or it is another or a diverged server`,
+			hint: 'The copy cannot continue from this server. Take a new full backup and stream into a new --output directory.',
+		});
+	}
 	const server = parseMariadbGtidList(source.gtidPosition);
 	const ahead = parseMariadbGtidList(resume.gtid).filter((ours) => {
 		const theirs = server.find((gtid) => gtid.domainId === ours.domainId);

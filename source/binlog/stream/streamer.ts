@@ -1,17 +1,17 @@
-import {mkdir, stat} from 'node:fs/promises';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {Reconnects} from '../../core/reconnect.ts';
 import {connectMysql} from '../../core/connect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
-import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, UsageError, WorkError} from '../../core/errors.ts';
+import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
 import type {Compression} from '../../storage/compression.ts';
-import {isObjectStoreUrl} from '../../core/object-store-url.ts';
-import {directoryTarget, type StorageOptions} from '../../storage/target/index.ts';
-import {LocalDirectoryTarget} from '../../storage/target/local-directory.ts';
-import type {AppendableTarget, ArtifactTarget} from '../../storage/target/types.ts';
+import {claimStreamStore, type StoreClaimKind} from '../../storage/target/claim-store.ts';
+import type {StorageOptions} from '../../storage/target/index.ts';
+import type {AppendableTarget} from '../../storage/target/types.ts';
 import {BinlogDecoder} from '../event/decoder.ts';
 import {ChecksumAlgorithm, checksumMatches, FIRST_EVENT_POSITION, LOG_EVENT_ARTIFICIAL_F, markInUse, readEventHeader, type ChecksumAlgorithmValue} from '../event/header.ts';
 import {EventType, eventTypeName} from '../event/types.ts';
+import {formatMysqlGtidSet, parseMysqlGtidSet} from '../event/gtid.ts';
 import {compareBinlogNames} from '../file/binlog-dir.ts';
 import {openReplicaSession, type DumpStartPoint, type ReplicaSession, type SourceServer} from '../protocol/replica-session.ts';
 import {BinlogFileSink, clearInUse, type Boundary} from './binlog-file-sink.ts';
@@ -19,8 +19,8 @@ import {indexClosedBinlog} from './binlog-index.ts';
 import {writeCheckpoint} from './checkpoint.ts';
 import {feedEntry, eventObject, filterAccepts, type EventFilter} from './feed.ts';
 import {applyRecovery, planRecovery, type RecoveryPlan, type ResumePoint} from './local-recovery.ts';
-import {leaseOutput} from './lease-lock.ts';
-import {lockOutputDir} from './output-lock.ts';
+import {BINLOG_LEASE} from './lease-lock.ts';
+import {BINLOG_DIR_LOCK} from './output-lock.ts';
 import {chooseStart, confirmWithServer} from './resume-check.ts';
 import {checkSourceIdentity, readSourceIdentity, writeSourceIdentity} from './source-identity.ts';
 import {sameFormatDescription} from './copy-file-check.ts';
@@ -76,7 +76,7 @@ type SessionEnd = {kind: 'stopped'} | {kind: 'end'};
  * rotations, survives disconnects and restarts, and leaves a checkpoint at a transaction boundary.
  */
 export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus, signal: AbortSignal): Promise<BinlogStreamSummary> {
-	const {target, unlock} = isObjectStoreUrl(options.outputDir) ? await claimObjectStore(options) : await claimDirectory(options);
+	const {target, unlock} = await claimStreamStore(options.outputDir, options.storage, options.sync, BINLOG_STORE);
 	try {
 		return await new BinlogStreamer(options, target, bus).run(signal);
 	} finally {
@@ -84,61 +84,19 @@ export async function streamBinlogs(options: BinlogStreamOptions, bus: EventBus,
 	}
 }
 
-/** The segment size with --sync always (S3, encrypted): each commit batch rewrites at most this much. */
-const ALWAYS_SYNC_SEGMENT_BYTES = 1024 * 1024;
-
-interface ClaimedOutput {
-	target: AppendableTarget;
-	unlock: () => Promise<void>;
-}
-
-/**
- * Every sync rewrites the open segment of a segmented copy (S3, or encrypted): with a sync per commit,
- * smaller segments keep that write small.
- */
-function segmentedStorage(options: BinlogStreamOptions): StorageOptions {
-	const storage = options.storage ?? {};
-	if (options.sync !== 'always' || storage.appendSegmentBytes !== undefined) return storage;
-	return {...storage, appendSegmentBytes: ALWAYS_SYNC_SEGMENT_BYTES};
-}
-
-/** A local directory, made if missing, locked with flock (output-lock.ts); encrypted when a key is given. */
-async function claimDirectory(options: BinlogStreamOptions): Promise<ClaimedOutput> {
-	const dir = options.outputDir;
-	await prepareOutputDir(dir);
-	const unlock = await lockOutputDir(dir).catch((error: unknown) => {
-		throw unusableOutput(dir, error);
-	});
-	if (!options.storage?.encryption) return {target: new LocalDirectoryTarget(dir), unlock};
-	try {
-		return {target: (await directoryTarget(dir, segmentedStorage(options))) as AppendableTarget, unlock};
-	} catch (error) {
-		await unlock();
-		throw error;
-	}
-}
-
-/**
- * An object-store prefix: the file being copied is uploaded as segments at every sync, so S3 is at most
- * one checkpoint interval behind the server (storage/s3/appendable.ts); the claim is a lease object.
- */
-async function claimObjectStore(options: BinlogStreamOptions): Promise<ClaimedOutput> {
-	const target = await directoryTarget(options.outputDir, segmentedStorage(options));
-	if (!target.openAppend) {
-		throw new UsageError({code: 'BINLOG_OUTPUT_UNUSABLE', message: `cannot stream binlogs to ${options.outputDir}: that target cannot grow a file in place`, hint: 'Stream to a local directory or an s3:// prefix.'});
-	}
-	// the bucket check and the lease (host and pid only) go to the store itself, under any encryption
-	const store = (target as {inner?: ArtifactTarget}).inner ?? target;
-	await (store as {checkBucket?: () => Promise<void>}).checkBucket?.();
-	const unlock = await leaseOutput(store);
-	return {target: target as AppendableTarget, unlock};
-}
+/** A binlog copy's claim: flock on binlog-stream.lock in a directory, the lease binlog-stream.lease.json in S3. */
+const BINLOG_STORE: StoreClaimKind = {
+	lock: BINLOG_DIR_LOCK,
+	lease: BINLOG_LEASE,
+	unusableCode: 'BINLOG_OUTPUT_UNUSABLE',
+	what: 'binlogs',
+};
 
 class BinlogStreamer {
 	private events = 0;
 	private bytes = 0;
 	private transactions = 0;
-	private reconnects = 0;
+	private readonly reconnects: Reconnects;
 	private readonly filesClosed: string[] = [];
 	private closing: Promise<void> = Promise.resolve();
 	private lastBoundary: Boundary | undefined;
@@ -167,12 +125,12 @@ class BinlogStreamer {
 		/** the output directory: the copy, its checkpoint, index and identity are written through it */
 		private readonly target: AppendableTarget,
 		private readonly bus: EventBus,
-	) {}
+	) {
+		this.reconnects = new Reconnects({retries: options.retries, maxBackoffSeconds: options.maxBackoffSeconds, command: 'binlog-stream', gaveUpCode: 'BINLOG_RECONNECT_GAVE_UP'});
+	}
 
 	async run(signal: AbortSignal): Promise<BinlogStreamSummary> {
 		const statusTimer = setInterval(() => this.emitStatus(), 1000);
-		let attempt = 0;
-		let everConnected = false;
 		try {
 			for (;;) {
 				if (signal.aborted) break;
@@ -184,7 +142,7 @@ class BinlogStreamer {
 				let received = false;
 				try {
 					const end = await this.runSession(plan, signal, () => (received = true));
-					everConnected = true;
+					this.reconnects.connected();
 					if (end.kind === 'stopped' || end.kind === 'end') break;
 				} catch (caught) {
 					if (caught instanceof RestartFromFileStart) continue;
@@ -194,22 +152,8 @@ class BinlogStreamer {
 						continue;
 					}
 					const error = explainServerRefusal(caught, resume);
-					if (received) attempt = 0;
 					if (signal.aborted) break;
-					if (!retryable(error, everConnected || received)) throw error;
-					everConnected ||= received;
-					attempt += 1;
-					const limit = this.options.retries ?? 0;
-					if (limit > 0 && attempt > limit) {
-						throw new WorkError({
-							code: 'BINLOG_RECONNECT_GAVE_UP',
-							message: `gave up after ${limit} reconnect attempts: ${(error as Error).message}`,
-							hint: 'Check that the server is up and reachable, then run binlog-stream again; it resumes from its checkpoint.',
-							cause: error,
-						});
-					}
-					const delay = Math.min(this.options.maxBackoffSeconds ?? 30, 0.5 * 2 ** (attempt - 1));
-					this.reconnects += 1;
+					const {attempt, delay} = this.reconnects.failed(error, received, retryable);
 					const reason = (error as Error).message;
 					this.bus.warn(`binlog stream interrupted (${reason}); reconnecting in ${delay.toFixed(1)} s (attempt ${attempt})`, {code: 'BINLOG_RECONNECTING'});
 					this.setState('reconnecting', {attempt, retryInSeconds: delay, reason});
@@ -411,6 +355,8 @@ class BinlogStreamer {
 			bus.log('info', `streaming ${describeTarget(options.settings)} from ${start.file}:${start.position}`);
 		} else if (start?.kind === 'mariadb-gtid') {
 			bus.log('info', `streaming ${describeTarget(options.settings)} after GTID ${start.gtid}${file === undefined ? '' : ` (copy at ${file}:${offset})`}`);
+		} else if (start?.kind === 'mysql-gtid') {
+			bus.log('info', `streaming ${describeTarget(options.settings)} by GTID (COM_BINLOG_DUMP_GTID), without GTID set ${formatMysqlGtidSet(start.set)}${file === undefined ? '' : ` (copy at ${file}:${offset})`}`);
 		}
 		this.setState('streaming');
 
@@ -478,7 +424,10 @@ class BinlogStreamer {
 		if (resume) return chooseStart(resume, source, options.useGtid && !this.positionOnly);
 		if (this.freshStart) return {kind: 'position', file: this.freshStart.file, position: FIRST_EVENT_POSITION};
 		if (!options.start) return undefined;
-		if ('gtid' in options.start) return {kind: 'mariadb-gtid', gtid: options.start.gtid};
+		// MariaDB: the GTID position of the last transaction held; MySQL: the GTID set held (a backup's gtid_executed)
+		if ('gtid' in options.start) {
+			return source.flavor === 'mariadb' ? {kind: 'mariadb-gtid', gtid: options.start.gtid} : {kind: 'mysql-gtid', set: parseMysqlGtidSet(options.start.gtid)};
+		}
 		this.freshStart = {file: options.start.file, feedFrom: options.start.position};
 		return {kind: 'position', file: options.start.file, position: FIRST_EVENT_POSITION};
 	}
@@ -587,7 +536,7 @@ class BinlogStreamer {
 			bytes: this.bytes,
 			durableFile: this.durable?.file,
 			durablePos: this.durable?.position,
-			reconnects: this.reconnects,
+			reconnects: this.reconnects.count,
 			...extra,
 		});
 		if (lag !== undefined) this.bus.emit('lag', {seconds: lag});
@@ -601,7 +550,7 @@ class BinlogStreamer {
 			events: this.events,
 			bytes: this.bytes,
 			transactions: this.transactions,
-			reconnects: this.reconnects,
+			reconnects: this.reconnects.count,
 			filesClosed: this.filesClosed,
 			outputDir: this.options.outputDir,
 		};
@@ -662,37 +611,6 @@ function explainServerRefusal(error: unknown, resume: ResumePoint | undefined): 
 		code: 'BINLOG_SOURCE_REFUSED',
 		message: `the server refused to send the binlog from ${where}: ${said}`,
 		hint: 'The server\'s message says why; a retry would get the same answer.',
-		cause: error,
-	});
-}
-
-/** The --output directory, made if missing; a path that cannot be one is a clear error naming it. */
-async function prepareOutputDir(dir: string): Promise<void> {
-	try {
-		await mkdir(dir, {recursive: true});
-		if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), {code: 'ENOTDIR'});
-	} catch (error) {
-		throw unusableOutput(dir, error);
-	}
-}
-
-const PATH_ERRORS: Record<string, string> = {
-	EEXIST: 'it is a file, not a directory',
-	ENOTDIR: 'it, or a directory above it, is a file, not a directory',
-	EACCES: 'permission denied',
-	EPERM: 'operation not permitted',
-	EROFS: 'the filesystem is read-only',
-	ENOENT: 'a directory above it does not exist',
-	ENOSPC: 'no space left on the device',
-};
-
-function unusableOutput(dir: string, error: unknown): unknown {
-	const code = (error as NodeJS.ErrnoException).code;
-	if (error instanceof DbBackupError || code === undefined || !(code in PATH_ERRORS)) return error;
-	return new UsageError({
-		code: 'BINLOG_OUTPUT_UNUSABLE',
-		message: `cannot write binlogs to --output ${dir}: ${PATH_ERRORS[code]} (${code})`,
-		hint: 'Give --output a directory this user can create and write, on a writable filesystem.',
 		cause: error,
 	});
 }

@@ -242,18 +242,18 @@ export class EncryptedSegments implements SegmentStore {
 	}
 
 	/**
-	 * The segments become the encrypted artifact `name`, then are deleted, the last first. An artifact
-	 * already there is a seal that stopped before its deletes: only those are left to do.
+	 * The segments become the encrypted artifact `as` (`name` unless given), then are deleted, the last
+	 * first. An artifact already there is a seal that stopped before its deletes: only those are left to do.
 	 */
-	async seal(name: string): Promise<void> {
+	async seal(name: string, as = name): Promise<void> {
 		const segments = await this.segmentsOf(name);
 		if (segments.length === 0) return;
-		if ((await this.host.inner.stat(name)) === undefined) {
+		if ((await this.host.inner.stat(as)) === undefined) {
 			const size = this.checkContiguous(name, segments);
 			// a seal stopped half-way leaves a `.partial` on a local target: the writer holds the name, so it is a dead leftover
-			const local = this.host.inner.localPath(name);
+			const local = this.host.inner.localPath(as);
 			if (local !== undefined) await rm(partialPathOf(local), {force: true});
-			const partial = await this.host.openPartial(name, {replace: true});
+			const partial = await this.host.openPartial(as, {replace: true});
 			try {
 				for await (const chunk of this.stitch(name, segments, 0, size)) await partial.write(chunk);
 				await partial.commit();

@@ -2,7 +2,7 @@ import {Readable} from 'node:stream';
 import {WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {readBytes} from '../target/read-bytes.ts';
-import type {AppendableArtifact, AppendableTarget, ArtifactStat, ArtifactTarget, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, ArtifactTarget, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover, SealOptions} from '../target/types.ts';
 import {decryptRange, DEFAULT_APPEND_SEGMENT_BYTES, EncryptedSegments} from './encrypted-appendable.ts';
 import {startEncryption, type SegmentEncryptor} from './encrypt-stream.ts';
 import {notOurs} from './errors.ts';
@@ -150,9 +150,9 @@ export class EncryptedTarget implements AppendableTarget {
 		return this.appendable.overwriteAt(name, offset, bytes);
 	}
 
-	/** The segments of `name` become one encrypted artifact, like every other. Idempotent. */
-	seal(name: string): Promise<void> {
-		return this.appendable.seal(name);
+	/** The segments of `name` become one encrypted artifact (named `as` when given), like every other. Idempotent. */
+	seal(name: string, options: SealOptions = {}): Promise<void> {
+		return this.appendable.seal(name, options.as);
 	}
 
 	list(prefix?: string): Promise<ArtifactStat[]> {

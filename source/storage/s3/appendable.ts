@@ -158,13 +158,16 @@ export class S3Segments implements SegmentStore {
 	}
 
 	/**
-	 * The segments become the object `name`, then are deleted. An object already there is a seal that
-	 * stopped before its deletes: only those are left to do.
+	 * The segments become the object `as` (`name` unless given), then are deleted. An object already
+	 * there is a seal that stopped before its deletes: only those are left to do; one of `as` of
+	 * another size is another artifact, never replaced (ARTIFACT_EXISTS).
 	 */
-	async seal(name: string): Promise<void> {
+	async seal(name: string, as = name): Promise<void> {
 		const segments = await this.list(name);
 		if (segments.length === 0) return;
-		if ((await this.options.objectStat(name)) === undefined) await this.uploadWhole(name, segments);
+		const object = await this.options.objectStat(as);
+		if (object === undefined) await this.uploadWhole(name, segments, as);
+		else if (as !== name && object.bytes !== this.checkContiguous(name, segments)) throw nameTaken(this.describe(as), 'already');
 		await this.deleteSegments(segments);
 	}
 
@@ -263,16 +266,16 @@ export class S3Segments implements SegmentStore {
 		}
 	}
 
-	/** The stitched segments as the object `name`: one PutObject when they fit in a segment, else a multipart upload streamed from them. */
-	private async uploadWhole(name: string, segments: Segment[]): Promise<void> {
+	/** The stitched segments of `name` as the object `as`: one PutObject when they fit in a segment, else a multipart upload streamed from them. */
+	private async uploadWhole(name: string, segments: Segment[], as: string): Promise<void> {
 		const size = this.checkContiguous(name, segments);
-		const key = this.keyOf(name);
-		const contentType = this.options.contentTypeOf(name);
+		const key = this.keyOf(as);
+		const contentType = this.options.contentTypeOf(as);
 		const {connection, bucket, retry} = this.options;
 		if (size <= this.segmentBytes) {
 			const chunks: Uint8Array[] = [];
 			for await (const chunk of this.stitch(name, segments, 0, size)) chunks.push(chunk);
-			await this.mapped(() => putObject(connection, bucket, key, Buffer.concat(chunks), {contentType, retry}), {url: this.describe(name), action: 'upload'});
+			await this.mapped(() => putObject(connection, bucket, key, Buffer.concat(chunks), {contentType, retry}), {url: this.describe(as), action: 'upload'});
 			return;
 		}
 		const uploader = new MultipartUploader({connection, bucket, key, contentType, partSize: this.options.partSize, workers: this.options.workers, retry});

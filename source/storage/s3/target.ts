@@ -12,7 +12,7 @@ import {
 import {DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus} from '../../core/events.ts';
 import {formatBytes} from '../../core/format.ts';
-import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from '../target/types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover, SealOptions} from '../target/types.ts';
 import {DEFAULT_SEGMENT_BYTES, S3Segments} from './appendable.ts';
 import {createS3Connection, type S3Connection} from './client.ts';
 import {s3Error, withS3Error, type S3ErrorContext} from './errors.ts';
@@ -181,8 +181,8 @@ export class S3Target implements AppendableTarget {
 		return this.segments.overwriteAt(name, offset, bytes);
 	}
 
-	seal(name: string): Promise<void> {
-		return this.segments.seal(name);
+	seal(name: string, options: SealOptions = {}): Promise<void> {
+		return this.segments.seal(name, options.as);
 	}
 
 	/** One PutObject with Content-MD5, retried; replaces an object of that name. */

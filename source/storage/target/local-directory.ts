@@ -9,7 +9,7 @@ import {asOutputError, outputWriteError} from '../disk-errors.ts';
 import {openPartial, syncDirectory, writeAll, writeFileDurably} from '../durable-file.ts';
 import {removeDeadLeftovers} from './leftovers.ts';
 import {holdRunLock, type RunLock} from './run-lock.ts';
-import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover} from './types.ts';
+import type {AppendableArtifact, AppendableTarget, ArtifactStat, OpenAppendOptions, OpenPartialOptions, PartialArtifact, RemovedLeftover, SealOptions} from './types.ts';
 
 /**
  * A flush of the file to disk (fdatasync, on libuv's thread pool) starts each time this many bytes were
@@ -272,8 +272,33 @@ export class LocalDirectoryTarget implements AppendableTarget {
 		}
 	}
 
-	/** A file is already in its final form. */
-	async seal(_name: string): Promise<void> {}
+	/**
+	 * A file is already in its final form; with `as` it is renamed (link and unlink: a file of that name
+	 * is never replaced) and the rename made durable. A rename that stopped between the two is finished.
+	 */
+	async seal(name: string, options: SealOptions = {}): Promise<void> {
+		const as = options.as;
+		if (as === undefined || as === name) return;
+		const from = this.describe(name);
+		const to = this.describe(as);
+		const [source, existing] = await Promise.all([this.fileStats(name), this.fileStats(as)]);
+		if (!source) {
+			if (existing) return;
+			throw new WorkError({code: 'ARTIFACT_MISSING', message: `${from} does not exist`});
+		}
+		try {
+			if (existing) {
+				if (existing.ino !== source.ino || existing.dev !== source.dev) throw refuseExisting(to, 'already exists');
+				await unlink(from);
+			} else {
+				await publishFile(from, to);
+			}
+		} catch (error) {
+			if (errnoOf(error) === 'EEXIST') throw refuseExisting(to, 'already exists');
+			throw outputWriteError(error, to, 'write') ?? error;
+		}
+		await syncDirectory(this.root);
+	}
 
 	async put(name: string, bytes: Uint8Array): Promise<void> {
 		const file = this.describe(name);

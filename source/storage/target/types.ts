@@ -63,6 +63,11 @@ export interface OpenAppendOptions {
 	truncateTo?: number;
 }
 
+export interface SealOptions {
+	/** the artifact's final name, when it is not `name` */
+	as?: string;
+}
+
 /**
  * An artifact that grows in place for as long as it is open (a binlog file being copied), visible
  * under its name from the start: unlike a partial, what is synced stays there, complete or not. Only
@@ -95,9 +100,12 @@ export interface ArtifactTarget {
 	overwriteAt?(name: string, offset: number, bytes: Uint8Array): Promise<void>;
 	/**
 	 * Appendable artifact `name` will not grow again: stores it in the target's final form (an object
-	 * store turns its segments into one object; a directory has nothing to do). Idempotent.
+	 * store turns its segments into one object; a directory has nothing to do). Idempotent. With `as`,
+	 * it is stored under that name instead and `name` is gone (a rename: the file being filled,
+	 * `X.partial`, becomes `X`); an artifact already there under `as` is never replaced, unless `name`
+	 * is gone or the same file (a seal that stopped half-way, finished).
 	 */
-	seal?(name: string): Promise<void>;
+	seal?(name: string, options?: SealOptions): Promise<void>;
 	/**
 	 * Starts artifact `name` for this run alone. Refuses a name that exists (UsageError ARTIFACT_EXISTS)
 	 * unless `replace`, and one another run is writing or a dead run left (WorkError PARTIAL_EXISTS).

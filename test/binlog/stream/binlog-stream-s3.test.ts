@@ -10,7 +10,6 @@ import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {after, before, describe, test} from 'node:test';
-import {ListObjectsV2Command} from '@aws-sdk/client-s3';
 import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
 import {decompress as zstdDecompress} from 'zstd-napi';
 import {readBinlogIndex} from '../../../source/binlog/stream/binlog-index.ts';
@@ -26,7 +25,7 @@ import {LocalDirectoryTarget} from '../../../source/storage/target/local-directo
 import {readBytes} from '../../../source/storage/target/read-bytes.ts';
 import {uniqueName} from '../../harness/db.ts';
 import {checksums, createSchema} from '../replay/write-load.ts';
-import {FAST_RETRY, inspector, objectBytes, s3, testSettings, useTestCredentials} from '../../storage/s3/helpers.ts';
+import {FAST_RETRY, inspector, keysUnderPrefix, objectBytes, s3, testSettings, useTestCredentials} from '../../storage/s3/helpers.ts';
 import {serverBinlogs} from './server-copy.ts';
 import {runInProcess, type InProcessOutcome} from '../../cli/run-in-process.ts';
 
@@ -75,16 +74,8 @@ function reader(url: string): S3Target {
 	return target;
 }
 
-async function keysUnder(url: string): Promise<string[]> {
-	const prefix = url.slice(`s3://${s3.bucket}/`.length);
-	const keys: string[] = [];
-	let token: string | undefined;
-	do {
-		const page = await look.send(new ListObjectsV2Command({Bucket: s3.bucket, Prefix: prefix, ContinuationToken: token}));
-		keys.push(...(page.Contents ?? []).map((object) => object.Key!.slice(prefix.length)));
-		token = page.IsTruncated ? page.NextContinuationToken : undefined;
-	} while (token);
-	return keys.sort();
+function keysUnder(url: string): Promise<string[]> {
+	return keysUnderPrefix(look, url.slice(`s3://${s3.bucket}/`.length));
 }
 
 /** Our copy of one binlog in S3: the object (or the segments of the one being copied), or the decompressed `.zst`. */

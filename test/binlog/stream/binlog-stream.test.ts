@@ -10,14 +10,54 @@ import {readCheckpoint} from '../../../source/binlog/stream/checkpoint.ts';
 import {readBinlogIndex} from '../../../source/binlog/stream/binlog-index.ts';
 import {streamBinlogs, type BinlogStreamOptions} from '../../../source/binlog/stream/streamer.ts';
 import {EventBus, type BusEvent} from '../../../source/core/events.ts';
+import {parseMysqlGtidSet} from '../../../source/binlog/event/gtid.ts';
 import {startMariadb} from '../../../source/sandbox/mariadb.ts';
-import type {RunningMariadb} from '../../../source/sandbox/types.ts';
+import {startMysql} from '../../../source/sandbox/mysql.ts';
+import {mysqlProgram} from '../../../source/sandbox/mysql-binaries.ts';
+import type {RunningMariadb, RunningMysql} from '../../../source/sandbox/types.ts';
 import {assertByteIdentical, serverBinlogs} from './server-copy.ts';
 
 const run = promisify(execFile);
 const timeoutMs = 180_000;
 
-let server: RunningMariadb;
+/** What differs between the two servers for these tests; everything else is run the same on both. */
+interface StreamFlavor {
+	name: 'mariadb' | 'mysql';
+	label: string;
+	start(): Promise<RunningMariadb | RunningMysql>;
+	/** the GTID state: MariaDB @@gtid_binlog_pos, MySQL @@gtid_executed (what the checkpoint records) */
+	gtidSql: string;
+	statusSql: string;
+	/** the server's own binlog reader, run on one of our copies */
+	readBinlog(path: string): Promise<string>;
+}
+
+const ALL_FLAVORS: StreamFlavor[] = [
+	{
+		name: 'mariadb',
+		label: 'MariaDB',
+		start: () => startMariadb({log: () => {}}),
+		gtidSql: 'SELECT @@global.gtid_binlog_pos AS gtid',
+		statusSql: 'SHOW MASTER STATUS',
+		readBinlog: async (path) => (await run('mariadb-binlog', ['--base64-output=decode-rows', '-v', path], {maxBuffer: 256 * 1024 * 1024})).stdout,
+	},
+	{
+		name: 'mysql',
+		label: 'MySQL 9 (Debian sid packages)',
+		start: () => startMysql({log: () => {}}),
+		gtidSql: 'SELECT @@global.gtid_executed AS gtid',
+		statusSql: 'SHOW BINARY LOG STATUS',
+		readBinlog: async (path) => {
+			const mysqlbinlog = mysqlProgram((server as RunningMysql).root, 'mysqlbinlog');
+			return (await run(mysqlbinlog.command, [...mysqlbinlog.args, '--no-defaults', '--base64-output=decode-rows', '-v', path], {maxBuffer: 256 * 1024 * 1024})).stdout;
+		},
+	},
+];
+/** DBBACKUP_TEST_FLAVORS=mysql (or mariadb) keeps one, as in test/harness/mysql-flavors.ts */
+const STREAM_FLAVORS = ALL_FLAVORS.filter((candidate) => !process.env.DBBACKUP_TEST_FLAVORS || process.env.DBBACKUP_TEST_FLAVORS.split(',').includes(candidate.name));
+
+let flavor: StreamFlavor;
+let server: RunningMariadb | RunningMysql;
 let admin: Connection;
 const dirs: string[] = [];
 
@@ -52,9 +92,25 @@ function recordingBus(): {bus: EventBus; events: BusEvent[]} {
 	return {bus, events};
 }
 
+/** the server's GTID state (the checkpoint's and binlog-durable's form) */
 async function gtidPosition(): Promise<string> {
-	const [rows] = await admin.query<RowDataPacket[]>('SELECT @@global.gtid_binlog_pos AS gtid');
-	return String(rows[0]!.gtid);
+	const [rows] = await admin.query<RowDataPacket[]>(flavor.gtidSql);
+	return String(rows[0]!.gtid).replace(/\s+/g, '');
+}
+
+/** the last transaction's GTID as the feed names it: MariaDB's position of one domain, MySQL's uuid:gno */
+async function lastGtid(): Promise<string> {
+	const state = await gtidPosition();
+	if (flavor.name === 'mariadb') return state;
+	const [rows] = await admin.query<RowDataPacket[]>('SELECT @@server_uuid AS uuid');
+	const uuid = String(rows[0]!.uuid);
+	const ours = parseMysqlGtidSet(state).find((sid) => sid.uuid === uuid);
+	return `${uuid}:${ours!.intervals.at(-1)!.end - 1n}`;
+}
+
+async function binlogStatus(): Promise<{file: string; position: number}> {
+	const [status] = await admin.query<RowDataPacket[]>(flavor.statusSql);
+	return {file: String(status[0]!.File), position: Number(status[0]!.Position)};
 }
 
 /** Statements of every row-event kind, DDL, a row over 16 MiB and a transaction over 16 MiB. */
@@ -75,22 +131,26 @@ async function writeMixedLoad(connection: Connection, database: string): Promise
 	await connection.query('COMMIT');
 }
 
-before(async () => {
-	server = await startMariadb({log: () => {}});
-	const first = await connect();
-	await first.query('SET GLOBAL max_allowed_packet = 67108864');
-	await first.end();
-	admin = await connect();
-});
-
 after(async () => {
-	await admin?.end();
-	await server?.stop();
 	for (const dir of dirs) await rm(dir, {recursive: true, force: true});
 });
 
-describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => {
-	test('copies every binlog byte for byte across FLUSH BINARY LOGS, DDL, all row events and 16 MiB+ events; mariadb-binlog reads the copies', async () => {
+for (const streamFlavor of STREAM_FLAVORS) describe(`binlog-stream against a private ${streamFlavor.label}`, {timeout: timeoutMs}, () => {
+	before(async () => {
+		flavor = streamFlavor;
+		server = await flavor.start();
+		const first = await connect();
+		await first.query('SET GLOBAL max_allowed_packet = 67108864');
+		await first.end();
+		admin = await connect();
+	});
+
+	after(async () => {
+		await admin?.end();
+		await server?.stop();
+	});
+
+	test(`copies every binlog byte for byte across FLUSH BINARY LOGS, DDL, all row events and 16 MiB+ events; ${streamFlavor.name === 'mysql' ? 'mysqlbinlog' : 'mariadb-binlog'} reads the copies`, async () => {
 		await writeMixedLoad(admin, 'stream_one');
 		await admin.query('FLUSH BINARY LOGS');
 		await admin.query('INSERT INTO stream_one.`odd ``name` (id, v) VALUES (300, "after flush")');
@@ -104,8 +164,8 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 		assert.ok(names.length >= 3, 'the copy spans several files');
 		const checkpoint = await readCheckpoint(dir);
 		const last = names.at(-1)!;
-		const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
-		assert.deepEqual({file: checkpoint?.file, position: checkpoint?.position}, {file: last, position: Number(status[0]!.Position)});
+		const status = await binlogStatus();
+		assert.deepEqual({file: checkpoint?.file, position: checkpoint?.position}, {file: last, position: status.position});
 		assert.equal(checkpoint?.gtid, await gtidPosition());
 		assert.equal(summary.gtid, checkpoint?.gtid);
 		const index = await readBinlogIndex(dir);
@@ -118,8 +178,8 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 		assert.ok(feed.some((event) => event.table === 'odd `name'), 'the feed names the table');
 
 		for (const name of names) {
-			const {stdout} = await run('mariadb-binlog', ['--base64-output=decode-rows', '-v', join(dir, name)], {maxBuffer: 256 * 1024 * 1024});
-			assert.match(stdout, /End of log file/, `${name} is read to its end by mariadb-binlog`);
+			const stdout = await flavor.readBinlog(join(dir, name));
+			assert.match(stdout, /End of log file/, `${name} is read to its end by the server's own binlog reader`);
 		}
 	});
 
@@ -133,7 +193,8 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 		await writer.query('CREATE DATABASE stream_live; CREATE TABLE stream_live.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(100))');
 		for (let index = 0; index < 200; index += 1) await writer.query('INSERT INTO stream_live.t (v) VALUES (?)', [`row ${index}`]);
 		const target = await gtidPosition();
-		await waitFor(() => events.some((event) => event.type === 'binlog-event' && event.gtid === target && event.eventType === 'XID'), 'the last write reached the streamer');
+		const last = await lastGtid();
+		await waitFor(() => events.some((event) => event.type === 'binlog-event' && event.gtid === last && event.eventType === 'XID'), 'the last write reached the streamer');
 		controller.abort();
 		const summary = await streaming;
 		await writer.end();
@@ -173,6 +234,36 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 		const checkpoint = await readCheckpoint(dir);
 		assert.equal(checkpoint?.gtid, await gtidPosition());
 		assert.match(stdout, /BINLOG_COPY_TRUNCATED/, 'the cut of the torn tail is reported');
+	});
+
+	test(`resumes by GTID (${streamFlavor.name === 'mysql' ? 'COM_BINLOG_DUMP_GTID with the copy\'s GTID set' : '@slave_connect_state'}): only the new transactions arrive, byte for byte in place`, async () => {
+		await admin.query('CREATE DATABASE IF NOT EXISTS stream_gtid; CREATE TABLE IF NOT EXISTS stream_gtid.t (id INT PRIMARY KEY, v TEXT)');
+		await admin.query('INSERT INTO stream_gtid.t VALUES (1, "first")');
+		const dir = await tempDir();
+		await streamBinlogs(options(dir, {useGtid: true}), recordingBus().bus, new AbortController().signal);
+		const held = (await readCheckpoint(dir))!.gtid;
+		assert.equal(held, await gtidPosition());
+		for (let index = 2; index <= 20; index += 1) await admin.query('INSERT INTO stream_gtid.t VALUES (?, "after")', [index]);
+		const {bus, events} = recordingBus();
+		await streamBinlogs(options(dir, {useGtid: true}), bus, new AbortController().signal);
+		const started = events.flatMap((event) => (event.type === 'log' && /^streaming /.test(event.message) ? [event.message] : []));
+		assert.match(started.join('\n'), streamFlavor.name === 'mysql' ? /by GTID \(COM_BINLOG_DUMP_GTID\), without GTID set [0-9a-f-]{36}:1-\d+ \(copy at mysql-bin\.\d+:\d+\)/ : /after GTID \d+-1-\d+ \(copy at mariadb-bin\.\d+:\d+\)/);
+		const fed = events.filter((event) => event.type === 'binlog-event' && event.gtid !== undefined);
+		assert.equal(new Set(fed.map((event) => (event as {gtid?: string}).gtid)).size, 19, 'the 19 new transactions, none held before');
+		await assertByteIdentical(admin, server.datadir, dir);
+		assert.equal((await readCheckpoint(dir))?.gtid, await gtidPosition());
+
+		// a copy holding GTIDs this server never wrote: refused as such, before anything is asked for
+		const checkpointFile = join(dir, 'binlog-stream.checkpoint.json');
+		const original = await readFile(checkpointFile, 'utf8');
+		const ahead = streamFlavor.name === 'mysql' ? `${(await lastGtid()).split(':')[0]}:1-999999` : '0-1-999999';
+		await (await import('node:fs/promises')).writeFile(checkpointFile, JSON.stringify({...JSON.parse(original), gtid: ahead}));
+		await assert.rejects(streamBinlogs(options(dir, {useGtid: true, retries: 1}), recordingBus().bus, new AbortController().signal), (error: Error & {code?: string}) => {
+			assert.equal(error.code, 'BINLOG_GTID_NOT_ON_SERVER', error.message);
+			assert.ok(error.message.includes(ahead), error.message);
+			return true;
+		});
+		await (await import('node:fs/promises')).writeFile(checkpointFile, original);
 	});
 
 	test('survives a server restart: reconnects with backoff, reports each retry, and the copy stays byte-identical', async () => {
@@ -241,19 +332,19 @@ describe('binlog-stream against a private MariaDB', {timeout: timeoutMs}, () => 
 	test('a fresh copy started at a GTID or a position copies that whole file and feeds from the start point on', async () => {
 		await admin.query('CREATE DATABASE IF NOT EXISTS stream_from; CREATE TABLE IF NOT EXISTS stream_from.t (id INT PRIMARY KEY)');
 		await admin.query('INSERT INTO stream_from.t VALUES (1)');
-		const [rows] = await admin.query<RowDataPacket[]>('SELECT @@last_gtid AS gtid');
-		const startGtid = String(rows[0]!.gtid);
-		const [status] = await admin.query<RowDataPacket[]>('SHOW MASTER STATUS');
-		const file = String(status[0]!.File);
+		// MariaDB: the GTID of the last transaction held; MySQL: the GTID set held (what a backup records)
+		const startGtid = flavor.name === 'mariadb' ? String((await admin.query<RowDataPacket[]>('SELECT @@last_gtid AS gtid'))[0][0]!.gtid) : await gtidPosition();
+		const lastHeld = await lastGtid();
+		const {file, position} = await binlogStatus();
 		await admin.query('INSERT INTO stream_from.t VALUES (2)');
-		for (const start of [{gtid: startGtid}, {file, position: Number(status[0]!.Position)}]) {
+		for (const start of [{gtid: startGtid}, {file, position}]) {
 			const dir = await tempDir();
 			const {bus, events} = recordingBus();
 			await streamBinlogs(options(dir, {start, useGtid: 'gtid' in start}), bus, new AbortController().signal);
 			await assertByteIdentical(admin, server.datadir, dir, {from: file});
 			const fed = events.filter((event) => event.type === 'binlog-event' && event.gtid !== undefined).map((event) => (event as {gtid?: string}).gtid);
 			// by position the feed starts exactly at the point; by GTID the server may send the file from its start (see the readme's limits)
-			if (!('gtid' in start)) assert.ok(fed.length > 0 && !fed.includes(startGtid), `the feed starts after ${startGtid}: ${[...new Set(fed)].join(' ')}`);
+			if (!('gtid' in start)) assert.ok(fed.length > 0 && !fed.includes(lastHeld), `the feed starts after ${lastHeld}: ${[...new Set(fed)].join(' ')}`);
 		}
 	});
 

@@ -303,6 +303,30 @@ describe('an appendable artifact in S3 (segments, requests recorded by our proxy
 		assert.deepEqual(await readBytes(target, 'crash'), data);
 	});
 
+	test('seal as another name: the segments become that object (X.partial becomes X); again, or after a crash before the deletes, nothing is uploaded twice; another object of that name is never replaced', async () => {
+		const target = fresh();
+		const data = randomBytes(2 * SEGMENT + 5);
+		await written(target, 'seg.partial', data);
+		await target.seal('seg.partial', {as: 'seg'});
+		assert.deepEqual(await keysUnder(target), {seg: data.length});
+		assert.deepEqual(await readBytes(target, 'seg'), data);
+		assert.equal(await target.stat('seg.partial'), undefined);
+		await target.seal('seg.partial', {as: 'seg'});
+		assert.equal(putsOf(target.keyOf('seg')), 1);
+		// a crash between the upload and the deletes: the object is there, the segments too
+		await written(target, 'again.partial', data);
+		await look.send(new PutObjectCommand({Bucket: s3.bucket, Key: target.keyOf('again'), Body: data}));
+		await target.seal('again.partial', {as: 'again'});
+		assert.equal(putsOf(target.keyOf('again')), 0, 'not uploaded again');
+		assert.equal(await target.stat('again.partial'), undefined);
+		// an object of that name and another size is another artifact
+		await written(target, 'other.partial', data);
+		await target.put('other', Buffer.from('something else'));
+		await assert.rejects(target.seal('other.partial', {as: 'other'}), {code: 'ARTIFACT_EXISTS'});
+		assert.deepEqual(await readBytes(target, 'other'), Buffer.from('something else'));
+		assert.deepEqual(await readBytes(target, 'other.partial'), data, 'the segments are kept');
+	});
+
 	test('delete removes the segments (and an object of the name); a missing name is no error', async () => {
 		const target = fresh();
 		await written(target, 'gone', randomBytes(3 * SEGMENT));

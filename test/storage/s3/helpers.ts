@@ -1,5 +1,5 @@
 import {createHash, randomBytes} from 'node:crypto';
-import {GetObjectCommand, HeadObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client} from '@aws-sdk/client-s3';
 import {createS3Connection, type S3Connection} from '../../../source/storage/s3/client.ts';
 import {resolveS3Settings, type S3Settings, type S3SettingsInput} from '../../../source/storage/s3/settings.ts';
 import {uniqueName} from '../../harness/db.ts';
@@ -42,6 +42,18 @@ export function inspector(): S3Client {
 export async function objectBytes(client: S3Client, key: string): Promise<Buffer> {
 	const answer = await client.send(new GetObjectCommand({Bucket: s3.bucket, Key: key}));
 	return Buffer.from(await answer.Body!.transformToByteArray());
+}
+
+/** Every key under `prefix` (without it), sorted, as the server has them. */
+export async function keysUnderPrefix(client: S3Client, prefix: string): Promise<string[]> {
+	const keys: string[] = [];
+	let token: string | undefined;
+	do {
+		const page = await client.send(new ListObjectsV2Command({Bucket: s3.bucket, Prefix: prefix, ContinuationToken: token}));
+		keys.push(...(page.Contents ?? []).map((object) => object.Key!.slice(prefix.length)));
+		token = page.IsTruncated ? page.NextContinuationToken : undefined;
+	} while (token);
+	return keys.sort();
 }
 
 export async function objectExists(client: S3Client, key: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
-import {chmodSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
+import {chmodSync, linkSync, readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, mkdirSync} from 'node:fs';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {UsageError, WorkError} from '../../../source/core/errors.ts';
@@ -270,6 +270,29 @@ describe('an appendable artifact', () => {
 		await target.seal('log.000007');
 		await target.seal('log.000007');
 		assert.equal(readFileSync(path.join(root, 'log.000007'), 'utf8'), 'complete');
+	});
+
+	test('seal as another name renames the file (X.partial becomes X) durably; a rename cut short is finished; another file of that name is never replaced', async () => {
+		const {root, target} = fresh();
+		const file = await target.openAppend('seg.partial', {create: 'new'});
+		await file.write(Buffer.from('segment'));
+		await file.sync();
+		await file.close();
+		await target.seal('seg.partial', {as: 'seg'});
+		assert.deepEqual(readdirSync(root), ['seg']);
+		assert.equal(readFileSync(path.join(root, 'seg'), 'utf8'), 'segment');
+		await target.seal('seg.partial', {as: 'seg'});
+		assert.deepEqual(readdirSync(root), ['seg'], 'sealing again does nothing');
+		// link made, unlink not: the same file under both names
+		linkSync(path.join(root, 'seg'), path.join(root, 'seg2.partial'));
+		renameSync(path.join(root, 'seg'), path.join(root, 'seg2'));
+		await target.seal('seg2.partial', {as: 'seg2'});
+		assert.deepEqual(readdirSync(root), ['seg2']);
+		writeFileSync(path.join(root, 'other.partial'), 'new');
+		writeFileSync(path.join(root, 'other'), 'old');
+		await assert.rejects(target.seal('other.partial', {as: 'other'}), (error: Error & {code?: string}) => error.code === 'ARTIFACT_EXISTS');
+		assert.equal(readFileSync(path.join(root, 'other'), 'utf8'), 'old');
+		await assert.rejects(target.seal('missing.partial', {as: 'missing'}), (error: Error & {code?: string}) => error.code === 'ARTIFACT_MISSING');
 	});
 
 	test('a refused write is the one-line disk error naming the file', async () => {

@@ -1,0 +1,61 @@
+import {WorkError, type ErrorCode} from './errors.ts';
+
+/**
+ * Capped exponential backoff for reconnecting streamers: 0.5 s, 1 s, 2 s … up to `maxSeconds` (30 s
+ * unless given), for attempt 1, 2, 3 … in a row.
+ */
+export function backoffSeconds(attempt: number, maxSeconds = 30): number {
+	return Math.min(maxSeconds, 0.5 * 2 ** Math.max(0, attempt - 1));
+}
+
+export interface ReconnectOptions {
+	/** attempts in a row before giving up; 0 or absent: never */
+	retries?: number;
+	maxBackoffSeconds?: number;
+	/** the command, for the message that ends the stream after `retries` attempts in a row failed */
+	command: string;
+	/** that message's code */
+	gaveUpCode: ErrorCode;
+}
+
+/**
+ * The reconnect bookkeeping of a streamer (binlog-stream, wal-stream): attempts in a row (a session
+ * that received anything starts the count again), the --retries limit, the backoff. A failure before the
+ * first connection ever succeeded is only retried when the caller's rule says so.
+ */
+export class Reconnects {
+	/** reconnects so far, for the summary */
+	count = 0;
+	private attempt = 0;
+	private everConnected = false;
+
+	constructor(private readonly options: ReconnectOptions) {}
+
+	/** a session ended normally: the server was there */
+	connected(): void {
+		this.everConnected = true;
+	}
+
+	/**
+	 * A session failed with `error` (having `received` something, or not): the attempt number and the
+	 * seconds to wait before the next. Throws `error` when `retryable` says a retry cannot help, and the
+	 * give-up error past the limit.
+	 */
+	failed(error: unknown, received: boolean, retryable: (error: unknown, hadConnected: boolean) => boolean): {attempt: number; delay: number} {
+		if (received) this.attempt = 0;
+		if (!retryable(error, this.everConnected || received)) throw error;
+		this.everConnected ||= received;
+		this.attempt += 1;
+		const limit = this.options.retries ?? 0;
+		if (limit > 0 && this.attempt > limit) {
+			throw new WorkError({
+				code: this.options.gaveUpCode,
+				message: `gave up after ${limit} reconnect attempts: ${(error as Error).message}`,
+				hint: `Check that the server is up and reachable, then run ${this.options.command} again; it resumes from its checkpoint.`,
+				cause: error,
+			});
+		}
+		this.count += 1;
+		return {attempt: this.attempt, delay: backoffSeconds(this.attempt, this.options.maxBackoffSeconds)};
+	}
+}
