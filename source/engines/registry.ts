@@ -1,5 +1,6 @@
 import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 import {UsageError} from '../core/errors.ts';
+import {basebackupEngine} from './basebackup/index.ts';
 import {cloneEngine} from './clone/index.ts';
 import {mysqlLogicalEngine} from './mysql-logical/index.ts';
 import {postgresLogicalEngine} from './postgres-logical/index.ts';
@@ -11,6 +12,7 @@ import {availability, type Availability, type BackupEngine, type EngineCapabilit
 export const ENGINES: readonly BackupEngine[] = [
 	mysqlLogicalEngine,
 	postgresLogicalEngine,
+	basebackupEngine,
 	cloneEngine,
 	snapshotEngine,
 ];

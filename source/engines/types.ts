@@ -5,7 +5,7 @@ import type {DbType, DetectedEnvironment} from '../core/detect/types.ts';
 
 import type {StorageOptions} from '../storage/target/index.ts';
 
-export type EngineName = 'mysqldump' | 'postgres-logical' | 'clone' | 'snapshot';
+export type EngineName = 'mysqldump' | 'postgres-logical' | 'basebackup' | 'clone' | 'snapshot';
 
 export interface Availability {
 	available: boolean;
@@ -50,6 +50,10 @@ export interface BackupOptions {
 	noOwner?: boolean;
 	/** PostgreSQL: leave out grants (GRANT/REVOKE, default privileges) */
 	noPrivileges?: boolean;
+	/** physical (PostgreSQL base backup): the checkpoint that starts it, at once (default) or spread over checkpoint_completion_target */
+	checkpoint?: 'fast' | 'spread';
+	/** physical (PostgreSQL base backup): the server sends at most this many kB per second (32 to 1048576) */
+	maxRateKbps?: number;
 }
 
 /** What a restore writes into: a database on a running server (logical engines), or a data directory a server then starts on (physical engines). */
@@ -66,6 +70,8 @@ export interface RestoreOptions {
 	databases?: string[];
 	/** physical engines: the data directory to restore into (absent or empty); the server is started on it afterwards */
 	dataDirectory?: string;
+	/** physical engines, run as root: the OS user the restored files belong to (default: postgres) */
+	dataDirectoryOwner?: string;
 	/** `db.table` or `table` */
 	tables?: string[];
 	workers: number;
@@ -98,6 +104,8 @@ export interface BackupResult {
 	databases: string[];
 	tables: number;
 	rows: number;
+	/** physical engines: the files copied (tables and rows are not counted in a copy of files) */
+	files?: number;
 	startedAt: string;
 	finishedAt: string;
 }
@@ -114,6 +122,39 @@ export interface RestoreResult {
 	failedStatements: number;
 	startedAt: string;
 	finishedAt: string;
+	/** physical engines: the data directory restored, and how to start a server on it */
+	dataDirectory?: DataDirectoryRestore;
+}
+
+/** A physical restore into a data directory: where, as whom, and how to start a server on it. */
+export interface DataDirectoryRestore {
+	path: string;
+	/** the OS user the files belong to: the server must run as it */
+	owner: string;
+	/** the server's major version the directory is for (its binaries must be this version) */
+	serverMajor: number;
+	files: number;
+	/** tablespaces re-created at their recorded locations, linked from pg_tblspc */
+	tablespaces: Array<{oid: string; location: string}>;
+	/** a shell command that starts a server on the directory */
+	startCommand: string;
+	/** what to know before starting it */
+	notes: string[];
+	/** restore --verify-start: what a throwaway server started on the directory found */
+	verified?: VerifiedStart;
+}
+
+/** A throwaway server started on a restored data directory, checked and stopped. */
+export interface VerifiedStart {
+	/** the loopback port it ran on */
+	port: number;
+	/** where recovery left the WAL (pg_current_wal_lsn) and the timeline it runs on */
+	lsn: string;
+	timeline: number;
+	/** from start to ready: crash recovery to the end of the backup's WAL */
+	startSeconds: number;
+	/** every database it connected to, with its user tables counted (SELECT count(*)) */
+	databases: Array<{name: string; tables: number; rows: number}>;
 }
 
 /** A user database of a server, as the backup form and `backup all` list it. */
@@ -190,6 +231,8 @@ export interface TableChecksum {
 export interface SelectionContext {
 	/** the backup destination, e.g. "s3://bucket/path" or a local path */
 	destination?: string;
+	/** the databases a backup names (`backup single|multiple`); empty or absent: the whole server */
+	databases?: string[];
 }
 
 export function availability(reasons: string[], warnings: string[] = [], info: Record<string, string> = {}): Availability {

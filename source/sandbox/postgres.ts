@@ -18,26 +18,54 @@ export const POSTGRES_USER = 'dbbackup';
 /** PostgreSQL refuses to run as root; as root we run the cluster as this OS user. */
 const POSTGRES_OS_USER = 'postgres';
 
-/** Starts a private PostgreSQL cluster in a temp dir with a `dbbackup` password role. */
-export async function startPostgres(options: StartServerOptions): Promise<RunningPostgres> {
-	const {log} = options;
-	const pgCtl = requireBinary({binary: 'pg_ctl', pkg: 'postgresql-15'});
-	const binDir = dirname(pgCtl);
-	const initdb = join(binDir, 'initdb');
+/** Runs a PostgreSQL program as the OS user the server runs as: that user when we are root (PostgreSQL refuses root), else ourselves. */
+function runAsServerUser(osUser: string, cwd: string) {
 	const asRoot = isRoot();
-	const dir = await createSandboxDir('postgres', options.baseDir);
-	const datadir = join(dir, 'data');
-	const socketDir = join(dir, 'socket');
-	const serverLog = join(dir, 'postgres.log');
-	let startAttempted = false;
-
-	// as root, every pg command runs as the postgres OS user, from a directory it can enter
-	const run = async (command: string, args: string[]) => {
-		if (!asRoot) return runCommand(command, args, {cwd: dir, detached: true});
+	return async (command: string, args: string[]) => {
+		if (!asRoot) return runCommand(command, args, {cwd, detached: true});
 		const runuser = locateBinary('runuser');
 		if (runuser === undefined) throw packagesMissing('runuser (util-linux) not found');
-		return runCommand(runuser, ['-u', POSTGRES_OS_USER, '--', command, ...args], {cwd: dir, detached: true});
+		return runCommand(runuser, ['-u', osUser, '--', command, ...args], {cwd, detached: true});
 	};
+}
+
+/** A server process on a data directory, started by startPostgresOnDataDirectory. */
+export interface PostgresOnDataDirectory {
+	pid: number;
+	/** pg_ctl stop (fast: a shutdown checkpoint; immediate: none, crash recovery at the next start); SIGKILL if pg_ctl fails */
+	stop(mode?: 'fast' | 'immediate'): Promise<void>;
+}
+
+export interface DataDirectoryStartOptions {
+	/** the server's binaries, e.g. /usr/lib/postgresql/15/bin */
+	binDir: string;
+	datadir: string;
+	/** the server's log (pg_ctl -l) */
+	logFile: string;
+	/** a directory the server's OS user may enter: the programs' working directory */
+	workDir: string;
+	/** `-c name=value` on the server's command line, which wins over postgresql.conf and postgresql.auto.conf */
+	settings?: Record<string, string>;
+	/** as root: the OS user the server runs as (default postgres) */
+	osUser?: string;
+	/** how long pg_ctl waits for the server to accept connections (crash recovery included); default 60 s */
+	startTimeoutMs?: number;
+	log: (line: string) => void;
+}
+
+function shellWord(text: string): string {
+	return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Starts a server on an existing data directory with pg_ctl (as the server's OS user when root) and waits
+ * until it accepts connections. The sandbox starts its fresh clusters with it, and `restore --verify-start`
+ * a restored one. A server that does not start is stopped, and the error carries its log's last lines.
+ */
+export async function startPostgresOnDataDirectory(options: DataDirectoryStartOptions): Promise<PostgresOnDataDirectory> {
+	const {datadir, log} = options;
+	const pgCtl = join(options.binDir, 'pg_ctl');
+	const run = runAsServerUser(options.osUser ?? POSTGRES_OS_USER, options.workDir);
 	const stopCluster = async (mode: 'fast' | 'immediate') => {
 		const pid = await readPostmasterPid(datadir);
 		try {
@@ -49,6 +77,46 @@ export async function startPostgres(options: StartServerOptions): Promise<Runnin
 			await waitUntilGone(pid, 30_000);
 		}
 	};
+	// pg_ctl hands -o to the shell that starts postgres
+	const serverOptions = Object.entries(options.settings ?? {}).map(([name, value]) => `-c ${shellWord(`${name}=${value}`)}`);
+	const timeoutSeconds = Math.ceil((options.startTimeoutMs ?? 60_000) / 1000);
+	try {
+		await run(pgCtl, ['start', '-D', datadir, '-l', options.logFile, '-w', '-t', String(timeoutSeconds), '-s', ...(serverOptions.length > 0 ? ['-o', serverOptions.join(' ')] : [])]);
+	} catch (error) {
+		const failure = sandboxStartFailed(`PostgreSQL did not start on ${datadir}: ${(error as Error).message}\nLast lines of ${options.logFile}:\n${await logTail(options.logFile)}`, error);
+		await stopCluster('immediate');
+		throw failure;
+	}
+	const pid = await readPostmasterPid(datadir);
+	if (pid === undefined) {
+		await stopCluster('immediate');
+		throw sandboxStartFailed(`no pid in ${datadir}/postmaster.pid`);
+	}
+	let stopping: Promise<void> | undefined;
+	return {
+		pid,
+		stop(mode = 'fast') {
+			stopping ??= stopCluster(mode);
+			return stopping;
+		},
+	};
+}
+
+/** Starts a private PostgreSQL cluster in a temp dir with a `dbbackup` password role. */
+export async function startPostgres(options: StartServerOptions): Promise<RunningPostgres> {
+	const {log} = options;
+	const pgCtl = requireBinary({binary: 'pg_ctl', pkg: 'postgresql-15'});
+	const binDir = dirname(pgCtl);
+	const initdb = join(binDir, 'initdb');
+	const asRoot = isRoot();
+	const dir = await createSandboxDir('postgres', options.baseDir);
+	const datadir = join(dir, 'data');
+	const socketDir = join(dir, 'socket');
+	const serverLog = join(dir, 'postgres.log');
+	let server: PostgresOnDataDirectory | undefined;
+
+	// as root, every pg command runs as the postgres OS user, from a directory it can enter
+	const run = runAsServerUser(POSTGRES_OS_USER, dir);
 
 	try {
 		const port = options.port ?? (await freePort());
@@ -91,15 +159,8 @@ export async function startPostgres(options: StartServerOptions): Promise<Runnin
 			].join('\n'),
 		);
 
-		startAttempted = true;
-		const timeoutSeconds = Math.ceil((options.startTimeoutMs ?? 60_000) / 1000);
-		try {
-			await run(pgCtl, ['start', '-D', datadir, '-l', serverLog, '-w', '-t', String(timeoutSeconds), '-s']);
-		} catch (error) {
-			throw sandboxStartFailed(`PostgreSQL did not start: ${(error as Error).message}\nLast lines of ${serverLog}:\n${await logTail(serverLog)}`, error);
-		}
-		const pid = await readPostmasterPid(datadir);
-		if (pid === undefined) throw sandboxStartFailed(`no pid in ${datadir}/postmaster.pid`);
+		server = await startPostgresOnDataDirectory({binDir, datadir, logFile: serverLog, workDir: dir, osUser: POSTGRES_OS_USER, startTimeoutMs: options.startTimeoutMs, log});
+		const {pid} = server;
 
 		const password = randomPassword();
 		const admin = new pg.Client({host: socketDir, port, user: POSTGRES_SUPERUSER, database: 'postgres'});
@@ -127,14 +188,14 @@ export async function startPostgres(options: StartServerOptions): Promise<Runnin
 			pid,
 			stop() {
 				stopping ??= (async () => {
-					await stopCluster('fast');
+					await server!.stop('fast');
 					await removeSandboxDir(dir);
 				})();
 				return stopping;
 			},
 		};
 	} catch (error) {
-		if (startAttempted) await stopCluster('immediate');
+		await server?.stop('immediate');
 		await removeSandboxDir(dir);
 		throw error;
 	}

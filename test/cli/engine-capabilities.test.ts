@@ -6,10 +6,10 @@ import {selectPhysical} from '../../source/engines/selector.ts';
 import {btrfsSnapshot, mariadbEnvironment, mysqlEnvironment, postgresEnvironment} from '../fixtures/environments.ts';
 
 describe('capabilities shown', () => {
-	test('an engine whose driver is not built neither backs up nor restores; the logical engines do both and stream', () => {
+	test('an engine whose driver is not built neither backs up nor restores; the logical engines and basebackup do both and stream', () => {
 		for (const env of [mariadbEnvironment(), mysqlEnvironment(), postgresEnvironment()]) {
 			for (const row of availabilityRows(env)) {
-				const built = row.kind === 'logical';
+				const built = row.kind === 'logical' || row.name === 'basebackup';
 				assert.equal(row.capabilities.backup, built, `${row.name} backup`);
 				assert.equal(row.capabilities.restore, built, `${row.name} restore`);
 				assert.equal(row.capabilities.streaming, built, `${row.name} streaming`);
@@ -27,9 +27,9 @@ describe('selectPhysical', () => {
 		for (const row of choice.candidates) assert.match(row.availability.reason!, /driver is not built/);
 	});
 
-	test('PostgreSQL: snapshot is the only physical engine', () => {
+	test('PostgreSQL: basebackup, then snapshot; basebackup runs', () => {
 		const choice = selectPhysical(postgresEnvironment());
-		assert.equal(choice.engine, null);
-		assert.deepEqual(choice.candidates.map((row) => row.name), ['snapshot']);
+		assert.equal(choice.engine, 'basebackup');
+		assert.deepEqual(choice.candidates.map((row) => row.name), ['basebackup', 'snapshot']);
 	});
 });

@@ -1,6 +1,7 @@
 /**
  * `physical-backup` against the harness's MariaDB and PostgreSQL, where no physical engine can run
- * (clone: MariaDB has none; clone and snapshot: not built). It must not quietly make a logical dump.
+ * (clone: MariaDB has none; clone and snapshot: not built; basebackup: the test role has no REPLICATION).
+ * It must not quietly make a logical dump. (basebackup itself: test/engines/basebackup/.)
  */
 import assert from 'node:assert/strict';
 import {mkdtemp, readdir, rm} from 'node:fs/promises';
@@ -73,10 +74,10 @@ describe('physical-backup when no physical engine can run', () => {
 		assert.match(result.stderr, /error: engine clone cannot run against 127\.0\.0\.1:\d+: MariaDB has no clone plugin/);
 	});
 
-	test('PostgreSQL, no --engine: exit 4 naming snapshot, and the hint names postgres-logical', async () => {
+	test('PostgreSQL as a role without REPLICATION, no --engine: exit 4 naming basebackup and snapshot, and the hint names postgres-logical', async () => {
 		const result = await runCli(['physical-backup', '--output', `${join(dir, 'pg')}/`, '--yes', ...pgArgs], {env: pgEnv, timeoutMs});
 		assert.equal(result.code, 4, result.stderr);
-		assert.match(result.stderr, /^error: no physical engine can back up 127\.0\.0\.1:\d+: snapshot: /m);
+		assert.match(result.stderr, /^error: no physical engine can back up 127\.0\.0\.1:\d+: basebackup: role dbbackup lacks the REPLICATION attribute .*; snapshot: /m);
 		assert.match(result.stderr, /^hint: .*--engine postgres-logical.*logical dump/m);
 	});
 });

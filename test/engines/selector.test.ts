@@ -84,7 +84,7 @@ describe('logical availability and object-store destinations', () => {
 
 	test('rows list only the engines for the database type', () => {
 		assert.deepEqual(availabilityRows(mysqlEnvironment()).map((row) => row.name), ['mysqldump', 'clone', 'snapshot']);
-		assert.deepEqual(availabilityRows(postgresEnvironment()).map((row) => row.name), ['postgres-logical', 'snapshot']);
+		assert.deepEqual(availabilityRows(postgresEnvironment()).map((row) => row.name), ['postgres-logical', 'basebackup', 'snapshot']);
 	});
 
 	test('findEngine resolves aliases by database type and refuses unknown names', () => {
@@ -182,9 +182,24 @@ describe('engine selection criteria', () => {
 		assert.match(big.reasons.at(-1)!, /clone is not available \(.*cannot stream to s3:\/\/backups\/\); falling back to mysqldump/);
 	});
 
-	test('large PostgreSQL on btrfs → snapshot; small → postgres-logical', () => {
-		assert.equal(selectEngine(postgresEnvironment({dataSize: known({totalBytes: 20 * GiB, databases: []}, 's'), snapshot: btrfsSnapshot})).preferred, 'snapshot');
+	test('large PostgreSQL → basebackup (before snapshot, also on btrfs); small, or databases named → postgres-logical', () => {
+		const large = known({totalBytes: 20 * GiB, databases: []}, 's');
+		const big = selectEngine(postgresEnvironment({dataSize: large, snapshot: btrfsSnapshot}));
+		assert.equal(big.preferred, 'basebackup');
+		assert.equal(big.engine, 'basebackup');
+		assert.ok(big.reasons.some((reason) => /basebackup can copy the cluster physically/.test(reason)), big.reasons.join('\n'));
 		assert.equal(selectEngine(postgresEnvironment()).preferred, 'postgres-logical');
+		const named = selectEngine(postgresEnvironment({dataSize: large}), {databases: ['app']});
+		assert.equal(named.preferred, 'postgres-logical');
+		assert.ok(named.reasons.some((reason) => /Databases were named \(app\): a base backup copies the whole cluster/.test(reason)), named.reasons.join('\n'));
+	});
+
+	test('large PostgreSQL whose role may not replicate: snapshot is preferred on btrfs, and the logical dump runs', () => {
+		const env = postgresEnvironment({dataSize: known({totalBytes: 20 * GiB, databases: []}, 's'), snapshot: btrfsSnapshot, privileges: known(privileges({basebackup: ['the REPLICATION attribute (ALTER ROLE app REPLICATION) or SUPERUSER']}), 'pg_roles')});
+		const selection = selectEngine(env);
+		assert.equal(selection.preferred, 'snapshot');
+		assert.equal(selection.engine, 'postgres-logical');
+		assert.ok(selection.reasons.some((reason) => /A base backup cannot be taken: role postgres lacks the REPLICATION attribute/.test(reason)), selection.reasons.join('\n'));
 	});
 
 	test('candidates carry every engine\'s availability for the screen and --json', () => {

@@ -58,12 +58,14 @@ export function evaluatePostgresRole(facts: PostgresRoleFacts): PrivilegeInfo {
 		}
 	}
 	const snapshotMissing = facts.superuser || facts.canStartBackup ? [] : [`EXECUTE on ${facts.backupFunction} (or SUPERUSER)`];
+	const basebackupMissing = facts.superuser || facts.replication ? [] : [`the REPLICATION attribute (ALTER ROLE ${facts.role} REPLICATION) or SUPERUSER`];
 	return {
 		grants,
 		held: [...attributes, ...facts.memberOf],
 		perEngine: {
 			'postgres-logical': {ok: logicalMissing.length === 0, missing: logicalMissing},
 			snapshot: {ok: snapshotMissing.length === 0, missing: snapshotMissing},
+			basebackup: {ok: basebackupMissing.length === 0, missing: basebackupMissing},
 		},
 	};
 }

@@ -12,6 +12,7 @@ import {
 	type PostgresEnvironment,
 	type PrivilegeInfo,
 	type ServerVersion,
+	type WalSenders,
 } from './types.ts';
 
 async function rows<T extends QueryResultRow>(client: Client, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -41,7 +42,17 @@ export async function detectPostgres(client: Client, connection: ConnectionSumma
 		snapshot: placement.snapshot,
 		privileges: await detectPrivileges(client, version.known ? version.value : undefined),
 		local: placement.local,
+		walSenders: await detectWalSenders(client),
 	};
+}
+
+/** max_wal_senders, and the WAL senders running now (every role sees pg_stat_activity's backend_type). */
+async function detectWalSenders(client: Client): Promise<Fact<WalSenders>> {
+	const sql = "SELECT current_setting('max_wal_senders')::int AS max, (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')::int AS used";
+	const result = await query<{max: number; used: number}>(client, 'reading max_wal_senders and pg_stat_activity', sql);
+	if (!result.ok) return unknown(result.reason);
+	const row = result.value[0];
+	return row ? known({max: Number(row.max), used: Number(row.used)}, sql) : unknown('no row');
 }
 
 async function detectVersion(client: Client): Promise<Fact<ServerVersion>> {

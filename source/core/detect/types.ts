@@ -122,6 +122,14 @@ export interface PostgresEnvironment {
 	/** superuser, replication, pg_read_all_data... */
 	privileges: Fact<PrivilegeInfo>;
 	local: Fact<boolean>;
+	/** replication connections: max_wal_senders and how many run now (absent where not detected) */
+	walSenders?: Fact<WalSenders>;
+}
+
+/** PostgreSQL's WAL sender slots: a base backup or a WAL stream takes one for as long as it runs. */
+export interface WalSenders {
+	max: number;
+	used: number;
 }
 
 export type DetectedEnvironment = MysqlEnvironment | PostgresEnvironment;

@@ -25,9 +25,9 @@ export interface ResultSet {
 }
 
 export interface CommandHandlers {
-	/** a CopyOut (BASE_BACKUP) or CopyBoth (START_REPLICATION) starts */
-	onCopyStart?(kind: 'out' | 'both'): void;
-	/** one CopyData message's payload (valid during the call only); a returned promise holds the reading until it settles */
+	/** a CopyOut (BASE_BACKUP) or CopyBoth (START_REPLICATION) starts; `resultSets`: those the command sent before it (BASE_BACKUP: the start position, the tablespaces) */
+	onCopyStart?(kind: 'out' | 'both', resultSets: readonly ResultSet[]): void;
+	/** one CopyData message's payload (valid during the call, and until the promise it returns settles); a returned promise holds the reading until it settles */
 	onCopyData?(payload: Buffer): void | Promise<void>;
 	/** the server ended its side of the copy */
 	onCopyDone?(): void;
@@ -138,10 +138,10 @@ class ReplicationCommand {
 				this.resultSets.at(-1)?.rows.push(readDataRow(body));
 				return;
 			case CODE.copyOut:
-				this.handlers.onCopyStart?.('out');
+				this.handlers.onCopyStart?.('out', this.resultSets);
 				return;
 			case CODE.copyBoth:
-				this.handlers.onCopyStart?.('both');
+				this.handlers.onCopyStart?.('both', this.resultSets);
 				return;
 			case CODE.copyDone:
 				this.handlers.onCopyDone?.();

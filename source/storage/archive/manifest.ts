@@ -3,6 +3,7 @@ import {IntegrityError} from '../../core/errors.ts';
 import {COMPRESSIONS, type Compression} from '../compression.ts';
 import {memberPathProblem} from './member-path.ts';
 import {stagesProblem, type MemberStage} from './member-stages.ts';
+import {physicalLayoutProblems, type PhysicalLayout} from './physical-layout.ts';
 
 export const MANIFEST_FORMAT_VERSION = 1;
 
@@ -72,6 +73,8 @@ export interface Manifest {
 	members: ManifestMember[];
 	/** in the order they are to be applied */
 	objects?: ManifestObjectGroup[];
+	/** physical engines: the files the archive holds, and which members hold their bytes (physical-layout.ts) */
+	physical?: PhysicalLayout;
 	/** where the dump is consistent: binlog file/pos and GTID set, or PG LSN and snapshot */
 	coordinates: Record<string, unknown>;
 	startedAt: string;
@@ -250,6 +253,10 @@ export function manifestProblems(value: unknown): ManifestProblem[] {
 	const memberPaths = checkMembers(check, value.members);
 	checkDatabases(check, value.databases, memberPaths);
 	checkObjects(check, value.objects, memberPaths);
+	if (value.physical !== undefined) {
+		const rawBytes = new Map(Array.isArray(value.members) ? value.members.filter(isObject).map((member): [string, number] => [member.path as string, isCount(member.rawBytes) ? member.rawBytes : 0]) : []);
+		for (const problem of physicalLayoutProblems(value.physical, rawBytes)) check.add(problem.field, problem.message);
+	}
 	check.object(value.coordinates, 'coordinates');
 	check.timestamp(value.startedAt, 'startedAt');
 	check.timestamp(value.finishedAt, 'finishedAt');

@@ -200,6 +200,7 @@ class TarArchiveWriter implements ArchiveWriter {
 				databases: fields.databases,
 				members: [...this.members],
 				...(fields.objects === undefined ? {} : {objects: fields.objects}),
+				...(fields.physical === undefined ? {} : {physical: fields.physical}),
 				coordinates: fields.coordinates,
 				startedAt: fields.startedAt,
 				finishedAt: fields.finishedAt ?? new Date().toISOString(),
