@@ -1,8 +1,8 @@
 // Lint: the project's style as it is, plus the layer rules of docs/architecture.md as import
-// restrictions (cli → ui / services → engines, binlog → storage → core).
+// restrictions (cli → ui / services → engines, binlog, wal → storage → core).
 import tseslint from 'typescript-eslint';
 
-const layers = ['core', 'storage', 'engines', 'binlog', 'services', 'ui', 'cli', 'sandbox'];
+const layers = ['core', 'storage', 'engines', 'binlog', 'wal', 'services', 'ui', 'cli', 'sandbox'];
 
 /** Imports of these layers (relative paths from anywhere below source/) are refused, with why. */
 function refuse(names, message, allowTypeImports = false) {
@@ -31,9 +31,10 @@ export default tseslint.config(
 		},
 	},
 	{files: ['source/core/**'], rules: restricted(refuse(layers.filter((name) => name !== 'core'), 'core imports nothing above it.'))},
-	{files: ['source/storage/**'], rules: restricted(refuse(['engines', 'binlog', 'services', 'ui', 'cli', 'sandbox'], 'storage knows no engine, binlog, service or screen.'))},
-	{files: ['source/engines/**'], rules: restricted(refuse(['binlog', 'services', 'ui', 'cli', 'sandbox'], 'engines report through the event bus; they know no UI, service or binlog code.'))},
-	{files: ['source/binlog/**'], rules: restricted(refuse(['engines', 'services', 'ui', 'cli', 'sandbox'], 'binlog knows no UI, service or engine code.'))},
+	{files: ['source/storage/**'], rules: restricted(refuse(['engines', 'binlog', 'wal', 'services', 'ui', 'cli', 'sandbox'], 'storage knows no engine, binlog, WAL, service or screen.'))},
+	{files: ['source/engines/**'], rules: restricted(refuse(['binlog', 'wal', 'services', 'ui', 'cli', 'sandbox'], 'engines report through the event bus; they know no UI, service, binlog or WAL code.'))},
+	{files: ['source/binlog/**'], rules: restricted(refuse(['engines', 'wal', 'services', 'ui', 'cli', 'sandbox'], 'binlog knows no UI, service, engine or WAL code.'))},
+	{files: ['source/wal/**'], rules: restricted(refuse(['engines', 'binlog', 'services', 'ui', 'cli', 'sandbox'], 'wal knows no UI, service, engine or binlog code.'))},
 	{
 		files: ['source/services/**'],
 		rules: restricted(
@@ -43,6 +44,6 @@ export default tseslint.config(
 	},
 	{
 		files: ['source/ui/**'],
-		rules: restricted(refuse(['services', 'engines', 'binlog', 'storage', 'sandbox'], 'screens get data and actions through the controller; they import services, engines, binlog and storage only as types.', true), refuse(['cli'], 'screens know no command line.')),
+		rules: restricted(refuse(['services', 'engines', 'binlog', 'wal', 'storage', 'sandbox'], 'screens get data and actions through the controller; they import services, engines, binlog, WAL and storage only as types.', true), refuse(['cli'], 'screens know no command line.')),
 	},
 );

@@ -20,7 +20,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 	detect: [],
 	engine: ['output', 'target'],
 	backup: [...WRITES_ARTIFACT, ...DUMPS],
-	'physical-backup': WRITES_ARTIFACT,
+	'physical-backup': [...WRITES_ARTIFACT, 'checkpoint', 'maxRate'],
 	'stream-backup': [...WRITES_ARTIFACT, ...DUMPS, 'resume'],
 	restore: [
 		'targetDb',
@@ -47,6 +47,13 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'list',
 		'startPosition',
 		'startGtid',
+		'datadir',
+		'datadirOwner',
+		'verifyStart',
+		'wal',
+		'untilLsn',
+		'untilXid',
+		'untilName',
 	],
 	'binlog-stream': [
 		'output',
@@ -66,6 +73,8 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'databases',
 		'tables',
 	],
+	'wal-stream': ['output', 'target', 'slot', 'sync', 'checkpointInterval', 'compress', 'stopAtEnd', 'retries'],
+	'wal-fetch': ['wal'],
 	demo: ['keep'],
 	verify: ['encryptionKeyFile', 'restoreTest', 'workers'],
 	status: ['encryptionKeyFile'],
@@ -84,6 +93,8 @@ export const SERVER_FLAGS: Partial<Record<FlagName, {dbType: DbType; about: stri
 	create: {dbType: 'postgres', about: 'a PostgreSQL restore that must create its database (a MySQL restore creates a missing one anyway)'},
 	owner: {dbType: 'postgres', about: 'PostgreSQL ownership (ALTER … OWNER TO)'},
 	privileges: {dbType: 'postgres', about: 'PostgreSQL grants and default privileges'},
+	checkpoint: {dbType: 'postgres', about: 'the PostgreSQL base backup\'s starting checkpoint'},
+	maxRate: {dbType: 'postgres', about: 'the rate a PostgreSQL base backup is sent at'},
 };
 
 function shown(name: FlagName, value: unknown): string {

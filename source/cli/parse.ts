@@ -67,6 +67,10 @@ const FLAGS = {
 	until: {type: 'string'},
 	untilPosition: {type: 'string'},
 	untilGtid: {type: 'string'},
+	// restore --datadir --wal: PostgreSQL recovery targets
+	untilLsn: {type: 'string'},
+	untilXid: {type: 'string'},
+	untilName: {type: 'string'},
 	dryRun: {type: 'boolean', default: false},
 	// restore ARTIFACT --list: the contents, nothing restored
 	list: {type: 'boolean', default: false},
@@ -82,6 +86,16 @@ const FLAGS = {
 	confirm: {type: 'boolean', default: false},
 	// pin: why the backup is kept
 	reason: {type: 'string'},
+	// physical-backup (PostgreSQL base backup): the starting checkpoint and the server's send rate
+	checkpoint: {type: 'string'},
+	maxRate: {type: 'string'},
+	// restore of a physical backup into a data directory, its owner (as root), and a throwaway start on it
+	datadir: {type: 'string'},
+	datadirOwner: {type: 'string'},
+	verifyStart: {type: 'boolean', default: false},
+	// wal-stream: the physical replication slot; wal-fetch (and PostgreSQL PITR): the WAL store
+	slot: {type: 'string'},
+	wal: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h', default: false},
 	version: {type: 'boolean', default: false},
 	// Declared only so that it can be refused with a clear message (and its value kept out of output).
@@ -159,6 +173,10 @@ export interface ParsedFlags {
 	until?: string;
 	untilPosition?: string;
 	untilGtid?: string;
+	/** restore --datadir --wal: a PostgreSQL recovery target (LSN, transaction ID, restore point) */
+	untilLsn?: string;
+	untilXid?: string;
+	untilName?: string;
 	dryRun: boolean;
 	/** verify: restore into a throwaway server and compare every table with the manifest */
 	restoreTest: boolean;
@@ -175,6 +193,20 @@ export interface ParsedFlags {
 	confirm: boolean;
 	/** pin: why it is kept */
 	reason?: string;
+	/** physical-backup: fast | spread */
+	checkpoint?: string;
+	/** physical-backup: kB/s, or with k / M */
+	maxRate?: string;
+	/** restore: the data directory a physical backup goes into */
+	datadir?: string;
+	/** restore --datadir as root: the OS user the files belong to */
+	datadirOwner?: string;
+	/** restore --datadir: start a throwaway server on it, check it, stop it */
+	verifyStart: boolean;
+	/** wal-stream: the physical replication slot to stream through */
+	slot?: string;
+	/** wal-fetch: the WAL store (a directory or an s3:// prefix) */
+	wal?: string;
 	help: boolean;
 	version: boolean;
 }

@@ -77,6 +77,8 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 	restore: async (ctx) => (await import('./commands/restore.ts')).restoreCommand(ctx),
 	demo: async (ctx) => (await import('./commands/demo.ts')).demoCommand(ctx),
 	'binlog-stream': async (ctx) => (await import('./commands/binlog-stream.ts')).binlogStreamCommand(ctx),
+	'wal-stream': async (ctx) => (await import('./commands/wal-stream.ts')).walStreamCommand(ctx),
+	'wal-fetch': async (ctx) => (await import('./commands/wal-fetch.ts')).walFetchCommand(ctx),
 	verify: async (ctx) => (await import('./commands/verify.ts')).verifyCommand(ctx),
 	status: async (ctx) => (await import('./commands/status.ts')).statusCommand(ctx),
 	prune: async (ctx) => (await import('./commands/prune.ts')).pruneCommand(ctx),
@@ -85,7 +87,7 @@ const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
 };
 
 /** Commands users know from the seed's documentation (../shared/CLI.md) that this version does not have. */
-const NOT_IN_THIS_VERSION = new Set(['wal-stream']);
+const NOT_IN_THIS_VERSION = new Set<string>([]);
 
 function unknownCommand(command: string): UsageError {
 	const suggestion = closestName(command, [...Object.keys(COMMANDS), 'help']);
@@ -98,7 +100,7 @@ function unknownCommand(command: string): UsageError {
 }
 
 /** Commands whose normal end is Ctrl+C / SIGTERM: they stop cleanly themselves, so the run waits for them. */
-const STOPS_ON_INTERRUPT = new Set(['binlog-stream']);
+const STOPS_ON_INTERRUPT = new Set(['binlog-stream', 'wal-stream']);
 
 /** Runs one invocation and returns its exit code; never throws, never exits the process itself. */
 export async function run(io: RunIo): Promise<number> {

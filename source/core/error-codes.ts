@@ -18,10 +18,12 @@ export type ErrorCode =
 	| BinlogProtocolCode
 	| BinlogStreamCode
 	| BinlogReplayCode
+	| WalCode
 	| SandboxCode
 	| StorageCode
 	| RetentionCode
-	| RestoreTestCode;
+	| RestoreTestCode
+	| PhysicalCode;
 
 /** Anything thrown that was not a DbBackupError (toDbBackupError): a bug or an unhandled condition. */
 type GeneralCode = 'UNEXPECTED';
@@ -99,6 +101,45 @@ type RetentionCode =
 
 /** `verify --restore-test`: the drill that restores into a throwaway server and compares (source/services/restore-test). */
 type RestoreTestCode = 'RESTORE_TEST_MISMATCH' | 'RESTORE_TEST_FAILED' | 'RESTORE_TEST_NEEDS_ARCHIVE' | 'RESTORE_TEST_OTHER_FLAVOR' | 'RESTORE_TEST_COUNTS_ONLY' | 'RESTORE_TEST_SKIPPED';
+
+/** Physical backups and their restore into a data directory: PostgreSQL's base backup engine (source/engines/basebackup), `restore --datadir` and `--verify-start` (services/verify-start.ts). */
+type PhysicalCode =
+	// backup (exit 4 when the server cannot serve one, 2 for a bad flag, 1 during the work)
+	| 'BASEBACKUP_SERVER_TOO_OLD'
+	| 'BASEBACKUP_NOT_PERMITTED'
+	| 'BASEBACKUP_NO_WAL_SENDER'
+	| 'BASEBACKUP_FAILED'
+	| 'BASEBACKUP_PROTOCOL'
+	| 'BASEBACKUP_TAR_INVALID'
+	| 'BASEBACKUP_NEEDS_ARCHIVE'
+	| 'BAD_MAX_RATE'
+	| 'BAD_CHECKPOINT'
+	/** warning: databases were named, but a base backup copies the whole cluster */
+	| 'PHYSICAL_WHOLE_CLUSTER'
+	// restore --datadir
+	| 'DATADIR_NEEDS_PHYSICAL'
+	| 'PHYSICAL_NEEDS_DATADIR'
+	| 'DATADIR_FLAG_UNUSED'
+	| 'DATADIR_NOT_EMPTY'
+	| 'DATADIR_NOT_A_DIRECTORY'
+	| 'DATADIR_IN_USE'
+	| 'DATADIR_OWNER_UNKNOWN'
+	| 'DATADIR_OWNER_REFUSED'
+	| 'DATADIR_NOT_REACHABLE'
+	| 'TABLESPACE_LOCATION_NOT_EMPTY'
+	| 'PHYSICAL_ARCHIVE_INVALID'
+	| 'PHYSICAL_RESTORE_FAILED'
+	// --verify-start
+	| 'VERIFY_START_NO_SERVER'
+	| 'VERIFY_START_FAILED'
+	// restore --datadir --wal: PostgreSQL point-in-time recovery from a wal-stream store
+	| 'PITR_NO_CLI'
+	| 'PITR_TARGET_INVALID'
+	| 'PITR_NOT_POSTGRES'
+	| 'PITR_NOT_BASE_BACKUP'
+	| 'PITR_WAL_OTHER_CLUSTER'
+	| 'PITR_WAL_NOT_A_STORE'
+	| 'PITR_WAL_INCOMPLETE';
 
 /** The engine registry (source/engines/registry.ts, engines/not-built.ts). */
 type EngineCode = 'UNKNOWN_ENGINE' | 'ENGINE_NOT_BUILT';
@@ -230,6 +271,50 @@ type BinlogStreamCode =
 	| 'BINLOG_COPY_INCONSISTENT'
 	| 'BINLOG_COPY_TRUNCATED'
 	| 'BINLOG_COPY_UNRECOVERABLE';
+
+/** wal-stream and wal-fetch: the PostgreSQL WAL store, its slot, checkpoint and index (source/wal). */
+type WalCode =
+	/** verify: a segment missing between two the store holds */
+	| 'WAL_SEGMENT_MISSING'
+	/** verify: a segment that does not read, or differs from wal-index.json or its own header */
+	| 'WAL_SEGMENT_DAMAGED'
+	/** verify: the newest base backup cannot be rolled forward through the WAL store beside it */
+	| 'WAL_CHAIN_BROKEN'
+	// the command line and the store
+	| 'WAL_DB_TYPE'
+	| 'WAL_OUTPUT_MISSING'
+	| 'WAL_OUTPUT_UNUSABLE'
+	| 'WAL_OUTPUT_LOCKED'
+	| 'WAL_LOCK_FAILED'
+	| 'WAL_SLOT_NAME_INVALID'
+	| 'WAL_WRITE_FAILED'
+	| 'WAL_FOREIGN_FILE'
+	| 'WAL_CHECKPOINT_INVALID'
+	| 'WAL_CHECKPOINT_FAILED'
+	| 'WAL_INDEX_INVALID'
+	| 'WAL_INDEX_FAILED'
+	| 'WAL_COPY_TRUNCATED'
+	// the server, its slot and its timelines
+	| 'WAL_SYSTEM_ID_MISMATCH'
+	| 'WAL_SEGMENT_SIZE_MISMATCH'
+	| 'WAL_PRIVILEGES'
+	| 'WAL_SLOT_NOT_PHYSICAL'
+	| 'WAL_SLOT_CREATED'
+	| 'WAL_SLOT_AHEAD'
+	| 'WAL_SOURCE_PURGED'
+	| 'WAL_SOURCE_REFUSED'
+	| 'WAL_TIMELINE_DIVERGED'
+	| 'WAL_STORE_AHEAD'
+	| 'WAL_GAP'
+	| 'WAL_CONNECTION_SILENT'
+	| 'WAL_SERVER_ENDED'
+	| 'WAL_RECONNECTING'
+	| 'WAL_RECONNECT_GAVE_UP'
+	// wal-fetch (a restore_command)
+	| 'WAL_FETCH_NAME_INVALID'
+	| 'WAL_FETCH_NOT_FOUND'
+	| 'WAL_FETCH_CHECKSUM'
+	| 'WAL_FETCH_WRITE_FAILED';
 
 /** Point-in-time recovery: reading the copied binlogs and replaying them (source/binlog/replay). */
 type BinlogReplayCode =

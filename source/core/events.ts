@@ -61,6 +61,34 @@ export interface EventPayloads {
 	upload: {destination: string; bytesSent: number; partsDone: number; partsInFlight: number; retries: number};
 	/** a transaction end reached the disk (fsync'd): the copy holds everything up to here */
 	'binlog-durable': {file: string; pos: number; gtid: string; eventTime: string};
+	/** the WAL streamer's state, about once a second and on every change */
+	'wal-status': {
+		state: 'connecting' | 'streaming' | 'reconnecting' | 'stopping' | 'stopped';
+		timeline?: number;
+		/** the segment being filled */
+		segment?: string;
+		/** the end of what was received and written (X/X) */
+		receivedLsn?: string;
+		/** the end of what is durable and in the checkpoint: the flush position the slot is told (X/X) */
+		flushedLsn?: string;
+		/** the server's WAL end, as its last message said (X/X) */
+		serverLsn?: string;
+		/** bytes of WAL the server has that are not received yet */
+		lagBytes?: number;
+		/** seconds since the copy last held everything the server had (0 when caught up) */
+		lag?: number;
+		/** bytes of WAL received since the streamer started, and per second over the last second */
+		bytes: number;
+		bytesPerSecond: number;
+		segmentsCompleted: number;
+		reconnects: number;
+		/** while reconnecting: the attempt number and the wait before it */
+		attempt?: number;
+		retryInSeconds?: number;
+		reason?: string;
+	};
+	/** WAL reached durable storage and the checkpoint: the store holds everything up to here */
+	'wal-durable': {timeline: number; lsn: string; segment: string};
 }
 
 export type EventType = keyof EventPayloads;

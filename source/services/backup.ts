@@ -30,7 +30,7 @@ export interface BackupOutcome {
 /** The engine that runs the backup: the one asked for (if it can run here), else the selector's pick. */
 async function chooseEngine(request: BackupRequest, bus: EventBus): Promise<BackupEngine> {
 	const environment = await detectServer(request.target, bus);
-	const context = {destination: request.output};
+	const context = {destination: request.output, databases: request.databases};
 	if (request.engine) {
 		const engine = findEngine(request.engine, request.target.dbType);
 		const availability = availabilityRows(environment, context, [engine])[0]!.availability;

@@ -13,10 +13,11 @@ import type {ArtifactStat, ArtifactTarget} from '../storage/target/types.ts';
 import {catalogTarget, readBackups} from './catalog/backups.ts';
 import {looksLikeStream, readStream, type StreamCandidate} from './catalog/streams.ts';
 import type {Catalog, CatalogWork} from './catalog/types.ts';
+import {looksLikeWalStore, readWalStream} from './catalog/wal-streams.ts';
 import {recoveryWindows} from './catalog/window.ts';
 import {localWork, whatOf} from './catalog/work.ts';
 
-export type {BackupBinlogPoint, BinlogGap, Catalog, CatalogBackup, CatalogStream, CatalogWork, RecoveryWindow, StreamRunState, WindowEnd} from './catalog/types.ts';
+export type {BackupBinlogPoint, BinlogGap, Catalog, CatalogBackup, CatalogStream, CatalogWalStream, CatalogWork, RecoveryWindow, StreamRunState, WalGap, WindowEnd} from './catalog/types.ts';
 
 /** An upload this old belongs to a run that died (storage/s3/target.ts sweeps it at the next backup). */
 const DEAD_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
@@ -99,6 +100,7 @@ export async function buildCatalog(location: string, storage: StorageOptions = {
 		const notes: string[] = [];
 		const backups = await readBackups(main, artifacts);
 		const candidates: StreamCandidate[] = looksLikeStream(artifacts) ? [{url: root, relative: '', location: main, listed: artifacts}] : [];
+		const walCandidates: StreamCandidate[] = looksLikeWalStore(artifacts) ? [{url: root, relative: '', location: main, listed: artifacts}] : [];
 		for (const sub of await subLocations(root, main.target)) {
 			const subTarget = await open(sub.url);
 			const subListed = await subTarget.target.list().catch((error: unknown) => {
@@ -106,7 +108,10 @@ export async function buildCatalog(location: string, storage: StorageOptions = {
 				return undefined;
 			});
 			if (subListed && looksLikeStream(subListed)) candidates.push({...sub, location: subTarget, listed: subListed});
+			else if (subListed && looksLikeWalStore(subListed)) walCandidates.push({...sub, location: subTarget, listed: subListed});
 		}
+		const walStreams = [];
+		for (const candidate of walCandidates) walStreams.push(await readWalStream(candidate, now));
 		const streams = [];
 		for (const candidate of candidates) streams.push(await readStream(candidate, storage, now));
 		const work = objectStore ? await s3Work(main.target, now, notes) : await localWork(root);
@@ -116,7 +121,7 @@ export async function buildCatalog(location: string, storage: StorageOptions = {
 				`${locked} encrypted artifact${locked === 1 ? '' : 's'} shown by name, size and time only: give the key (--encryption-key-file, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE) to read ${locked === 1 ? 'it' : 'them'}`,
 			);
 		}
-		return {location: root, generatedAt: now.toISOString(), keyGiven, backups, streams, windows: recoveryWindows(backups, streams), work, notes};
+		return {location: root, generatedAt: now.toISOString(), keyGiven, backups, streams, walStreams, windows: recoveryWindows(backups, streams, walStreams), work, notes};
 	} finally {
 		closeTargets(opened);
 	}

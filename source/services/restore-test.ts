@@ -90,7 +90,7 @@ export async function restoreTest(artifact: ArtifactFile, storage: StorageOption
 		throw new UsageError({
 			code: 'RESTORE_TEST_NEEDS_ARCHIVE',
 			message: `${artifact.path} is a ${engine.name} backup: --restore-test drills logical archives`,
-			hint: 'Physical backups are checked by starting a server on them; that comes with the physical engines.',
+			hint: 'A physical backup is checked by starting a server on it: `dbbackup restore ARCHIVE --datadir DIR --verify-start`.',
 		});
 	}
 	const flavor = manifest.dbType === 'mysql' ? 'mariadb' : 'postgresql';

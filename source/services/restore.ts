@@ -17,6 +17,8 @@ import {noStartPoint, SCRIPT_HEAD_BYTES, startFromFlags, startFromManifest, star
 import {parseReplayTarget} from '../binlog/replay/target.ts';
 import type {ReplayRequest, ReplayResult} from '../binlog/replay/types.ts';
 import {parseEventFilter} from './binlog-stream.ts';
+import {runDataDirectoryRestore} from './datadir-restore.ts';
+import type {WalRecoveryRequest} from './pg-pitr.ts';
 
 export interface ArtifactSummary {
 	path: string;
@@ -40,6 +42,10 @@ export type RestoreRequest = Omit<RestoreOptions, 'settings'> & {
 	target: ConnectionSettings;
 	/** --database: the archive's databases to restore (absent: every one) */
 	databases?: string[];
+	/** with dataDirectory: start a throwaway server on the restored directory, check it, stop it */
+	verifyStart?: boolean;
+	/** with dataDirectory (PostgreSQL): set up point-in-time recovery from a wal-stream store */
+	walRecovery?: WalRecoveryRequest;
 };
 
 export type {RestorePlan} from '../engines/types.ts';
@@ -165,6 +171,14 @@ async function engineForRestore(artifact: ArtifactFile, target: ConnectionSettin
 	refuseForeignScript(artifact, target.dbType);
 	if (artifact.kind !== 'archive') return logicalEngineFor(target.dbType);
 	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
+	const writer = findEngine(manifest.engine, manifest.dbType);
+	if (writer.restoreTarget === 'data-directory') {
+		throw new UsageError({
+			code: 'PHYSICAL_NEEDS_DATADIR',
+			message: `${artifact.path} is a physical backup (${writer.name}) of a whole ${dbTypeLabel(manifest.dbType)} server: it restores into a data directory, not into a running server`,
+			hint: 'Give --datadir DIR (a new or empty directory); the restore prints how to start a server on it.',
+		});
+	}
 	if (manifest.dbType !== target.dbType) {
 		throw wrongDbType(artifact.path, manifest.dbType, `, but the target server is ${target.dbType}`, `Restore it into a ${dbTypeLabel(manifest.dbType)} server (--db-type ${manifest.dbType}).`);
 	}
@@ -176,6 +190,7 @@ export async function runRestore(given: RestoreRequest, bus: EventBus): Promise<
 	if (!Number.isSafeInteger(given.workers) || given.workers < 1) {
 		throw new UsageError({code: 'BAD_WORKERS', message: `--workers must be a whole number of 1 or more, got ${given.workers}`});
 	}
+	if (given.dataDirectory !== undefined) return runDataDirectoryRestore({...given, dataDirectory: given.dataDirectory}, bus);
 	const artifact = await identifyArtifact(given.artifact, given.storage);
 	const request = requestFor(given, artifact);
 	const engine = await engineForRestore(artifact, request.target);

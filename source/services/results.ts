@@ -7,6 +7,8 @@ import type {ArtifactContents} from './restore.ts';
 import type {VerifyReport} from './verify.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {ReplayResult} from '../binlog/replay/types.ts';
+import type {WalStreamSummary} from '../wal/stream/streamer.ts';
+import type {FetchedWal} from '../wal/store/fetch.ts';
 import type {Catalog} from './catalog.ts';
 import type {PinResult} from './retention/pin.ts';
 import type {PruneReport} from './retention/prune.ts';
@@ -26,6 +28,9 @@ export type CommandResult =
 	| {kind: 'artifact-contents'; contents: ArtifactContents}
 	| {kind: 'demo-round-trip'; roundTrip: DemoRoundTrip}
 	| {kind: 'binlog-stream'; summary: BinlogStreamSummary}
+	| {kind: 'wal-stream'; summary: WalStreamSummary}
+	/** wal-fetch (with --json only: a restore_command's success is silent) */
+	| {kind: 'wal-fetch'; fetched: FetchedWal}
 	/** restore --binlogs: the restore (absent with --dry-run) and the binlog replay after it */
 	| {kind: 'point-in-time'; engine?: EngineName; restore?: RestoreResult; replay: ReplayResult}
 	/** status: the backups, binlog streams, recovery windows and work in progress at a location */

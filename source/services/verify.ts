@@ -9,11 +9,14 @@ import {readBinlogSequence} from '../binlog/replay/event-sequence.ts';
 import {isBinlogName} from '../binlog/stream/checkpoint.ts';
 import {INDEX_NAME} from '../binlog/stream/binlog-index.ts';
 import {openArchiveIn} from '../storage/archive/reader.ts';
+import {findEngine} from '../engines/registry.ts';
 import {identifyArtifact, readScriptArtifact, type ArtifactFile} from '../storage/artifact.ts';
 import {HEADER_BYTES, isEncryptedArtifact, parseHeader} from '../storage/crypto/header.ts';
 import {plaintextSize} from '../storage/crypto/layout.ts';
 import {directoryTarget, targetFor, type StorageOptions} from '../storage/target/index.ts';
-import {chainProblem, ofStreamSeries} from './catalog/window.ts';
+import {looksLikeWalStore} from './catalog/wal-streams.ts';
+import {chainProblem, ofStreamSeries, walChainProblem} from './catalog/window.ts';
+import {verifyWalStore} from './verify-wal.ts';
 import {restoreTest, type RestoreTestOptions, type RestoreTestReport} from './restore-test.ts';
 import {readBytes} from '../storage/target/read-bytes.ts';
 
@@ -21,7 +24,7 @@ import {readBytes} from '../storage/target/read-bytes.ts';
 export interface VerifiedItem {
 	/** where it is, as messages name it */
 	location: string;
-	kind: 'archive' | 'sql' | 'encrypted' | 'binlogs';
+	kind: 'archive' | 'sql' | 'encrypted' | 'binlogs' | 'wal';
 	/** what was checked, in words */
 	checked: string;
 	/** stored bytes read */
@@ -74,6 +77,7 @@ export async function verifyLocation(location: string, storage: StorageOptions, 
 		const target = await directoryTarget(location, storage);
 		const names = (await target.list()).map((artifact) => artifact.name);
 		if (names.includes(INDEX_NAME) || names.some(isBinlogName)) items.push(await verifyBinlogStore(location, storage, bus));
+		if (looksLikeWalStore(names.map((name) => ({name, bytes: 0, modifiedAt: new Date(0)})))) items.push(await walItem(location, storage, bus));
 		const backups = names.filter((name) => BACKUP_NAME.test(name)).sort();
 		for (const name of backups) items.push(await verifyArtifact(target.describe(name), storage, bus, options));
 		await verifyChains(location, storage, bus, items);
@@ -99,6 +103,20 @@ async function verifyChains(location: string, storage: StorageOptions, bus: Even
 	for (const stream of catalog.streams) {
 		if (stream.relative !== '' && stream.readable) items.push(await verifyBinlogStore(stream.url, storage, bus));
 	}
+	for (const store of catalog.walStreams) {
+		if (store.relative !== '') items.push(await walItem(store.url, storage, bus));
+		const newest = catalog.backups.filter((backup) => backup.complete && backup.readable && backup.wal !== undefined && (backup.wal.systemId === undefined || backup.wal.systemId === store.systemId)).at(-1);
+		if (!newest) continue;
+		const problem = walChainProblem(newest, store);
+		const catchingUp = problem !== undefined && store.running.state === 'running' && problem.startsWith("the WAL store's checkpoint");
+		if (problem !== undefined && !catchingUp) {
+			throw new IntegrityError({
+				code: 'WAL_CHAIN_BROKEN',
+				message: `the newest base backup cannot be rolled forward: ${problem}`,
+				hint: 'A point-in-time restore from it would stop short. Keep wal-stream running (with its slot, the server keeps the WAL it has not stored), or take a new base backup while it runs.',
+			});
+		}
+	}
 	for (const stream of catalog.streams) {
 		const backups = catalog.backups.filter((backup) => backup.complete && backup.readable && ofStreamSeries(backup, stream));
 		const newest = backups.at(-1);
@@ -115,6 +133,17 @@ async function verifyChains(location: string, storage: StorageOptions, bus: Even
 		const unreached = backups.filter((backup) => chainProblem(backup, stream) !== undefined).length;
 		if (unreached > 0) bus.warn(`${unreached} older backup(s) of this series cannot be rolled forward through ${stream.url}`, {code: 'BINLOG_CHAIN_PARTIAL'});
 	}
+}
+
+async function walItem(location: string, storage: StorageOptions, bus: EventBus): Promise<VerifiedItem> {
+	const report = await verifyWalStore(location, storage, bus);
+	return {
+		location: report.location,
+		kind: 'wal',
+		checked: `every segment and history file read to its end, its size and SHA-256 against wal-index.json${report.unindexed > 0 ? ` (${report.unindexed} not listed there yet: header only)` : ''}, each segment's header (cluster, position, timeline), and no segment missing`,
+		bytes: report.bytes,
+		files: report.segments + report.histories,
+	};
 }
 
 /** A local directory, or an s3:// URL ending in `/` (a prefix). */
@@ -143,7 +172,22 @@ async function verifyArtifact(location: string, storage: StorageOptions, bus: Ev
 	}
 	const item = await verifyArchive(artifact, bus);
 	if (!options.restoreTest) return item;
+	if (!options.single && (await writtenForDataDirectory(artifact))) {
+		// one physical backup among others is no reason to refuse the drill of the rest
+		bus.warn(`${artifact.path} was not drilled: it is a physical backup; \`dbbackup restore ARCHIVE --datadir DIR --verify-start\` starts a server on it`, {code: 'RESTORE_TEST_SKIPPED'});
+		return item;
+	}
 	return {...item, restoreTest: await restoreTest(artifact, storage, bus, {workers: options.workers, startSandbox: options.startSandbox})};
+}
+
+/** A physical engine's archive (it restores into a data directory, not into a server a drill can start). */
+async function writtenForDataDirectory(artifact: ArtifactFile): Promise<boolean> {
+	const {manifest} = await openArchiveIn(artifact.target, artifact.name);
+	try {
+		return findEngine(manifest.engine, manifest.dbType).restoreTarget === 'data-directory';
+	} catch {
+		return false;
+	}
 }
 
 async function verifyArchive(artifact: ArtifactFile, bus: EventBus): Promise<VerifiedItem> {

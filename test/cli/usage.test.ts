@@ -93,13 +93,13 @@ test('every flag a help names exists, and every flag is in some help', () => {
 		'--indexes-after-data', '--include-users', '--chunk-rows', '--no-lock', '--no-ddl-lock', '--no-binlog', '--no-owner', '--no-privileges', '--schema-only', '--data-only', '--clean',
 		'--create', '--keep', '--gtid', '--server-id', '--sync', '--checkpoint-interval', '--start-position', '--start-gtid', '--from-backup', '--stop-at-end', '--retries', '--databases',
 		'--binlogs', '--until', '--until-position', '--until-gtid', '--dry-run', '--help', '--version', '--yes', '--json', '--resume',
-		'--keep-last', '--keep-daily', '--keep-weekly', '--keep-monthly', '--keep-yearly', '--keep-within', '--confirm', '--reason'];
+		'--keep-last', '--keep-daily', '--keep-weekly', '--keep-monthly', '--keep-yearly', '--keep-within', '--confirm', '--reason', '--slot', '--wal'];
 	for (const flag of declared) assert.ok(named.has(flag), `${flag} is in no help`);
 });
 
 describe('commands and flags that do not exist', () => {
 	test('an unknown command is exit 2, with or without --help, with a did-you-mean when close', async () => {
-		for (const args of [['wal-stream'], ['wal-stream', '--help'], ['frobnicate', '--yes']]) {
+		for (const args of [['frobnicate'], ['frobnicate', '--help'], ['wal-streem', '--yes']]) {
 			const result = await runCli(args);
 			assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
 			assert.match(result.stderr, new RegExp(`^error: unknown command "${args[0]}"`, 'm'));
@@ -108,6 +108,7 @@ describe('commands and flags that do not exist', () => {
 		const close = await runCli(['restor', '--help']);
 		assert.equal(close.code, 2);
 		assert.match(close.stderr, /unknown command "restor" \(did you mean restore\?\)/);
+		assert.match((await runCli(['wal-streem'])).stderr, /unknown command "wal-streem" \(did you mean wal-stream\?\)/);
 	});
 
 	test('a mistyped flag gets a did-you-mean', async () => {

@@ -361,6 +361,7 @@ export const catalog: Catalog = {
 	generatedAt: '2026-11-16T09:00:00.000Z',
 	keyGiven: false,
 	backups: catalogBackups,
+	walStreams: [],
 	streams: [
 		{
 			url: '/backups/binlogs',

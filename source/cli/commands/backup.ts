@@ -8,6 +8,7 @@ import {emitResult} from '../../services/results.ts';
 import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
 import {refuseFlagsForServer} from '../flag-scope.ts';
+import {parseCheckpoint, parseMaxRate} from '../../engines/basebackup/options.ts';
 
 type BackupKind = 'single' | 'physical' | 'stream';
 
@@ -30,6 +31,10 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 	}
 	if (ctx.flags.resume) throw resumeImpossible(kind);
 	refuseFlagsForServer(kind === 'single' ? 'backup' : kind === 'physical' ? 'physical-backup' : 'stream-backup', ctx.targets[0]!.dbType, ctx.given);
+	const baseBackupOptions = {
+		...(ctx.flags.checkpoint === undefined ? {} : {checkpoint: parseCheckpoint(ctx.flags.checkpoint)}),
+		...(ctx.flags.maxRate === undefined ? {} : {maxRateKbps: parseMaxRate(ctx.flags.maxRate)}),
+	};
 	const objectStore = isObjectStoreUrl(given);
 	if (kind === 'stream' && !objectStore) {
 		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});
@@ -59,6 +64,7 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			includeUsers: ctx.flags.includeUsers,
 			noOwner: !ctx.flags.owner,
 			noPrivileges: !ctx.flags.privileges,
+			...baseBackupOptions,
 		},
 		ctx.bus,
 	);

@@ -31,6 +31,7 @@ export function renderEnvironment(env: DetectedEnvironment): string {
 		row('Datadir', env.datadir, (d) => d);
 	} else {
 		row('wal_level', env.walLevel, (w) => w);
+		if (env.walSenders) row('WAL senders', env.walSenders, (w) => `${w.used} of max_wal_senders ${w.max} in use`);
 		row('Data Dir', env.dataDirectory, (d) => d);
 	}
 	row('Local', env.local, (local) => (local ? 'yes (the data directory is on this machine)' : 'no'));

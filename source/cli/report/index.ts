@@ -3,6 +3,7 @@ import {renderEngineDetail, renderEngineRows, renderSelection} from './engines.t
 import {renderEnvironment} from './environment.ts';
 import {renderBackup, renderDemoRoundTrip, renderRestore} from './work.ts';
 import {renderBinlogStream} from './binlog.ts';
+import {renderWalFetch, renderWalStream} from './wal.ts';
 import {renderPointInTime} from './replay.ts';
 import {renderArtifactContents} from './contents.ts';
 import {renderVerify} from './verify.ts';
@@ -38,6 +39,10 @@ export function renderResult(result: CommandResult): string {
 			return renderDemoRoundTrip(result.roundTrip);
 		case 'binlog-stream':
 			return renderBinlogStream(result.summary);
+		case 'wal-stream':
+			return renderWalStream(result.summary);
+		case 'wal-fetch':
+			return renderWalFetch(result.fetched);
 		case 'point-in-time':
 			return renderPointInTime(result.engine, result.restore, result.replay);
 		case 'status':

@@ -1,5 +1,5 @@
 import {formatBytes, formatDuration} from '../../core/format.ts';
-import type {Catalog, CatalogBackup, CatalogStream, CatalogWork, RecoveryWindow} from '../../services/catalog.ts';
+import type {Catalog, CatalogBackup, CatalogStream, CatalogWalStream, CatalogWork, RecoveryWindow, StreamRunState} from '../../services/catalog.ts';
 
 /** `2026-12-07T14:03:27.512Z` → `2026-12-07 14:03:27Z`: UTC, as the backups' names give it, to the second (or the millisecond). */
 function when(iso: string | undefined, milliseconds = false): string {
@@ -85,10 +85,28 @@ function renderStream(stream: CatalogStream): string[] {
 			? '    gaps: none'
 			: `    GAPS: ${stream.gaps.map((gap) => (gap.files === 1 ? gap.from : `${gap.from} … ${gap.to}`) + ` (${gap.files} file${gap.files === 1 ? '' : 's'} missing)`).join('; ')}`,
 	);
-	const {running} = stream;
-	const holder = [running.pid !== undefined ? `pid ${running.pid}` : '', running.host ?? ''].filter(Boolean).join(' on ');
-	lines.push(`    streamer: ${running.state}${holder ? ` (${holder})` : ''}: ${running.how}`);
+	lines.push(renderStreamer(stream.running));
 	if (stream.problem !== undefined) lines.push(`    ! ${stream.problem}`);
+	return lines;
+}
+
+function renderStreamer(running: StreamRunState): string {
+	const holder = [running.pid !== undefined ? `pid ${running.pid}` : '', running.host ?? ''].filter(Boolean).join(' on ');
+	return `    streamer: ${running.state}${holder ? ` (${holder})` : ''}: ${running.how}`;
+}
+
+function renderWalStream(store: CatalogWalStream): string[] {
+	const lines = [`  ${store.url}: ${store.systemId ? `PostgreSQL cluster ${store.systemId}, timeline ${store.timeline}${store.host ? ` (host ${store.host}, slot ${store.slot})` : ''}` : 'cluster unknown (no checkpoint)'}`];
+	if (store.firstSegment === undefined) lines.push('    segments: none');
+	else lines.push(`    segments: ${store.firstSegment} … ${store.lastSegment} (${store.segments} held, ${formatBytes(store.completedBytes)} stored${store.partial ? `; ${store.partial} being filled` : ''})${store.histories.length > 0 ? `, history ${store.histories.join(', ')}` : ''}`);
+	lines.push(store.checkpoint ? `    checkpoint: LSN ${store.checkpoint.flushLsn} on timeline ${store.checkpoint.timeline}, written ${formatDuration(store.checkpoint.ageSeconds)} ago` : '    checkpoint: none');
+	lines.push(
+		store.gaps.length === 0
+			? '    gaps: none'
+			: `    GAPS: ${store.gaps.map((gap) => (gap.segments === 1 ? gap.from : `${gap.from} … ${gap.to}`) + ` (${gap.segments} segment${gap.segments === 1 ? '' : 's'} missing)`).join('; ')}`,
+	);
+	lines.push(renderStreamer(store.running));
+	if (store.problem !== undefined) lines.push(`    ! ${store.problem}`);
 	return lines;
 }
 
@@ -110,6 +128,10 @@ export function renderStatus(catalog: Catalog): string {
 	const lines = renderBackups(catalog);
 	lines.push('', catalog.streams.length === 0 ? 'Binlog streams: none' : `Binlog streams (${catalog.streams.length})`);
 	for (const stream of catalog.streams) lines.push(...renderStream(stream));
+	if (catalog.walStreams.length > 0) {
+		lines.push('', `WAL streams (${catalog.walStreams.length})`);
+		for (const store of catalog.walStreams) lines.push(...renderWalStream(store));
+	}
 	lines.push('', catalog.windows.length === 0 ? 'Recovery window: no complete backup to restore' : 'Recovery window');
 	for (const window of catalog.windows) lines.push(...renderWindow(window));
 	lines.push('', catalog.work.length === 0 ? 'Work in progress: none' : 'Work in progress');

@@ -9,14 +9,37 @@ function seconds(startedAt: string, finishedAt: string): number {
 export function renderBackup(engine: EngineName, result: BackupResult): string {
 	const lines = [
 		`Backup complete (${engine}, ${result.format}): ${result.artifact}`,
-		`  ${formatBytes(result.bytes)}, ${formatCount(result.tables)} table(s), ${formatCount(result.rows)} row(s) of ${result.databases.join(', ') || 'no databases'} in ${formatDuration(seconds(result.startedAt, result.finishedAt))}`,
+		result.files === undefined
+			? `  ${formatBytes(result.bytes)}, ${formatCount(result.tables)} table(s), ${formatCount(result.rows)} row(s) of ${result.databases.join(', ') || 'no databases'} in ${formatDuration(seconds(result.startedAt, result.finishedAt))}`
+			: `  ${formatBytes(result.bytes)}, ${formatCount(result.files)} file(s) of the whole cluster (databases: ${result.databases.join(', ') || 'not listed'}) in ${formatDuration(seconds(result.startedAt, result.finishedAt))}`,
 	];
 	if (result.lockMs !== undefined) lines.push(`  writes blocked for ${result.lockMs.toFixed(1)} ms`);
 	if (result.coordinates) lines.push(`  consistent at ${result.coordinates}`);
 	return lines.join('\n');
 }
 
+/** A physical restore: the directory, then how to start a server on it, or what the throwaway start found. */
+function renderDataDirectory(engine: EngineName, result: RestoreResult, restored: NonNullable<RestoreResult['dataDirectory']>): string {
+	const lines = [
+		`Restore complete (${engine}): ${result.artifact} → data directory ${restored.path}`,
+		`  ${formatCount(restored.files)} file(s), ${formatBytes(result.bytes)}, owned by ${restored.owner}, in ${formatDuration(seconds(result.startedAt, result.finishedAt))}; databases: ${result.databases.join(', ') || 'not recorded'}`,
+	];
+	for (const tablespace of restored.tablespaces) lines.push(`  tablespace ${tablespace.oid} at ${tablespace.location} (linked from pg_tblspc/${tablespace.oid})`);
+	const verified = restored.verified;
+	if (verified) {
+		const rows = verified.databases.reduce((sum, database) => sum + database.rows, 0);
+		const tables = verified.databases.reduce((sum, database) => sum + database.tables, 0);
+		lines.push(
+			`  verified: a PostgreSQL ${restored.serverMajor} started on it (port ${verified.port}, ready in ${formatDuration(verified.startSeconds)}), recovered to ${verified.lsn} on timeline ${verified.timeline}, and stopped`,
+			`  every database connected (${verified.databases.map((database) => database.name).join(', ')}); ${formatCount(tables)} table(s) counted, ${formatCount(rows)} row(s)`,
+		);
+	}
+	lines.push('To start a server on it:', `  ${restored.startCommand}`, ...restored.notes.map((note) => `  - ${note}`));
+	return lines.join('\n');
+}
+
 export function renderRestore(engine: EngineName, result: RestoreResult): string {
+	if (result.dataDirectory) return renderDataDirectory(engine, result, result.dataDirectory);
 	const into = result.databases.length > 0 ? result.databases.join(', ') : 'the databases the script names';
 	const lines = [
 		`Restore complete (${engine}): ${result.artifact} → ${into}`,

@@ -14,6 +14,9 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 	let lastBinlogState = '';
 	let lastBinlogLine = 0;
 	let binlogTotals: {events: number; bytes: number} | undefined;
+	let lastWalState = '';
+	let lastWalLine = 0;
+	let walBytes: number | undefined;
 	const finishedAt = new Map<string, number>();
 	const feed = new FeedValve(out.stdout, (count) =>
 		out.stderr.write(`warning: ${count} binlog feed lines not shown: the output could not keep up (the binlog files are complete)\n`),
@@ -74,8 +77,25 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				out.stderr.write(`    binlog ${event.state}${where}${lag}, ${rate} events/s, ${formatBytes(bytesPerSecond)}/s${retry}\n`);
 				break;
 			}
+			case 'wal-status': {
+				// as the binlog's: a line on every change of state, and every 10 s while streaming
+				const now = Date.now();
+				if (event.state === lastWalState && now - lastWalLine < 10_000) break;
+				const seconds = (now - lastWalLine) / 1000;
+				const bytesPerSecond = walBytes !== undefined && seconds > 0 ? (event.bytes - walBytes) / seconds : event.bytesPerSecond;
+				lastWalState = event.state;
+				lastWalLine = now;
+				walBytes = event.bytes;
+				const where = event.receivedLsn ? ` at ${event.receivedLsn} (${event.segment}, timeline ${event.timeline})` : '';
+				const durable = event.flushedLsn ? `, durable ${event.flushedLsn}` : '';
+				const lag = event.lag === undefined ? '' : `, lag ${event.lag.toFixed(1)} s (${formatBytes(event.lagBytes ?? 0)})`;
+				const retry = event.state === 'reconnecting' ? ` (attempt ${event.attempt}, next in ${event.retryInSeconds?.toFixed(1)} s)` : '';
+				out.stderr.write(`    wal ${event.state}${where}${durable}${lag}, ${formatBytes(bytesPerSecond)}/s, ${event.segmentsCompleted} segments${retry}\n`);
+				break;
+			}
 			case 'lag':
 			case 'binlog-durable':
+			case 'wal-durable':
 			case 'upload':
 				break;
 		}

@@ -47,7 +47,7 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{
 		key: 'backup.engine',
 		type: 'enum',
-		values: ['auto', 'mysqldump', 'logical', 'postgres-logical', 'clone', 'snapshot'],
+		values: ['auto', 'mysqldump', 'logical', 'postgres-logical', 'basebackup', 'clone', 'snapshot'],
 		description: 'backup engine; auto picks one from the server found (logical is an alias of mysqldump)',
 	},
 	{key: 'backup.clone.data_dir', type: 'string', description: 'directory the clone plugin writes the copy to'},

@@ -32,7 +32,7 @@ export interface Config {
 		sse_kms_key_id?: string;
 	};
 	backup: {
-		engine: 'auto' | 'mysqldump' | 'logical' | 'postgres-logical' | 'clone' | 'snapshot';
+		engine: 'auto' | 'mysqldump' | 'logical' | 'postgres-logical' | 'basebackup' | 'clone' | 'snapshot';
 		clone: {
 			data_dir?: string;
 			remote: {enabled: boolean; donor_host?: string; donor_port?: number; donor_user?: string};

@@ -94,6 +94,9 @@ function fromManifest(entry: CatalogBackup, manifest: Manifest): CatalogBackup {
 		...(binlogFile !== undefined || gtid !== undefined
 			? {binlog: {file: binlogFile, position: typeof coordinates.binlogPosition === 'number' ? coordinates.binlogPosition : undefined, gtid}}
 			: {}),
+		...(typeof coordinates.startLsn === 'string' && typeof coordinates.endLsn === 'string' && typeof coordinates.timeline === 'number'
+			? {wal: {startLsn: coordinates.startLsn, endLsn: coordinates.endLsn, timeline: coordinates.timeline, ...(typeof coordinates.systemId === 'string' ? {systemId: coordinates.systemId} : {})}}
+			: {}),
 		...(manifest.lockMs === undefined ? {} : {lockMs: manifest.lockMs}),
 	};
 }

@@ -6,7 +6,8 @@ import {binlogBase, locateBinlogs} from '../../binlog/replay/binlog-files.ts';
 import {compareBinlogNames} from '../../binlog/file/binlog-dir.ts';
 import {INDEX_NAME, readBinlogIndex, type IndexedBinlog} from '../../binlog/stream/binlog-index.ts';
 import {CHECKPOINT_NAME, isBinlogName, readCheckpoint, type StreamCheckpoint} from '../../binlog/stream/checkpoint.ts';
-import {LEASE_NAME, LEASE_STALE_SECONDS, processExists, readLease} from '../../binlog/stream/lease-lock.ts';
+import {LEASE_NAME, LEASE_STALE_SECONDS, processExists} from '../../binlog/stream/lease-lock.ts';
+import {readLeaseOf} from '../../storage/target/lease.ts';
 import {LOCK_NAME} from '../../binlog/stream/output-lock.ts';
 import {IDENTITY_NAME, readSourceIdentity, type SourceIdentity} from '../../binlog/stream/source-identity.ts';
 import {toDbBackupError} from '../../core/errors.ts';
@@ -96,17 +97,23 @@ export function binlogGaps(present: ReadonlySet<string>, known: Iterable<string>
  * renewed within the last minute (and, on this host, while its process exists), as lease-lock.ts judges it.
  */
 async function runState(candidate: StreamCandidate, now: Date): Promise<StreamRunState> {
+	return storeRunState(candidate, now, {lock: LOCK_NAME, lease: LEASE_NAME});
+}
+
+/** Whether a streamer holds a store (binlog or WAL) now, by its flock file in a directory or its lease object in S3. */
+export async function storeRunState(candidate: StreamCandidate, now: Date, names: {lock: string; lease: string}): Promise<StreamRunState> {
+	const {lock: lockName, lease: leaseName} = names;
 	if (!isObjectStoreUrl(candidate.url)) {
-		const lock = path.join(candidate.url, LOCK_NAME);
-		if (!existsSync(lock)) return {state: 'stopped', how: `no ${LOCK_NAME}: no streamer has held this directory`};
+		const lock = path.join(candidate.url, lockName);
+		if (!existsSync(lock)) return {state: 'stopped', how: `no ${lockName}: no streamer has held this directory`};
 		const locked = await isRunLocked(lock);
-		if (locked === undefined) return {state: 'unknown', how: `the flock on ${LOCK_NAME} could not be probed (flock(1) from util-linux is needed)`};
-		if (!locked) return {state: 'stopped', how: `nobody holds the flock on ${LOCK_NAME}`};
+		if (locked === undefined) return {state: 'unknown', how: `the flock on ${lockName} could not be probed (flock(1) from util-linux is needed)`};
+		if (!locked) return {state: 'stopped', how: `nobody holds the flock on ${lockName}`};
 		const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-		return {state: 'running', how: `a process holds the flock on ${LOCK_NAME}`, ...(Number.isSafeInteger(pid) && pid > 0 ? {pid} : {})};
+		return {state: 'running', how: `a process holds the flock on ${lockName}`, ...(Number.isSafeInteger(pid) && pid > 0 ? {pid} : {})};
 	}
-	const lease = await readLease(candidate.location.stored);
-	if (!lease) return {state: 'stopped', how: `no ${LEASE_NAME}`};
+	const lease = await readLeaseOf(candidate.location.stored, leaseName);
+	if (!lease) return {state: 'stopped', how: `no ${leaseName}`};
 	const age = Math.max(0, Math.round((now.getTime() - Date.parse(lease.renewedAt)) / 1000));
 	const holder = {...(typeof lease.pid === 'number' ? {pid: lease.pid} : {}), ...(typeof lease.host === 'string' ? {host: lease.host} : {}), leaseAgeSeconds: age};
 	if (!(age < LEASE_STALE_SECONDS)) return {state: 'stopped', how: `the lease was last renewed ${age} s ago (stale after ${LEASE_STALE_SECONDS} s)`, ...holder};

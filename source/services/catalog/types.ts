@@ -46,6 +46,8 @@ export interface CatalogBackup {
 	/** the engine's one line (`mariadb-bin.000003:1234, GTID 0-1-42`) */
 	coordinates?: string;
 	binlog?: BackupBinlogPoint;
+	/** a PostgreSQL base backup: where WAL replay starts and where the copy is consistent, on which cluster */
+	wal?: {startLsn: string; endLsn: string; timeline: number; systemId?: string};
 	lockMs?: number;
 	/** scripts: the dump tool its header names */
 	writer?: string;
@@ -87,6 +89,38 @@ export interface CatalogStream {
 	closedBytes: number;
 	checkpoint?: {file: string; position: number; gtid: string; eventTime?: string; updatedAt: string; ageSeconds: number};
 	gaps: BinlogGap[];
+	running: StreamRunState;
+	problem?: string;
+}
+
+/** Missing WAL segments between two held ones: `from` to `to` inclusive. */
+export interface WalGap {
+	from: string;
+	to: string;
+	segments: number;
+}
+
+/** A wal-stream store (a directory or S3 prefix) at the location or directly under it. */
+export interface CatalogWalStream {
+	url: string;
+	relative: string;
+	/** from the checkpoint: the cluster's system identifier, its timeline, the segment size, the server and slot */
+	systemId?: string;
+	timeline?: number;
+	segmentBytes?: number;
+	host?: string;
+	slot?: string;
+	firstSegment?: string;
+	lastSegment?: string;
+	/** segments held (completed and the one being filled) */
+	segments: number;
+	/** stored bytes of the completed segments */
+	completedBytes: number;
+	/** the segment being filled */
+	partial?: string;
+	histories: string[];
+	checkpoint?: {flushLsn: string; timeline: number; updatedAt: string; ageSeconds: number};
+	gaps: WalGap[];
 	running: StreamRunState;
 	problem?: string;
 }
@@ -133,6 +167,8 @@ export interface Catalog {
 	/** sorted by their recorded start time, oldest first */
 	backups: CatalogBackup[];
 	streams: CatalogStream[];
+	/** PostgreSQL WAL stores (wal-stream) */
+	walStreams: CatalogWalStream[];
 	windows: RecoveryWindow[];
 	work: CatalogWork[];
 	/** what the catalog could not look at, said once each */

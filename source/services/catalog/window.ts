@@ -1,6 +1,7 @@
 import {compareBinlogNames} from '../../binlog/file/binlog-dir.ts';
 import {binlogBase} from '../../binlog/replay/binlog-files.ts';
-import type {CatalogBackup, CatalogStream, RecoveryWindow, WindowEnd} from './types.ts';
+import {parseLsn, parseSegmentFileName, segmentOf} from '../../core/pg-replication/lsn.ts';
+import type {CatalogBackup, CatalogStream, CatalogWalStream, RecoveryWindow, WindowEnd} from './types.ts';
 
 /**
  * The moment a backup restores to: a logical dump is consistent at the snapshot it opens as it starts
@@ -82,11 +83,60 @@ function streamEnd(stream: CatalogStream): WindowEnd {
 	return {at, how, stream: stream.url, coordinates: `${checkpoint.file}:${checkpoint.position}${checkpoint.gtid ? `, GTID ${checkpoint.gtid}` : ''}`};
 }
 
-function windowFor(dbType: CatalogBackup['dbType'] & string, database: string, backups: CatalogBackup[], streams: readonly CatalogStream[], anyStream: boolean): RecoveryWindow {
+/**
+ * Why WAL replay from base backup `backup` cannot run through WAL store `store` to its checkpoint, or
+ * undefined when it can: same cluster (system identifier), the segment holding the backup's start held,
+ * no segment missing after it, and the checkpoint at or past the backup's end.
+ */
+export function walChainProblem(backup: CatalogBackup, store: CatalogWalStream): string | undefined {
+	const wal = backup.wal;
+	if (!wal) return `${backup.name} is not a base backup (it records no WAL position)`;
+	if (!store.systemId || !store.checkpoint) return `the WAL store ${store.url} has no checkpoint`;
+	if (wal.systemId !== undefined && wal.systemId !== store.systemId) return `${backup.name} is of cluster ${wal.systemId}, the WAL store ${store.url} of ${store.systemId}`;
+	const segmentBytes = store.segmentBytes ?? 16 * 1024 * 1024;
+	const start = segmentOf(parseLsn(wal.startLsn), segmentBytes);
+	const first = store.firstSegment === undefined ? undefined : parseSegmentFileName(store.firstSegment, segmentBytes)?.segment;
+	if (first === undefined || first > start) return `the WAL store ${store.url} starts at ${store.firstSegment ?? 'nothing'}, after ${backup.name}'s start (LSN ${wal.startLsn})`;
+	const gap = store.gaps.find((candidate) => (parseSegmentFileName(candidate.to, segmentBytes)?.segment ?? 0n) >= start);
+	if (gap) return `WAL segments ${gap.from === gap.to ? gap.from : `${gap.from} to ${gap.to}`} are missing from ${store.url} after ${backup.name}'s start`;
+	if (parseLsn(store.checkpoint.flushLsn) < parseLsn(wal.endLsn)) return `the WAL store's checkpoint (LSN ${store.checkpoint.flushLsn}) is before ${backup.name}'s end (LSN ${wal.endLsn})`;
+	return undefined;
+}
+
+function walStoreEnd(store: CatalogWalStream): WindowEnd {
+	const checkpoint = store.checkpoint!;
+	return {
+		at: checkpoint.updatedAt,
+		how: `the WAL store's checkpoint, written at ${checkpoint.updatedAt} with everything up to LSN ${checkpoint.flushLsn} stored (WAL carries commit times only inside its records: a restore --until TIME near the end may stop a little earlier)`,
+		stream: store.url,
+		coordinates: `LSN ${checkpoint.flushLsn}, timeline ${checkpoint.timeline}`,
+	};
+}
+
+function windowFor(
+	dbType: CatalogBackup['dbType'] & string,
+	database: string,
+	backups: CatalogBackup[],
+	streams: readonly CatalogStream[],
+	anyStream: boolean,
+	walStores: readonly CatalogWalStream[] = [],
+): RecoveryWindow {
 	const sorted = [...backups].sort(byMoment);
 	const oldest = sorted[0]!;
 	const newest = sorted.at(-1)!;
 	const base = {dbType, database, backups: sorted.length};
+	if (dbType === 'postgres') {
+		for (const store of walStores) {
+			const earliest = sorted.find((backup) => walChainProblem(backup, store) === undefined);
+			if (!earliest) continue;
+			return {
+				...base,
+				pointInTime: true,
+				earliest: {...backupEnd(earliest, 'earliest'), how: `${earliest.name}, the oldest base backup of it whose WAL from its start the store ${store.url} holds with no segment missing, ${momentOf(earliest).how}`},
+				latest: walStoreEnd(store),
+			};
+		}
+	}
 	if (dbType === 'mysql') {
 		const paths = streams.map((stream) => throughStream(sorted, stream)).filter((found) => found !== undefined);
 		paths.sort((a, b) => byMoment(a.earliest, b.earliest) || Date.parse(streamEnd(b.stream).at) - Date.parse(streamEnd(a.stream).at));
@@ -105,7 +155,9 @@ function windowFor(dbType: CatalogBackup['dbType'] & string, database: string, b
 	}
 	const why =
 		dbType === 'postgres'
-			? 'PostgreSQL: this version copies no WAL, so a restore reaches only the moments the backups were taken'
+			? walStores.length === 0
+				? 'no WAL store here (dbbackup wal-stream), so a restore reaches only the moments the backups were taken'
+				: 'no WAL store here holds the WAL from any of its base backups onwards without a gap, so a restore reaches only the moments the backups were taken'
 			: !anyStream
 				? 'no binlog stream here, so a restore reaches only the moments the backups were taken'
 				: 'no binlog stream here holds the binlogs from any of its backups onwards without a gap, so a restore reaches only the moments the backups were taken';
@@ -122,7 +174,7 @@ function windowFor(dbType: CatalogBackup['dbType'] & string, database: string, b
  * MySQL/MariaDB: from the oldest backup a stream can replay from to the stream's checkpoint; otherwise,
  * and for PostgreSQL, the backups' own moments.
  */
-export function recoveryWindows(backups: readonly CatalogBackup[], streams: readonly CatalogStream[]): RecoveryWindow[] {
+export function recoveryWindows(backups: readonly CatalogBackup[], streams: readonly CatalogStream[], walStores: readonly CatalogWalStream[] = []): RecoveryWindow[] {
 	const groups = new Map<string, {dbType: 'mysql' | 'postgres'; database: string; backups: CatalogBackup[]}>();
 	for (const backup of backups) {
 		if (!backup.readable || !backup.complete || backup.problem !== undefined || !backup.dbType) continue;
@@ -135,6 +187,6 @@ export function recoveryWindows(backups: readonly CatalogBackup[], streams: read
 	}
 	const usable = streams.filter((stream) => stream.readable && stream.checkpoint);
 	return [...groups.values()]
-		.map((group) => windowFor(group.dbType, group.database, group.backups, usable, streams.length > 0))
+		.map((group) => windowFor(group.dbType, group.database, group.backups, usable, streams.length > 0, walStores))
 		.sort((a, b) => (a.dbType === b.dbType ? (a.database < b.database ? -1 : a.database > b.database ? 1 : 0) : a.dbType < b.dbType ? -1 : 1));
 }
