@@ -21,7 +21,7 @@ import {defaultSlotName} from '../../source/wal/stream/slot.ts';
 import {runCli} from '../cli/run-cli.ts';
 import {uniqueName} from '../harness/db.ts';
 import {getTestServers} from '../harness/servers.ts';
-import {assertPrefixOfServer, assertSameAsServer, completeSegments, dropSlot, harnessPostgres, pinWal, SEGMENT, sqlClient, switchWal, waitFor, waitForCheckpoint, waldump, writeRows} from './helpers.ts';
+import {assertPrefixOfServer, assertSameAsServer, completeSegments, currentFlush, dropSlot, harnessPostgres, pinWal, SEGMENT, sqlClient, switchWal, waitFor, waitForCheckpoint, waldump, writeRows} from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/dbbackup.js', import.meta.url));
 const timeoutMs = 300_000;
@@ -82,7 +82,12 @@ describe('wal-stream on the command line', () => {
 			await switchWal(sql);
 			// into the middle of the next segment, durable there
 			await writeRows(sql, table, 3000);
-			const middle = await waitForCheckpoint(out, parseLsn((await sql.query<{lsn: string}>('SELECT pg_current_wal_flush_lsn()::text AS lsn')).rows[0]!.lsn));
+			// the harness's server commits without waiting for the flush: wait for the WAL writer to pass the switch point
+			const flushed = await waitFor('the flushed WAL past the start of the new segment', async () => {
+				const lsn = await currentFlush(sql);
+				return lsn % BigInt(SEGMENT) !== 0n ? lsn : undefined;
+			});
+			const middle = await waitForCheckpoint(out, flushed);
 			assert.notEqual(middle % BigInt(SEGMENT), 0n, 'the checkpoint is inside a segment');
 			// killed while more arrives: the .partial may hold bytes past the checkpoint
 			const load = writeRows(sql, table, 8000);

@@ -89,8 +89,11 @@ describe('wal-stream to S3', () => {
 			await writeRows(sql, table, 60_000);
 			await switchWal(sql);
 			await writeRows(sql, table, 3000);
-			const middle = await currentFlush(sql);
-			assert.notEqual(middle % BigInt(SEGMENT), 0n);
+			// the harness's server commits without waiting for the flush: wait for the WAL writer to pass the switch point
+			const middle = await waitFor('the flushed WAL past the start of the new segment', async () => {
+				const flushed = await currentFlush(sql);
+				return flushed % BigInt(SEGMENT) !== 0n ? flushed : undefined;
+			});
 			await waitFor('the checkpoint to reach the middle of a segment', async () => (await checkpointAt()) >= middle);
 			// while the stream runs: the segment being filled, from S3, is the start of the server's file and covers the checkpoint
 			const active = segmentFileName(1, segmentOf(middle, SEGMENT), SEGMENT);
