@@ -6,7 +6,7 @@
  * segment, the next timeline's history) are answered with exit 1, and recovery ends and promotes.
  */
 import assert from 'node:assert/strict';
-import {readFile} from 'node:fs/promises';
+import {readFile, rm} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {after, before, describe, test} from 'node:test';
@@ -80,6 +80,9 @@ describe('PostgreSQL recovers a base backup with wal-fetch as its restore_comman
 			controller.abort();
 			await streaming.catch(() => undefined);
 			await sql.end();
+			await recovered?.stop();
+			recovered = undefined;
+			await rm(storeDir, {recursive: true, force: true});
 		}
 	});
 });
