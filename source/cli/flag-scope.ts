@@ -20,7 +20,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 	detect: [],
 	engine: ['output', 'target'],
 	backup: [...WRITES_ARTIFACT, ...DUMPS],
-	'physical-backup': [...WRITES_ARTIFACT, 'checkpoint', 'maxRate'],
+	'physical-backup': [...WRITES_ARTIFACT, 'checkpoint', 'maxRate', 'cloneRemote', 'cloneDonorHost', 'cloneDonorPort', 'snapshotBackend'],
 	'stream-backup': [...WRITES_ARTIFACT, ...DUMPS, 'resume'],
 	restore: [
 		'targetDb',
@@ -51,6 +51,7 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagName[]>> = {
 		'datadirOwner',
 		'verifyStart',
 		'wal',
+		'walFetch',
 		'untilLsn',
 		'untilXid',
 		'untilName',
@@ -95,6 +96,9 @@ export const SERVER_FLAGS: Partial<Record<FlagName, {dbType: DbType; about: stri
 	privileges: {dbType: 'postgres', about: 'PostgreSQL grants and default privileges'},
 	checkpoint: {dbType: 'postgres', about: 'the PostgreSQL base backup\'s starting checkpoint'},
 	maxRate: {dbType: 'postgres', about: 'the rate a PostgreSQL base backup is sent at'},
+	cloneRemote: {dbType: 'mysql', about: 'a MySQL remote clone'},
+	cloneDonorHost: {dbType: 'mysql', about: 'the donor of a MySQL remote clone'},
+	cloneDonorPort: {dbType: 'mysql', about: 'the donor of a MySQL remote clone'},
 };
 
 function shown(name: FlagName, value: unknown): string {

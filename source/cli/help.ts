@@ -15,7 +15,7 @@ Commands
   backup all                back up every user database
   restore ARTIFACT          restore a dbbackup archive, or a plain SQL script (ours, mysqldump, mariadb-dump, pg_dump; .gz/.zst too);
                             a physical backup into a data directory with --datadir DIR
-  physical-backup           physical backup: PostgreSQL's base backup (basebackup); MySQL's clone, snapshot are not built in this version
+  physical-backup           physical backup: PostgreSQL's base backup (basebackup); MySQL's clone plugin (clone); a btrfs/LVM/ZFS snapshot of the datadir (snapshot)
   stream-backup             the selected engine's backup straight to --target s3://bucket/prefix/ (no local disk)
   binlog-stream             copy the server's binary logs into --output DIR/ or s3://… continuously (byte-identical files, checkpoint, reconnects)
   wal-stream                copy a PostgreSQL server's WAL through a replication slot into --output DIR/ or s3://… continuously
@@ -139,7 +139,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  $ dbbackup restore ARTIFACT [flags]',
 		'  $ dbbackup restore ARTIFACT --binlogs DIR|s3://… [--until TIME | --until-position FILE:POS | --until-gtid GTID]',
 		'  $ dbbackup restore PHYSICAL-ARTIFACT --datadir DIR [--drop-existing] [--verify-start]',
-		'  $ dbbackup restore BASEBACKUP --datadir DIR --wal DIR|s3://… [--until TIME | --until-lsn LSN | --until-xid XID | --until-name POINT] [--verify-start]',
+		'  $ dbbackup restore BASEBACKUP --datadir DIR --wal DIR|s3://… [--until TIME | --until-lsn LSN | --until-xid XID | --until-name POINT] [--wal-fetch] [--verify-start]',
 		'',
 		'Restores one of our archives (with the engine that wrote it) or a plain SQL script (ours, mysqldump\'s,',
 		'mariadb-dump\'s or pg_dump\'s; plain, .gz or .zst), natively; ARTIFACT may be an s3:// URL. With --binlogs, a',
@@ -177,8 +177,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'                     its recovery, count every table of every database, report the LSN and timeline, stop it',
 		'',
 		'Point-in-time recovery (PostgreSQL): a base backup, then WAL from a wal-stream store, with --datadir',
-		'  --wal DIR|s3://…   the store: recovery.signal and, in postgresql.auto.conf, restore_command = this dbbackup\'s',
-		'                     wal-fetch (run as the server\'s OS user; an s3:// store reads that user\'s AWS credentials)',
+		'  --wal DIR|s3://…   the store: the WAL recovery replays is copied into DIR/pg_wal/dbbackup-recovery (checked',
+		'                     against the store\'s index), then recovery.signal and, in postgresql.auto.conf, a',
+		'                     restore_command copying from there and a recovery_end_command that removes the copies',
+		'  --wal-fetch        copy nothing: restore_command = this dbbackup\'s wal-fetch on the store, run by the server',
+		'                     as its OS user (who must read the store; an s3:// store reads that user\'s AWS credentials)',
 		'  --until-lsn LSN    recover up to this WAL position (as pg_current_wal_lsn() shows it), inclusive, then promote',
 		'  --until-xid XID    recover up to this transaction\'s commit, inclusive, then promote',
 		'  --until-name POINT recover to this restore point (pg_create_restore_point); --until TIME works here too',
@@ -208,8 +211,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'A physical copy of the whole server by the first physical engine that can run. PostgreSQL 15+: basebackup,',
 		'the server\'s own base backup over the replication protocol (no pg_basebackup): every database, the',
 		'tablespaces and the WAL the copy needs, into one checksummed archive (needs REPLICATION or SUPERUSER and a',
-		'free WAL sender); `dbbackup restore` puts it back into a data directory. MySQL/MariaDB: clone, then',
-		'snapshot, neither built in this version: without --engine it exits 4 with each one\'s reason. --engine',
+		'free WAL sender); `dbbackup restore` puts it back into a data directory. MySQL 8.0.17+: clone, the clone',
+		'plugin\'s copy of the InnoDB data, written by the server into a fresh directory on its host (run dbbackup',
+		'there), archived and removed. Either database, run on its host: snapshot, a btrfs, LVM or ZFS snapshot of the data',
+		'directory taken while commits are held for milliseconds, archived and removed. Without an engine that can run it',
+		'exits 4 with each one\'s reason. --engine',
 		'mysqldump (or postgres-logical) makes a logical dump instead, with a warning that it is one.',
 		'',
 		'Flags',
@@ -217,6 +223,10 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  --database DB      the logical engines: only this database (default: every user database)',
 		'  --checkpoint fast|spread   basebackup: the starting checkpoint at once (default), or spread out',
 		'  --max-rate RATE    basebackup: the server sends at most RATE kB/s (suffix k or M: 100M), 32 kB/s to 1024M',
+		'  --clone-remote     clone: copy a donor into the connected server (the recipient), into a directory beside',
+		'                     its datadir; the donor\'s password from DBBACKUP_DONOR_PWD or ~/.my.cnf [dbbackup-donor]',
+		'  --clone-donor-host HOST, --clone-donor-port PORT   clone: the donor, as the recipient reaches it',
+		'  --snapshot-backend btrfs|lvm|zfs   snapshot: the backend (default: detected from the data directory\'s filesystem)',
 		'',
 		ARTIFACT_FLAGS,
 		'',
@@ -226,6 +236,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 		'  $ dbbackup physical-backup --db-type postgres --output /backups/ --yes',
 		'  $ dbbackup physical-backup --db-type postgres --checkpoint spread --max-rate 200M --output s3://my-backups/pg/ --yes',
 		'  $ dbbackup physical-backup --engine mysqldump --output /backups/ --yes',
+		'  $ dbbackup physical-backup --engine clone --socket /run/mysqld/mysqld.sock --output /backups/ --yes',
+		'  $ DBBACKUP_DONOR_PWD=… dbbackup physical-backup --engine clone --clone-remote --clone-donor-host db1 --clone-donor-port 3306 --output /backups/ --yes',
 	]),
 	'stream-backup': page([
 		'Usage',

@@ -89,10 +89,17 @@ const FLAGS = {
 	// physical-backup (PostgreSQL base backup): the starting checkpoint and the server's send rate
 	checkpoint: {type: 'string'},
 	maxRate: {type: 'string'},
+	// physical-backup --engine clone: a remote clone and its donor (absent: backup.clone.remote.*)
+	cloneRemote: {type: 'boolean'},
+	cloneDonorHost: {type: 'string'},
+	cloneDonorPort: {type: 'number'},
+	// physical-backup --engine snapshot: btrfs, lvm or zfs (absent: backup.snapshot.backend)
+	snapshotBackend: {type: 'string'},
 	// restore of a physical backup into a data directory, its owner (as root), and a throwaway start on it
 	datadir: {type: 'string'},
 	datadirOwner: {type: 'string'},
 	verifyStart: {type: 'boolean', default: false},
+	walFetch: {type: 'boolean', default: false},
 	// wal-stream: the physical replication slot; wal-fetch (and PostgreSQL PITR): the WAL store
 	slot: {type: 'string'},
 	wal: {type: 'string'},
@@ -197,12 +204,20 @@ export interface ParsedFlags {
 	checkpoint?: string;
 	/** physical-backup: kB/s, or with k / M */
 	maxRate?: string;
+	/** physical-backup --engine clone: clone from a donor into the connected server (undefined: backup.clone.remote.enabled) */
+	cloneRemote?: boolean;
+	cloneDonorHost?: string;
+	cloneDonorPort?: number;
+	/** physical-backup --engine snapshot: btrfs | lvm | zfs (undefined: backup.snapshot.backend) */
+	snapshotBackend?: string;
 	/** restore: the data directory a physical backup goes into */
 	datadir?: string;
 	/** restore --datadir as root: the OS user the files belong to */
 	datadirOwner?: string;
 	/** restore --datadir: start a throwaway server on it, check it, stop it */
 	verifyStart: boolean;
+	/** restore --wal: leave the WAL in the store; the restore_command runs wal-fetch */
+	walFetch: boolean;
 	/** wal-stream: the physical replication slot to stream through */
 	slot?: string;
 	/** wal-fetch: the WAL store (a directory or an s3:// prefix) */

@@ -51,6 +51,10 @@ function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
 		'output.level': flags.level,
 		'output.workers': flags.workers,
 		'backup.engine': flags.engine,
+		'backup.clone.remote.enabled': flags.cloneRemote,
+		'backup.clone.remote.donor_host': flags.cloneDonorHost,
+		'backup.clone.remote.donor_port': flags.cloneDonorPort,
+		'backup.snapshot.backend': flags.snapshotBackend,
 		'output.encrypt': flags.encrypt,
 		'output.encryption_key_file': flags.encryptionKeyFile,
 		'backup.streaming.part_size': flags.partSize,
@@ -62,7 +66,7 @@ function flagsToConfig(flags: ParsedFlags): Record<string, unknown> {
 }
 
 /** The Ink screen a command opens on a TTY. */
-const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo', 'binlog-stream': 'binlog-tail'};
+const SCREEN_FOR_COMMAND: Record<string, string> = {detect: 'detect', engine: 'engine', demo: 'demo', 'binlog-stream': 'binlog-tail', 'wal-stream': 'wal-tail'};
 
 /**
  * Each command's module loads when that command runs: a long-running streamer should not carry the

@@ -23,7 +23,8 @@ export type ErrorCode =
 	| StorageCode
 	| RetentionCode
 	| RestoreTestCode
-	| PhysicalCode;
+	| PhysicalCode
+	| SnapshotCode;
 
 /** Anything thrown that was not a DbBackupError (toDbBackupError): a bug or an unhandled condition. */
 type GeneralCode = 'UNEXPECTED';
@@ -112,10 +113,36 @@ type PhysicalCode =
 	| 'BASEBACKUP_PROTOCOL'
 	| 'BASEBACKUP_TAR_INVALID'
 	| 'BASEBACKUP_NEEDS_ARCHIVE'
+	// a directory of files into an archive (snapshot and clone engines: source/engines/physical/directory-backup.ts)
+	| 'PHYSICAL_NEEDS_ARCHIVE'
+	| 'PHYSICAL_SOURCE_UNREADABLE'
+	| 'PHYSICAL_SOURCE_CHANGED'
 	| 'BAD_MAX_RATE'
 	| 'BAD_CHECKPOINT'
 	/** warning: databases were named, but a base backup copies the whole cluster */
 	| 'PHYSICAL_WHOLE_CLUSTER'
+	// the clone engine (source/engines/clone): MySQL's clone plugin into a directory on the server's host
+	| 'CLONE_NOT_ON_SERVER_HOST'
+	| 'CLONE_DIR_UNUSABLE'
+	| 'CLONE_NO_SPACE'
+	| 'CLONE_NOT_PERMITTED'
+	| 'CLONE_PLUGIN_NOT_ACTIVE'
+	| 'CLONE_BUSY'
+	| 'CLONE_FAILED'
+	| 'CLONE_INTERRUPTED'
+	| 'CLONE_DONOR_MISSING'
+	| 'CLONE_DONOR_INVALID'
+	| 'CLONE_DONOR_NOT_ALLOWED'
+	| 'CLONE_DONOR_REFUSED'
+	| 'CLONE_DONOR_MISMATCH'
+	/** warning: MyISAM/CSV/… tables with rows, which a clone copies empty */
+	| 'CLONE_NON_INNODB_ROWS'
+	/** warning: commits ran during the clone, so the manifest holds the range the copy's point lies in */
+	| 'CLONE_COORDINATES_RANGE'
+	/** warning: the donor could not be reached from here for its size, version and coordinates */
+	| 'CLONE_DONOR_NOT_CHECKED'
+	/** warning: a clone directory a killed run left was removed */
+	| 'CLONE_LEFTOVER_REMOVED'
 	// restore --datadir
 	| 'DATADIR_NEEDS_PHYSICAL'
 	| 'PHYSICAL_NEEDS_DATADIR'
@@ -133,6 +160,8 @@ type PhysicalCode =
 	| 'VERIFY_START_NO_SERVER'
 	| 'VERIFY_START_FAILED'
 	// restore --datadir --wal: PostgreSQL point-in-time recovery from a wal-stream store
+	| 'PITR_NO_SPACE'
+	| 'PITR_WAL_UNREADABLE'
 	| 'PITR_NO_CLI'
 	| 'PITR_TARGET_INVALID'
 	| 'PITR_NOT_POSTGRES'
@@ -140,6 +169,27 @@ type PhysicalCode =
 	| 'PITR_WAL_OTHER_CLUSTER'
 	| 'PITR_WAL_NOT_A_STORE'
 	| 'PITR_WAL_INCOMPLETE';
+
+/** The filesystem snapshot engine: btrfs, LVM and ZFS snapshots of a data directory (source/engines/snapshot). */
+type SnapshotCode =
+	/** btrfs, lvcreate, zfs… is not installed (exit 4) */
+	| 'SNAPSHOT_TOOL_MISSING'
+	/** a snapshot command failed (exit 1) */
+	| 'SNAPSHOT_COMMAND_FAILED'
+	/** the data directory, redo/undo logs, binlogs, WAL or tablespaces are not all in one atomic snapshot unit, or not all in the data directory the archive holds (exit 4) */
+	| 'SNAPSHOT_OUT_OF_SCOPE'
+	/** --snapshot-backend or a backup.snapshot.* key names another backend, subvolume, volume group or dataset than the data directory's (exit 4) */
+	| 'SNAPSHOT_BACKEND_MISMATCH'
+	/** the data directory cannot be snapshotted here (not local, no capable filesystem) (exit 4) */
+	| 'SNAPSHOT_UNAVAILABLE'
+	/** holding writes for the snapshot failed or would have waited too long (exit 1) */
+	| 'SNAPSHOT_QUIESCE_FAILED'
+	/** a classic LVM snapshot filled its copy-on-write space while it was read: its copy is unusable (exit 1) */
+	| 'SNAPSHOT_INVALIDATED'
+	/** warning: a snapshot a killed run left behind was found and removed */
+	| 'SNAPSHOT_STALE_REMOVED'
+	/** warning (or exit 1 after the backup): a snapshot could not be removed and is still there */
+	| 'SNAPSHOT_REMOVE_FAILED';
 
 /** The engine registry (source/engines/registry.ts, engines/not-built.ts). */
 type EngineCode = 'UNKNOWN_ENGINE' | 'ENGINE_NOT_BUILT';

@@ -21,7 +21,7 @@ export const ENGINES: readonly BackupEngine[] = [
  * Registered for their real availability checks, but their backup and restore refuse until their driver
  * is built (not-built.ts): what they report they can do is what this version does with them, nothing.
  */
-const NOT_BUILT: ReadonlySet<BackupEngine> = new Set([cloneEngine, snapshotEngine]);
+const NOT_BUILT: ReadonlySet<BackupEngine> = new Set<BackupEngine>([]);
 
 function builtCapabilities(engine: BackupEngine): EngineCapabilities {
 	if (!NOT_BUILT.has(engine)) return engine.capabilities;

@@ -54,6 +54,40 @@ export interface BackupOptions {
 	checkpoint?: 'fast' | 'spread';
 	/** physical (PostgreSQL base backup): the server sends at most this many kB per second (32 to 1048576) */
 	maxRateKbps?: number;
+	/** physical (MySQL clone engine): where the server writes the copy, and the donor of a remote clone */
+	clone?: CloneBackupOptions;
+	/** physical (snapshot engine): the backend asked for (--snapshot-backend, backup.snapshot.*) and what the config says of the unit */
+	snapshot?: SnapshotSettings;
+}
+
+/** backup.snapshot.* and --snapshot-backend: absent fields are detected from the data directory's filesystem. */
+export interface SnapshotSettings {
+	backend?: 'btrfs' | 'lvm' | 'zfs';
+	/** the subvolume that must hold the data directory */
+	btrfsSubvolume?: string;
+	/** the volume group that must hold the data directory's volume, and the copy-on-write space of a classic snapshot (`10G`) */
+	lvmVolumeGroup?: string;
+	lvmSnapshotSize?: string;
+	/** the dataset that must hold the data directory */
+	zfsDataset?: string;
+}
+
+/** The clone engine's choices (backup.clone.* and --clone-remote --clone-donor-host/-port). */
+export interface CloneBackupOptions {
+	/** an absolute directory on the server's host the fresh clone directory is made in; absent: beside the server's datadir */
+	parentDir?: string;
+	/** present: CLONE INSTANCE FROM this donor into the connected server (the recipient); absent: CLONE LOCAL */
+	remote?: CloneDonor;
+}
+
+/** A remote clone's donor, as the recipient reaches it. `password` never leaves the process. */
+export interface CloneDonor {
+	host: string;
+	port: number;
+	user: string;
+	password?: string;
+	/** where the password came from, e.g. "DBBACKUP_DONOR_PWD" */
+	passwordSource?: string;
 }
 
 /** What a restore writes into: a database on a running server (logical engines), or a data directory a server then starts on (physical engines). */
@@ -146,15 +180,21 @@ export interface DataDirectoryRestore {
 
 /** A throwaway server started on a restored data directory, checked and stopped. */
 export interface VerifiedStart {
-	/** the loopback port it ran on */
-	port: number;
-	/** where recovery left the WAL (pg_current_wal_lsn) and the timeline it runs on */
-	lsn: string;
-	timeline: number;
+	/** the server that was started: "PostgreSQL 15", "MariaDB 10.11.6", "MySQL 9.7.4" */
+	server: string;
+	/** the loopback port it ran on; absent when it listened on a private socket only (MySQL family) */
+	port?: number;
+	/** where recovery left it, in the server's own terms (WAL position and timeline; binary log position and GTID set) */
+	position: string;
+	/** PostgreSQL: pg_current_wal_lsn after recovery, and the timeline it runs on */
+	lsn?: string;
+	timeline?: number;
 	/** from start to ready: crash recovery to the end of the backup's WAL */
 	startSeconds: number;
 	/** every database it connected to, with its user tables counted (SELECT count(*)) */
 	databases: Array<{name: string; tables: number; rows: number}>;
+	/** MySQL family: the tables CHECK TABLE found OK (every one, or the check fails) */
+	checkedTables?: number;
 }
 
 /** A user database of a server, as the backup form and `backup all` list it. */

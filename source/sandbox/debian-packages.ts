@@ -16,6 +16,13 @@ export const MARIADB_NEEDS: PackageNeed[] = [
 	{binary: 'mariadb-binlog', pkg: 'mariadb-client'},
 ];
 
+/** A btrfs filesystem on a loop device, for the snapshot engine's tests (mkfs.btrfs, btrfs) and for its backups (btrfs). */
+export const BTRFS_NEEDS: PackageNeed[] = [
+	{binary: 'mkfs.btrfs', pkg: 'btrfs-progs'},
+	{binary: 'btrfs', pkg: 'btrfs-progs'},
+	{binary: 'losetup', pkg: 'mount'},
+];
+
 export const POSTGRES_NEEDS: PackageNeed[] = [
 	{binary: 'initdb', pkg: 'postgresql-15'},
 	{binary: 'pg_ctl', pkg: 'postgresql-15'},

@@ -52,6 +52,12 @@ export function mysqlProgram(root: string, program: string): {command: string; a
 	return {command: join(libraries, 'ld-linux-x86-64.so.2'), args: ['--library-path', libraries, path]};
 }
 
+/** The mysqld options that point an unpacked tree's server at its own files (the compiled-in paths are not there). */
+export function mysqlTreeOptions(root: string): string[] {
+	const usr = join(root, 'usr');
+	return [`--basedir=${usr}`, `--plugin-dir=${join(usr, 'lib', 'mysql', 'plugin')}`, `--lc-messages-dir=${join(usr, 'share', 'mysql')}`, `--character-sets-dir=${join(usr, 'share', 'mysql', 'charsets')}`];
+}
+
 export interface MysqlBinariesOptions {
 	log: (line: string) => void;
 	/** default: DBBACKUP_CACHE_DIR, else /var/cache/dbbackup as root, else ~/.cache/dbbackup */

@@ -7,7 +7,7 @@ import {sandboxStartFailed} from '../core/errors.ts';
 import {isRoot} from './debian-packages.ts';
 import {freePort} from './free-port.ts';
 import {logTail} from './log-tail.ts';
-import {ensureMysqlBinaries, mysqlProgram, type MysqlBinariesOptions} from './mysql-binaries.ts';
+import {ensureMysqlBinaries, mysqlProgram, mysqlTreeOptions, type MysqlBinariesOptions} from './mysql-binaries.ts';
 import {hasExited, terminate} from './process-exit.ts';
 import {randomPassword} from './random-password.ts';
 import {runCommand} from './run-command.ts';
@@ -22,6 +22,8 @@ const SHUTDOWN_GRACE_MS = 60_000;
 export interface StartMysqlOptions extends StartServerOptions {
 	/** where the binaries come from (see mysql-binaries.ts); default: the cache, the shared set, or sid */
 	binaries?: Omit<MysqlBinariesOptions, 'log'>;
+	/** plugin libraries loaded at start (--plugin-load-add), e.g. 'mysql_clone.so' */
+	plugins?: string[];
 }
 
 /**
@@ -56,10 +58,7 @@ export async function startMysql(options: StartMysqlOptions): Promise<RunningMys
 		const common = [
 			'--no-defaults',
 			...asRoot,
-			`--basedir=${join(root, 'usr')}`,
-			`--plugin-dir=${join(root, 'usr', 'lib', 'mysql', 'plugin')}`,
-			`--lc-messages-dir=${join(root, 'usr', 'share', 'mysql')}`,
-			`--character-sets-dir=${join(root, 'usr', 'share', 'mysql', 'charsets')}`,
+			...mysqlTreeOptions(root),
 			`--datadir=${datadir}`,
 			`--tmpdir=${tmpdir}`,
 			// without it mysqld stops with MY-010095 (the compiled-in directory does not exist here)
@@ -90,6 +89,7 @@ export async function startMysql(options: StartMysqlOptions): Promise<RunningMys
 			'--gtid-mode=ON',
 			'--enforce-gtid-consistency=ON',
 			'--skip-name-resolve',
+			...(options.plugins ?? []).map((plugin) => `--plugin-load-add=${plugin}`),
 		];
 		const launch = () => {
 			const started = spawn(mysqld.command, serverArgs, {stdio: 'ignore', detached: true, cwd: dir});

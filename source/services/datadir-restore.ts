@@ -13,6 +13,7 @@ import {openArchiveIn} from '../storage/archive/reader.ts';
 import {identifyArtifact} from '../storage/artifact.ts';
 import type {RestoreRequest} from './restore.ts';
 import {checkVerifyStartPossible, verifyStart} from './verify-start.ts';
+import {chooseMysqld, verifyMysqlStart, type MysqldChoice} from './verify-start-mysql.ts';
 import {planWalRecovery, writeWalRecovery} from './pg-pitr.ts';
 
 /** A logical backup (or a script) given --datadir: where it restores instead. */
@@ -35,18 +36,23 @@ export async function runDataDirectoryRestore(request: RestoreRequest & {dataDir
 		throw notPhysical(artifact.path, `a logical backup (${engine.name}: the definitions and rows of ${manifest.databases.map((database) => database.name).join(', ') || 'its databases'})`, manifest.dbType);
 	}
 	const major = Number(/^(\d+)/.exec(manifest.server.version)?.[1] ?? 0);
-	if (request.verifyStart) checkVerifyStartPossible(major);
+	// --verify-start: a server that can start on the files, found before anything is written
+	let mysqld: MysqldChoice | undefined;
+	if (request.verifyStart && manifest.dbType === 'postgres') checkVerifyStartPossible(major);
+	if (request.verifyStart && manifest.dbType === 'mysql') mysqld = await chooseMysqld(manifest, (line) => bus.log('info', line));
 	// --wal: the store and the target are checked before anything is written
-	const recovery = request.walRecovery ? await planWalRecovery(manifest, artifact.path, request.walRecovery, request.storage ?? {}) : undefined;
+	const recovery = request.walRecovery ? await planWalRecovery(manifest, artifact.path, {...request.walRecovery, owner: request.dataDirectoryOwner}, request.storage ?? {}, request.dataDirectory) : undefined;
 	const dataDirectory = path.resolve(request.dataDirectory);
 	bus.stage('restore', `${engine.name}: ${artifact.path} → data directory ${dataDirectory}`);
 	const {target, verifyStart: wanted, walRecovery: _walRecovery, ...options} = request;
 	const result = await engine.restore({...options, settings: target, artifact: artifact.path, dataDirectory}, bus);
 	if (recovery && result.dataDirectory) {
 		bus.stage('recovery', `point-in-time recovery from ${recovery.store} to ${recovery.target}`);
-		result.dataDirectory.notes.push(...(await writeWalRecovery(result.dataDirectory.path, recovery)));
+		result.dataDirectory.notes.push(...(await writeWalRecovery(result.dataDirectory.path, recovery, request.storage ?? {}, bus)));
 	}
-	if (wanted && result.dataDirectory) {
+	if (wanted && result.dataDirectory && mysqld) {
+		result.dataDirectory.verified = await verifyMysqlStart(result.dataDirectory, manifest, mysqld, bus);
+	} else if (wanted && result.dataDirectory) {
 		const coordinates = manifest.coordinates as {endLsn?: unknown; superuser?: unknown};
 		result.dataDirectory.verified = await verifyStart(
 			result.dataDirectory,

@@ -1,17 +1,22 @@
 /**
  * `restore BASEBACKUP --datadir DIR --wal STORE [--until TIME | --until-lsn LSN | --until-xid XID |
- * --until-name RESTOREPOINT]`: PostgreSQL point-in-time recovery. The base backup is restored into the
- * data directory as without --wal; then recovery.signal and the recovery settings (restore_command =
- * this same dbbackup's wal-fetch on the store, the target, promote at the end) make the server the
- * directory is started with replay the store's WAL up to the target. Everything that can refuse is
+ * --until-name RESTOREPOINT] [--wal-fetch]`: PostgreSQL point-in-time recovery. The base backup is
+ * restored into the data directory as without --wal; then recovery.signal and the recovery settings
+ * (restore_command, the target, promote at the end) make the server the directory is started with
+ * replay the store's WAL up to the target. Everything that can refuse is
  * checked before anything is written: the store is of the backup's cluster and holds the WAL from the
- * backup's start with no segment missing (walChainProblem, as the catalog's recovery window), and the
- * target lies between the backup's end and what the store holds.
+ * backup's start with no segment missing (walChainProblem, as the catalog's recovery window), the
+ * target lies between the backup's end and what the store holds, and the WAL to copy fits. By default
+ * the WAL recovery needs is copied into the data directory first (pg-pitr-stage.ts) and the
+ * restore_command only copies a local file; with --wal-fetch it is this same dbbackup's wal-fetch on
+ * the store instead, run by the server as its OS user, who must then be able to read the store.
  */
 import {chown, stat, writeFile, appendFile} from 'node:fs/promises';
 import path from 'node:path';
 import {badFlagValue, IntegrityError, UsageError} from '../core/errors.ts';
-import {formatLsn, parseLsn} from '../core/pg-replication/lsn.ts';
+import type {EventBus} from '../core/events.ts';
+import {formatLsn, parseLsn, segmentOf} from '../core/pg-replication/lsn.ts';
+import {isObjectStoreUrl} from '../core/object-store-url.ts';
 import type {Manifest} from '../storage/archive/manifest.ts';
 import type {StorageOptions} from '../storage/target/index.ts';
 import {directoryTarget} from '../storage/target/index.ts';
@@ -21,6 +26,8 @@ import {parseUntilTime} from '../binlog/replay/target.ts';
 import type {CatalogBackup, CatalogWalStream} from './catalog/types.ts';
 import {heldSegments, walGaps} from './catalog/wal-streams.ts';
 import {walChainProblem} from './catalog/window.ts';
+import {POSTGRES_ACCOUNT, resolveOwner} from '../engines/physical/index.ts';
+import {checkStageSpace, listWalStore, stageWal, STAGE_DIRECTORY, walFilesToStage, type WalStagePlan} from './pg-pitr-stage.ts';
 
 /** What the flags ask for. */
 export interface WalRecoveryRequest {
@@ -30,6 +37,10 @@ export interface WalRecoveryRequest {
 	untilLsn?: string;
 	untilXid?: string;
 	untilName?: string;
+	/** --wal-fetch: no copy; the restore_command fetches each file from the store */
+	fetch?: boolean;
+	/** --datadir-owner: the OS user the server (and so its restore_command) runs as */
+	owner?: string;
 }
 
 /** The checked plan: the settings to write and what they mean. */
@@ -37,8 +48,10 @@ export interface WalRecoveryPlan {
 	store: string;
 	/** e.g. `LSN 0/3000060`, `restore point before_step3`, `the end of the WAL in the store (LSN 0/5000000)` */
 	target: string;
-	/** the lines appended to postgresql.auto.conf */
+	/** the recovery target lines appended to postgresql.auto.conf (restore_command comes with the mode) */
 	settings: string[];
+	/** the WAL copied into the data directory first; absent with --wal-fetch */
+	stage?: WalStagePlan;
 }
 
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -123,7 +136,7 @@ function targetOf(request: WalRecoveryRequest): {kind: 'time'; epochMs: number} 
  * Checks the store and the target against the backup (`where`: its path, for messages) and returns
  * the settings to write. Reads only; writes nothing.
  */
-export async function planWalRecovery(manifest: Manifest, where: string, request: WalRecoveryRequest, storage: StorageOptions): Promise<WalRecoveryPlan> {
+export async function planWalRecovery(manifest: Manifest, where: string, request: WalRecoveryRequest, storage: StorageOptions, dataDirectory?: string): Promise<WalRecoveryPlan> {
 	if (manifest.dbType !== 'postgres') {
 		throw new UsageError({code: 'PITR_NOT_POSTGRES', message: `--wal replays PostgreSQL WAL, and ${where} is a ${manifest.dbType} backup`, hint: 'A MySQL point-in-time restore replays binlogs: --binlogs DIR.'});
 	}
@@ -161,7 +174,7 @@ export async function planWalRecovery(manifest: Manifest, where: string, request
 	}
 	const flush = parseLsn(store.checkpoint!.flushLsn);
 	const endLsn = parseLsn(coordinates.endLsn);
-	const settings = [`restore_command = ${confString(restoreCommandFor(request.wal))}`];
+	const settings: string[] = [];
 	let described: string;
 	if (target === undefined) {
 		described = `the end of the WAL in the store (LSN ${formatLsn(flush)} when checked)`;
@@ -189,23 +202,74 @@ export async function planWalRecovery(manifest: Manifest, where: string, request
 	}
 	if (target !== undefined) settings.push('recovery_target_inclusive = true');
 	settings.push("recovery_target_timeline = 'latest'", "recovery_target_action = 'promote'");
-	return {store: request.wal, target: described, settings};
+	if (request.fetch) {
+		await checkFetchable(request.wal, request.owner);
+		return {store: request.wal, target: described, settings};
+	}
+	const segmentBytes = store.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+	const first = segmentOf(parseLsn(coordinates.startLsn), segmentBytes);
+	// an LSN target's record may end in the next segment
+	const last = target?.kind === 'lsn' ? segmentOf(target.lsn, segmentBytes) + 1n : undefined;
+	const stage = walFilesToStage(await listWalStore(request.wal, storage), segmentBytes, first, last);
+	if (dataDirectory !== undefined) {
+		const restored = manifest.members.reduce((sum, member) => sum + member.rawBytes, 0);
+		await checkStageSpace(dataDirectory, restored + stage.bytes, `the restore (${Math.ceil(restored / (1024 * 1024))} MiB) and the WAL it replays (${stage.names.length} files)`);
+	}
+	return {store: request.wal, target: described, settings, stage};
 }
 
-/** recovery.signal and the settings (postgresql.auto.conf, appended), owned as the directory is. */
-export async function writeWalRecovery(dataDirectory: string, plan: WalRecoveryPlan): Promise<string[]> {
+/**
+ * With --wal-fetch the server's OS user runs wal-fetch on the store: a local store it cannot read would
+ * fail every fetch at the first start, so it is refused now (an s3:// store is read with that user's
+ * credentials, which cannot be checked from here).
+ */
+async function checkFetchable(store: string, owner: string | undefined): Promise<void> {
+	if (isObjectStoreUrl(store) || process.getuid?.() !== 0) return;
+	const index = path.join(store, 'wal-index.json');
+	const info = await stat(index).catch(() => undefined);
+	if (!info) return;
+	const user = await resolveOwner(owner, POSTGRES_ACCOUNT);
+	const bits = info.uid === user.uid ? 0o400 : user.groups.includes(info.gid) ? 0o040 : 0o004;
+	if ((info.mode & bits) === 0) {
+		throw new UsageError({
+			code: 'PITR_WAL_UNREADABLE',
+			message: `--wal-fetch: the server runs its restore_command as ${user.name}, who cannot read ${index} (mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}, owner uid ${info.uid})`,
+			hint: `Leave out --wal-fetch: the restore then copies the WAL into the data directory itself, owned by ${user.name}. Or let ${user.name} read the store.`,
+		});
+	}
+}
+
+/**
+ * The WAL copied in (unless --wal-fetch), then recovery.signal and the settings (postgresql.auto.conf,
+ * appended), owned as the directory is.
+ */
+export async function writeWalRecovery(dataDirectory: string, plan: WalRecoveryPlan, storage: StorageOptions, bus: EventBus): Promise<string[]> {
 	const {uid, gid} = await stat(dataDirectory);
 	const auto = path.join(dataDirectory, 'postgresql.auto.conf');
 	const signal = path.join(dataDirectory, 'recovery.signal');
 	const existed = await stat(auto).then(() => true, () => false);
-	await appendFile(auto, `\n# dbbackup restore --wal: point-in-time recovery to ${plan.target}\n${plan.settings.join('\n')}\n`, {mode: 0o600});
+	const modeSettings: string[] = [];
+	const notes: string[] = [];
+	if (plan.stage) {
+		const staged = await stageWal(plan.store, storage, plan.stage, dataDirectory, bus);
+		const from = shellQuote(staged.directory);
+		// cp fails for a file it does not have, which is how a restore_command says "not there"
+		modeSettings.push(`restore_command = ${confString(`cp -- ${from}/%f %p`)}`, `recovery_end_command = ${confString(`rm -rf -- ${from}`)}`);
+		notes.push(
+			`point-in-time recovery set up: ${staged.files} WAL file(s) (${Math.ceil(staged.bytes / (1024 * 1024))} MiB) copied from ${plan.store} into ${STAGE_DIRECTORY}, each checked against the store's index; recovery.signal and, in postgresql.auto.conf, a restore_command copying from there, the target ${plan.target}, and a recovery_end_command that removes the copies; the first start replays the WAL and promotes`,
+		);
+	} else {
+		modeSettings.push(`restore_command = ${confString(restoreCommandFor(plan.store))}`);
+		notes.push(
+			`point-in-time recovery set up: recovery.signal and, in postgresql.auto.conf, restore_command (wal-fetch from ${plan.store}) with the target ${plan.target}; the first start replays the WAL and promotes`,
+			'the restore_command runs as the server\'s OS user with the server\'s environment: it must be able to read the store (an s3:// store needs AWS credentials there: environment or ~/.aws of that user, an instance role)',
+		);
+	}
+	await appendFile(auto, `\n# dbbackup restore --wal: point-in-time recovery to ${plan.target}\n${[...modeSettings, ...plan.settings].join('\n')}\n`, {mode: 0o600});
 	await writeFile(signal, '', {mode: 0o600});
 	if (process.getuid?.() === 0) {
 		await chown(signal, uid, gid);
 		if (!existed) await chown(auto, uid, gid);
 	}
-	return [
-		`point-in-time recovery set up: recovery.signal and, in postgresql.auto.conf, restore_command (wal-fetch from ${plan.store}) with the target ${plan.target}; the first start replays the WAL and promotes`,
-		'the restore_command runs as the server\'s OS user with the server\'s environment: an s3:// store needs AWS credentials there (environment or ~/.aws of that user, an instance role)',
-	];
+	return notes;
 }

@@ -212,7 +212,7 @@ export async function verifyStart(restored: DataDirectoryRestore, facts: {endLsn
 		bus.log('info', `verify-start: recovered to ${lsn} on timeline ${timeline}; stopping the server`);
 		await server.stop('fast');
 		server = undefined;
-		return {port, lsn, timeline, startSeconds, databases};
+		return {server: `PostgreSQL ${restored.serverMajor}`, port, position: `WAL ${lsn} on timeline ${timeline}`, lsn, timeline, startSeconds, databases};
 	} catch (error) {
 		if (error instanceof DbBackupError && error.code === 'VERIFY_START_FAILED') throw error;
 		throw new WorkError({

@@ -9,6 +9,8 @@ import {storageOptionsFor} from '../../services/storage-options.ts';
 import type {CommandContext} from '../context.ts';
 import {refuseFlagsForServer} from '../flag-scope.ts';
 import {parseCheckpoint, parseMaxRate} from '../../engines/basebackup/options.ts';
+import {cloneOptionsFrom} from '../../engines/clone/donor-credentials.ts';
+import {snapshotSettingsFrom} from '../../engines/snapshot/settings.ts';
 
 type BackupKind = 'single' | 'physical' | 'stream';
 
@@ -35,6 +37,8 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 		...(ctx.flags.checkpoint === undefined ? {} : {checkpoint: parseCheckpoint(ctx.flags.checkpoint)}),
 		...(ctx.flags.maxRate === undefined ? {} : {maxRateKbps: parseMaxRate(ctx.flags.maxRate)}),
 	};
+	// the clone engine's directory and donor; its password from the donor's own sources, never a flag
+	const cloneOptions = kind === 'physical' && ctx.targets[0]!.dbType === 'mysql' ? {clone: cloneOptionsFrom(config.backup.clone, {env: ctx.env, home: ctx.home, recipientUser: ctx.targets[0]!.user})} : {};
 	const objectStore = isObjectStoreUrl(given);
 	if (kind === 'stream' && !objectStore) {
 		throw new UsageError({code: 'BAD_TARGET', message: `--target must be an s3:// URL, got "${given}"`, hint: 'For example --target s3://my-backups/db/ (a prefix: one object per backup) or s3://my-backups/db/shop.tar'});
@@ -65,6 +69,8 @@ export async function backupCommand(ctx: CommandContext, kind: BackupKind): Prom
 			noOwner: !ctx.flags.owner,
 			noPrivileges: !ctx.flags.privileges,
 			...baseBackupOptions,
+			...cloneOptions,
+			...(kind === 'physical' ? {snapshot: snapshotSettingsFrom(config.backup.snapshot)} : {}),
 		},
 		ctx.bus,
 	);

@@ -17,7 +17,7 @@ const USAGE =
 	'       dbbackup restore BASEBACKUP --datadir DIR --wal DIR|s3://… [--until TIME | --until-lsn LSN | --until-xid XID | --until-name RESTOREPOINT] [--verify-start]';
 
 /** What a restore into a data directory may come with: no server is connected to, so the connection flags do nothing and are let be. */
-const DATADIR_ALONGSIDE = new Set<FlagName>(['datadir', 'datadirOwner', 'verifyStart', 'wal', 'until', 'untilLsn', 'untilXid', 'untilName', 'dropExisting', 'encryptionKeyFile', 'workers', 'yes', 'json', 'config', 'dbType', 'host', 'port', 'user', 'socket', 'help', 'version']);
+const DATADIR_ALONGSIDE = new Set<FlagName>(['datadir', 'datadirOwner', 'verifyStart', 'wal', 'walFetch', 'until', 'untilLsn', 'untilXid', 'untilName', 'dropExisting', 'encryptionKeyFile', 'workers', 'yes', 'json', 'config', 'dbType', 'host', 'port', 'user', 'socket', 'help', 'version']);
 
 function flagText(name: FlagName, value: unknown): string {
 	const kebab = name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -27,7 +27,7 @@ function flagText(name: FlagName, value: unknown): string {
 /** --datadir takes a physical backup into a directory: the flags about databases and servers do nothing there, and the data directory flags nothing without it. */
 function refuseDatadirMisfits(ctx: CommandContext): void {
 	if (ctx.flags.datadir === undefined) {
-		const stray = (['verifyStart', 'datadirOwner', 'wal', 'untilLsn', 'untilXid', 'untilName'] as const).filter((name) => ctx.given.has(name));
+		const stray = (['verifyStart', 'datadirOwner', 'wal', 'walFetch', 'untilLsn', 'untilXid', 'untilName'] as const).filter((name) => ctx.given.has(name));
 		if (stray.length > 0) {
 			throw new UsageError({
 				code: 'DATADIR_FLAG_UNUSED',
@@ -44,6 +44,9 @@ function refuseDatadirMisfits(ctx: CommandContext): void {
 			message: `${others.map((name) => flagText(name, ctx.given.get(name))).join(', ')}: a restore into a data directory (--datadir) copies the whole cluster's files and connects to no server; ${others.length === 1 ? 'it does' : 'they do'} nothing there`,
 			hint: 'Leave them out. A logical backup restores into a running server, without --datadir.',
 		});
+	}
+	if (ctx.given.has('walFetch') && ctx.flags.wal === undefined) {
+		throw new UsageError({code: 'DATADIR_FLAG_UNUSED', message: '--wal-fetch says how the WAL of --wal is read during recovery: give --wal DIR|s3://… as well', hint: USAGE});
 	}
 }
 
@@ -105,7 +108,7 @@ export async function restoreCommand(ctx: CommandContext): Promise<void> {
 		...(flags.datadirOwner === undefined ? {} : {dataDirectoryOwner: flags.datadirOwner}),
 		...(flags.datadir === undefined || flags.wal === undefined
 			? {}
-			: {walRecovery: {wal: flags.wal, until: flags.until, untilLsn: flags.untilLsn, untilXid: flags.untilXid, untilName: flags.untilName}}),
+			: {walRecovery: {wal: flags.wal, until: flags.until, untilLsn: flags.untilLsn, untilXid: flags.untilXid, untilName: flags.untilName, ...(flags.walFetch ? {fetch: true} : {})}}),
 	};
 	if (flags.binlogs !== undefined) {
 		const outcome = await runPointInTimeRestore(

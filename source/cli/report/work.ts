@@ -30,8 +30,8 @@ function renderDataDirectory(engine: EngineName, result: RestoreResult, restored
 		const rows = verified.databases.reduce((sum, database) => sum + database.rows, 0);
 		const tables = verified.databases.reduce((sum, database) => sum + database.tables, 0);
 		lines.push(
-			`  verified: a PostgreSQL ${restored.serverMajor} started on it (port ${verified.port}, ready in ${formatDuration(verified.startSeconds)}), recovered to ${verified.lsn} on timeline ${verified.timeline}, and stopped`,
-			`  every database connected (${verified.databases.map((database) => database.name).join(', ')}); ${formatCount(tables)} table(s) counted, ${formatCount(rows)} row(s)`,
+			`  verified: ${verified.server} started on it (${verified.port === undefined ? 'a private socket' : `port ${verified.port}`}, ready in ${formatDuration(verified.startSeconds)}), recovered to ${verified.position}, and stopped`,
+			`  every database connected (${verified.databases.map((database) => database.name).join(', ') || 'none but the system ones'}); ${formatCount(tables)} table(s) counted${verified.checkedTables === undefined ? '' : ` and checked (CHECK TABLE)`}, ${formatCount(rows)} row(s)`,
 		);
 	}
 	lines.push('To start a server on it:', `  ${restored.startCommand}`, ...restored.notes.map((note) => `  - ${note}`));

@@ -23,7 +23,7 @@ import {parseCompression} from '../../storage/compression.ts';
 import {openDumpArchive, type DumpArchive} from '../dump-archive.ts';
 import type {BackupOptions, BackupResult} from '../types.ts';
 import {describeBaseBackupCoordinates, type BaseBackupCoordinates} from './coordinates.ts';
-import {ContentPacker, PackBuffers} from './packer.ts';
+import {ContentPacker, PackBuffers} from '../physical/packer.ts';
 import {MAX_RATE_RANGE, parseMaxRate} from './options.ts';
 import {TarParser, type TarHeader} from './tar-parser.ts';
 

@@ -1,11 +1,10 @@
 import {describeFlavor} from '../../core/detect/describe.ts';
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
 import {atLeast} from '../../core/detect/version.ts';
-import {describeRecordedCoordinates, missingPrivileges, unknownReason} from '../facts.ts';
-import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
-import {availability, type BackupEngine} from '../types.ts';
-
-const PLANNED = 'MySQL clone plugin engine';
+import type {EventBus} from '../../core/events.ts';
+import {missingPrivileges, unknownReason} from '../facts.ts';
+import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
+import {describeCloneCoordinates} from './coordinates.ts';
 
 /** The clone plugin exists from MySQL 8.0.17 on. */
 export const CLONE_MIN_VERSION = {major: 8, minor: 0, patch: 17};
@@ -69,22 +68,25 @@ export const cloneEngine: BackupEngine = {
 		},
 	},
 
-	describeCoordinates: describeRecordedCoordinates,
+	describeCoordinates: describeCloneCoordinates,
 
 	checkAvailability(env) {
-		const reasons = cloneBlockers(env);
-		if (reasons.length === 0) reasons.push(notBuiltReason('clone', PLANNED));
-		return availability(reasons, [], {
+		return availability(cloneBlockers(env), [], {
 			version: env.version.known ? env.version.value.text : 'unknown',
 			clonePlugin: env.dbType === 'mysql' && env.clonePlugin.known ? env.clonePlugin.value : 'unknown',
+			// the server writes the copy on its host and dbbackup reads it there
+			runsOn: "the server's host, with room for a copy of the InnoDB data beside the datadir (or in backup.clone.data_dir)",
 		});
 	},
 
-	async backup() {
-		refuseNotBuilt('clone', PLANNED);
+	// the backup and restore code loads when a command runs them
+	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const {runCloneBackup} = await import('./backup.ts');
+		return runCloneBackup(options, bus);
 	},
 
-	async restore() {
-		refuseNotBuilt('clone', PLANNED);
+	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
+		const {restoreMysqlDataDirectory} = await import('../physical/mysql-datadir.ts');
+		return restoreMysqlDataDirectory(options, bus);
 	},
 };

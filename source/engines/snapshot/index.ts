@@ -1,9 +1,7 @@
 import type {DetectedEnvironment} from '../../core/detect/types.ts';
 import {describeRecordedCoordinates, missingPrivileges, unknownReason} from '../facts.ts';
-import {notBuiltReason, refuseNotBuilt} from '../not-built.ts';
-import {availability, type BackupEngine} from '../types.ts';
-
-const PLANNED = 'filesystem snapshot engine';
+import {availability, type BackupEngine, type BackupOptions, type BackupResult, type RestoreOptions, type RestoreResult} from '../types.ts';
+import type {EventBus} from '../../core/events.ts';
 
 /** Every reason a filesystem snapshot of the data directory cannot be taken; empty when it can. */
 export function snapshotBlockers(env: DetectedEnvironment): string[] {
@@ -30,7 +28,7 @@ export const snapshotEngine: BackupEngine = {
 	aliases: [],
 	description: 'Physical copy from a btrfs, LVM or ZFS snapshot of the data directory, taken under a brief write lock',
 	dbTypes: ['mysql', 'postgres'],
-	capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
+	capabilities: {backup: true, restore: true, incremental: false, streaming: true, kind: 'physical'},
 	restoreTarget: 'data-directory',
 	selection: {
 		order: 20,
@@ -55,7 +53,6 @@ export const snapshotEngine: BackupEngine = {
 
 	checkAvailability(env) {
 		const reasons = snapshotBlockers(env);
-		if (reasons.length === 0) reasons.push(notBuiltReason('snapshot', PLANNED));
 		const info: Record<string, string> = {};
 		if (env.snapshot.known) {
 			info.snapshot = env.snapshot.value.capable ? `${env.snapshot.value.backend} ${env.snapshot.value.target ?? ''}`.trim() : 'no';
@@ -64,11 +61,14 @@ export const snapshotEngine: BackupEngine = {
 		return availability(reasons, [], info);
 	},
 
-	async backup() {
-		refuseNotBuilt('snapshot', PLANNED);
+	// the backup and restore code loads when a command runs them
+	async backup(options: BackupOptions, bus: EventBus): Promise<BackupResult> {
+		const {runSnapshotBackup} = await import('./backup.ts');
+		return runSnapshotBackup(options, bus);
 	},
 
-	async restore() {
-		refuseNotBuilt('snapshot', PLANNED);
+	async restore(options: RestoreOptions, bus: EventBus): Promise<RestoreResult> {
+		const {restoreSnapshot} = await import('./restore.ts');
+		return restoreSnapshot(options, bus);
 	},
 };

@@ -31,14 +31,15 @@ export interface FetchedWal {
  * (decompressed; a temp name beside it, synced, then renamed over it). A segment only being filled is
  * served from its `.partial`, zero-padded to the segment size as pg_receivewal's are, so recovery can
  * use the WAL up to where the stream got. A file the store does not have is WAL_FETCH_NOT_FOUND (exit 1,
- * no hint: PostgreSQL asks for files that do not exist, and logs what it is told).
+ * no hint: PostgreSQL asks for files that do not exist, and logs what it is told). `index`: the store's
+ * index, read once by a caller fetching many files.
  */
-export async function fetchWal(target: ArtifactTarget, name: string, dest: string): Promise<FetchedWal> {
+export async function fetchWal(target: ArtifactTarget, name: string, dest: string, index?: readonly IndexedWal[]): Promise<FetchedWal> {
 	if (name === '' || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
 		throw new UsageError({code: 'WAL_FETCH_NAME_INVALID', message: `"${name}" is not a WAL file name`, hint: 'Give the file name PostgreSQL asks for (%f), e.g. 000000010000000000000003 or 00000002.history.'});
 	}
 	if (!isSegmentName(name) && !isHistoryName(name)) throw notFound(target, name);
-	const entry = (await readWalIndex(target)).files.find((file) => file.name === name);
+	const entry = (index ?? (await readWalIndex(target)).files).find((file) => file.name === name);
 	const candidates = isHistoryName(name) ? [name] : storedNamesOf(name);
 	if (entry) candidates.sort((a, b) => Number(b === entry.stored) - Number(a === entry.stored));
 	for (const candidate of candidates) {

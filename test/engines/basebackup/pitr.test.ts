@@ -134,8 +134,8 @@ describe('restore --datadir --wal: PostgreSQL point-in-time recovery from a base
 			await streaming.catch(() => undefined);
 			await sql.end();
 		}
-		// written by this root process; read by the restore_command as the server's OS user
-		await giveToPostgres(path.dirname(store));
+		// the store stays as this root process wrote it (its files 0600): the default restore copies the WAL
+		// itself; only --wal-fetch has the server's OS user read the store
 	});
 
 	after(async () => {
@@ -168,8 +168,32 @@ describe('restore --datadir --wal: PostgreSQL point-in-time recovery from a base
 		assert.deepEqual(checked.databases.find((database: {name: string}) => database.name === 'postgres'), {name: 'postgres', tables: 1, rows: 1500});
 		const auto = await readFile(path.join(outcome.datadir, 'postgresql.auto.conf'), 'utf8');
 		assert.match(auto, new RegExp(`recovery_target_lsn = '${afterStep1.replace('/', '\\/')}'`));
-		assert.match(auto, /restore_command = '.*wal-fetch --wal .* %f %p'/);
+		assert.match(auto, /restore_command = 'cp -- .*\/pg_wal\/dbbackup-recovery\/%f %p'/);
+		assert.match(auto, /recovery_end_command = 'rm -rf -- .*\/pg_wal\/dbbackup-recovery'/);
+		assert.ok(restored.notes.some((note: string) => /WAL file\(s\) .* copied from .* each checked against the store's index/.test(note)), restored.notes.join('\n'));
+		await assert.rejects(stat(path.join(outcome.datadir, 'pg_wal', 'dbbackup-recovery')), 'recovery_end_command removed the copies');
 		assert.deepEqual(await sumOnRestored(outcome.datadir), sums[0]);
+	});
+
+	test('--wal-fetch: refused while the server\'s user cannot read the store; with a store it can read, wal-fetch serves recovery', {timeout: timeoutMs}, async () => {
+		const refused = await restore('fetch-refused', ['--until-lsn', afterStep1, '--wal-fetch']);
+		assert.equal(refused.code, 2, refused.stderr);
+		assert.match(refused.stderr, /--wal-fetch: the server runs its restore_command as postgres, who cannot read .*wal-index\.json/);
+		await assert.rejects(stat(refused.datadir));
+		const readable = path.join(await postgresDir('pitr-readable'), 'wal');
+		try {
+			await cp(store, readable, {recursive: true});
+			await giveToPostgres(path.dirname(readable));
+			const outcome = await restore('fetch', ['--until-lsn', afterStep1, '--wal-fetch', '--verify-start'], readable);
+			assert.equal(outcome.code, 0, outcome.stderr + outcome.stdout.slice(-3000));
+			const auto = await readFile(path.join(outcome.datadir, 'postgresql.auto.conf'), 'utf8');
+			assert.match(auto, /restore_command = '.*wal-fetch --wal .* %f %p'/);
+			assert.doesNotMatch(auto, /recovery_end_command/);
+			const checked = resultOf(outcome.stdout, 'restore').result.dataDirectory.verified;
+			assert.deepEqual(checked.databases.find((database: {name: string}) => database.name === 'postgres'), {name: 'postgres', tables: 1, rows: 1500});
+		} finally {
+			await rm(path.dirname(readable), {recursive: true, force: true});
+		}
 	});
 
 	test('--until-name: the rows of steps 1 and 2', {timeout: timeoutMs}, async () => {
@@ -265,5 +289,8 @@ describe('restore --datadir --wal: PostgreSQL point-in-time recovery from a base
 		const noWal = await runCli(['restore', archive, '--datadir', path.join(work, 'refused-nowal'), '--until-lsn', afterStep1, '--yes'], {timeoutMs, home, cwd: home});
 		assert.equal(noWal.code, 2, noWal.stderr);
 		assert.match(noWal.stderr, /--until-lsn is a recovery target: give the WAL store/);
+		const fetchAlone = await runCli(['restore', archive, '--datadir', path.join(work, 'refused-fetch'), '--wal-fetch', '--yes'], {timeoutMs, home, cwd: home});
+		assert.equal(fetchAlone.code, 2, fetchAlone.stderr);
+		assert.match(fetchAlone.stderr, /--wal-fetch says how the WAL of --wal is read during recovery: give --wal/);
 	});
 });

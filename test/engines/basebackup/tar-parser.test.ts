@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
 import {describe, test} from 'node:test';
 import tar from 'tar-stream';
-import {ContentPacker, PackBuffers} from '../../../source/engines/basebackup/packer.ts';
+import {ContentPacker, PackBuffers} from '../../../source/engines/physical/packer.ts';
 import {TarParser, type TarHeader} from '../../../source/engines/basebackup/tar-parser.ts';
 import type {ManifestMember} from '../../../source/storage/archive/manifest.ts';
 

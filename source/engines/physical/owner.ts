@@ -1,8 +1,8 @@
 /**
- * Whom a restored data directory belongs to: PostgreSQL runs as an ordinary OS user, refuses to run as
- * root, and refuses a data directory it does not own. As root, the files are given to that user (the
- * `postgres` user unless one is named); as anyone else, they stay the restoring user's, who then runs
- * the server.
+ * Whom a restored data directory belongs to: the server runs as an ordinary OS user (PostgreSQL refuses
+ * root outright; mysqld runs as root only when told to) and needs to own its files. As root, the files
+ * are given to that user (the server's usual account unless one is named); as anyone else, they stay
+ * the restoring user's, who then runs the server.
  */
 import {execFile} from 'node:child_process';
 import {stat} from 'node:fs/promises';
@@ -13,7 +13,17 @@ import {UsageError} from '../../core/errors.ts';
 
 const run = promisify(execFile);
 
-export const DEFAULT_SERVER_USER = 'postgres';
+/** The OS account a kind of server runs as. */
+export interface ServerAccount {
+	/** "PostgreSQL", "MySQL" */
+	product: string;
+	/** the account its packages create: postgres, mysql */
+	defaultUser: string;
+	/** mysqld starts as root with --user=root; PostgreSQL never does */
+	rootAllowed: boolean;
+}
+
+export const POSTGRES_ACCOUNT: ServerAccount = {product: 'PostgreSQL', defaultUser: 'postgres', rootAllowed: false};
 
 export interface FileOwner {
 	name: string;
@@ -37,7 +47,7 @@ async function lookUp(name: string): Promise<{uid: number; gid: number; groups: 
 }
 
 /** The owner of the files a restore writes; `requested`: --datadir-owner. */
-export async function resolveOwner(requested: string | undefined): Promise<FileOwner> {
+export async function resolveOwner(requested: string | undefined, account: ServerAccount = POSTGRES_ACCOUNT): Promise<FileOwner> {
 	const self = userInfo();
 	if (self.uid !== 0) {
 		if (requested !== undefined && requested !== self.username) {
@@ -49,23 +59,23 @@ export async function resolveOwner(requested: string | undefined): Promise<FileO
 		}
 		return {name: self.username, uid: self.uid, gid: self.gid, groups: [self.gid, ...(process.getgroups?.() ?? []).filter((group) => group !== self.gid)], chown: false};
 	}
-	const name = requested ?? DEFAULT_SERVER_USER;
+	const name = requested ?? account.defaultUser;
 	const ids = await lookUp(name);
 	if (!ids) {
 		throw new UsageError({
 			code: 'DATADIR_OWNER_UNKNOWN',
 			message:
 				requested === undefined
-					? `running as root: the restored files must belong to the OS user PostgreSQL runs as, and there is no user "${DEFAULT_SERVER_USER}" here`
+					? `running as root: the restored files must belong to the OS user ${account.product} runs as, and there is no user "${account.defaultUser}" here`
 					: `--datadir-owner ${requested}: there is no such OS user here`,
-			hint: 'Install PostgreSQL (its package creates the postgres user), create the user, or name the one the server runs as with --datadir-owner USER.',
+			hint: `Install ${account.product} (its package creates the ${account.defaultUser} user), create the user, or name the one the server runs as with --datadir-owner USER.`,
 		});
 	}
-	if (ids.uid === 0) {
+	if (ids.uid === 0 && !account.rootAllowed) {
 		throw new UsageError({
 			code: 'DATADIR_OWNER_REFUSED',
-			message: `--datadir-owner ${name} is root: PostgreSQL refuses to run as root, and to start on files root owns`,
-			hint: 'Name the OS user the server runs as (usually postgres).',
+			message: `--datadir-owner ${name} is root: ${account.product} refuses to run as root, and to start on files root owns`,
+			hint: `Name the OS user the server runs as (usually ${account.defaultUser}).`,
 		});
 	}
 	return {name, ...ids, chown: true};
