@@ -15,6 +15,8 @@ import type {SelectionContext} from '../engines/types.ts';
 import {listDatabases, runBackup} from '../services/backup.ts';
 import {outputDirectory, resolveBackupOutput} from '../services/backup-output.ts';
 import {resolveBinlogStream, type BinlogStreamRequest} from '../services/binlog-stream.ts';
+import {resolveWalStreamOptions, type WalStreamRequest} from '../services/wal-stream.ts';
+import {streamWal as runWalStream, type WalStreamSummary} from '../wal/stream/streamer.ts';
 import {DEMO_DATABASE, startDemo, type RunningDemo} from '../services/demo.ts';
 import {assertRoundTripMatches, demoRoundTrip} from '../services/demo-round-trip.ts';
 import {detectServer, logFindings} from '../services/environment.ts';
@@ -33,13 +35,16 @@ import type {
 	RestoreChoices,
 	ServerChoice,
 	ServerPick,
+	WalStreamChoices,
 } from '../ui/controller.ts';
 
 export {DEFAULT_BACKUP_FOLDER, outputDirectory} from '../services/backup-output.ts';
 
-/** What `binlog-stream` was started with: its flags and the merged config (for backup.binlog). */
+/** What `binlog-stream` (or `wal-stream`) was started with: its flags and the merged config (for backup.binlog). */
 export interface BinlogSetup {
 	request?: BinlogStreamRequest;
+	/** wal-stream's flags (--output, --slot, --sync, …) for the WAL tail screen */
+	walRequest?: WalStreamRequest;
 	config?: Config;
 }
 
@@ -224,24 +229,42 @@ export class CliAppController implements AppController {
 		return this.track(async () => {
 			const request = {...this.binlog.request, output: choices.output ?? this.binlog.request?.output};
 			const options = await resolveBinlogStream(request, this.config(), this.targetFor({dbType: 'mysql'}));
-			const abort = new AbortController();
-			const forward = () => abort.abort();
-			if (signal.aborted) abort.abort();
-			else signal.addEventListener('abort', forward, {once: true});
-			// the header says connected once the server streams, not only when the stream has ended
-			const stopWatching = this.bus.on('binlog-status', (status) => {
-				if (status.state === 'streaming' && !this.demo) this.state = 'connected';
-			});
-			const running = {abort, done: runBinlogStream(options, this.bus, abort.signal)};
-			this.streams.add(running);
-			try {
-				return await running.done;
-			} finally {
-				this.streams.delete(running);
-				stopWatching();
-				signal.removeEventListener('abort', forward);
-			}
+			return this.runStream('binlog-status', signal, (abort) => runBinlogStream(options, this.bus, abort));
 		}, true);
+	}
+
+	walOutputDir(): string | undefined {
+		return this.binlog.walRequest?.output ?? this.binlog.walRequest?.target;
+	}
+
+	streamWal(choices: WalStreamChoices, signal: AbortSignal): Promise<WalStreamSummary> {
+		return this.track(async () => {
+			// the screen's directory replaces --output/--target (it was asked for when neither was given)
+			const request: WalStreamRequest = {...this.binlog.walRequest, output: choices.output ?? this.walOutputDir(), target: undefined};
+			const options = resolveWalStreamOptions(request, this.config(), this.targetFor({dbType: 'postgres'}));
+			return this.runStream('wal-status', signal, (abort) => runWalStream(options, this.bus, abort));
+		}, true);
+	}
+
+	/** A streamer run until `signal` aborts, stopped cleanly by stop() too; the header says connected once it streams. */
+	private async runStream<T>(statusEvent: 'binlog-status' | 'wal-status', signal: AbortSignal, start: (abort: AbortSignal) => Promise<T>): Promise<T> {
+		const abort = new AbortController();
+		const forward = () => abort.abort();
+		if (signal.aborted) abort.abort();
+		else signal.addEventListener('abort', forward, {once: true});
+		// the header says connected once the server streams, not only when the stream has ended
+		const stopWatching = this.bus.on(statusEvent, (status) => {
+			if (status.state === 'streaming' && !this.demo) this.state = 'connected';
+		});
+		const running = {abort, done: start(abort.signal)};
+		this.streams.add(running);
+		try {
+			return await running.done;
+		} finally {
+			this.streams.delete(running);
+			stopWatching();
+			signal.removeEventListener('abort', forward);
+		}
 	}
 
 	/** The server a request goes to: the one of the kind asked for, else the first MySQL one, else the first. */
@@ -274,7 +297,7 @@ export class CliAppController implements AppController {
 		}
 	}
 
-	/** Stops running binlog streams (each writes its checkpoint), then the demo servers. */
+	/** Stops running binlog and WAL streams (each writes its checkpoint), then the demo servers. */
 	async stop(): Promise<void> {
 		const streams = [...this.streams];
 		for (const stream of streams) stream.abort.abort();

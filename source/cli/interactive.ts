@@ -5,6 +5,7 @@ import {renderApp} from '../ui/render.tsx';
 import {CliAppController, DEFAULT_BACKUP_FOLDER, outputDirectory} from './app-controller.ts';
 import type {CommandContext} from './context.ts';
 import {binlogStreamRequest} from './commands/binlog-stream.ts';
+import {walStreamRequest} from './commands/wal-stream.ts';
 import {selectionContext} from './commands/engine.ts';
 import type {RunIo} from './run.ts';
 
@@ -19,9 +20,9 @@ export async function runInteractive(ctx: CommandContext, initialScreen: string 
 		configured,
 		selectionContext(ctx),
 		outputDirectory(ctx.loaded.config.output.path, io.cwd, path.join(io.home, DEFAULT_BACKUP_FOLDER)),
-		{request: binlogStreamRequest(ctx.flags), config: ctx.loaded.config},
+		{request: binlogStreamRequest(ctx.flags), walRequest: walStreamRequest(ctx.flags), config: ctx.loaded.config},
 	);
-	// also after Ctrl+C or SIGTERM: a binlog stream still running stops here and writes its checkpoint
+	// also after Ctrl+C or SIGTERM: a binlog or WAL stream still running stops here and writes its checkpoint
 	ctx.onCleanup(() => controller.stop());
 	await renderApp({
 		bus: ctx.bus,

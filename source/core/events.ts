@@ -64,6 +64,8 @@ export interface EventPayloads {
 	/** the WAL streamer's state, about once a second and on every change */
 	'wal-status': {
 		state: 'connecting' | 'streaming' | 'reconnecting' | 'stopping' | 'stopped';
+		/** the physical replication slot streamed through, once it is made or found */
+		slot?: string;
 		timeline?: number;
 		/** the segment being filled */
 		segment?: string;

@@ -4,6 +4,8 @@ import type {EngineSelection} from '../engines/selection-types.ts';
 import type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
 import type {BackupOutcome, BackupRequest} from '../services/backup.ts';
 import type {BinlogStreamRequest} from '../services/binlog-stream.ts';
+import type {WalStreamRequest} from '../services/wal-stream.ts';
+import type {WalStreamSummary} from '../wal/stream/streamer.ts';
 import type {ArtifactContents, ArtifactSummary, RestoreOutcome, RestorePlan, RestoreRequest} from '../services/restore.ts';
 import type {Catalog} from '../services/catalog.ts';
 import type {VerifyReport} from '../services/verify.ts';
@@ -12,6 +14,7 @@ export type {DetectedEnvironment} from '../core/detect/types.ts';
 export type {BackupOutcome} from '../services/backup.ts';
 export type {ArtifactSummary, RestoreOutcome, RestorePlan} from '../services/restore.ts';
 export type {BinlogStreamSummary} from '../binlog/stream/streamer.ts';
+export type {WalStreamSummary} from '../wal/stream/streamer.ts';
 export type {Catalog, CatalogBackup, CatalogStream, RecoveryWindow} from '../services/catalog.ts';
 export type {ArtifactContents} from '../services/restore.ts';
 export type {VerifyReport} from '../services/verify.ts';
@@ -40,6 +43,8 @@ export type BackupChoices = Omit<BackupRequest, 'target'> & ServerPick;
 export type RestoreChoices = Omit<RestoreRequest, 'target'> & ServerPick;
 /** What the tail screen chose; the rest of the request comes from the command line (--gtid, --server-id, …). */
 export type BinlogStreamChoices = Pick<BinlogStreamRequest, 'output'>;
+/** What the WAL tail screen chose; the rest of the request comes from the command line (--slot, --sync, …). */
+export type WalStreamChoices = Pick<WalStreamRequest, 'output'>;
 
 /**
  * Everything the Ink app can ask for. The CLI implements it; the screens do no I/O of their own.
@@ -89,6 +94,16 @@ export interface AppController {
 	 * `signal` aborts (or --stop-at-end catches up); resolves once stopped with its checkpoint written.
 	 */
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary>;
+	/**
+	 * Where WAL goes without asking: wal-stream's --output (or --target); undefined: the screen asks.
+	 * Optional with streamWal: a controller without them has no WAL tail screen.
+	 */
+	walOutputDir?(): string | undefined;
+	/**
+	 * Copies the PostgreSQL server's WAL (`wal-stream`), reporting wal-status and wal-durable on the bus,
+	 * until `signal` aborts (or --stop-at-end catches up); resolves once stopped with everything durable.
+	 */
+	streamWal?(choices: WalStreamChoices, signal: AbortSignal): Promise<WalStreamSummary>;
 
 	/** `status`'s catalog of a directory or s3:// prefix: the backups (oldest first), streams, recovery windows, work, notes */
 	catalog(location: string): Promise<Catalog>;

@@ -8,6 +8,7 @@ import {DetectionScreen} from './screens/detection.tsx';
 import {EngineScreen} from './screens/engine.tsx';
 import {HomeScreen} from './screens/home.tsx';
 import {RestoreScreen} from './screens/restore.tsx';
+import {WalTailScreen} from './screens/wal-tail.tsx';
 
 const serverHints = [
 	{key: '←/→', action: 'server'},
@@ -15,7 +16,7 @@ const serverHints = [
 ];
 
 /**
- * Every screen of the app. Adding one (a binlog tail, say) is one entry here; its `menu`
+ * Every screen of the app. Adding one (a WAL tail, say) is one entry here; its `menu`
  * puts it on the home menu in registry order.
  */
 export const screens: ScreenDefinition[] = [
@@ -54,6 +55,18 @@ export const screens: ScreenDefinition[] = [
 		menu: {
 			label: 'Tail binlog stream',
 			placement: (controller) => (controller.servers().some((server) => server.dbType === 'mysql') ? 'normal' : 'hidden'),
+		},
+	},
+	{
+		id: 'wal-tail',
+		title: 'WAL stream',
+		component: WalTailScreen,
+		hints: [],
+		// WAL streaming is PostgreSQL's, and needs a controller that can run it
+		menu: {
+			label: 'Tail WAL stream',
+			placement: (controller) =>
+				controller.streamWal !== undefined && controller.servers().some((server) => server.dbType === 'postgres') ? 'normal' : 'hidden',
 		},
 	},
 ];

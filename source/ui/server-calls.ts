@@ -49,6 +49,9 @@ export function trackServerCalls(controller: AppController, onChange: () => void
 			restore: (choices) => track(() => controller.restore(choices)),
 			binlogOutputDir: () => controller.binlogOutputDir(),
 			streamBinlogs: (choices, signal) => track(() => controller.streamBinlogs(choices, signal)),
+			// only what the controller has: the screens tell a missing WAL stream by the method's absence
+			...(controller.walOutputDir ? {walOutputDir: () => controller.walOutputDir!()} : {}),
+			...(controller.streamWal ? {streamWal: (choices, signal) => track(() => controller.streamWal!(choices, signal))} : {}),
 			// the Backups screen's calls read and delete files: no server
 			catalog: (location) => controller.catalog(location),
 			backupContents: (url) => controller.backupContents(url),

@@ -1,8 +1,8 @@
 import {formatCount} from '../core/format.ts';
 
-/** "1 table", "12 tables", "1,234,567 rows". */
-export function plural(count: number, word: string): string {
-	return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+/** "1 table", "12 tables", "1,234,567 rows"; `many` for a word that does not take an s ("switches"). */
+export function plural(count: number, word: string, many = `${word}s`): string {
+	return `${formatCount(count)} ${count === 1 ? word : many}`;
 }
 
 /** "2026-11-15 14:03:27 UTC"; the input as it is when it does not parse. */

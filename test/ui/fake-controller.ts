@@ -21,6 +21,8 @@ import type {
 	ServerChoice,
 	ServerPick,
 	VerifyReport,
+	WalStreamChoices,
+	WalStreamSummary,
 } from '../../source/ui/controller.ts';
 
 const GiB = 1024 ** 3;
@@ -300,8 +302,69 @@ export const binlogSummary: BinlogStreamSummary = {
 	outputDir: '/backups/binlogs',
 };
 
+export const walSummary: WalStreamSummary = {
+	outputDir: '/backups/wal/',
+	systemId: '7301234567890123456',
+	slot: 'dbbackup_wal_0a1b2c3d4e5f',
+	timeline: 1,
+	flushedLsn: '0/5A0001C8',
+	segment: '00000001000000000000005A',
+	bytes: 48 * MiB,
+	segmentsCompleted: ['000000010000000000000058', '000000010000000000000059'],
+	timelineSwitches: 0,
+	reconnects: 1,
+};
+
+/** A base backup (its manifest has a `physical` section): it restores into a data directory. */
+export const baseBackupArtifact: ArtifactSummary = {
+	path: '/backups/all-20261115T140327.512Z-3f9a.tar',
+	kind: 'archive',
+	bytes: 1.4 * GiB,
+	modifiedAt: '2026-11-15T14:05:00.000Z',
+	engine: 'basebackup',
+	dbType: 'postgres',
+	serverVersion: '15.18',
+	startedAt: '2026-11-15T14:03:27.000Z',
+	finishedAt: '2026-11-15T14:05:00.000Z',
+	coordinates: 'LSN 0/B000AF0 to 0/F148B90, timeline 1',
+	compression: 'zstd',
+	databases: [{name: 'postgres', tables: 0, rows: 0}, {name: 'shop', tables: 0, rows: 0}],
+	physical: true,
+};
+
+/** What runDataDirectoryRestore answers for the base backup above, with --verify-start. */
+export const dataDirOutcome: RestoreOutcome = {
+	engine: 'basebackup',
+	artifact: baseBackupArtifact.path,
+	databases: [],
+	tables: 0,
+	rows: 0,
+	bytes: 1.5 * GiB,
+	failedStatements: 0,
+	startedAt: '2026-11-15T15:00:00.000Z',
+	finishedAt: '2026-11-15T15:00:42.000Z',
+	dataDirectory: {
+		path: '/srv/pg15/restored',
+		owner: 'postgres',
+		serverMajor: 15,
+		files: 1_234,
+		tablespaces: [],
+		startCommand: 'runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D /srv/pg15/restored -l /srv/pg15/restored/server.log start',
+		notes: ['postgresql.conf is the source\'s: check port, listen_addresses and archive_command before starting it beside the source.'],
+		verified: {
+			server: 'PostgreSQL 15',
+			port: 35787,
+			position: 'WAL 0/F148C68 on timeline 1',
+			lsn: '0/F148C68',
+			timeline: 1,
+			startSeconds: 1.4,
+			databases: [{name: 'shop', tables: 4, rows: 1_052_320}],
+		},
+	},
+};
+
 /** Resolves with `summary` once `signal` aborts, as the streamer does when stopped. */
-export function untilAborted(signal: AbortSignal, summary: BinlogStreamSummary = binlogSummary): Promise<BinlogStreamSummary> {
+export function untilAborted<S = BinlogStreamSummary>(signal: AbortSignal, summary: S = binlogSummary as S): Promise<S> {
 	if (signal.aborted) return Promise.resolve(summary);
 	return new Promise((resolve) => signal.addEventListener('abort', () => resolve(summary), {once: true}));
 }
@@ -459,6 +522,7 @@ export class FakeController implements AppController {
 		planRestore: [] as RestoreChoices[],
 		restore: [] as RestoreChoices[],
 		streamBinlogs: [] as Array<{choices: BinlogStreamChoices; signal: AbortSignal}>,
+		streamWal: [] as Array<{choices: WalStreamChoices; signal: AbortSignal}>,
 		catalog: [] as string[],
 		backupContents: [] as string[],
 		verifyBackup: [] as string[],
@@ -468,6 +532,9 @@ export class FakeController implements AppController {
 	binlogDir: string | undefined = '/backups/binlogs';
 	binlogAnswer: (choices: BinlogStreamChoices, signal: AbortSignal) => Promise<BinlogStreamSummary> = async (_choices, signal) =>
 		untilAborted(signal);
+	/** wal-stream's --output; undefined makes the WAL tail screen ask */
+	walDir: string | undefined = '/backups/wal/';
+	walAnswer: (choices: WalStreamChoices, signal: AbortSignal) => Promise<WalStreamSummary> = async (_choices, signal) => untilAborted(signal, walSummary);
 	databasesAnswer: (pick: ServerPick) => Promise<DatabaseSummary[]> = async () => shopDatabases;
 	backupAnswer: (choices: BackupChoices) => Promise<BackupOutcome> = async () => backupOutcome;
 	artifactsAnswer: () => Promise<ArtifactSummary[]> = async () => [shopArtifact, olderArtifact];
@@ -574,6 +641,15 @@ export class FakeController implements AppController {
 	streamBinlogs(choices: BinlogStreamChoices, signal: AbortSignal): Promise<BinlogStreamSummary> {
 		this.requests.streamBinlogs.push({choices, signal});
 		return this.binlogAnswer(choices, signal);
+	}
+
+	walOutputDir(): string | undefined {
+		return this.walDir;
+	}
+
+	streamWal(choices: WalStreamChoices, signal: AbortSignal): Promise<WalStreamSummary> {
+		this.requests.streamWal.push({choices, signal});
+		return this.walAnswer(choices, signal);
 	}
 
 	catalog(location: string): Promise<Catalog> {

@@ -19,7 +19,7 @@ function whenTaken(artifact: ArtifactSummary): string {
 export function ArtifactSummaryView({artifact, rows}: {artifact: ArtifactSummary; rows?: number}) {
 	const server = [artifact.dbType, artifact.serverVersion].filter(Boolean).join(' ');
 	const fields = 2 + [artifact.engine, server, artifact.coordinates, artifact.lockMs].filter((field) => field !== undefined && field !== '').length;
-	const listed = rows === undefined ? artifact.databases.length : shownItems(artifact.databases.length, rows - fields);
+	const listed = artifact.physical ? 0 : rows === undefined ? artifact.databases.length : shownItems(artifact.databases.length, rows - fields);
 	return (
 		<Box flexDirection="column">
 			<FieldRow label="Artifact">
@@ -36,7 +36,13 @@ export function ArtifactSummaryView({artifact, rows}: {artifact: ArtifactSummary
 			{server ? <FieldRow label="Server">{server}</FieldRow> : null}
 			<FieldRow label="Taken">{whenTaken(artifact)}</FieldRow>
 			<FieldRow label="Databases">
-				{artifact.databases.length === 0 ? (
+				{artifact.physical ? (
+					// a copy of the server's files: its databases are named, but it holds no tables and rows of its own
+					<Text wrap="truncate-end">
+						{artifact.databases.map((database) => database.name).join(', ')}
+						<Text dimColor>{artifact.databases.length > 0 ? '  ' : ''}the whole server, as files</Text>
+					</Text>
+				) : artifact.databases.length === 0 ? (
 					<Text dimColor>not named in the file</Text>
 				) : (
 					<Box flexDirection="column">

@@ -1,8 +1,8 @@
-import {Box, Text} from 'ink';
 import type {EventOf} from '../../core/events.ts';
 import {formatClock, formatCount} from '../../core/format.ts';
 import {useBodySize} from '../layout.ts';
 import {filePosition} from './binlog-status-panel.tsx';
+import {FeedList, type FeedColumn} from './feed-list.tsx';
 
 export type BinlogFeedEvent = EventOf<'binlog-event'>;
 
@@ -39,44 +39,15 @@ export function eventObject(event: Pick<BinlogFeedEvent, 'schema' | 'table'>): s
 	return event.table === undefined ? event.schema : `${event.schema}.${event.table}`;
 }
 
-interface ColumnProps {
-	/** absent: the column takes the room left */
-	width?: number;
-	children: string;
-	dim?: boolean;
-	bold?: boolean;
-	right?: boolean;
-}
-
-function Column({width, children, dim = false, bold = false, right = false}: ColumnProps) {
-	return (
-		<Box width={width} flexGrow={width === undefined ? 1 : 0} flexShrink={width === undefined ? 1 : 0} paddingRight={1} justifyContent={right ? 'flex-end' : 'flex-start'}>
-			<Text dimColor={dim} bold={bold} wrap="truncate">
-				{children}
-			</Text>
-		</Box>
-	);
-}
-
-function EventRow({event, columns}: {event: BinlogFeedEvent; columns: ColumnWidths}) {
-	return (
-		<Box>
-			<Column width={columns.time} dim>
-				{formatClock(event.eventTime)}
-			</Column>
-			<Column width={columns.position}>{eventPosition(event, columns.shortPosition)}</Column>
-			<Column width={columns.type}>{event.eventType}</Column>
-			{columns.gtid > 0 ? (
-				<Column width={columns.gtid} dim>
-					{event.gtid ?? ''}
-				</Column>
-			) : null}
-			<Column>{eventObject(event)}</Column>
-			<Column width={columns.rows} right>
-				{event.rows === undefined ? '' : formatCount(event.rows)}
-			</Column>
-		</Box>
-	);
+function feedColumns(widths: ColumnWidths): Array<FeedColumn<BinlogFeedEvent>> {
+	return [
+		{heading: 'Time', width: widths.time, dim: true, cell: (event) => formatClock(event.eventTime)},
+		{heading: 'Position', width: widths.position, cell: (event) => eventPosition(event, widths.shortPosition)},
+		{heading: 'Event', width: widths.type, cell: (event) => event.eventType},
+		...(widths.gtid > 0 ? [{heading: 'GTID', width: widths.gtid, dim: true, cell: (event: BinlogFeedEvent) => event.gtid ?? ''}] : []),
+		{heading: 'Table', cell: eventObject},
+		{heading: 'Rows', width: widths.rows, right: true, cell: (event) => (event.rows === undefined ? '' : formatCount(event.rows))},
+	];
 }
 
 interface BinlogEventListProps {
@@ -90,32 +61,6 @@ interface BinlogEventListProps {
 
 /** The feed as a table that scrolls up: time, file:pos, event type, GTID, schema.table and rows. */
 export function BinlogEventList({events, total, rows}: BinlogEventListProps) {
-	const columns = eventColumns(useBodySize().columns);
-	const shown = events.slice(-rows);
-	return (
-		<Box flexDirection="column">
-			<Box>
-				<Column width={columns.time} bold>
-					Time
-				</Column>
-				<Column width={columns.position} bold>
-					Position
-				</Column>
-				<Column width={columns.type} bold>
-					Event
-				</Column>
-				{columns.gtid > 0 ? (
-					<Column width={columns.gtid} bold>
-						GTID
-					</Column>
-				) : null}
-				<Column bold>Table</Column>
-				<Column width={columns.rows} bold right>
-					Rows
-				</Column>
-			</Box>
-			{shown.length === 0 ? <Text dimColor>waiting for events…</Text> : shown.map((event, index) => <EventRow key={index} event={event} columns={columns} />)}
-			<Text dimColor wrap="truncate-end">{total > shown.length ? `${formatCount(total)} events seen, the last ${shown.length} shown` : `${formatCount(total)} events seen`}</Text>
-		</Box>
-	);
+	const columns = feedColumns(eventColumns(useBodySize().columns));
+	return <FeedList columns={columns} items={events} total={total} rows={rows} noun="event" waiting="waiting for events…" />;
 }

@@ -5,7 +5,7 @@ import {useLatestEvent} from '../hooks.ts';
 import {rowsLeft, useBodySize} from '../layout.ts';
 import {LABEL_WIDTH, ProgressBar} from './progress-bar.tsx';
 import {ProgressBars, tasksBarCells, useProgressTasks, type ProgressEvent} from './progress-list.tsx';
-import {StageLine} from './stage-line.tsx';
+import {StageLine, StageTrail} from './stage-line.tsx';
 
 /**
  * Seconds left from the per-table tasks when the overall task cannot say (its total is unknown):
@@ -91,22 +91,25 @@ interface RunProgressProps {
 	limit?: number;
 	/** rows for all of it: the table bars get what the stage, overall and upload lines leave */
 	rows?: number;
+	/** a row under the stage line with every stage so far and how long each took (a physical backup's few stages) */
+	stageTrail?: boolean;
 }
 
 /** A running backup or restore: its stage, the overall throughput and ETA, a bar per table. */
-export function RunProgress({bus, activity, overallTask, limit, rows}: RunProgressProps) {
+export function RunProgress({bus, activity, overallTask, limit, rows, stageTrail = false}: RunProgressProps) {
 	const tasks = useProgressTasks(bus);
 	const upload = useLatestEvent(bus, 'upload');
 	const overall = tasks.find((task) => task.task === overallTask);
 	const perTable = tasks.filter((task) => task.task !== overallTask);
 	const {columns} = useBodySize();
 	// the stage line, the blank row, the overall line and the upload line come first
-	const barRows = rowsLeft(rows, 2 + (overall ? 1 : 0) + (upload ? 1 : 0), 1);
+	const barRows = rowsLeft(rows, 2 + (stageTrail ? 1 : 0) + (overall ? 1 : 0) + (upload ? 1 : 0), 1);
 	// one bar width for the overall bar and the table bars, so that they line up
 	const cells = tasksBarCells(overall ? [overall, ...perTable] : perTable, columns, Date.now());
 	return (
 		<Box flexDirection="column">
 			<StageLine bus={bus} activity={activity} />
+			{stageTrail ? <StageTrail bus={bus} /> : null}
 			<Box flexDirection="column" marginTop={1}>
 				<OverallLine overall={overall} tasks={perTable} cells={cells} />
 				<UploadLine upload={upload} />

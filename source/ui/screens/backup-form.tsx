@@ -87,7 +87,8 @@ interface BackupFormProps extends Pick<ScreenProps, 'bus' | 'controller' | 'refr
 	initial?: BackupChoices;
 	/** what the engine screen picked: the form starts on that server, with that engine */
 	enginePicks?: EnginePicks;
-	onStart: (choices: BackupChoices) => void;
+	/** `physical`: the engine it runs with copies the server's files (its stages are shown as they pass) */
+	onStart: (choices: BackupChoices, physical: boolean) => void;
 }
 
 /** What to back up and how: databases (or all), output folder or file, compression, workers, engine; Enter starts. */
@@ -180,7 +181,10 @@ export function BackupForm({bus, controller, refresh, initial, enginePicks, onSt
 				if (selections.state.status === 'failed') selections.restart();
 			} else if (key.return && databases.state.status === 'done')
 				// only a pick is sent: left alone, the selector decides, destination included (an s3:// output needs an engine that streams)
-				onStart({dbType, databases: chosen, output, format: 'archive', compress, workers, ...(wanted && engine !== undefined ? {engine} : {})});
+				onStart(
+					{dbType, databases: chosen, output, format: 'archive', compress, workers, ...(wanted && engine !== undefined ? {engine} : {})},
+					selection?.candidates.find((row) => row.name === engine)?.capabilities.kind === 'physical',
+				);
 		},
 		{isActive: editing === undefined},
 	);

@@ -17,7 +17,10 @@ function BackupSummary({outcome}: {outcome: BackupOutcome}) {
 			<FieldRow label="Artifact">{result.artifact}</FieldRow>
 			<FieldRow label="Size">{formatBytes(result.bytes)}</FieldRow>
 			<FieldRow label="Contents">
-				{`${result.databases.join(', ')}: ${plural(result.tables, 'table')}, ${plural(result.rows, 'row')}`}
+				{result.files === undefined
+					? `${result.databases.join(', ')}: ${plural(result.tables, 'table')}, ${plural(result.rows, 'row')}`
+					: // a physical copy: the server's files, not tables and rows
+						`${plural(result.files, 'file')} of the whole server`}
 			</FieldRow>
 			<FieldRow label="Engine">{outcome.engine}</FieldRow>
 			<FieldRow label="Lock time">{result.lockMs === undefined ? 'no lock taken' : `${Math.round(result.lockMs)} ms`}</FieldRow>
@@ -28,7 +31,7 @@ function BackupSummary({outcome}: {outcome: BackupOutcome}) {
 }
 
 export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProps) {
-	const [run, setRun] = useState<{choices: BackupChoices; started: boolean}>();
+	const [run, setRun] = useState<{choices: BackupChoices; started: boolean; physical?: boolean}>();
 	if (!run?.started) {
 		return (
 			<BackupForm
@@ -37,7 +40,7 @@ export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProp
 				refresh={refresh}
 				initial={run?.choices}
 				enginePicks={enginePicks}
-				onStart={(choices) => setRun({choices, started: true})}
+				onStart={(choices, physical) => setRun({choices, started: true, physical})}
 			/>
 		);
 	}
@@ -53,6 +56,7 @@ export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProp
 			activity="Backing up…"
 			overallTask="dump"
 			onBack={{action: 'back to the form', run: back}}
+			stageTrail={run.physical}
 			summary={(outcome) => <BackupSummary outcome={outcome} />}
 		/>
 	);

@@ -98,7 +98,8 @@ export function fieldRows(expected: string, columns: number): number {
 	return Math.max(1, Math.ceil(length / Math.max(1, columns)));
 }
 
-function DestructiveConfirmation({expected, onConfirm}: {expected: string; onConfirm: () => void}) {
+/** The warning and the field where `expected` must be typed before `onConfirm` runs. */
+export function DestructiveConfirmation({expected, onConfirm}: {expected: string; onConfirm: () => void}) {
 	const [typed, setTyped] = useState('');
 	const [mismatch, setMismatch] = useState(false);
 	return (

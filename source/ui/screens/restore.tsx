@@ -11,6 +11,7 @@ import {rowsLeft, useBodySize} from '../layout.ts';
 import {plural, secondsBetween} from '../wording.ts';
 import type {ScreenProps} from '../screen.ts';
 import {ArtifactPicker, Describe} from './restore-artifact.tsx';
+import {DataDirConfirm, DataDirStep, DataDirSummary, type DataDirChoices} from './restore-datadir.tsx';
 import {PlanStep} from './restore-plan.tsx';
 
 type Step =
@@ -19,7 +20,10 @@ type Step =
 	| {step: 'open'; file: string}
 	| {step: 'target'; artifact: ArtifactSummary}
 	| {step: 'plan'; artifact: ArtifactSummary; choices: RestoreChoices}
-	| {step: 'run'; choices: RestoreChoices};
+	/** a physical backup: the data directory and its two switches instead of a target server */
+	| {step: 'datadir'; artifact: ArtifactSummary; choices?: DataDirChoices}
+	| {step: 'datadir-confirm'; artifact: ArtifactSummary; choices: DataDirChoices}
+	| {step: 'run'; choices: RestoreChoices; back?: Step};
 
 interface TargetStepProps {
 	artifact: ArtifactSummary;
@@ -95,14 +99,21 @@ function RestoreSummary({outcome}: {outcome: RestoreOutcome}) {
 export function RestoreScreen({bus, controller, refresh, handoff}: ScreenProps) {
 	const [step, setStep] = useState<Step>(handoff?.artifact ? {step: 'open', file: handoff.artifact} : {step: 'pick'});
 	const workers = controller.defaultWorkers();
+	// a physical archive restores into a data directory, a logical one into a database
+	const opened = (artifact: ArtifactSummary): Step => (artifact.physical ? {step: 'datadir', artifact} : {step: 'target', artifact});
+	const dataDirRun = (artifact: ArtifactSummary, choices: DataDirChoices): Step => ({
+		step: 'run',
+		choices: {dbType: artifact.dbType, artifact: artifact.path, workers, ...choices},
+		back: {step: 'datadir', artifact, choices},
+	});
 
 	switch (step.step) {
 		case 'pick':
-			return <ArtifactPicker controller={controller} refresh={refresh} onPick={(artifact) => setStep({step: 'target', artifact})} />;
+			return <ArtifactPicker controller={controller} refresh={refresh} onPick={(artifact) => setStep(opened(artifact))} />;
 		case 'open':
 			return (
 				<OpenStep onBack={() => setStep({step: 'pick'})}>
-					<Describe controller={controller} refresh={refresh} file={step.file} onPick={(artifact) => setStep({step: 'target', artifact})} />
+					<Describe controller={controller} refresh={refresh} file={step.file} onPick={(artifact) => setStep(opened(artifact))} />
 				</OpenStep>
 			);
 		case 'target': {
@@ -127,7 +138,29 @@ export function RestoreScreen({bus, controller, refresh, handoff}: ScreenProps) 
 					onConfirm={(dropExisting) => setStep({step: 'run', choices: {...step.choices, dropExisting}})}
 				/>
 			);
-		case 'run':
+		case 'datadir': {
+			const {artifact} = step;
+			return (
+				<DataDirStep
+					artifact={artifact}
+					initial={step.choices}
+					onBack={() => setStep({step: 'pick'})}
+					onNext={(choices) => setStep(choices.dropExisting ? {step: 'datadir-confirm', artifact, choices} : dataDirRun(artifact, choices))}
+				/>
+			);
+		}
+		case 'datadir-confirm': {
+			const {artifact, choices} = step;
+			return (
+				<DataDirConfirm
+					choices={choices}
+					onBack={() => setStep({step: 'datadir', artifact, choices})}
+					onConfirm={() => setStep(dataDirRun(artifact, choices))}
+				/>
+			);
+		}
+		case 'run': {
+			const {back} = step;
 			return (
 				<WorkRun
 					bus={bus}
@@ -136,8 +169,12 @@ export function RestoreScreen({bus, controller, refresh, handoff}: ScreenProps) 
 					noun="restore"
 					activity="Restoring…"
 					overallTask="restore"
-					summary={(outcome) => <RestoreSummary outcome={outcome} />}
+					// a data directory restore goes back to its form with the choices kept (a failure is fixed there)
+					onBack={back ? {action: 'back to the form', run: () => setStep(back)} : undefined}
+					stageTrail={back !== undefined}
+					summary={(outcome) => (step.choices.dataDirectory === undefined ? <RestoreSummary outcome={outcome} /> : <DataDirSummary outcome={outcome} />)}
 				/>
 			);
+		}
 	}
 }

@@ -540,6 +540,7 @@ class WalStreamer {
 		const lag = lagBytes === undefined ? undefined : lagBytes === 0 ? 0 : Math.max(0, (now - this.caughtUpAt) / 1000);
 		this.bus.emit('wal-status', {
 			state: this.state,
+			slot: this.slot,
 			timeline: this.timeline || undefined,
 			segment: sink?.currentSegment,
 			receivedLsn: sink ? formatLsn(sink.position) : undefined,
