@@ -33,13 +33,13 @@ function names(files: readonly string[]): string {
 	return files.length <= 4 ? files.join(', ') : `${files[0]} … ${files.at(-1)} (${files.length} files)`;
 }
 
-function renderStream(stream: PruneStream, confirmed: boolean): string[] {
+function renderStream(stream: PruneStream, confirmed: boolean, what = 'closed binlog file'): string[] {
 	const bytes = stream.remove.reduce((sum, file) => sum + file.bytes, 0);
 	const gone = stream.remove.filter((file) => file.deleted);
 	let head: string;
-	if (stream.remove.length === 0) head = 'no binlog file goes';
-	else if (!confirmed) head = `${stream.remove.length} closed binlog file${stream.remove.length === 1 ? '' : 's'} would go (${formatBytes(bytes)}): ${names(stream.remove.map((file) => file.name))}`;
-	else head = `${gone.length} of ${stream.remove.length} closed binlog file${stream.remove.length === 1 ? '' : 's'} deleted (${formatBytes(gone.reduce((sum, file) => sum + file.bytes, 0))})${gone.length > 0 ? `: ${names(gone.map((file) => file.name))}` : ''}`;
+	if (stream.remove.length === 0) head = `no ${what.replace(/^closed /, '')} goes`;
+	else if (!confirmed) head = `${stream.remove.length} ${what}${stream.remove.length === 1 ? '' : 's'} would go (${formatBytes(bytes)}): ${names(stream.remove.map((file) => file.name))}`;
+	else head = `${gone.length} of ${stream.remove.length} ${what}${stream.remove.length === 1 ? '' : 's'} deleted (${formatBytes(gone.reduce((sum, file) => sum + file.bytes, 0))})${gone.length > 0 ? `: ${names(gone.map((file) => file.name))}` : ''}`;
 	return [`  ${stream.url}: ${head}`, `    ${stream.why}`];
 }
 
@@ -58,17 +58,22 @@ export function renderPrune(report: PruneReport): string {
 	}
 	lines.push('', report.streams.length === 0 ? 'Binlog streams: none' : `Binlog streams (${report.streams.length})`);
 	for (const stream of report.streams) lines.push(...renderStream(stream, confirmed));
+	if (report.walStores.length > 0) {
+		lines.push('', `WAL stores (${report.walStores.length})`);
+		for (const store of report.walStores) lines.push(...renderStream(store, confirmed, 'WAL segment'));
+	}
 	lines.push('');
 	if (confirmed) {
 		const gone = report.backups.filter((backup) => backup.deleted);
 		const files = report.streams.flatMap((stream) => stream.remove.filter((file) => file.deleted));
+		const segments = report.walStores.flatMap((store) => store.remove.filter((file) => file.deleted));
 		lines.push(
-			`Deleted ${gone.length} backup${gone.length === 1 ? '' : 's'} (${formatBytes(gone.reduce((sum, backup) => sum + backup.bytes, 0))}) and ${files.length} binlog file${files.length === 1 ? '' : 's'} (${formatBytes(files.reduce((sum, file) => sum + file.bytes, 0))}); ${totals.kept} kept, ${totals.leftAlone} left alone`,
+			`Deleted ${gone.length} backup${gone.length === 1 ? '' : 's'} (${formatBytes(gone.reduce((sum, backup) => sum + backup.bytes, 0))}) and ${files.length} binlog file${files.length === 1 ? '' : 's'} (${formatBytes(files.reduce((sum, file) => sum + file.bytes, 0))})${segments.length > 0 ? `, ${segments.length} WAL segment${segments.length === 1 ? '' : 's'} (${formatBytes(segments.reduce((sum, file) => sum + file.bytes, 0))})` : ''}; ${totals.kept} kept, ${totals.leftAlone} left alone`,
 		);
 		if (report.failure) lines.push(`STOPPED: ${report.failure.message}`);
 	} else {
 		lines.push(
-			`Would delete ${totals.deleted} backup${totals.deleted === 1 ? '' : 's'} (${formatBytes(totals.deletedBytes)}) and ${totals.binlogFiles} binlog file${totals.binlogFiles === 1 ? '' : 's'} (${formatBytes(totals.binlogBytes)}); ${totals.kept} kept, ${totals.leftAlone} left alone`,
+			`Would delete ${totals.deleted} backup${totals.deleted === 1 ? '' : 's'} (${formatBytes(totals.deletedBytes)}) and ${totals.binlogFiles} binlog file${totals.binlogFiles === 1 ? '' : 's'} (${formatBytes(totals.binlogBytes)})${totals.walFiles > 0 ? `, ${totals.walFiles} WAL segment${totals.walFiles === 1 ? '' : 's'} (${formatBytes(totals.walBytes)})` : ''}; ${totals.kept} kept, ${totals.leftAlone} left alone`,
 		);
 	}
 	for (const note of report.notes) lines.push(`note: ${note}`);

@@ -9,17 +9,25 @@
  * not be read, the binlog files from the oldest backup that stays (per stream, in that backup's series)
  * on, the newest file of a series and the file the checkpoint names (the one being copied), and
  * binlog-index.json itself (a running streamer rewrites it; readers skip the files it lists that are gone).
+ *
+ * WAL stores (wal-stream) the same way: the segments before the one holding the start of the oldest base
+ * backup that stays (of the store's cluster, by system identifier) go; that segment and every later one,
+ * the newest segment, the one being filled, timeline history files, the checkpoint and wal-index.json
+ * stay. A store with no base backup of its cluster that stays keeps everything.
  */
 import {compareBinlogNames} from '../../binlog/file/binlog-dir.ts';
 import {binlogBase} from '../../binlog/replay/binlog-files.ts';
 import {readBinlogIndex} from '../../binlog/stream/binlog-index.ts';
 import {isBinlogName} from '../../binlog/stream/checkpoint.ts';
 import {toDbBackupError} from '../../core/errors.ts';
+import {parseLsn, parseSegmentFileName, segmentFileName, segmentOf} from '../../core/pg-replication/lsn.ts';
+import {listStore, parseStoredName} from '../../wal/store/layout.ts';
 import type {EventBus} from '../../core/events.ts';
 import {directoryTarget, type StorageOptions} from '../../storage/target/index.ts';
 import type {ArtifactStat, ArtifactTarget} from '../../storage/target/types.ts';
 import {buildCatalog} from '../catalog.ts';
-import type {CatalogBackup, CatalogStream} from '../catalog/types.ts';
+import type {CatalogBackup, CatalogStream, CatalogWalStream} from '../catalog/types.ts';
+import {heldSegments} from '../catalog/wal-streams.ts';
 import {ofStreamSeries} from '../catalog/window.ts';
 import {backupFileNames, deleteBackup} from './backup-files.ts';
 import {applyPolicy, describePolicy, hasRule, noPolicyError, type KeepReason, type RetentionPolicy} from './policy.ts';
@@ -79,7 +87,9 @@ export interface PruneReport {
 	/** newest first */
 	backups: PruneBackup[];
 	streams: PruneStream[];
-	totals: {kept: number; deleted: number; leftAlone: number; deletedBytes: number; binlogFiles: number; binlogBytes: number};
+	/** wal-stream stores: the segments that go (keptFrom names the first segment that stays) */
+	walStores: PruneStream[];
+	totals: {kept: number; deleted: number; leftAlone: number; deletedBytes: number; binlogFiles: number; binlogBytes: number; walFiles: number; walBytes: number};
 	notes: string[];
 	/** --confirm that stopped: the failure; what is not marked deleted is still there */
 	failure?: {code: string; message: string; hint?: string};
@@ -99,6 +109,7 @@ export interface PruneOptions {
 /** The deletes' targets: the location and each stream, as stored (no encryption stage). */
 export interface PruneTargets {
 	backups: ArtifactTarget;
+	/** binlog streams and WAL stores, by URL */
 	streams: Map<string, ArtifactTarget>;
 }
 
@@ -198,9 +209,51 @@ async function planStream(stream: CatalogStream, staying: readonly CatalogBackup
 	}
 }
 
-function totalsOf(report: Pick<PruneReport, 'backups' | 'streams'>): PruneReport['totals'] {
+const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/** Which segments of one WAL store go: those before the segment holding the oldest staying base backup's start. */
+async function planWalStore(store: CatalogWalStream, staying: readonly CatalogBackup[], held: string | undefined, storage: StorageOptions): Promise<PruneStream> {
+	const base = {url: store.url, remove: []};
+	if (held !== undefined) return {...base, why: `nothing goes: ${held}`};
+	if (store.problem !== undefined) return {...base, why: `nothing goes: part of the store cannot be read (${store.problem})`};
+	if (store.systemId === undefined) return {...base, why: 'nothing goes: the store has no checkpoint, so the cluster it belongs to is unknown'};
+	const matching = staying.filter((backup) => backup.wal !== undefined && backup.wal.systemId === store.systemId);
+	if (matching.length === 0) return {...base, why: `nothing goes: no base backup that stays is of this store's cluster (system identifier ${store.systemId})`};
+	const segmentBytes = store.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+	const oldest = matching.reduce((best, backup) => (parseLsn(backup.wal!.startLsn) < parseLsn(best.wal!.startLsn) ? backup : best));
+	const start = segmentOf(parseLsn(oldest.wal!.startLsn), segmentBytes);
+	const first = segmentFileName(oldest.wal!.timeline, start, segmentBytes);
+	const keptFrom = {file: first, backup: oldest.name, coordinates: `LSN ${oldest.wal!.startLsn}`};
+	const stored = await directoryTarget(store.url, storedOnly(storage));
+	try {
+		const listed = await listStore(stored);
+		const newest = [...heldSegments(listed, segmentBytes).held.keys()].reduce<bigint | undefined>((max, segment) => (max === undefined || segment > max ? segment : max), undefined);
+		const going = new Map<string, PruneBinlogFile>();
+		for (const stat of listed) {
+			const parsed = parseStoredName(stat.name);
+			if (parsed?.kind !== 'segment') continue;
+			const segment = parseSegmentFileName(parsed.segment, segmentBytes)?.segment;
+			if (segment === undefined || segment >= start || segment === newest) continue;
+			const entry = going.get(parsed.segment) ?? {name: parsed.segment, stored: [], bytes: 0};
+			entry.stored.push(stat.name);
+			entry.bytes += stat.bytes;
+			going.set(parsed.segment, entry);
+		}
+		const remove = [...going.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+		const why =
+			`everything from ${first} on stays: it holds the start of ${oldest.name} (LSN ${oldest.wal!.startLsn}), the oldest base backup of this cluster that stays; ` +
+			(remove.length === 0 ? 'no segment before it is left to go' : `${remove.length} segment${remove.length === 1 ? '' : 's'} before it ${remove.length === 1 ? 'goes' : 'go'}`) +
+			'; timeline history files, the segment being filled and the newest segment never go';
+		return {url: store.url, keptFrom, remove, why};
+	} finally {
+		closeTarget(stored);
+	}
+}
+
+function totalsOf(report: Pick<PruneReport, 'backups' | 'streams' | 'walStores'>): PruneReport['totals'] {
 	const going = report.backups.filter((backup) => backup.verdict === 'delete');
 	const files = report.streams.flatMap((stream) => stream.remove);
+	const segments = report.walStores.flatMap((store) => store.remove);
 	return {
 		kept: report.backups.filter((backup) => backup.verdict === 'keep').length,
 		deleted: going.length,
@@ -208,6 +261,8 @@ function totalsOf(report: Pick<PruneReport, 'backups' | 'streams'>): PruneReport
 		deletedBytes: going.reduce((sum, backup) => sum + backup.bytes, 0),
 		binlogFiles: files.length,
 		binlogBytes: files.reduce((sum, file) => sum + file.bytes, 0),
+		walFiles: segments.length,
+		walBytes: segments.reduce((sum, file) => sum + file.bytes, 0),
 	};
 }
 
@@ -247,6 +302,11 @@ export async function planPrune(location: string, storage: StorageOptions, polic
 				(unknown.some((entry) => !entry.backup.readable) ? '; give the key (--encryption-key-file, DBBACKUP_ENCRYPTION_KEY or DBBACKUP_PASSPHRASE) to prune binlogs' : '');
 	const streams: PruneStream[] = [];
 	for (const stream of catalog.streams) streams.push(await planStream(stream, staying, held, storage));
+	const walStores: PruneStream[] = [];
+	// only a backup that may be a base backup can hold WAL back: not one known to be MySQL
+	const walUnknown = unknown.filter((entry) => entry.backup.dbType !== 'mysql' && entry.backup.binlog === undefined);
+	const walHeld = walUnknown.length === 0 ? undefined : `the WAL positions of ${walUnknown.map((entry) => `${entry.backup.name} (${entry.why})`).join(', ')} cannot be known, and ${walUnknown.length === 1 ? 'it stays' : 'they stay'}`;
+	for (const store of catalog.walStreams) walStores.push(await planWalStore(store, staying, walHeld, storage));
 	const notes = [...catalog.notes];
 	const byFileTime = new Map<string, string[]>();
 	for (const backup of backups) if (backup.atNote !== undefined && backup.verdict !== 'leave') byFileTime.set(backup.atNote, [...(byFileTime.get(backup.atNote) ?? []), backup.name]);
@@ -261,6 +321,7 @@ export async function planPrune(location: string, storage: StorageOptions, polic
 		policy: {text: describePolicy(policy), source: policySource, rules: policy},
 		backups,
 		streams,
+		walStores,
 		notes,
 	};
 	return {...report, totals: totalsOf(report)};
@@ -271,7 +332,7 @@ export async function openPruneTargets(report: PruneReport, storage: StorageOpti
 	const plain = storedOnly(storage);
 	const backups = await directoryTarget(report.location, plain);
 	const streams = new Map<string, ArtifactTarget>();
-	for (const stream of report.streams) if (stream.remove.length > 0) streams.set(stream.url, await directoryTarget(stream.url, plain));
+	for (const stream of [...report.streams, ...report.walStores]) if (stream.remove.length > 0) streams.set(stream.url, await directoryTarget(stream.url, plain));
 	return {
 		backups,
 		streams,
@@ -284,12 +345,13 @@ export async function openPruneTargets(report: PruneReport, storage: StorageOpti
 
 /**
  * Deletes what `report` plans: the backups to go, oldest first (each sidecar first, so one deleted
- * half-way reads as not complete), then the binlog files. A backup pinned since the plan is kept, and
+ * half-way reads as not complete), then the binlog files and WAL segments. A backup pinned since the plan is kept, and
  * then no binlog file is deleted (the plan counted on it going). The first failure stops the run and is
  * put in the report; what was not reached is still there.
  */
 export async function executePrune(report: PruneReport, targets: PruneTargets, bus?: EventBus): Promise<PruneReport> {
-	const done: PruneReport = {...report, confirmed: true, backups: report.backups.map((backup) => ({...backup})), streams: report.streams.map((stream) => ({...stream, remove: stream.remove.map((file) => ({...file}))})), notes: [...report.notes]};
+	const copy = (stream: PruneStream): PruneStream => ({...stream, remove: stream.remove.map((file) => ({...file}))});
+	const done: PruneReport = {...report, confirmed: true, backups: report.backups.map((backup) => ({...backup})), streams: report.streams.map(copy), walStores: report.walStores.map(copy), notes: [...report.notes]};
 	let planChanged = false;
 	for (const backup of [...done.backups].reverse()) {
 		if (backup.verdict !== 'delete') continue;
@@ -303,7 +365,7 @@ export async function executePrune(report: PruneReport, targets: PruneTargets, b
 				backup.verdict = 'keep';
 				backup.pinned = true;
 				backup.reasons = [...backup.reasons, {rule: 'pinned'}];
-				done.notes.push(`${backup.name} was pinned after the plan was made: it is kept, and no binlog file is deleted in this run`);
+				done.notes.push(`${backup.name} was pinned after the plan was made: it is kept, and no binlog file or WAL segment is deleted in this run`);
 				planChanged = true;
 				continue;
 			}
@@ -317,10 +379,10 @@ export async function executePrune(report: PruneReport, targets: PruneTargets, b
 		}
 	}
 	if (done.failure === undefined && !planChanged) {
-		outer: for (const stream of done.streams) {
+		outer: for (const stream of [...done.streams, ...done.walStores]) {
 			const target = targets.streams.get(stream.url);
 			if (!target) {
-				if (stream.remove.length > 0) done.notes.push(`${stream.url}: no binlog file deleted (no target was opened for it)`);
+				if (stream.remove.length > 0) done.notes.push(`${stream.url}: nothing deleted there (no target was opened for it)`);
 				continue;
 			}
 			for (const file of stream.remove) {
