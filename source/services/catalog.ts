@@ -31,7 +31,7 @@ async function listed(target: ArtifactTarget, where: string): Promise<ArtifactSt
 		throw new UsageError({
 			code: 'ARTIFACT_DIR_UNREADABLE',
 			message: `cannot list ${where}: ${(error as Error).message}`,
-			hint: 'Give the directory (or s3://bucket/prefix/) the backups are written to; without one, status looks at output.path, else the current directory.',
+			hint: 'Give the directory (or s3://bucket/prefix/) the backups are written to; without one, status and prune look at output.path, else the current directory.',
 			cause: error,
 		});
 	}

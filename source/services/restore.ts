@@ -35,6 +35,8 @@ export interface ArtifactSummary {
 	coordinates?: string;
 	compression?: string;
 	databases: Array<{name: string; tables: number; rows: number}>;
+	/** the manifest has a `physical` section: a copy of a server's files, restored into a data directory */
+	physical?: boolean;
 }
 
 /** The engine's options, with the server to restore into. */
@@ -81,6 +83,7 @@ async function readArtifact(file: string, storage?: StorageOptions): Promise<{su
 			tables: database.tables.length,
 			rows: database.tables.reduce((sum, table) => sum + table.rows, 0),
 		})),
+		...(manifest.physical === undefined ? {} : {physical: true}),
 	};
 	return {summary, manifest};
 }
@@ -100,6 +103,8 @@ export interface ArtifactContents {
 	/** per database: its tables with their rows */
 	tables: Array<{database: string; table: string; rows: number}>;
 	members: ArtifactMemberLine[];
+	/** a physical backup: the server's file trees it holds (the data directory, tablespaces), with their files counted */
+	physical?: Array<{name: string; location?: string; files: number; directories: number; bytes: number}>;
 }
 
 /** The contents of a backup without restoring it or connecting to any server; archives are not checked member by member. */
@@ -110,6 +115,17 @@ export async function listArtifactContents(file: string, storage?: StorageOption
 		summary,
 		tables: manifest.databases.flatMap((database) => database.tables.map((table) => ({database: database.name, table: table.name, rows: table.rows}))),
 		members: manifest.members.map((member) => ({path: member.path, bytes: member.bytes, rawBytes: member.rawBytes, compression: member.compression})),
+		...(manifest.physical
+			? {
+					physical: manifest.physical.archives.map((archive) => ({
+						name: archive.name,
+						...(archive.location === undefined ? {} : {location: archive.location}),
+						files: archive.entries.filter((entry) => entry.type === 'file').length,
+						directories: archive.entries.filter((entry) => entry.type === 'directory').length,
+						bytes: archive.entries.reduce((sum, entry) => sum + (entry.size ?? 0), 0),
+					})),
+				}
+			: {}),
 	};
 }
 

@@ -2,6 +2,7 @@ import {availableParallelism} from 'node:os';
 import {Duplex} from 'node:stream';
 import type {CompressReply, CompressRequest, CompressWorkerData} from './workers/compress-protocol.ts';
 import {WorkerPool, type Job} from './workers/pool.ts';
+import {ensureZstdLoadable} from './zstd-available.ts';
 
 /*
  * zstd-napi calls the zstd library synchronously on the calling thread (its CompressStream blocks the
@@ -37,6 +38,7 @@ export class ZstdWorkerStream extends Duplex {
 
 	/** `level`: compress only, resolved by compression.ts (resolveLevel) */
 	constructor(mode: 'compress' | 'decompress', level = 0) {
+		ensureZstdLoadable();
 		super({allowHalfOpen: true});
 		this.job = pool.open({onReply: (reply) => this.onReply(reply), onFailure: (error) => this.destroy(error)});
 		this.job.send({op: 'open', mode, level});

@@ -185,7 +185,7 @@ describe('the single-file dbbackup.mjs, copied out of the project and run with o
 			assert.match(verify.stdout, /^Verified .*: 1 item\(s\) good/m);
 		});
 
-		test('without its .node file beside it, lz4 fails with a message saying so, not a stack trace', async () => {
+		test('without their .node files beside it, lz4 and zstd fail with a message saying so, not a stack trace', async () => {
 			const lz4Archive = archives.lz4;
 			assert.ok(lz4Archive, 'the lz4 backup ran');
 			const partial = join(work, 'partial');
@@ -195,6 +195,12 @@ describe('the single-file dbbackup.mjs, copied out of the project and run with o
 			assert.notEqual(verify.code, 0, verify.stdout);
 			assert.match(verify.stdout + verify.stderr, /lz4-napi\.[\w-]+\.node is missing beside .*dbbackup\.mjs: copy the whole folder/);
 			assert.doesNotMatch(verify.stderr, STACK_FRAME);
+			// zstd runs on pool threads: the main thread asks first, so the message names the library, not a dead thread
+			const zstdVerify = await single(['verify', archives.zstd!, '--yes'], {}, join(partial, 'dbbackup.mjs'));
+			assert.notEqual(zstdVerify.code, 0, zstdVerify.stdout);
+			assert.match(zstdVerify.stdout + zstdVerify.stderr, /the zstd library \(zstd-napi\) cannot be loaded on this machine: zstd-napi\.[\w-]+\.node is missing beside/);
+			assert.doesNotMatch(zstdVerify.stdout + zstdVerify.stderr, /thread failed|damaged/);
+			assert.doesNotMatch(zstdVerify.stderr, STACK_FRAME);
 		});
 	});
 

@@ -47,8 +47,8 @@ export const CONFIG_SCHEMA: readonly KeySpec[] = [
 	{
 		key: 'backup.engine',
 		type: 'enum',
-		values: ['auto', 'mysqldump', 'logical', 'postgres-logical', 'basebackup', 'clone', 'snapshot'],
-		description: 'backup engine; auto picks one from the server found (logical is an alias of mysqldump)',
+		values: ['auto', 'mysqldump', 'logical', 'postgres-logical', 'pgdump', 'basebackup', 'clone', 'snapshot'],
+		description: 'backup engine; auto picks one from the server found (logical is an alias of mysqldump, or of postgres-logical on PostgreSQL; pgdump of postgres-logical)',
 	},
 	{key: 'backup.clone.data_dir', type: 'string', description: 'directory the clone plugin writes the copy to'},
 	{key: 'backup.clone.remote.enabled', type: 'boolean', description: 'clone from a remote donor instead of the local server'},

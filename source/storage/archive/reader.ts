@@ -14,6 +14,7 @@ import {indexTar, type PositionedReader, type TarEntry} from './tar-index.ts';
 import {hashRangesOf, rangeReader} from './target-reads.ts';
 import {targetFor, type ArtifactTarget, type StorageOptions} from '../target/index.ts';
 import {readBytes} from '../target/read-bytes.ts';
+import {ensureZstdLoadable} from '../zstd-available.ts';
 
 /** A manifest larger than this is not something dbbackup writes (it would describe millions of members). */
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
@@ -230,6 +231,7 @@ class TarArchive implements OpenArchive {
 		const entry = this.entryOf(member);
 		const codec = threadCodec(stagesOf(member));
 		if (codec === undefined || this.localPath === undefined) return this.piecesOf(this.readMember(memberPath));
+		if (codec === 'zstd') ensureZstdLoadable();
 		const request = {
 			path: this.localPath,
 			start: entry.dataOffset,

@@ -25,6 +25,12 @@ function failure(text: string): ConfigError {
 }
 
 describe('valid files', () => {
+	test('every engine name and alias the help lists is a valid backup.engine', () => {
+		for (const engine of ['auto', 'mysqldump', 'logical', 'postgres-logical', 'pgdump', 'basebackup', 'clone', 'snapshot']) {
+			assert.equal(check(`backup:\n  engine: ${engine}\n`)['backup.engine'], engine);
+		}
+	});
+
 	test('values come back by dotted key, durations in seconds, empty keys unset', () => {
 		const values = check(
 			[
