@@ -12,7 +12,7 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'dbbackup-launcher-'));
 after(() => rmSync(scratch, {recursive: true, force: true}));
 
-test('the dbbackup command starts node with bin/dbbackup.js, binlog-stream with V8 set for memory and backup without incremental marking, also through a symlink', async () => {
+test('the dbbackup command starts node with bin/dbbackup.js, binlog-stream and wal-stream with V8 set for memory and backup without incremental marking, also through a symlink', async () => {
 	const fakeBin = path.join(scratch, 'fake-node');
 	mkdirSync(fakeBin);
 	// a `node` that prints the arguments it was started with
@@ -25,6 +25,8 @@ test('the dbbackup command starts node with bin/dbbackup.js, binlog-stream with 
 
 	const stream = await run(linked, ['--json', 'binlog-stream', '--output', 'dir with space/'], {env});
 	assert.deepEqual(stream.stdout.trim().split('\n'), ['--max-semi-space-size=2', '--optimize-for-size', entry, '--json', 'binlog-stream', '--output', 'dir with space/']);
+	const wal = await run(linked, ['wal-stream', '--output', '/w/'], {env});
+	assert.deepEqual(wal.stdout.trim().split('\n'), ['--max-semi-space-size=2', '--optimize-for-size', entry, 'wal-stream', '--output', '/w/']);
 	const backup = await run(linked, ['backup', 'single', 'shop'], {env});
 	assert.deepEqual(backup.stdout.trim().split('\n'), ['--no-incremental-marking', entry, 'backup', 'single', 'shop']);
 	const restore = await run(linked, ['restore', 'shop.tar'], {env});

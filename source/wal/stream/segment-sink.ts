@@ -12,7 +12,7 @@ export interface SegmentSinkOptions {
 	systemId: string;
 	/** sync after every batch written (--sync always: all the messages that arrived together share one sync) */
 	syncEveryWrite: boolean;
-	/** bytes queued above which the source is held, and below a quarter of which it goes on */
+	/** bytes queued above which the source is held, and below a quarter of which it goes on (default 2 MiB: 8 MiB cost 14 MiB of peak RSS catching up, and no speed) */
 	highWaterBytes?: number;
 	/** everything before `lsn` is durable (a sync finished) */
 	onSynced(lsn: Lsn): void;
@@ -48,7 +48,7 @@ export class WalSegmentSink {
 	private readonly segmentSize: bigint;
 
 	constructor(private readonly options: SegmentSinkOptions) {
-		this.highWater = options.highWaterBytes ?? 8 * 1024 * 1024;
+		this.highWater = options.highWaterBytes ?? 2 * 1024 * 1024;
 		this.segmentSize = BigInt(options.segmentBytes);
 	}
 
