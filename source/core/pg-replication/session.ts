@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import {connectPostgres} from '../connect.ts';
 import type {ConnectionSettings} from '../connection-settings.ts';
+import {MessageBuffer} from './message-buffer.ts';
 
 /** the parts of pg's connection this module relies on (pg 8.23, pinned) */
 interface PgConnection {
@@ -54,14 +55,14 @@ class ReplicationCommand {
 	readonly done: Promise<ResultSet[]>;
 	private connection!: PgConnection;
 	private pgDataHandler!: (chunk: Buffer) => void;
-	private buffer: Buffer = Buffer.alloc(0);
+	private readonly buffer = new MessageBuffer();
 	private waiting = false;
 	private detached = false;
 	private failure: unknown;
 	private resolve!: (sets: ResultSet[]) => void;
 	private reject!: (error: unknown) => void;
 	private readonly onData = (chunk: Buffer) => {
-		this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+		this.buffer.push(chunk);
 		this.parse();
 	};
 
@@ -96,15 +97,15 @@ class ReplicationCommand {
 	private parse(): void {
 		while (!this.waiting && !this.detached) {
 			if (this.buffer.length < 5) return;
-			const code = this.buffer[0]!;
+			const code = this.buffer.byteAt(0);
 			if (code === CODE.error || code === CODE.readyForQuery) {
 				this.detach();
 				return;
 			}
-			const end = 1 + this.buffer.readUInt32BE(1);
+			const end = 1 + this.buffer.uint32At(1);
 			if (this.buffer.length < end) return;
-			const body = this.buffer.subarray(5, end);
-			this.buffer = this.buffer.subarray(end);
+			this.buffer.skip(5);
+			const body = this.buffer.take(end - 5);
 			let pending: void | Promise<void>;
 			try {
 				pending = this.dispatch(code, body);
@@ -168,8 +169,7 @@ class ReplicationCommand {
 		const socket = this.connection.stream;
 		socket.removeListener('data', this.onData);
 		socket.on('data', this.pgDataHandler);
-		const rest = this.buffer;
-		this.buffer = Buffer.alloc(0);
+		const rest = this.buffer.drain();
 		if (rest.length > 0) this.pgDataHandler(rest);
 		socket.resume();
 	}
