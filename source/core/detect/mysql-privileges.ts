@@ -69,6 +69,23 @@ function requirement(name: string, ...alternatives: string[]): Requirement {
 	return {name, satisfiedBy: [name, ...alternatives]};
 }
 
+/**
+ * The snapshot engine (engines/snapshot/mysql.ts), statement by statement, as the servers check them:
+ * - both: PROCESS for the tablespace files the scope check reads (information_schema.FILES and
+ *   INNODB_DATAFILES on MySQL, INNODB_SYS_TABLESPACES on MariaDB: "Access denied; you need PROCESS");
+ * - MySQL: BACKUP_ADMIN for LOCK INSTANCE FOR BACKUP and performance_schema.log_status, which also needs
+ *   SELECT; RELOAD (or MySQL 8's FLUSH_TABLES) for FLUSH TABLES WITH READ LOCK; SELECT as well so that
+ *   information_schema.TABLES shows every table (a MyISAM table the user cannot see would not be held);
+ * - MariaDB: RELOAD for BACKUP STAGE; the coordinates' privilege for SHOW MASTER STATUS (BINLOG MONITOR);
+ *   SELECT or SHOW DATABASES to list the databases the manifest records.
+ */
+function snapshotRequirements(flavor: MysqlFlavor, version: ServerVersion | undefined, coordinates: Requirement): Requirement[] {
+	if (flavor === 'mariadb') return [requirement('SELECT', 'SHOW DATABASES'), requirement('RELOAD'), requirement('PROCESS'), coordinates];
+	// before 8.0 there is no LOCK INSTANCE FOR BACKUP (and no BACKUP_ADMIN): the engine refuses such a server by its version
+	const backupAdmin = !version || version.major >= 8 ? [requirement('BACKUP_ADMIN')] : [];
+	return [requirement('SELECT'), requirement('RELOAD', 'FLUSH_TABLES'), requirement('PROCESS'), ...backupAdmin];
+}
+
 /** What each engine needs, in the names this server uses. */
 export function mysqlEngineRequirements(flavor: MysqlFlavor, version: ServerVersion | undefined): Record<string, Requirement[]> {
 	// SHOW MASTER STATUS (coordinates): MariaDB ≥ 10.5.2 checks BINLOG MONITOR, of which REPLICATION CLIENT is now an alias.
@@ -90,8 +107,7 @@ export function mysqlEngineRequirements(flavor: MysqlFlavor, version: ServerVers
 		mysqldump: logical,
 		// MariaDB has no clone plugin: no privilege makes clone possible there, so none is reported missing
 		...(flavor === 'mariadb' ? {} : {clone: [requirement('BACKUP_ADMIN')]}),
-		// the snapshot engine freezes writes (FLUSH TABLES WITH READ LOCK / BACKUP STAGE) while the snapshot is taken
-		snapshot: [requirement('RELOAD')],
+		snapshot: snapshotRequirements(flavor, version, coordinates),
 	};
 }
 

@@ -95,7 +95,7 @@ async function snapshotAndArchive<Q extends {taken: TakenSnapshot; quiesceMs: nu
 	try {
 		bus.stage('snapshot', `${name} of ${backend.unit}`);
 		const quiesced = await quiesce(() => backend.take(name));
-		bus.log('info', `snapshot ${name} taken in ${quiesced.snapshotMs.toFixed(1)} ms; writes held ${quiesced.quiesceMs.toFixed(1)} ms`, {
+		bus.log('info', `snapshot ${name} taken in ${quiesced.snapshotMs.toFixed(1)} ms; commits held ${quiesced.quiesceMs.toFixed(1)} ms`, {
 			quiesceMs: Math.round(quiesced.quiesceMs * 1000) / 1000,
 			snapshotMs: Math.round(quiesced.snapshotMs * 1000) / 1000,
 		});
@@ -155,7 +155,7 @@ async function mysqlBackup(options: BackupOptions, bus: EventBus, hooks: Snapsho
 		warnWholeServer(options, bus, 'server');
 		const facts = await mysqlPlaces(connection, server);
 		const prepared = await prepare(facts.datadir, facts.places, options, name, bus, hooks);
-		const nonInnodb = server.mariadb ? [] : await nonInnodbTablesWithRows(connection);
+		const nonInnodb = server.mariadb ? [] : await nonInnodbTablesWithRows(connection, server);
 		const databases = await mysqlDatabases(connection);
 		bus.stage('quiesce', server.mariadb ? 'BACKUP STAGE BLOCK_COMMIT' : 'LOCK INSTANCE FOR BACKUP');
 		return await snapshotAndArchive(
@@ -170,7 +170,7 @@ async function mysqlBackup(options: BackupOptions, bus: EventBus, hooks: Snapsho
 					server: {version: server.text, flavor: server.mariadb ? 'mariadb' : 'mysql', host: connectionSummary(options.settings).target},
 					databases,
 					coordinates: {...quiesced.coordinates},
-					options: snapshotOptions(prepared, name, quiesced.quiesceMs, quiesced.snapshotMs, quiesced.method),
+					options: {...snapshotOptions(prepared, name, quiesced.quiesceMs, quiesced.snapshotMs, quiesced.method), lockMs: Math.round(quiesced.lockMs * 1000) / 1000},
 					startedAt,
 				};
 				bus.log('info', `coordinates: ${describeCoordinates(quiesced.coordinates)}`);

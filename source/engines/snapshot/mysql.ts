@@ -60,6 +60,14 @@ async function tablespaceFiles(connection: MysqlConnection, server: ServerVersio
 			for (const row of rows) if (row.path) found.add(String(row.path));
 		} catch (error) {
 			const errno = (error as {errno?: number}).errno;
+			if (errno === ER_SPECIFIC_ACCESS_DENIED || errno === ER_TABLEACCESS_DENIED) {
+				throw new WorkError({
+					code: 'SNAPSHOT_UNAVAILABLE',
+					message: `the user may not list the server's tablespace files (${sqlText(error)}): the scope of a snapshot cannot be checked`,
+					hint: 'Grant PROCESS (information_schema.FILES, INNODB_DATAFILES and INNODB_SYS_TABLESPACES need it).',
+					cause: error,
+				});
+			}
 			// 1109 unknown table, 1054 unknown column: this version keeps it elsewhere
 			if (errno !== 1109 && errno !== 1054) throw error;
 		}
@@ -100,8 +108,14 @@ export async function mysqlPlaces(connection: MysqlConnection, server: ServerVer
 	return {datadir, places, binlog};
 }
 
-/** Tables of engines other than InnoDB that hold rows (FTWRL on MySQL is needed for them only). */
-export async function nonInnodbTablesWithRows(connection: MysqlConnection): Promise<string[]> {
+/**
+ * Tables of engines other than InnoDB that hold rows (FTWRL on MySQL is needed for them only). MySQL 8+
+ * answers TABLE_ROWS and DATA_LENGTH from statistics it caches for information_schema_stats_expiry
+ * (a day by default): a MyISAM table looked at while empty would still say "no rows" after its first
+ * insert. The session asks the engines themselves.
+ */
+export async function nonInnodbTablesWithRows(connection: MysqlConnection, server: ServerVersion): Promise<string[]> {
+	if (!server.mariadb && atLeast(server, 8, 0)) await connection.query('SET SESSION information_schema_stats_expiry = 0');
 	const [rows] = await connection.query<RowDataPacket[]>(
 		`SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, ENGINE AS engine FROM information_schema.TABLES
 		 WHERE TABLE_TYPE = 'BASE TABLE' AND ENGINE IS NOT NULL AND ENGINE NOT IN ('InnoDB', 'MEMORY', 'TempTable', 'PERFORMANCE_SCHEMA')
@@ -117,8 +131,13 @@ export interface MysqlQuiesced<T> {
 	taken: T;
 	coordinates: Coordinates & {innodbLsn?: string};
 	method: QuiesceMethod;
-	/** from the first lock statement to the release: how long commits (or file operations) were held */
+	/**
+	 * how long commits were held: from the statement that blocks them (BLOCK_COMMIT, FTWRL) to the release;
+	 * 0 when none was needed (MySQL without FTWRL: LOCK INSTANCE holds only DDL and file operations)
+	 */
 	quiesceMs: number;
+	/** from the first backup lock (BACKUP STAGE START, LOCK INSTANCE) to the release */
+	lockMs: number;
 	/** how long the snapshot command took, inside quiesceMs */
 	snapshotMs: number;
 }
@@ -127,6 +146,8 @@ export interface MysqlQuiesced<T> {
 export const FTWRL_WAIT_SECONDS = 1;
 export const FTWRL_ATTEMPTS = 5;
 const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_SPECIFIC_ACCESS_DENIED = 1227;
+const ER_TABLEACCESS_DENIED = 1142;
 
 /** MariaDB's BACKUP STAGE waits this long for running DDL and commits before it gives up. */
 export const BACKUP_STAGE_WAIT_SECONDS = 30;
@@ -162,11 +183,13 @@ interface LogStatus {
 }
 
 /** performance_schema.log_status: binlog file/position and gtid_executed, consistent with each other, and the InnoDB LSN. */
-async function readLogStatus(connection: MysqlConnection): Promise<LogStatus | undefined> {
+async function readLogStatus(connection: MysqlConnection, bus: EventBus): Promise<LogStatus | undefined> {
 	let rows: RowDataPacket[];
 	try {
 		[rows] = await connection.query<RowDataPacket[]>('SELECT LOCAL AS local, STORAGE_ENGINES AS engines FROM performance_schema.log_status');
-	} catch {
+	} catch (error) {
+		// it needs BACKUP_ADMIN and SELECT on it (performance_schema off: no table)
+		bus.log('warn', `performance_schema.log_status could not be read (${sqlText(error)}): the coordinates come from SHOW BINARY LOG STATUS and gtid_executed, without the InnoDB LSN`);
 		return undefined;
 	}
 	const row = rows[0];
@@ -199,6 +222,7 @@ export async function quiesceMysql<T>(
 	const release: string[] = [];
 	let method: QuiesceMethod;
 	let started = 0;
+	let blocking: number | undefined;
 	const releaseAll = async () => {
 		for (const statement of release.splice(0).reverse()) await connection.query(statement);
 	};
@@ -211,6 +235,7 @@ export async function quiesceMysql<T>(
 			started = performance.now();
 			await connection.query('BACKUP STAGE START');
 			release.push('BACKUP STAGE END');
+			blocking = performance.now();
 			await connection.query('BACKUP STAGE BLOCK_COMMIT');
 			method = 'backup-stage';
 		} else {
@@ -224,6 +249,7 @@ export async function quiesceMysql<T>(
 			if (options.nonInnodb.length > 0 || options.binlog) {
 				const why = options.nonInnodb.length > 0 ? `non-InnoDB tables hold rows (${options.nonInnodb.slice(0, 3).join(', ')}${options.nonInnodb.length > 3 ? ', …' : ''})` : 'the binary log is on: only it holds commits, so the recorded binlog position and GTID set are the snapshot\'s';
 				bus.log('info', `FLUSH TABLES WITH READ LOCK as well: ${why}`);
+				blocking = performance.now();
 				await flushTablesWithReadLock(connection, bus);
 				release.push('UNLOCK TABLES');
 				method = 'lock-instance+ftwrl';
@@ -235,7 +261,7 @@ export async function quiesceMysql<T>(
 		throw new WorkError({
 			code: 'SNAPSHOT_QUIESCE_FAILED',
 			message: `could not hold the server still for the snapshot: ${sqlText(error)}`,
-			hint: server.mariadb ? 'The user needs RELOAD for BACKUP STAGE; a long DDL or commit can hold it off (it waits at most lock_wait_timeout).' : 'The user needs BACKUP_ADMIN (LOCK INSTANCE FOR BACKUP) and RELOAD (FLUSH TABLES WITH READ LOCK).',
+			hint: server.mariadb ? 'The user needs RELOAD for BACKUP STAGE; a long DDL or commit can hold it off (it waits at most lock_wait_timeout).' : 'The user needs BACKUP_ADMIN (LOCK INSTANCE FOR BACKUP, performance_schema.log_status) and RELOAD or FLUSH_TABLES (FLUSH TABLES WITH READ LOCK); a long query or LOCK TABLES can hold FTWRL off.',
 			cause: error,
 		});
 	}
@@ -247,11 +273,11 @@ export async function quiesceMysql<T>(
 		if (server.mariadb) {
 			coordinates = await readCoordinates(connection, server);
 		} else {
-			coordinates = (await readLogStatus(connection))?.coordinates ?? (await readCoordinates(connection, server));
+			coordinates = (await readLogStatus(connection, bus))?.coordinates ?? (await readCoordinates(connection, server));
 		}
 		await releaseAll();
-		const quiesceMs = performance.now() - started;
-		return {taken, coordinates, method, quiesceMs, snapshotMs};
+		const released = performance.now();
+		return {taken, coordinates, method, quiesceMs: blocking === undefined ? 0 : released - blocking, lockMs: released - started, snapshotMs};
 	} finally {
 		// on failure: the statements not run yet (a failed release statement leaves its lock to the connection's end)
 		await releaseAll().catch(() => undefined);

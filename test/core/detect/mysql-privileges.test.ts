@@ -54,8 +54,28 @@ describe('evaluateMysqlGrants', () => {
 	test('SELECT only lacks everything else, in MariaDB 10.5+ names', () => {
 		const info = evaluateMysqlGrants(['GRANT SELECT ON *.* TO `limited`@`%`'], 'mariadb', mariadb1011);
 		assert.deepEqual(info.perEngine.mysqldump.missing, ['SHOW VIEW', 'TRIGGER', 'EVENT', 'LOCK TABLES', 'RELOAD', 'BINLOG MONITOR']);
-		assert.deepEqual(info.perEngine.snapshot.missing, ['RELOAD']);
+		assert.deepEqual(info.perEngine.snapshot.missing, ['RELOAD', 'PROCESS', 'BINLOG MONITOR']);
 		assert.equal(info.perEngine.mysqldump.ok, false);
+	});
+
+	test('snapshot on MariaDB: RELOAD (BACKUP STAGE), PROCESS (INNODB_SYS_TABLESPACES), BINLOG MONITOR (SHOW MASTER STATUS), SELECT or SHOW DATABASES', () => {
+		const enough = evaluateMysqlGrants(['GRANT RELOAD, PROCESS, BINLOG MONITOR, SHOW DATABASES ON *.* TO `snap`@`localhost`'], 'mariadb', mariadb1011);
+		assert.deepEqual(enough.perEngine.snapshot, {ok: true, missing: []});
+		const reloadOnly = evaluateMysqlGrants(['GRANT RELOAD ON *.* TO `snap`@`localhost`'], 'mariadb', mariadb1011);
+		assert.deepEqual(reloadOnly.perEngine.snapshot.missing, ['SELECT', 'PROCESS', 'BINLOG MONITOR']);
+		const old = evaluateMysqlGrants(['GRANT SELECT, RELOAD, PROCESS ON *.* TO `snap`@`localhost`'], 'mariadb', mariadb104);
+		assert.deepEqual(old.perEngine.snapshot.missing, ['REPLICATION CLIENT']);
+	});
+
+	test('snapshot on MySQL 8+: BACKUP_ADMIN (LOCK INSTANCE FOR BACKUP, log_status), RELOAD or FLUSH_TABLES (FTWRL), PROCESS, SELECT; not REPLICATION CLIENT', () => {
+		const reloadOnly = evaluateMysqlGrants(['GRANT RELOAD ON *.* TO `snap`@`%`'], 'mysql', mysql80);
+		assert.deepEqual(reloadOnly.perEngine.snapshot, {ok: false, missing: ['SELECT', 'PROCESS', 'BACKUP_ADMIN']});
+		const enough = evaluateMysqlGrants(['GRANT SELECT, PROCESS ON *.* TO `snap`@`%`', 'GRANT BACKUP_ADMIN,FLUSH_TABLES ON *.* TO `snap`@`%`'], 'mysql', mysql80);
+		assert.deepEqual(enough.perEngine.snapshot, {ok: true, missing: []});
+		const noBackupAdmin = evaluateMysqlGrants(['GRANT SELECT, RELOAD, PROCESS, REPLICATION CLIENT ON *.* TO `snap`@`%`'], 'mysql', mysql80);
+		assert.deepEqual(noBackupAdmin.perEngine.snapshot.missing, ['BACKUP_ADMIN']);
+		const all = evaluateMysqlGrants(['GRANT ALL PRIVILEGES ON *.* TO `root`@`%`'], 'mysql', {text: '9.7.0', major: 9, minor: 7, patch: 0});
+		assert.deepEqual(all.perEngine.snapshot, {ok: true, missing: []});
 	});
 
 	test('REPLICATION CLIENT is accepted as the alias of BINLOG MONITOR on MariaDB', () => {

@@ -140,7 +140,9 @@ describe('physical MySQL-family data directory: archive, restore, verify-start (
 		assert.equal(verified.checkedTables, 3);
 		assert.ok(events.some((event) => event.type === 'stage' && event.name === 'verify-start'));
 
-		const sockets = await mkdtemp(path.join(tmpdir(), 'dbbackup-physical-start-'));
+		// the server's socket and logs: inside the test's own directory, removed with it
+		const sockets = path.join(work, 'check-server');
+		await mkdir(sockets);
 		const owner = await stat(target);
 		await chown(sockets, owner.uid, owner.gid);
 		const started = await startMysqldOnDataDirectory({flavor: 'mariadb', program: choice.program, datadir: target, workDir: sockets, osUser: restored.owner, startTimeoutMs: 120_000, log: () => undefined});
@@ -153,7 +155,6 @@ describe('physical MySQL-family data directory: archive, restore, verify-start (
 			}
 		} finally {
 			await started.stop();
-			await rm(sockets, {recursive: true, force: true});
 		}
 	});
 
