@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises';
 import {WorkError, type ErrorCode} from './errors.ts';
 
 /**
@@ -57,5 +58,56 @@ export class Reconnects {
 		}
 		this.count += 1;
 		return {attempt: this.attempt, delay: backoffSeconds(this.attempt, this.options.maxBackoffSeconds)};
+	}
+}
+
+/** What a streamer gives the supervisor that runs its sessions one after another. */
+export interface SupervisedStream<Plan> {
+	/** work the last session left (files to close) is done before the next plan is read */
+	closing(): Promise<void>;
+	/** where the next session resumes, read from the store */
+	plan(): Promise<Plan>;
+	/** one connection until a stop, the end, or a failure; `onReceive` when anything arrived */
+	session(plan: Plan, signal: AbortSignal, onReceive: () => void): Promise<{kind: string}>;
+	/**
+	 * A failed session's error as the supervisor should judge it (explained in the server's terms), or
+	 * 'again' to start the next session at once without counting a reconnect.
+	 */
+	triage(caught: unknown, plan: Plan, received: boolean): unknown;
+	/** whether a retry can help (a refusal before the first connection usually cannot) */
+	retryable(error: unknown, hadConnected: boolean): boolean;
+	/** the state shown on the bus */
+	setState(state: 'connecting' | 'reconnecting', extra?: {attempt: number; retryInSeconds: number; reason: string}): void;
+	/** the warning said at each reconnect */
+	interrupted: {what: string; code: ErrorCode};
+	warn(message: string, code: ErrorCode): void;
+}
+
+/**
+ * The loop binlog-stream and wal-stream share: plan, connect, stream; on a failure judge it, warn, wait
+ * the backoff (cut short by `signal`) and go again, until the stream stops or ends, `signal` aborts, or
+ * the failure is not one a retry can help (thrown).
+ */
+export async function superviseStream<Plan>(stream: SupervisedStream<Plan>, reconnects: Reconnects, signal: AbortSignal): Promise<void> {
+	for (;;) {
+		if (signal.aborted) return;
+		await stream.closing();
+		const plan = await stream.plan();
+		stream.setState('connecting');
+		let received = false;
+		try {
+			const end = await stream.session(plan, signal, () => (received = true));
+			reconnects.connected();
+			if (end.kind === 'stopped' || end.kind === 'end') return;
+		} catch (caught) {
+			if (signal.aborted) return;
+			const error = stream.triage(caught, plan, received);
+			if (error === 'again') continue;
+			const {attempt, delay} = reconnects.failed(error, received, (failure, hadConnected) => stream.retryable(failure, hadConnected));
+			const reason = (error as Error).message;
+			stream.warn(`${stream.interrupted.what} interrupted (${reason}); reconnecting in ${delay.toFixed(1)} s (attempt ${attempt})`, stream.interrupted.code);
+			stream.setState('reconnecting', {attempt, retryInSeconds: delay, reason});
+			await sleep(delay * 1000, undefined, {signal}).catch(() => {});
+		}
 	}
 }

@@ -1,5 +1,4 @@
-import {setTimeout as sleep} from 'node:timers/promises';
-import {Reconnects} from '../../core/reconnect.ts';
+import {Reconnects, superviseStream} from '../../core/reconnect.ts';
 import {connectMysql} from '../../core/connect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import {binlogSourceChanged, ConnectionError, DbBackupError, IntegrityError, WorkError} from '../../core/errors.ts';
@@ -132,34 +131,29 @@ class BinlogStreamer {
 	async run(signal: AbortSignal): Promise<BinlogStreamSummary> {
 		const statusTimer = setInterval(() => this.emitStatus(), 1000);
 		try {
-			for (;;) {
-				if (signal.aborted) break;
-				// files closed by the last session are indexed (and compressed) before recovery reads the directory
-				await this.closing;
-				const plan = await planRecovery(this.target, this.bus);
-				const resume = plan.resume;
-				this.setState('connecting');
-				let received = false;
-				try {
-					const end = await this.runSession(plan, signal, () => (received = true));
-					this.reconnects.connected();
-					if (end.kind === 'stopped' || end.kind === 'end') break;
-				} catch (caught) {
-					if (caught instanceof RestartFromFileStart) continue;
-					if (caught instanceof ResumeByPosition) {
-						this.bus.warn(caught.message, {code: 'BINLOG_GTID_SKIPPED_FILE'});
-						this.positionOnly = true;
-						continue;
-					}
-					const error = explainServerRefusal(caught, resume);
-					if (signal.aborted) break;
-					const {attempt, delay} = this.reconnects.failed(error, received, retryable);
-					const reason = (error as Error).message;
-					this.bus.warn(`binlog stream interrupted (${reason}); reconnecting in ${delay.toFixed(1)} s (attempt ${attempt})`, {code: 'BINLOG_RECONNECTING'});
-					this.setState('reconnecting', {attempt, retryInSeconds: delay, reason});
-					await sleep(delay * 1000, undefined, {signal}).catch(() => {});
-				}
-			}
+			await superviseStream<RecoveryPlan>(
+				{
+					// files closed by the last session are indexed (and compressed) before recovery reads the directory
+					closing: () => this.closing,
+					plan: () => planRecovery(this.target, this.bus),
+					session: (plan, sessionSignal, onReceive) => this.runSession(plan, sessionSignal, onReceive),
+					triage: (caught, plan) => {
+						if (caught instanceof RestartFromFileStart) return 'again';
+						if (caught instanceof ResumeByPosition) {
+							this.bus.warn(caught.message, {code: 'BINLOG_GTID_SKIPPED_FILE'});
+							this.positionOnly = true;
+							return 'again';
+						}
+						return explainServerRefusal(caught, plan.resume);
+					},
+					retryable,
+					setState: (state, extra) => this.setState(state, extra),
+					interrupted: {what: 'binlog stream', code: 'BINLOG_RECONNECTING'},
+					warn: (message, code) => this.bus.warn(message, {code}),
+				},
+				this.reconnects,
+				signal,
+			);
 			this.setState('stopped');
 			await this.closing;
 			return this.summary();

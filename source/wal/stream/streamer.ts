@@ -1,5 +1,5 @@
 import {setTimeout as sleep} from 'node:timers/promises';
-import {Reconnects} from '../../core/reconnect.ts';
+import {Reconnects, superviseStream} from '../../core/reconnect.ts';
 import {describeTarget, manifestHost, type ConnectionSettings} from '../../core/connection-settings.ts';
 import {ConnectionError, DbBackupError, UsageError, WorkError} from '../../core/errors.ts';
 import type {EventBus, EventPayloads} from '../../core/events.ts';
@@ -129,38 +129,35 @@ class WalStreamer {
 		const statusTimer = setInterval(() => this.emitStatus(), 1000);
 		let slotBusy = 0;
 		try {
-			for (;;) {
-				if (signal.aborted) break;
-				// segments completed by the last session are renamed (and compressed) before the store is read again
-				await this.closing;
-				const plan = await planResume(this.target, this.bus);
-				this.setState('connecting');
-				let received = false;
-				try {
-					const end = await this.runSession(plan, signal, () => (received = true));
-					this.reconnects.connected();
-					if (end.kind === 'stopped' || end.kind === 'end') break;
-				} catch (caught) {
-					const error = explainServerError(caught, this.options.settings);
-					if (signal.aborted) break;
-					const busy = isSlotBusy(error);
-					slotBusy = busy && !received ? slotBusy + 1 : 0;
-					if (busy && slotBusy > SLOT_BUSY_RETRIES) {
-						throw new WorkError({
-							code: 'WAL_SOURCE_REFUSED',
-							message: `${(error as Error).message} (${SLOT_BUSY_RETRIES} attempts in a row)`,
-							hint: 'Another client streams through that slot: stop it, or give --slot another name.',
-							cause: error,
-						});
-					}
+			await superviseStream<ResumePlan>(
+				{
+					// segments completed by the last session are renamed (and compressed) before the store is read again
+					closing: () => this.closing,
+					plan: () => planResume(this.target, this.bus),
+					session: (plan, sessionSignal, onReceive) => this.runSession(plan, sessionSignal, onReceive),
+					triage: (caught, _plan, received) => {
+						const error = explainServerError(caught, this.options.settings);
+						const busy = isSlotBusy(error);
+						slotBusy = busy && !received ? slotBusy + 1 : 0;
+						if (busy && slotBusy > SLOT_BUSY_RETRIES) {
+							throw new WorkError({
+								code: 'WAL_SOURCE_REFUSED',
+								message: `${(error as Error).message} (${SLOT_BUSY_RETRIES} attempts in a row)`,
+								hint: 'Another client streams through that slot: stop it, or give --slot another name.',
+								cause: error,
+							});
+						}
+						return error;
+					},
 					// a slot our last connection still holds is retried (a few times), even on the first start
-					const {attempt, delay} = this.reconnects.failed(error, received, (failure, hadConnected) => busy || retryable(failure, hadConnected));
-					const reason = (error as Error).message;
-					this.bus.warn(`WAL stream interrupted (${reason}); reconnecting in ${delay.toFixed(1)} s (attempt ${attempt})`, {code: 'WAL_RECONNECTING'});
-					this.setState('reconnecting', {attempt, retryInSeconds: delay, reason});
-					await sleep(delay * 1000, undefined, {signal}).catch(() => {});
-				}
-			}
+					retryable: (failure, hadConnected) => isSlotBusy(failure) || retryable(failure, hadConnected),
+					setState: (state, extra) => this.setState(state, extra),
+					interrupted: {what: 'WAL stream', code: 'WAL_RECONNECTING'},
+					warn: (message, code) => this.bus.warn(message, {code}),
+				},
+				this.reconnects,
+				signal,
+			);
 			this.setState('stopped');
 			await this.closing;
 			return this.summary();
