@@ -3,6 +3,13 @@ import {redact, redactValue} from './redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** One item of a progress task (a file of a physical copy): `done` of its own `total` units. */
+export interface ProgressItem {
+	name: string;
+	done: number;
+	total: number;
+}
+
 /** Payloads of every event the engines and services emit. Sinks (Ink, plain, JSON) render these. */
 export interface EventPayloads {
 	stage: {name: string; detail?: string};
@@ -15,6 +22,8 @@ export interface EventPayloads {
 		rate: number;
 		/** seconds left, when total is known and rate > 0 */
 		eta?: number;
+		/** the item the task is on now (a physical copy's file): its name and its own units so far of its size */
+		item?: ProgressItem;
 	};
 	log: {level: LogLevel; message: string; fields?: Record<string, unknown>};
 	warning: {message: string; code?: ErrorCode; hint?: string};
@@ -166,6 +175,7 @@ export class EventBus {
  */
 export class ProgressReporter {
 	private done = 0;
+	private item: ProgressItem | undefined;
 	private lastEmit = 0;
 	private started: number;
 	private begun = false;
@@ -198,6 +208,20 @@ export class ProgressReporter {
 		this.started = this.now();
 	}
 
+	/**
+	 * The item (a file) the task is on from now, carried on its events until the next one or `undefined`.
+	 * Emits nothing itself: the next figure (throttled as ever) says it, so thousands of small files cost
+	 * no more events than one big one.
+	 */
+	setItem(item: {name: string; total: number; done?: number} | undefined): void {
+		this.item = item && {name: item.name, done: item.done ?? 0, total: item.total};
+	}
+
+	/** Counts `amount` units of the current item (none: nothing); the task's own figure moves with add/set. */
+	addToItem(amount: number): void {
+		if (this.item) this.item.done += amount;
+	}
+
 	add(amount: number): void {
 		this.done += amount;
 		this.maybeEmit(false);
@@ -220,6 +244,14 @@ export class ProgressReporter {
 		const rate = this.done / seconds;
 		const eta =
 			this.total !== undefined && rate > 0 ? Math.max(0, (this.total - this.done) / rate) : undefined;
-		this.bus.emit('progress', {task: this.task, unit: this.unit, done: this.done, total: this.total, rate, eta});
+		this.bus.emit('progress', {
+			task: this.task,
+			unit: this.unit,
+			done: this.done,
+			total: this.total,
+			rate,
+			eta,
+			...(this.item ? {item: {...this.item}} : {}),
+		});
 	}
 }

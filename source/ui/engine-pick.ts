@@ -19,3 +19,18 @@ export function stepEngine(selection: EngineSelection, current: string | undefin
 	const at = Math.max(0, pickable.indexOf(pickedEngine(selection, current) ?? ''));
 	return pickable[(at + step + pickable.length) % pickable.length];
 }
+
+/** The engine a run goes with and what the selector said about it, as the form knew it when the run started. */
+export interface EngineNote {
+	engine: string;
+	/** the selector's pick for the server (null: none can run); absent when the selection could not be read */
+	recommended?: string | null;
+	/** the selector's reasons, in the order its criteria were applied */
+	reasons: string[];
+}
+
+/** What the run screen says about `engine`: the selector's pick for the server and its reasons (none without a selection). */
+export function engineNote(selection: EngineSelection | undefined, engine: string): EngineNote {
+	if (!selection) return {engine, reasons: []};
+	return {engine, recommended: selection.engine, reasons: selection.reasons};
+}

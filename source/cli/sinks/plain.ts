@@ -38,7 +38,9 @@ export function attachPlainSink(bus: EventBus, out: {stdout: Writable; stderr: W
 				const amount = (n: number) => (event.unit === 'bytes' ? formatBytes(n) : `${Math.round(n)} rows`);
 				const percent = event.total ? ` ${((100 * event.done) / event.total).toFixed(1)}%` : '';
 				const eta = event.eta === undefined ? '' : `, ETA ${formatDuration(event.eta)}`;
-				out.stderr.write(`    ${event.task}: ${amount(event.done)}${event.total ? ` of ${amount(event.total)}` : ''}${percent} at ${amount(event.rate)}/s${eta}\n`);
+				// the file a physical copy is on, when it is one
+				const item = event.item ? `, reading ${event.item.name}` : '';
+				out.stderr.write(`    ${event.task}: ${amount(event.done)}${event.total ? ` of ${amount(event.total)}` : ''}${percent} at ${amount(event.rate)}/s${eta}${item}\n`);
 				break;
 			}
 			case 'log':

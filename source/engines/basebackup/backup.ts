@@ -192,6 +192,7 @@ class BaseBackupReceiver {
 	}
 
 	finishProgress(): void {
+		this.progress.setItem(undefined);
 		this.progress.setTotal(this.received);
 		this.progress.finish();
 	}
@@ -219,9 +220,15 @@ class BaseBackupReceiver {
 		const parser = new TarParser(
 			{
 				onEntry: (header) => {
-					entries.push(entryOf(header, where));
+					const entry = entryOf(header, where);
+					entries.push(entry);
+					// the file being received, for progress (tablespace files under their tablespace's name)
+					if (entry.type === 'file') this.progress.setItem({name: name === 'base' ? entry.path : `${name}/${entry.path}`, total: entry.size ?? 0});
 				},
-				onData: (chunk) => packer.write(chunk),
+				onData: (chunk) => {
+					this.progress.addToItem(chunk.length);
+					return packer.write(chunk);
+				},
 			},
 			where,
 		);

@@ -1,4 +1,5 @@
 import {Box, Text} from 'ink';
+import type {ReactNode} from 'react';
 import type {EventBus, EventOf} from '../../core/events.ts';
 import {formatBytes, formatDuration, formatQuantity, formatRate} from '../../core/format.ts';
 import {useLatestEvent} from '../hooks.ts';
@@ -93,23 +94,28 @@ interface RunProgressProps {
 	rows?: number;
 	/** a row under the stage line with every stage so far and how long each took (a physical backup's few stages) */
 	stageTrail?: boolean;
+	/** what a kind of run adds under the stages (a physical backup's engine, quiesce time and current file) */
+	panel?: ReactNode;
+	/** rows the panel takes at most (and one above it), kept from the bars */
+	panelRows?: number;
 }
 
 /** A running backup or restore: its stage, the overall throughput and ETA, a bar per table. */
-export function RunProgress({bus, activity, overallTask, limit, rows, stageTrail = false}: RunProgressProps) {
+export function RunProgress({bus, activity, overallTask, limit, rows, stageTrail = false, panel, panelRows = 0}: RunProgressProps) {
 	const tasks = useProgressTasks(bus);
 	const upload = useLatestEvent(bus, 'upload');
 	const overall = tasks.find((task) => task.task === overallTask);
 	const perTable = tasks.filter((task) => task.task !== overallTask);
 	const {columns} = useBodySize();
 	// the stage line, the blank row, the overall line and the upload line come first
-	const barRows = rowsLeft(rows, 2 + (stageTrail ? 1 : 0) + (overall ? 1 : 0) + (upload ? 1 : 0), 1);
+	const barRows = rowsLeft(rows, 2 + (stageTrail ? 1 : 0) + (panel ? panelRows + 1 : 0) + (overall ? 1 : 0) + (upload ? 1 : 0), 1);
 	// one bar width for the overall bar and the table bars, so that they line up
 	const cells = tasksBarCells(overall ? [overall, ...perTable] : perTable, columns, Date.now());
 	return (
 		<Box flexDirection="column">
 			<StageLine bus={bus} activity={activity} />
 			{stageTrail ? <StageTrail bus={bus} /> : null}
+			{panel ? <Box marginTop={1}>{panel}</Box> : null}
 			<Box flexDirection="column" marginTop={1}>
 				<OverallLine overall={overall} tasks={perTable} cells={cells} />
 				<UploadLine upload={upload} />

@@ -52,12 +52,15 @@ export function stageTrailText(marks: StageMark[]): string {
 		.join('  ');
 }
 
-/** The stages of a run so far in one row (a physical backup's checkpoint, copy and finish), cut at the end. */
+/**
+ * The stages of a run so far in one row (a physical backup's checkpoint, copy and finish); a row too
+ * short for all of them loses the oldest, so the stage under way always shows.
+ */
 export function StageTrail({bus}: {bus: EventBus}) {
 	const marks = useStageMarks(bus);
 	if (marks.length === 0) return null;
 	return (
-		<Text dimColor wrap="truncate-end">
+		<Text dimColor wrap="truncate-start">
 			{stageTrailText(marks)}
 		</Text>
 	);

@@ -22,13 +22,15 @@ interface WorkRunProps<T> {
 	summary: (value: T) => ReactNode;
 	/** show every stage so far under the stage line (RunProgress) */
 	stageTrail?: boolean;
+	/** shown under the stages while the run goes (RunProgress's panel), with the rows it takes at most */
+	panel?: {node: ReactNode; rows: number};
 }
 
 /**
  * Runs a backup or restore once, shows its progress (Esc is off meanwhile: the services take no cancel
  * signal), then the summary or the failure.
  */
-export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onBack, summary, stageTrail}: WorkRunProps<T>) {
+export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onBack, summary, stageTrail, panel}: WorkRunProps<T>) {
 	// mounted with the progress display, whose subscriptions (child effects) are in place before this call starts
 	const {state} = useTask(run, refresh);
 	const {rows} = useBodySize();
@@ -36,7 +38,7 @@ export function WorkRun<T>({bus, refresh, run, noun, activity, overallTask, onBa
 	if (state.status === 'running') {
 		return (
 			<Box flexDirection="column">
-				<RunProgress bus={bus} activity={activity} overallTask={overallTask} rows={rowsLeft(rows, 2)} stageTrail={stageTrail} />
+				<RunProgress bus={bus} activity={activity} overallTask={overallTask} rows={rowsLeft(rows, 2)} stageTrail={stageTrail} panel={panel?.node} panelRows={panel?.rows} />
 				<Box marginTop={1}>
 					<Text dimColor wrap="truncate-end">
 						Esc is off while the {noun} runs; Ctrl+C quits dbbackup and abandons it.

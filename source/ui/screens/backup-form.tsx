@@ -12,7 +12,8 @@ import {OptionRow} from '../components/option-row.tsx';
 import {StageLine} from '../components/stage-line.tsx';
 import {TextInput} from '../components/text-input.tsx';
 import type {BackupChoices, DatabaseSummary} from '../controller.ts';
-import {pickableEngines, pickedEngine, stepEngine} from '../engine-pick.ts';
+import type {EngineNote} from '../components/physical-panel.tsx';
+import {engineNote, pickableEngines, pickedEngine, stepEngine} from '../engine-pick.ts';
 import {useScreenKeys} from '../frame-keys.ts';
 import {useTask, type TaskState} from '../hooks.ts';
 import {fitCount, useBodySize} from '../layout.ts';
@@ -87,8 +88,11 @@ interface BackupFormProps extends Pick<ScreenProps, 'bus' | 'controller' | 'refr
 	initial?: BackupChoices;
 	/** what the engine screen picked: the form starts on that server, with that engine */
 	enginePicks?: EnginePicks;
-	/** `physical`: the engine it runs with copies the server's files (its stages are shown as they pass) */
-	onStart: (choices: BackupChoices, physical: boolean) => void;
+	/**
+	 * `physical`: the engine it runs with copies the server's files (its stages are shown as they pass);
+	 * `note`: that engine and what the selector said about it, when the form knows which it is
+	 */
+	onStart: (choices: BackupChoices, physical: boolean, note?: EngineNote) => void;
 }
 
 /** What to back up and how: databases (or all), output folder or file, compression, workers, engine; Enter starts. */
@@ -184,6 +188,7 @@ export function BackupForm({bus, controller, refresh, initial, enginePicks, onSt
 				onStart(
 					{dbType, databases: chosen, output, format: 'archive', compress, workers, ...(wanted && engine !== undefined ? {engine} : {})},
 					selection?.candidates.find((row) => row.name === engine)?.capabilities.kind === 'physical',
+					engine === undefined ? undefined : engineNote(selection, engine),
 				);
 		},
 		{isActive: editing === undefined},

@@ -2,6 +2,7 @@ import {Box, Text} from 'ink';
 import {useState} from 'react';
 import {formatBytes, formatDuration} from '../../core/format.ts';
 import {FieldRow} from '../components/field-row.tsx';
+import {PHYSICAL_PANEL_ROWS, PhysicalPanel, type EngineNote} from '../components/physical-panel.tsx';
 import {WorkRun} from '../components/work-run.tsx';
 import type {BackupChoices, BackupOutcome} from '../controller.ts';
 import type {ScreenProps} from '../screen.ts';
@@ -31,7 +32,7 @@ function BackupSummary({outcome}: {outcome: BackupOutcome}) {
 }
 
 export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProps) {
-	const [run, setRun] = useState<{choices: BackupChoices; started: boolean; physical?: boolean}>();
+	const [run, setRun] = useState<{choices: BackupChoices; started: boolean; physical?: boolean; note?: EngineNote}>();
 	if (!run?.started) {
 		return (
 			<BackupForm
@@ -40,7 +41,7 @@ export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProp
 				refresh={refresh}
 				initial={run?.choices}
 				enginePicks={enginePicks}
-				onStart={(choices, physical) => setRun({choices, started: true, physical})}
+				onStart={(choices, physical, note) => setRun({choices, started: true, physical, note})}
 			/>
 		);
 	}
@@ -57,6 +58,8 @@ export function BackupScreen({bus, controller, refresh, enginePicks}: ScreenProp
 			overallTask="dump"
 			onBack={{action: 'back to the form', run: back}}
 			stageTrail={run.physical}
+			// a physical copy: the engine and why, the writes held, the file being read
+			panel={run.physical ? {node: <PhysicalPanel bus={bus} note={run.note} />, rows: PHYSICAL_PANEL_ROWS} : undefined}
 			summary={(outcome) => <BackupSummary outcome={outcome} />}
 		/>
 	);
