@@ -15,12 +15,12 @@ export const PG_OUR_COMPRESSIONS = ['zstd', 'none'] as const satisfies readonly 
 
 export type OurDbType = 'mysql' | 'postgres';
 
-function connectionArgs(ctx: StepContext, dbType: OurDbType): string[] {
+export function connectionArgs(ctx: StepContext, dbType: OurDbType): string[] {
 	return ['--db-type', dbType, '--host', ctx.host, '--port', String(ctx.port), '--user', ctx.user];
 }
 
 /** The password where a user would give it: MYSQL_PWD or PGPASSWORD, never on argv. */
-function passwordEnv(ctx: StepContext, dbType: OurDbType): Record<string, string> {
+export function passwordEnv(ctx: StepContext, dbType: OurDbType): Record<string, string> {
 	return dbType === 'mysql' ? {MYSQL_PWD: ctx.password} : {PGPASSWORD: ctx.password};
 }
 

@@ -1,5 +1,5 @@
 import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
-import {startMariadb, type RunningMariadb} from '../source/sandbox/index.ts';
+import {startMariadb, type RunningMariadb, type StartServerOptions} from '../source/sandbox/index.ts';
 import {runCommand} from '../source/sandbox/run-command.ts';
 import type {StepServer} from './run-step.ts';
 import {verifyRowCounts} from './sysbench.ts';
@@ -15,6 +15,14 @@ export const SERVER_SETTINGS = {
 	innodb_log_file_size: 1024 ** 3,
 } as const;
 
+/** The server a bench starts and the settings it raises at run time (default: MariaDB with SERVER_SETTINGS). */
+export interface BenchFlavor {
+	start(options: StartServerOptions): Promise<RunningMariadb>;
+	settings: Readonly<Record<string, number>>;
+}
+
+export const MARIADB_BENCH: BenchFlavor = {start: startMariadb, settings: SERVER_SETTINGS};
+
 export interface BenchServer {
 	server: RunningMariadb;
 	/** the settings as the server reports them after tuning */
@@ -22,23 +30,23 @@ export interface BenchServer {
 	connect(): Promise<Connection>;
 }
 
-export async function startBenchServer(baseDir: string, log: (line: string) => void): Promise<BenchServer> {
-	const server = await startMariadb({log, baseDir, startTimeoutMs: 120_000});
+export async function startBenchServer(baseDir: string, log: (line: string) => void, flavor: BenchFlavor = MARIADB_BENCH): Promise<BenchServer> {
+	const server = await flavor.start({log, baseDir, startTimeoutMs: 120_000});
 	const connect = () =>
 		mysql.createConnection({host: server.host, port: server.port, user: server.user, password: server.password, multipleStatements: false});
 	const admin = await connect();
 	try {
-		for (const [name, value] of Object.entries(SERVER_SETTINGS)) {
+		for (const [name, value] of Object.entries(flavor.settings)) {
 			await admin.query(`SET GLOBAL ${name} = ${value}`);
 		}
 		await waitForBufferPoolResize(admin);
 		const [rows] = await admin.query<RowDataPacket[]>(
-			`SELECT @@innodb_buffer_pool_size AS innodb_buffer_pool_size, @@innodb_log_file_size AS innodb_log_file_size,
+			`SELECT ${Object.keys(flavor.settings).map((name) => `@@${name} AS ${name}`).join(', ')},
 				@@innodb_flush_log_at_trx_commit AS innodb_flush_log_at_trx_commit, @@log_bin AS log_bin,
 				@@binlog_format AS binlog_format, @@binlog_checksum AS binlog_checksum, @@sync_binlog AS sync_binlog, @@max_allowed_packet AS max_allowed_packet`,
 		);
 		const settings = Object.fromEntries(Object.entries(rows[0] ?? {}).map(([key, value]) => [key, String(value)]));
-		for (const [name, value] of Object.entries(SERVER_SETTINGS)) {
+		for (const [name, value] of Object.entries(flavor.settings)) {
 			if (settings[name] !== String(value)) {
 				throw new Error(`could not set ${name} to ${value} on the bench server (it reports ${settings[name]})`);
 			}

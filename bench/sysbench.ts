@@ -21,7 +21,7 @@ export interface DataSpec {
  * sysbench reads no password from the environment, so the password is on its argv: acceptable only
  * because it belongs to the bench's own throwaway server and dies with it.
  */
-function sysbenchConnectionArgs(server: RunningMariadb): string[] {
+export function sysbenchConnectionArgs(server: RunningMariadb): string[] {
 	return [
 		'--db-driver=mysql',
 		`--mysql-host=${server.host}`,
