@@ -12,15 +12,11 @@ export interface CommandResult {
 /** Runs a program without a shell. Injectable so parsers can be tested on recorded outputs. */
 export type CommandRunner = (program: string, args: string[]) => Promise<CommandResult>;
 
-const TIMEOUT_MS = 15_000;
-
-export const runCommand: CommandRunner = (program, args) =>
-	new Promise((resolve) => {
-		execFile(
-			program,
-			args,
-			{timeout: TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024, env: {...process.env, LC_ALL: 'C'}},
-			(error, stdout, stderr) => {
+/** A CommandRunner with its own limits: a program killed at `timeoutMs`, output kept up to `maxBuffer` bytes. */
+export function commandRunnerWith(limits: {timeoutMs: number; maxBuffer: number}): CommandRunner {
+	return (program, args) =>
+		new Promise((resolve) => {
+			execFile(program, args, {timeout: limits.timeoutMs, maxBuffer: limits.maxBuffer, env: {...process.env, LC_ALL: 'C'}}, (error, stdout, stderr) => {
 				if (!error) {
 					resolve({notFound: false, exitCode: 0, stdout, stderr});
 					return;
@@ -32,9 +28,11 @@ export const runCommand: CommandRunner = (program, args) =>
 					stdout: stdout ?? '',
 					stderr: (stderr ?? '') || error.message,
 				});
-			},
-		);
-	});
+			});
+		});
+}
+
+export const runCommand: CommandRunner = commandRunnerWith({timeoutMs: 15_000, maxBuffer: 4 * 1024 * 1024});
 
 export function commandLine(program: string, args: string[]): string {
 	return [program, ...args.map((arg) => (/^[\w./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');

@@ -3,8 +3,8 @@
  * timeout, and each failure as a WorkError naming the command line and what the tool said. Removal also
  * runs synchronously, from a signal handler, where the process may exit as soon as the handler returns.
  */
-import {execFile, spawnSync} from 'node:child_process';
-import {commandLine, failureText, type CommandResult, type CommandRunner} from '../../core/detect/command-runner.ts';
+import {spawnSync} from 'node:child_process';
+import {commandLine, commandRunnerWith, failureText, type CommandResult, type CommandRunner} from '../../core/detect/command-runner.ts';
 import {EngineUnavailableError, WorkError} from '../../core/errors.ts';
 
 export type {CommandResult, CommandRunner} from '../../core/detect/command-runner.ts';
@@ -19,22 +19,7 @@ function environment(): NodeJS.ProcessEnv {
 	return {...process.env, LC_ALL: 'C'};
 }
 
-export const runSnapshotCommand: CommandRunner = (program, args) =>
-	new Promise((resolve) => {
-		execFile(program, args, {timeout: TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, env: environment()}, (error, stdout, stderr) => {
-			if (!error) {
-				resolve({notFound: false, exitCode: 0, stdout, stderr});
-				return;
-			}
-			const code = (error as NodeJS.ErrnoException).code;
-			resolve({
-				notFound: code === 'ENOENT',
-				exitCode: typeof code === 'number' ? code : null,
-				stdout: stdout ?? '',
-				stderr: (stderr ?? '') || error.message,
-			});
-		});
-	});
+export const runSnapshotCommand: CommandRunner = commandRunnerWith({timeoutMs: TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024});
 
 export const runSnapshotCommandSync: SyncCommandRunner = (program, args) => {
 	const result = spawnSync(program, args, {timeout: TIMEOUT_MS, encoding: 'utf8', env: environment(), stdio: ['ignore', 'pipe', 'pipe']});
