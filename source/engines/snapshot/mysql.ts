@@ -2,7 +2,7 @@
  * MySQL and MariaDB around a snapshot: where the server keeps its files (for the scope check), and the
  * quiesce — commits held for the milliseconds the snapshot takes, the coordinates read while they are.
  *
- *   MariaDB ≥ 10.4  BACKUP STAGE START; BACKUP STAGE BLOCK_COMMIT → snapshot → coordinates → BACKUP STAGE END
+ *   MariaDB ≥ 10.4  BACKUP STAGE START, FLUSH, BLOCK_DDL, BLOCK_COMMIT → snapshot → coordinates → BACKUP STAGE END
  *   MySQL ≥ 8.0     LOCK INSTANCE FOR BACKUP (no file created, renamed or removed), and FLUSH TABLES WITH
  *                   READ LOCK under a short lock_wait_timeout (retried a few times, never a long stall)
  *                   when non-InnoDB tables hold rows or the binary log is on (only it holds commits, so
@@ -235,6 +235,10 @@ export async function quiesceMysql<T>(
 			started = performance.now();
 			await connection.query('BACKUP STAGE START');
 			release.push('BACKUP STAGE END');
+			// the stages before BLOCK_COMMIT one by one, as mariabackup runs them: FLUSH closes the tables not in
+			// use and BLOCK_DDL waits for running DDL, neither holding commits; BLOCK_COMMIT alone then holds them
+			await connection.query('BACKUP STAGE FLUSH');
+			await connection.query('BACKUP STAGE BLOCK_DDL');
 			blocking = performance.now();
 			await connection.query('BACKUP STAGE BLOCK_COMMIT');
 			method = 'backup-stage';
