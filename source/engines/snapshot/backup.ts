@@ -170,7 +170,7 @@ async function mysqlBackup(options: BackupOptions, bus: EventBus, hooks: Snapsho
 					server: {version: server.text, flavor: server.mariadb ? 'mariadb' : 'mysql', host: connectionSummary(options.settings).target},
 					databases,
 					coordinates: {...quiesced.coordinates},
-					options: {...snapshotOptions(prepared, name, quiesced.quiesceMs, quiesced.snapshotMs, quiesced.method), lockMs: Math.round(quiesced.lockMs * 1000) / 1000},
+					options: {...snapshotOptions(prepared, name, quiesced.quiesceMs, quiesced.snapshotMs, quiesced.method), lockMs: Math.round(quiesced.lockMs * 1000) / 1000, quiesceStepsMs: quiesced.stepsMs},
 					startedAt,
 				};
 				bus.log('info', `coordinates: ${describeCoordinates(quiesced.coordinates)}`);

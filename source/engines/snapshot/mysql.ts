@@ -138,6 +138,8 @@ export interface MysqlQuiesced<T> {
 	quiesceMs: number;
 	/** from the first backup lock (BACKUP STAGE START, LOCK INSTANCE) to the release */
 	lockMs: number;
+	/** each statement's and step's own time, in order (to tell which one held commits when the time is long) */
+	stepsMs: Record<string, number>;
 	/** how long the snapshot command took, inside quiesceMs */
 	snapshotMs: number;
 }
@@ -223,6 +225,15 @@ export async function quiesceMysql<T>(
 	let method: QuiesceMethod;
 	let started = 0;
 	let blocking: number | undefined;
+	const stepsMs: Record<string, number> = {};
+	const timed = async <R>(step: string, run: () => Promise<R>): Promise<R> => {
+		const at = performance.now();
+		try {
+			return await run();
+		} finally {
+			stepsMs[step] = Math.round((performance.now() - at) * 1000) / 1000;
+		}
+	};
 	const releaseAll = async () => {
 		for (const statement of release.splice(0).reverse()) await connection.query(statement);
 	};
@@ -233,28 +244,28 @@ export async function quiesceMysql<T>(
 			}
 			await connection.query(`SET SESSION lock_wait_timeout = ${BACKUP_STAGE_WAIT_SECONDS}`);
 			started = performance.now();
-			await connection.query('BACKUP STAGE START');
+			await timed('start', () => connection.query('BACKUP STAGE START'));
 			release.push('BACKUP STAGE END');
 			// the stages before BLOCK_COMMIT one by one, as mariabackup runs them: FLUSH closes the tables not in
 			// use and BLOCK_DDL waits for running DDL, neither holding commits; BLOCK_COMMIT alone then holds them
-			await connection.query('BACKUP STAGE FLUSH');
-			await connection.query('BACKUP STAGE BLOCK_DDL');
+			await timed('flush', () => connection.query('BACKUP STAGE FLUSH'));
+			await timed('blockDdl', () => connection.query('BACKUP STAGE BLOCK_DDL'));
 			blocking = performance.now();
-			await connection.query('BACKUP STAGE BLOCK_COMMIT');
+			await timed('blockCommit', () => connection.query('BACKUP STAGE BLOCK_COMMIT'));
 			method = 'backup-stage';
 		} else {
 			if (!atLeast(server, 8, 0)) {
 				throw new WorkError({code: 'SNAPSHOT_QUIESCE_FAILED', message: `MySQL ${server.text} has no LOCK INSTANCE FOR BACKUP (8.0 and later)`, hint: 'Upgrade the server, or use the logical engine.'});
 			}
 			started = performance.now();
-			await connection.query('LOCK INSTANCE FOR BACKUP');
+			await timed('lockInstance', () => connection.query('LOCK INSTANCE FOR BACKUP'));
 			release.push('UNLOCK INSTANCE');
 			method = 'lock-instance';
 			if (options.nonInnodb.length > 0 || options.binlog) {
 				const why = options.nonInnodb.length > 0 ? `non-InnoDB tables hold rows (${options.nonInnodb.slice(0, 3).join(', ')}${options.nonInnodb.length > 3 ? ', …' : ''})` : 'the binary log is on: only it holds commits, so the recorded binlog position and GTID set are the snapshot\'s';
 				bus.log('info', `FLUSH TABLES WITH READ LOCK as well: ${why}`);
 				blocking = performance.now();
-				await flushTablesWithReadLock(connection, bus);
+				await timed('ftwrl', () => flushTablesWithReadLock(connection, bus));
 				release.push('UNLOCK TABLES');
 				method = 'lock-instance+ftwrl';
 			}
@@ -273,15 +284,13 @@ export async function quiesceMysql<T>(
 		const before = performance.now();
 		const taken = await snapshot();
 		const snapshotMs = performance.now() - before;
-		let coordinates: MysqlQuiesced<T>['coordinates'];
-		if (server.mariadb) {
-			coordinates = await readCoordinates(connection, server);
-		} else {
-			coordinates = (await readLogStatus(connection, bus))?.coordinates ?? (await readCoordinates(connection, server));
-		}
-		await releaseAll();
+		stepsMs.snapshot = Math.round(snapshotMs * 1000) / 1000;
+		const coordinates: MysqlQuiesced<T>['coordinates'] = await timed('coordinates', async () =>
+			server.mariadb ? readCoordinates(connection, server) : ((await readLogStatus(connection, bus))?.coordinates ?? (await readCoordinates(connection, server))),
+		);
+		await timed('release', releaseAll);
 		const released = performance.now();
-		return {taken, coordinates, method, quiesceMs: blocking === undefined ? 0 : released - blocking, lockMs: released - started, snapshotMs};
+		return {taken, coordinates, method, quiesceMs: blocking === undefined ? 0 : released - blocking, lockMs: released - started, snapshotMs, stepsMs};
 	} finally {
 		// on failure: the statements not run yet (a failed release statement leaves its lock to the connection's end)
 		await releaseAll().catch(() => undefined);

@@ -99,6 +99,12 @@ describe('snapshot engine: MariaDB on btrfs', {skip: notRoot}, () => {
 			assert.ok(typeof quiesceMs === 'number' && quiesceMs > 0 && quiesceMs < 5000, `quiesceMs ${quiesceMs}`);
 			log(`under load: commits held ${quiesceMs} ms, the snapshot took ${String(manifest.options.snapshotMs)} ms`);
 			assert.ok(Math.abs((result.lockMs ?? -1) - quiesceMs) < 0.01, 'the result reports the same quiesce time');
+			// the commit hold is BLOCK_COMMIT to END: its steps add up to it, and the stages before it are outside
+			const steps = manifest.options.quiesceStepsMs as Record<string, number>;
+			assert.deepEqual(Object.keys(steps), ['start', 'flush', 'blockDdl', 'blockCommit', 'snapshot', 'coordinates', 'release']);
+			const held = steps.blockCommit! + steps.snapshot! + steps.coordinates! + steps.release!;
+			assert.ok(held <= quiesceMs + 0.01 && held > quiesceMs - 5, `steps ${JSON.stringify(steps)} against ${quiesceMs} ms`);
+			assert.ok((manifest.options.lockMs as number) >= quiesceMs + steps.start! + steps.flush! + steps.blockDdl! - 0.01);
 			const gtid = String(manifest.coordinates.gtid);
 			assert.match(gtid, /^0-1-\d+$/);
 			const kAtGtid = load.kBySeq.get(Number(gtid.split('-')[2]));

@@ -248,6 +248,7 @@ describe('snapshot engine: MySQL 9.7 on btrfs', {skip: notRoot}, () => {
 			const quiesceMs = manifest.options.quiesceMs;
 			assert.ok(typeof quiesceMs === 'number' && quiesceMs > 0 && quiesceMs < 5000, `quiesceMs ${String(quiesceMs)}`);
 			log(`MySQL under load: writes held ${quiesceMs} ms, the snapshot took ${String(manifest.options.snapshotMs)} ms`);
+			assert.deepEqual(Object.keys(manifest.options.quiesceStepsMs as object), ['lockInstance', 'ftwrl', 'snapshot', 'coordinates', 'release']);
 			const messages = events.filter((event) => event.type === 'log').map((event) => (event as {message: string}).message);
 			assert.ok(messages.some((message) => /^FLUSH TABLES WITH READ LOCK as well: the binary log is on/.test(message)), messages.join('\n'));
 			const coordinates = manifest.coordinates as {gtid?: string; binlogFile?: string; binlogPosition?: number; innodbLsn?: string};
