@@ -1,6 +1,7 @@
 /**
  * `physical-backup` against the harness's MariaDB and PostgreSQL, where no physical engine can run
- * (clone: MariaDB has none; clone and snapshot: not built; basebackup: the test role has no REPLICATION).
+ * (clone: MariaDB has none; snapshot: the data directories are not on a filesystem that snapshots;
+ * basebackup: the test role has no REPLICATION).
  * It must not quietly make a logical dump. (basebackup itself: test/engines/basebackup/.)
  */
 import assert from 'node:assert/strict';
