@@ -62,8 +62,8 @@ describe('dbbackup CLI against the real MariaDB', () => {
 		assert.equal(one.code, 0, one.stderr);
 		assert.match(one.stdout, /Engine: clone/);
 		assert.match(one.stdout, /Available: no\n\s+- MariaDB has no clone plugin/);
-		// what clone can do, whether or not this server lets it: back up and restore, not to S3 (the copy is local first)
-		assert.match(one.stdout, /Capabilities: backup yes, restore yes, incremental no, streaming no/);
+		// what clone can do, whether or not this server lets it
+		assert.match(one.stdout, /Capabilities: backup yes, restore yes, incremental no, streaming yes/);
 		const logical = await runCli(['engine', 'info', 'mysqldump', '--yes', ...mysqlArgs], {env: mysqlEnv});
 		assert.match(logical.stdout, /Capabilities: backup yes, restore yes, incremental no, streaming yes/);
 		const all = await runCli(['engine', 'info', '--yes', ...mysqlArgs], {env: mysqlEnv});

@@ -6,14 +6,13 @@ import {selectPhysical} from '../../source/engines/selector.ts';
 import {btrfsSnapshot, mariadbEnvironment, mysqlEnvironment, postgresEnvironment} from '../fixtures/environments.ts';
 
 describe('capabilities shown', () => {
-	test('every engine backs up and restores; all but clone stream (to S3)', () => {
+	test('every engine backs up, restores and streams to S3', () => {
 		for (const env of [mariadbEnvironment(), mysqlEnvironment(), postgresEnvironment()]) {
 			for (const row of availabilityRows(env)) {
 				const built = row.kind === 'logical' || row.name === 'basebackup' || row.name === 'clone' || row.name === 'snapshot';
 				assert.equal(row.capabilities.backup, built, `${row.name} backup`);
 				assert.equal(row.capabilities.restore, built, `${row.name} restore`);
-				// clone writes the server's copy to local disk first
-				assert.equal(row.capabilities.streaming, built && row.name !== 'clone', `${row.name} streaming`);
+				assert.equal(row.capabilities.streaming, built, `${row.name} streaming`);
 				assert.equal(row.capabilities.kind, row.kind);
 			}
 		}

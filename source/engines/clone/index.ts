@@ -44,7 +44,8 @@ export const cloneEngine: BackupEngine = {
 	aliases: [],
 	description: 'Physical copy through the MySQL clone plugin (local or from a remote donor)',
 	dbTypes: ['mysql'],
-	capabilities: {backup: true, restore: true, incremental: false, streaming: false, kind: 'physical'},
+	// the clone is written beside the datadir first; its archive then streams to any target, S3 included
+	capabilities: {backup: true, restore: true, incremental: false, streaming: true, kind: 'physical'},
 	restoreTarget: 'data-directory',
 	selection: {
 		order: 10,

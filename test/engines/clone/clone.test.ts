@@ -24,6 +24,7 @@ import {openArchive} from '../../../source/storage/archive/reader.ts';
 import {startMysql} from '../../../source/sandbox/mysql.ts';
 import type {RunningMysql} from '../../../source/sandbox/types.ts';
 import {mysqlFlavor} from '../../harness/mysql-flavors.ts';
+import {getTestServers} from '../../harness/servers.ts';
 import {recordingBus} from '../../harness/recording-bus.ts';
 import {startMysqldOn} from './mysqld-on-datadir.ts';
 import {jsonLines, runCli} from '../../cli/run-cli.ts';
@@ -209,6 +210,30 @@ describe('clone engine on MySQL 9 (servers with the clone plugin)', () => {
 			const database = verified.databases.find((entry: {name: string}) => entry.name === DB);
 			assert.ok(database && database.tables === TABLES.length, JSON.stringify(verified.databases));
 			assert.ok(verified.checkedTables >= TABLES.length);
+		} finally {
+			await rm(parent, {recursive: true, force: true});
+		}
+	});
+
+	test('to S3 through the CLI: the archive streams to s3://, and restores from there with --verify-start', async () => {
+		const {s3} = getTestServers();
+		const awsEnv = {AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_ENDPOINT_URL_S3: s3.endpoint, AWS_REGION: s3.region};
+		const prefix = `clone-s3-${process.pid}-${Date.now()}/`;
+		const backup = await runCli(
+			['physical-backup', '--engine', 'clone', '--compress', 'zstd', '--output', `s3://${s3.bucket}/${prefix}`, '--json', '--yes', '--db-type', 'mysql', '--host', donor.host, '--port', String(donor.port), '--user', donor.user],
+			{env: {...awsEnv, MYSQL_PWD: donor.password, HOME: work}, timeoutMs: 300_000},
+		);
+		assert.equal(backup.code, 0, backup.stderr + backup.stdout.slice(-2000));
+		const url = jsonLines(backup.stdout).find((line) => line.type === 'result' && line.kind === 'backup')?.data.result.artifact as string;
+		assert.ok(url?.startsWith(`s3://${s3.bucket}/${prefix}`), backup.stdout.slice(-2000));
+		assert.deepEqual(await cloneDirectoriesIn(path.dirname(donor.datadir)), [], 'the clone directory is gone');
+		const parent = await mkdtemp(path.join(tmpdir(), 'dbbackup-clone-s3-'));
+		await chmod(parent, 0o755);
+		try {
+			const restore = await runCli(['restore', url, '--datadir', path.join(parent, 'restored'), '--verify-start', '--json', '--yes'], {env: awsEnv, timeoutMs: 300_000});
+			assert.equal(restore.code, 0, restore.stderr + restore.stdout.slice(-2000));
+			const verified = jsonLines(restore.stdout).find((line) => line.type === 'result' && line.kind === 'restore')?.data.result.dataDirectory.verified;
+			assert.ok(verified.databases.some((entry: {name: string; tables: number}) => entry.name === DB && entry.tables === TABLES.length), JSON.stringify(verified.databases));
 		} finally {
 			await rm(parent, {recursive: true, force: true});
 		}
