@@ -67,13 +67,15 @@ describe('snapshot availability', () => {
 });
 
 describe('logical availability and object-store destinations', () => {
-	test('an s3:// destination leaves the logical engines available and makes the physical ones say they write to local disk only', () => {
-		const rows = availabilityRows(mysqlEnvironment(), {destination: 's3://b/p/'});
-		assert.equal(rows.find((row) => row.name === 'mysqldump')!.availability.available, true);
-		assert.match(rows.find((row) => row.name === 'clone')!.availability.reason!, /writes to local disk only; it cannot stream to s3:\/\/b\/p\//);
-		// the snapshot engine's archive streams to S3 like any other; here it is held back by ext4 alone
-		assert.doesNotMatch(rows.find((row) => row.name === 'snapshot')!.availability.reason!, /local disk only/);
-		assert.doesNotMatch(availabilityRows(mysqlEnvironment()).find((row) => row.name === 'clone')!.availability.reason ?? '', /local disk only/);
+	test('an s3:// destination holds no engine back: each one\'s archive streams to the object store', () => {
+		for (const env of [mysqlEnvironment(), postgresEnvironment()]) {
+			const rows = availabilityRows(env, {destination: 's3://b/p/'});
+			for (const row of rows) assert.doesNotMatch(row.availability.reason ?? '', /local disk only|cannot stream/, row.name);
+			assert.deepEqual(
+				rows.map((row) => row.availability.available),
+				availabilityRows(env).map((row) => row.availability.available),
+			);
+		}
 	});
 
 	test('mysqldump: SELECT missing is a reason, RELOAD missing a warning; PostgreSQL is refused', () => {
@@ -181,14 +183,13 @@ describe('engine selection criteria', () => {
 		assert.match(selection.reasons[0]!, /unknown \(no SELECT on information_schema\)/);
 	});
 
-	test('an s3:// destination: the engine the server calls for, written to the object store; a physical preference falls back to the logical dump', () => {
+	test('an s3:// destination: the engine the server calls for, written to the object store, physical ones too', () => {
 		const small = selectEngine(mysqlEnvironment(), {destination: 's3://backups/db.tar'});
 		assert.equal(small.engine, 'mysqldump');
 		assert.ok(small.reasons.some((reason) => /s3:\/\/backups\/db\.tar is an object store: the backup streams there/.test(reason)));
 		const big = selectEngine(mysqlEnvironment({dataSize: known({totalBytes: PHYSICAL_THRESHOLD_BYTES + 1, databases: []}, 's')}), {destination: 's3://backups/'});
 		assert.equal(big.preferred, 'clone');
-		assert.equal(big.engine, 'mysqldump');
-		assert.match(big.reasons.at(-1)!, /clone is not available \(.*cannot stream to s3:\/\/backups\/\); falling back to mysqldump/);
+		assert.equal(big.engine, 'clone', 'the clone is written beside the datadir, its archive streams to S3');
 	});
 
 	test('large PostgreSQL → basebackup (before snapshot, also on btrfs); small, or databases named → postgres-logical', () => {
