@@ -1,16 +1,14 @@
 import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
-import mysql, {type Connection, type RowDataPacket} from 'mysql2/promise';
-import {sandboxStartFailed} from '../core/errors.ts';
+import type {RowDataPacket} from 'mysql2/promise';
 import {isRoot} from './debian-packages.ts';
 import {freePort} from './free-port.ts';
-import {logTail} from './log-tail.ts';
 import {ensureMysqlBinaries, mysqlProgram, mysqlTreeOptions, type MysqlBinariesOptions} from './mysql-binaries.ts';
-import {hasExited, terminate} from './process-exit.ts';
+import {terminate} from './process-exit.ts';
 import {randomPassword} from './random-password.ts';
 import {runCommand} from './run-command.ts';
+import {waitForMysqldSocket} from './mysqld-on-datadir.ts';
 import {createSandboxDir, removeSandboxDir} from './sandbox-dir.ts';
 import type {RunningMysql, StartServerOptions} from './types.ts';
 
@@ -100,7 +98,7 @@ export async function startMysql(options: StartMysqlOptions): Promise<RunningMys
 		const starting = performance.now();
 		const first = launch();
 		child = first.started;
-		const admin = await waitForSocket(child, socket, first.failure, errorLog, options.startTimeoutMs ?? 60_000);
+		const admin = await waitForMysqldSocket(child, {socket, user: 'root', program: 'mysqld', errorLog, timeoutMs: options.startTimeoutMs ?? 60_000, spawnFailure: first.failure});
 		const password = randomPassword();
 		const limitedPassword = randomPassword();
 		let version: string;
@@ -142,7 +140,7 @@ export async function startMysql(options: StartMysqlOptions): Promise<RunningMys
 				const again = launch();
 				running = again.started;
 				child = running;
-				const connection = await waitForSocket(running, socket, again.failure, errorLog, options.startTimeoutMs ?? 60_000);
+				const connection = await waitForMysqldSocket(running, {socket, user: 'root', program: 'mysqld', errorLog, timeoutMs: options.startTimeoutMs ?? 60_000, spawnFailure: again.failure});
 				await connection.end();
 			},
 			stop() {
@@ -159,28 +157,3 @@ export async function startMysql(options: StartMysqlOptions): Promise<RunningMys
 	}
 }
 
-async function waitForSocket(
-	child: ChildProcess,
-	socket: string,
-	spawnFailure: () => Error | undefined,
-	errorLog: string,
-	timeoutMs: number,
-): Promise<Connection> {
-	const deadline = Date.now() + timeoutMs;
-	const failure = async (why: string) => sandboxStartFailed(`mysqld ${why}. Last lines of ${errorLog}:\n${await logTail(errorLog)}`);
-	for (;;) {
-		const spawnError = spawnFailure();
-		if (spawnError) throw await failure(`could not be started (${spawnError.message})`);
-		if (hasExited(child)) {
-			throw await failure(`exited during startup (${child.signalCode ?? `exit code ${child.exitCode}`})`);
-		}
-		try {
-			// --initialize-insecure made root@localhost without a password; over the socket only
-			return await mysql.createConnection({socketPath: socket, user: 'root'});
-		} catch {
-			// not accepting connections yet
-		}
-		if (Date.now() > deadline) throw await failure(`did not accept connections within ${timeoutMs / 1000} s`);
-		await sleep(100);
-	}
-}

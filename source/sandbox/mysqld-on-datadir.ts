@@ -64,7 +64,7 @@ export async function waitForMysqldSocket(
 			// not accepting connections yet
 		}
 		if (Date.now() > deadline) throw await failure(`did not accept connections within ${Math.round(options.timeoutMs / 1000)} s`);
-		await sleep(200);
+		await sleep(100);
 	}
 }
 
